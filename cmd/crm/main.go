@@ -1,0 +1,150 @@
+// Command crm runs the mini-CRM API.
+//
+//	crm [serve]                 create the database if needed, migrate, serve HTTP
+//	crm migrate up|down|version apply all migrations, revert the last one, or print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	_ "time/tzdata" // organization time zones must resolve in a minimal container image too
+
+	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/config"
+	"github.com/minicrm/crm/internal/httpapi"
+	"github.com/minicrm/crm/internal/platform"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "crm:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if err := config.LoadDotEnv(".env"); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		if len(args) != 2 {
+			return errors.New("usage: crm migrate up|down|version")
+		}
+		return migrate(ctx, cfg, args[1])
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate)", cmd)
+	}
+}
+
+func migrate(ctx context.Context, cfg config.Config, action string) error {
+	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := platform.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := platform.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Close() }()
+	switch action {
+	case "up":
+		err = m.Up()
+	case "down":
+		err = m.Down()
+	case "version":
+	default:
+		return fmt.Errorf("unknown migrate action %q (up, down, version)", action)
+	}
+	if err != nil {
+		return err
+	}
+	v, dirty, err := m.Version()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("version %d dirty %t\n", v, dirty)
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if err := cfg.RequireJWT(); err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens(auth.TokenConfig{
+		Algorithm: cfg.JWTAlgorithm, Secret: cfg.JWTSecret, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
+	})
+	if err != nil {
+		return err
+	}
+	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := platform.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := platform.MigrateUp(pool); err != nil {
+		return err
+	}
+	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: log})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("listening", "addr", cfg.HTTPAddr)
+		errc <- srv.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

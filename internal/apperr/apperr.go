@@ -1,0 +1,94 @@
+// Package apperr is the one error type the domain speaks: a kind that the HTTP layer maps to a
+// status, a stable code that clients switch on, and a message safe to show. Anything that is not an
+// *Error is an internal failure and is never shown to a client.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error; the HTTP layer owns the one table that maps kinds to statuses.
+type Kind int
+
+// The kinds of failure the domain reports.
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindUnauthorized
+	KindForbidden
+	KindNotFound
+	KindConflict
+	KindTooManyRequests
+	KindUnavailable
+)
+
+// FieldError names one invalid field of a request.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Error is a failure a client can act on.
+type Error struct {
+	Kind    Kind
+	Code    string // stable snake_case identifier, listed in openapi.yaml
+	Message string // human-readable detail
+	Fields  []FieldError
+	// ExistingID names the object a conflict collided with, when there is one.
+	ExistingID string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// HasCode reports whether err carries the given code.
+func HasCode(err error, code string) bool {
+	e, ok := As(err)
+	return ok && e.Code == code
+}
+
+// Invalid is a 400 with its own code.
+func Invalid(code, msg string) *Error { return &Error{Kind: KindInvalid, Code: code, Message: msg} }
+
+// Validation is a 400 validation_failed naming one field.
+func Validation(field, msg string) *Error {
+	return &Error{Kind: KindInvalid, Code: "validation_failed", Message: "The request is not valid.",
+		Fields: []FieldError{{Field: field, Message: msg}}}
+}
+
+// InvalidReference is a 400 for a body id that is not in the organization (unknown or foreign alike).
+func InvalidReference(field string) *Error {
+	return &Error{Kind: KindInvalid, Code: "invalid_reference",
+		Message: "The referenced object does not exist in this organization.",
+		Fields:  []FieldError{{Field: field, Message: "not found in this organization"}}}
+}
+
+// Unauthorized is a 401.
+func Unauthorized(code, msg string) *Error {
+	return &Error{Kind: KindUnauthorized, Code: code, Message: msg}
+}
+
+// Forbidden is a 403.
+func Forbidden(code, msg string) *Error { return &Error{Kind: KindForbidden, Code: code, Message: msg} }
+
+// NotFound is a 404.
+func NotFound(code, msg string) *Error { return &Error{Kind: KindNotFound, Code: code, Message: msg} }
+
+// Conflict is a 409.
+func Conflict(code, msg string) *Error { return &Error{Kind: KindConflict, Code: code, Message: msg} }
+
+// Common errors whose body must be identical wherever they occur (no existence oracle).
+var (
+	ErrUnauthorized = Unauthorized("unauthorized", "A valid bearer token is required.")
+	ErrNotAMember   = Forbidden("not_a_member", "You are not a member of this organization.")
+	ErrForbidden    = Forbidden("forbidden", "Your role does not allow this action.")
+	ErrNotFound     = NotFound("not_found", "The requested object does not exist.")
+	ErrUnavailable  = &Error{Kind: KindUnavailable, Code: "service_unavailable", Message: "The service is temporarily unavailable."}
+)

@@ -1,0 +1,50 @@
+package auth
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// PasswordParams are argon2id parameters at or above the OWASP recommendation
+// (m=19 MiB, t=2, p=1).
+var PasswordParams = &argon2id.Params{
+	Memory:      19 * 1024,
+	Iterations:  2,
+	Parallelism: 1,
+	SaltLength:  16,
+	KeyLength:   32,
+}
+
+// HashPassword returns an encoded argon2id hash (PHC string format).
+func HashPassword(password string) (string, error) {
+	h, err := argon2id.CreateHash(password, PasswordParams)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// CheckPassword reports whether password matches the encoded hash, in constant time.
+func CheckPassword(password, encoded string) (bool, error) {
+	ok, err := argon2id.ComparePasswordAndHash(password, encoded)
+	if err != nil {
+		return false, fmt.Errorf("check password: %w", err)
+	}
+	return ok, nil
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
+
+// BurnPasswordCheck does the work of one password check against a throw-away hash, so that a login
+// for an unknown email takes as long as one with a wrong password and cannot reveal who is registered.
+func BurnPasswordCheck(password string) {
+	dummyOnce.Do(func() {
+		dummyHash, _ = HashPassword("dummy password for timing equalisation")
+	})
+	_, _ = CheckPassword(password, dummyHash)
+}

@@ -1,0 +1,221 @@
+// Package auth owns identities and sessions: argon2id passwords, JWT access and refresh tokens
+// (jwx v3), and refresh-token rotation with reuse detection.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+var (
+	errEmailTaken         = apperr.Conflict("email_taken", "A user with this email is already registered.")
+	errInvalidCredentials = apperr.Unauthorized("invalid_credentials", "The email or password is wrong.")
+	errInvalidRefresh     = apperr.Unauthorized("unauthorized", "The refresh token is invalid, expired or revoked.")
+)
+
+// Service registers users and runs their sessions.
+type Service struct {
+	pool   *pgxpool.Pool
+	q      *db.Queries
+	tokens *Tokens
+}
+
+// NewService returns a Service.
+func NewService(pool *pgxpool.Pool, tokens *Tokens) *Service {
+	return &Service{pool: pool, q: db.New(pool), tokens: tokens}
+}
+
+// Tokens returns the token issuer/verifier.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// User is a user as shown to clients (never with the password hash).
+type User = db.GetUserRow
+
+// Pair is a freshly issued access and refresh token.
+type Pair struct {
+	Access  string
+	Refresh string
+}
+
+// NormalizeEmail is the one canonical form of an email: trimmed and lower-cased.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Register creates the user, their first organization (they own it) and a session, atomically.
+func (s *Service) Register(ctx context.Context, email, password, name, orgName string) (User, db.Organization, Pair, error) {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return User{}, db.Organization{}, Pair{}, err
+	}
+	userID, err := uuid.NewV7()
+	if err != nil {
+		return User{}, db.Organization{}, Pair{}, err
+	}
+	var (
+		user User
+		org  db.Organization
+		pair Pair
+	)
+	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		row, err := q.CreateUser(ctx, db.CreateUserParams{
+			ID: userID, Email: NormalizeEmail(email), PasswordHash: hash, Name: strings.TrimSpace(name),
+		})
+		if platform.IsUniqueViolation(err, "users_email_key") {
+			return errEmailTaken
+		}
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		user = User(row)
+		if org, err = orgs.CreateWithOwner(ctx, q, strings.TrimSpace(orgName), user.ID); err != nil {
+			return err
+		}
+		pair, err = s.startSession(ctx, q, user.ID)
+		return err
+	})
+	return user, org, pair, err
+}
+
+// Login checks the credentials and starts a session. Unknown email and wrong password are the same
+// error, and cost the same password check.
+func (s *Service) Login(ctx context.Context, email, password string) (User, Pair, error) {
+	row, err := s.q.GetUserByEmail(ctx, NormalizeEmail(email))
+	if errors.Is(err, pgx.ErrNoRows) {
+		BurnPasswordCheck(password)
+		return User{}, Pair{}, errInvalidCredentials
+	}
+	if err != nil {
+		return User{}, Pair{}, fmt.Errorf("find user: %w", err)
+	}
+	ok, err := CheckPassword(password, row.PasswordHash)
+	if err != nil {
+		return User{}, Pair{}, err
+	}
+	if !ok {
+		return User{}, Pair{}, errInvalidCredentials
+	}
+	pair, err := s.startSession(ctx, s.q, row.ID)
+	if err != nil {
+		return User{}, Pair{}, err
+	}
+	return User{ID: row.ID, Email: row.Email, Name: row.Name, CreatedAt: row.CreatedAt}, pair, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. The presented token stops working; presenting
+// one that was already exchanged revokes the session, and with it every token it issued.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error) {
+	claims, err := s.tokens.Verify(KindRefresh, refreshToken)
+	if err != nil {
+		return Pair{}, errInvalidRefresh
+	}
+	var (
+		pair  Pair
+		reuse bool
+	)
+	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		// The row lock serialises concurrent refreshes of one session.
+		sess, err := q.GetSessionForUpdate(ctx, claims.SessionID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errInvalidRefresh
+		}
+		if err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+		if sess.UserID != claims.UserID || sess.RevokedAt != nil || !sess.ExpiresAt.After(s.tokens.now()) {
+			return errInvalidRefresh
+		}
+		if subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(claims.ID)) != 1 {
+			reuse = true
+			if err := q.RevokeSession(ctx, db.RevokeSessionParams{ID: sess.ID, Reason: "refresh_token_reuse"}); err != nil {
+				return fmt.Errorf("revoke session: %w", err)
+			}
+			return nil // commit the revocation, then answer 401
+		}
+		pair, err = s.rotate(ctx, q, sess.UserID, sess.ID)
+		return err
+	})
+	if err != nil {
+		return Pair{}, err
+	}
+	if reuse {
+		return Pair{}, errInvalidRefresh
+	}
+	return pair, nil
+}
+
+// Logout ends the session the refresh token belongs to. Any refresh token of the session that
+// still verifies ends it, an already-ended session included.
+func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	claims, err := s.tokens.Verify(KindRefresh, refreshToken)
+	if err != nil {
+		return errInvalidRefresh
+	}
+	return s.q.RevokeSession(ctx, db.RevokeSessionParams{ID: claims.SessionID, Reason: "logout"})
+}
+
+// Me returns the caller and their memberships.
+func (s *Service) Me(ctx context.Context, p tenancy.Principal) (User, []db.ListUserMembershipsRow, error) {
+	user, err := s.q.GetUser(ctx, p.UserID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, nil, apperr.ErrUnauthorized
+	}
+	if err != nil {
+		return User{}, nil, fmt.Errorf("load user: %w", err)
+	}
+	ms, err := s.q.ListUserMemberships(ctx, p.UserID)
+	if err != nil {
+		return User{}, nil, fmt.Errorf("list memberships: %w", err)
+	}
+	return user, ms, nil
+}
+
+func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.UUID) (Pair, error) {
+	sid, err := uuid.NewV7()
+	if err != nil {
+		return Pair{}, err
+	}
+	pair, refresh, err := s.issuePair(userID, sid)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := q.CreateSession(ctx, db.CreateSessionParams{
+		ID: sid, UserID: userID, RefreshJtiHash: HashJTI(refresh.ID), ExpiresAt: refresh.ExpiresAt,
+	}); err != nil {
+		return Pair{}, fmt.Errorf("create session: %w", err)
+	}
+	return pair, nil
+}
+
+func (s *Service) rotate(ctx context.Context, q *db.Queries, userID, sid uuid.UUID) (Pair, error) {
+	pair, refresh, err := s.issuePair(userID, sid)
+	if err != nil {
+		return Pair{}, err
+	}
+	if err := q.RotateSession(ctx, db.RotateSessionParams{ID: sid, RefreshJtiHash: HashJTI(refresh.ID)}); err != nil {
+		return Pair{}, fmt.Errorf("rotate session: %w", err)
+	}
+	return pair, nil
+}
+
+func (s *Service) issuePair(userID, sid uuid.UUID) (Pair, Claims, error) {
+	access, _, err := s.tokens.Issue(KindAccess, userID, sid)
+	if err != nil {
+		return Pair{}, Claims{}, err
+	}
+	refresh, rc, err := s.tokens.Issue(KindRefresh, userID, sid)
+	if err != nil {
+		return Pair{}, Claims{}, err
+	}
+	return Pair{Access: access, Refresh: refresh}, rc, nil
+}

@@ -1,0 +1,169 @@
+package auth
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+)
+
+// Token kinds. Each has its own audience and "typ" claim, so neither is ever accepted as the other.
+const (
+	KindAccess  = "access"
+	KindRefresh = "refresh"
+)
+
+const (
+	issuer          = "minicrm"
+	accessAudience  = "minicrm-api"
+	refreshAudience = "minicrm-refresh"
+	clockSkew       = 30 * time.Second
+)
+
+// ErrInvalidToken is returned for any token that fails to parse, verify or validate. The reason is
+// deliberately not distinguished for callers.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Claims are what the service reads back from a verified token.
+type Claims struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	ID        string // jti
+	ExpiresAt time.Time
+}
+
+// TokenConfig configures a Tokens.
+type TokenConfig struct {
+	Algorithm     string // "HS256" (default) or "EdDSA"
+	Secret        string // HS256: the shared secret (>= 32 bytes); EdDSA: base64 of a 32-byte Ed25519 seed
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+	Now           func() time.Time // for tests; defaults to time.Now
+}
+
+// Tokens issues and verifies the service's JWTs with one pinned algorithm.
+type Tokens struct {
+	alg        jwa.SignatureAlgorithm
+	signKey    any
+	verifyKey  any
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	now        func() time.Time
+}
+
+// NewTokens validates cfg and returns a Tokens.
+func NewTokens(cfg TokenConfig) (*Tokens, error) {
+	t := &Tokens{accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.accessTTL <= 0 || t.refreshTTL <= 0 {
+		return nil, errors.New("token lifetimes must be positive")
+	}
+	switch cfg.Algorithm {
+	case "", "HS256":
+		if len(cfg.Secret) < 32 {
+			return nil, errors.New("JWT_SECRET_KEY must be at least 32 characters for HS256")
+		}
+		t.alg, t.signKey, t.verifyKey = jwa.HS256(), []byte(cfg.Secret), []byte(cfg.Secret)
+	case "EdDSA":
+		seed, err := base64.StdEncoding.DecodeString(cfg.Secret)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return nil, errors.New("JWT_SECRET_KEY must be the base64 of a 32-byte Ed25519 seed for EdDSA")
+		}
+		priv := ed25519.NewKeyFromSeed(seed)
+		t.alg, t.signKey, t.verifyKey = jwa.EdDSA(), priv, priv.Public()
+	default:
+		return nil, fmt.Errorf("JWT_ALGORITHM %q is not supported (HS256 or EdDSA)", cfg.Algorithm)
+	}
+	return t, nil
+}
+
+// AccessTTL is the access token lifetime.
+func (t *Tokens) AccessTTL() time.Duration { return t.accessTTL }
+
+// RefreshTTL is the refresh token (and session) lifetime.
+func (t *Tokens) RefreshTTL() time.Duration { return t.refreshTTL }
+
+// Issue signs a token of the given kind for a user's session and returns it with its claims.
+func (t *Tokens) Issue(kind string, userID, sessionID uuid.UUID) (string, Claims, error) {
+	ttl, aud := t.accessTTL, accessAudience
+	if kind == KindRefresh {
+		ttl, aud = t.refreshTTL, refreshAudience
+	}
+	now := t.now().UTC().Truncate(time.Second)
+	jti, err := uuid.NewV7()
+	if err != nil {
+		return "", Claims{}, err
+	}
+	c := Claims{UserID: userID, SessionID: sessionID, ID: jti.String(), ExpiresAt: now.Add(ttl)}
+	tok, err := jwt.NewBuilder().
+		Issuer(issuer).
+		Audience([]string{aud}).
+		Subject(userID.String()).
+		IssuedAt(now).
+		NotBefore(now).
+		Expiration(c.ExpiresAt).
+		JwtID(c.ID).
+		Claim("sid", sessionID.String()).
+		Claim("typ", kind).
+		Build()
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("build token: %w", err)
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(t.alg, t.signKey))
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("sign token: %w", err)
+	}
+	return string(signed), c, nil
+}
+
+// Verify checks signature, algorithm, issuer, audience, lifetime and kind of a token.
+func (t *Tokens) Verify(kind, raw string) (Claims, error) {
+	aud := accessAudience
+	if kind == KindRefresh {
+		aud = refreshAudience
+	}
+	tok, err := jwt.ParseString(raw,
+		jwt.WithKey(t.alg, t.verifyKey),
+		jwt.WithValidate(true),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(aud),
+		jwt.WithRequiredClaim(jwt.ExpirationKey),
+		jwt.WithRequiredClaim(jwt.SubjectKey),
+		jwt.WithRequiredClaim(jwt.JwtIDKey),
+		jwt.WithAcceptableSkew(clockSkew),
+		jwt.WithClock(jwt.ClockFunc(t.now)),
+	)
+	if err != nil {
+		return Claims{}, ErrInvalidToken
+	}
+	var typ, sid string
+	if tok.Get("typ", &typ) != nil || typ != kind || tok.Get("sid", &sid) != nil {
+		return Claims{}, ErrInvalidToken
+	}
+	sub, _ := tok.Subject()
+	jti, _ := tok.JwtID()
+	exp, _ := tok.Expiration()
+	var c Claims
+	if c.UserID, err = uuid.Parse(sub); err != nil {
+		return Claims{}, ErrInvalidToken
+	}
+	if c.SessionID, err = uuid.Parse(sid); err != nil {
+		return Claims{}, ErrInvalidToken
+	}
+	c.ID, c.ExpiresAt = jti, exp
+	return c, nil
+}
+
+// HashJTI is what the database stores of a refresh token: enough to recognise it, useless if leaked.
+func HashJTI(jti string) []byte {
+	sum := sha256.Sum256([]byte(jti))
+	return sum[:]
+}

@@ -1,0 +1,108 @@
+// Package config reads the service's settings from the environment and an optional .env file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is everything the service reads at start.
+type Config struct {
+	DatabaseURL  string
+	HTTPAddr     string
+	LogLevel     slog.Level
+	JWTAlgorithm string
+	JWTSecret    string
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+}
+
+// LoadDotEnv reads path (usually ".env") into the environment when it exists. Variables already set
+// in the environment win over the file.
+func LoadDotEnv(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := godotenv.Load(path); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+// FromEnv builds the configuration from environment variables. Only the database settings are
+// needed by every command; call RequireJWT before serving.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		HTTPAddr:     getenv("HTTP_ADDR", ":8080"),
+		JWTAlgorithm: getenv("JWT_ALGORITHM", "HS256"),
+		JWTSecret:    os.Getenv("JWT_SECRET_KEY"),
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = buildDatabaseURL(
+			getenv("DB_HOST", "127.0.0.1"), getenv("DB_PORT", "5432"), getenv("DB_NAME", "crm"),
+			getenv("DB_USER", "postgres"), os.Getenv("DB_PASS"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	accessMin, err := positiveInt("ACCESS_TOKEN_EXPIRE_MINUTES", 15)
+	if err != nil {
+		return c, err
+	}
+	refreshDays, err := positiveInt("REFRESH_TOKEN_EXPIRE_DAYS", 7)
+	if err != nil {
+		return c, err
+	}
+	c.AccessTTL = time.Duration(accessMin) * time.Minute
+	c.RefreshTTL = time.Duration(refreshDays) * 24 * time.Hour
+	return c, nil
+}
+
+// RequireJWT fails with a clear message when no signing secret is configured: there is no
+// built-in default secret.
+func (c Config) RequireJWT() error {
+	if strings.TrimSpace(c.JWTSecret) == "" {
+		return errors.New("JWT_SECRET_KEY is not set: put it in the environment or in .env " +
+			"(for development, `make run` generates one)")
+	}
+	return nil
+}
+
+func buildDatabaseURL(host, port, name, user, pass string) string {
+	u := url.URL{Scheme: "postgres", Host: host + ":" + port, Path: "/" + name}
+	if pass != "" {
+		u.User = url.UserPassword(user, pass)
+	} else {
+		u.User = url.User(user)
+	}
+	u.RawQuery = "sslmode=disable"
+	return u.String()
+}
+
+func getenv(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func positiveInt(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive integer, got %q", key, v)
+	}
+	return n, nil
+}

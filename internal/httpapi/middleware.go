@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/oapi-codegen/echo-middleware"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+const (
+	headerOrganization = "X-Organization-Id"
+	ctxPrincipal       = "crm.principal"
+	ctxOrganization    = "crm.organization"
+	ctxOrgForLog       = "crm.organization_log"
+)
+
+var (
+	requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	// Only the canonical 36-character form: alternate spellings that uuid.Parse would accept
+	// ("{...}", "urn:uuid:...", 32 hex digits) are rejected rather than reinterpreted.
+	canonicalUUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+	errOrgHeaderRequired = apperr.Invalid("organization_header_required", "The X-Organization-Id header is required.")
+	errOrgHeaderInvalid  = apperr.Invalid("invalid_organization_header", "X-Organization-Id must be one organization id (a UUID).")
+)
+
+// requestIDMiddleware accepts a well-formed X-Request-Id or makes one, and echoes it.
+func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			id = uuid.NewString()
+		}
+		c.Request().Header.Set(echo.HeaderXRequestID, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+// securityHeaders marks every answer nosniff and keeps authenticated data out of shared caches.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// requestLogger writes one structured line per request.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogRoutePath: true, LogLatency: true, LogRequestID: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("request_id", requestID(c)),
+				slog.String("method", v.Method),
+				slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status),
+				slog.Float64("duration_ms", float64(v.Latency.Microseconds())/1000),
+			}
+			if org, ok := c.Get(ctxOrgForLog).(uuid.UUID); ok {
+				attrs = append(attrs, slog.String("organization_id", org.String()))
+			}
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// authenticate is the validator's AuthenticationFunc: the spec decides which operations need
+// which scheme. It only verifies what the request carries; the session and membership are checked
+// against the database after validation, in resolveCaller. Errors are *echo.HTTPError so that the
+// validator keeps their status instead of turning them into 403.
+func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
+	return func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+		c := echomw.GetEchoContext(ctx)
+		if c == nil {
+			return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(errNoEchoContext)
+		}
+		req := in.RequestValidationInput.Request
+		switch in.SecuritySchemeName {
+		case "bearerAuth":
+			raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization))
+			if !ok {
+				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(apperr.ErrUnauthorized)
+			}
+			claims, err := tokens.Verify(auth.KindAccess, raw)
+			if err != nil {
+				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(apperr.ErrUnauthorized)
+			}
+			c.Set(ctxPrincipal, tenancy.Principal{UserID: claims.UserID, SessionID: claims.SessionID})
+			return nil
+		case "organizationHeader":
+			values := req.Header.Values(headerOrganization)
+			if len(values) == 0 || strings.TrimSpace(values[0]) == "" && len(values) == 1 {
+				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(errOrgHeaderRequired)
+			}
+			if len(values) > 1 || !canonicalUUID.MatchString(values[0]) {
+				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(errOrgHeaderInvalid)
+			}
+			c.Set(ctxOrganization, uuid.MustParse(values[0]))
+			return nil
+		}
+		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(errUnknownScheme)
+	}
+}
+
+func bearerToken(values []string) (string, bool) {
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// resolveCaller runs after validation. For an authenticated request it checks in the database that
+// the session is alive and, when the request acts in an organization (header or path), resolves the
+// caller's role in it, in the same query. Principal and membership go into the request context,
+// where the strict handlers can see them.
+func resolveCaller(res tenancy.Resolver) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p, ok := c.Get(ctxPrincipal).(tenancy.Principal)
+			if !ok {
+				return next(c)
+			}
+			ctx := tenancy.WithPrincipal(c.Request().Context(), p)
+			orgID, hasOrg := c.Get(ctxOrganization).(uuid.UUID)
+			if !hasOrg {
+				if raw := c.Param("organization_id"); raw != "" {
+					id, err := uuid.Parse(raw)
+					if err != nil {
+						return apperr.Validation("organization_id", "must be a UUID")
+					}
+					orgID, hasOrg = id, true
+				}
+			}
+			if hasOrg {
+				c.Set(ctxOrgForLog, orgID)
+				m, err := res.Membership(ctx, p, orgID)
+				if err != nil {
+					return err
+				}
+				ctx = tenancy.WithMembership(ctx, m)
+			} else if err := res.Session(ctx, p); err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// timeoutContext bounds the work one request may cause in the database.
+func timeoutContext(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}

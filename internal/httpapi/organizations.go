@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+// CreateOrganization makes a new organization owned by the caller.
+func (s *Server) CreateOrganization(ctx context.Context, req api.CreateOrganizationRequestObject) (api.CreateOrganizationResponseObject, error) {
+	p, err := tenancy.PrincipalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.orgs.Create(ctx, p, req.Body.Name)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateOrganization201JSONResponse{
+		Body:    toOrganization(org),
+		Headers: api.CreateOrganization201ResponseHeaders{Location: "/api/v1/organizations/" + org.ID.String()},
+	}, nil
+}
+
+// ListMyOrganizations lists the caller's organizations with their role.
+func (s *Server) ListMyOrganizations(ctx context.Context, _ api.ListMyOrganizationsRequestObject) (api.ListMyOrganizationsResponseObject, error) {
+	p, err := tenancy.PrincipalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.orgs.ListMine(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListMyOrganizations200JSONResponse{Items: make([]api.MyOrganization, len(list))}
+	for i, o := range list {
+		ao := toOrganization(o.Organization)
+		out.Items[i] = api.MyOrganization{Id: ao.Id, Name: ao.Name, Settings: ao.Settings,
+			CreatedAt: ao.CreatedAt, UpdatedAt: ao.UpdatedAt, Role: api.Role(o.Role)}
+	}
+	return out, nil
+}
+
+// GetOrganization returns the organization in the path.
+func (s *Server) GetOrganization(ctx context.Context, _ api.GetOrganizationRequestObject) (api.GetOrganizationResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.orgs.Get(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetOrganization200JSONResponse(toOrganization(org)), nil
+}
+
+// UpdateOrganization changes the name and settings.
+func (s *Server) UpdateOrganization(ctx context.Context, req api.UpdateOrganizationRequestObject) (api.UpdateOrganizationResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := orgs.Update{Name: req.Body.Name}
+	if st := req.Body.Settings; st != nil {
+		u.MembersSeeAll, u.DefaultCurrency, u.Timezone = st.MembersSeeAll, st.DefaultCurrency, st.Timezone
+	}
+	org, err := s.orgs.Update(ctx, m, u)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateOrganization200JSONResponse(toOrganization(org)), nil
+}
+
+// DeleteOrganization deletes the organization and its data.
+func (s *Server) DeleteOrganization(ctx context.Context, _ api.DeleteOrganizationRequestObject) (api.DeleteOrganizationResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.orgs.Delete(ctx, m); err != nil {
+		return nil, err
+	}
+	return api.DeleteOrganization204Response{}, nil
+}
+
+// ListMembers lists a page of members.
+func (s *Server) ListMembers(ctx context.Context, req api.ListMembersRequestObject) (api.ListMembersResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, size := pageParams(req.Params.Page, req.Params.PageSize)
+	res, err := s.orgs.ListMembers(ctx, m, page, size)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListMembers200JSONResponse{Items: make([]api.Member, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	for i, it := range res.Items {
+		out.Items[i] = toMember(it)
+	}
+	return out, nil
+}
+
+// AddMember adds a registered user to the organization.
+func (s *Server) AddMember(ctx context.Context, req api.AddMemberRequestObject) (api.AddMemberResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := s.orgs.AddMember(ctx, m, string(req.Body.Email), tenancy.Role(req.Body.Role))
+	if err != nil {
+		return nil, err
+	}
+	return api.AddMember201JSONResponse{
+		Body: toMember(mem),
+		Headers: api.AddMember201ResponseHeaders{
+			Location: "/api/v1/organizations/" + m.OrganizationID.String() + "/members/" + mem.UserID.String(),
+		},
+	}, nil
+}
+
+// UpdateMember changes a member's role.
+func (s *Server) UpdateMember(ctx context.Context, req api.UpdateMemberRequestObject) (api.UpdateMemberResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := s.orgs.UpdateMemberRole(ctx, m, req.UserId, tenancy.Role(req.Body.Role))
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateMember200JSONResponse(toMember(mem)), nil
+}
+
+// RemoveMember removes a member (or lets a member leave).
+func (s *Server) RemoveMember(ctx context.Context, req api.RemoveMemberRequestObject) (api.RemoveMemberResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.orgs.RemoveMember(ctx, m, req.UserId); err != nil {
+		return nil, err
+	}
+	return api.RemoveMember204Response{}, nil
+}
+
+// pageParams applies the list defaults (the generated code does not apply spec defaults).
+func pageParams(page, size *int32) (int32, int32) {
+	p, s := int32(1), int32(20)
+	if page != nil {
+		p = *page
+	}
+	if size != nil {
+		s = *size
+	}
+	return p, s
+}

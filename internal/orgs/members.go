@@ -1,0 +1,179 @@
+package orgs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+var (
+	errLastOwner     = apperr.Conflict("last_owner", "The organization must keep at least one owner.")
+	errOwnRole       = apperr.Forbidden("own_role", "You cannot change your own role.")
+	errOwnerRole     = apperr.Forbidden("owner_role_forbidden", "Only an owner may grant, change or remove the owner role.")
+	errUserNotFound  = apperr.NotFound("user_not_found", "No registered user has this email.")
+	errAlreadyMember = apperr.Conflict("already_member", "The user is already a member of this organization.")
+)
+
+// Member is a user's membership seen from the organization.
+type Member = db.GetMemberRow
+
+// Page is a page of a list.
+type Page[T any] struct {
+	Items    []T
+	Total    int64
+	Page     int32
+	PageSize int32
+}
+
+// ListMembers returns a page of members, oldest membership first (any member).
+func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, page, size int32) (Page[Member], error) {
+	if err := m.Require(tenancy.ReadRecords); err != nil {
+		return Page[Member]{}, err
+	}
+	rows, err := s.q.ListMembers(ctx, db.ListMembersParams{
+		OrganizationID: m.OrganizationID, PageLimit: size, PageOffset: (page - 1) * size,
+	})
+	if err != nil {
+		return Page[Member]{}, fmt.Errorf("list members: %w", err)
+	}
+	out := Page[Member]{Items: make([]Member, len(rows)), Page: page, PageSize: size}
+	for i, r := range rows {
+		out.Items[i] = Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}
+		out.Total = r.Total
+	}
+	if len(rows) == 0 && page > 1 { // past the last page the window count is not there to read
+		if out.Total, err = s.q.CountMembers(ctx, m.OrganizationID); err != nil {
+			return Page[Member]{}, fmt.Errorf("count members: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// AddMember adds a registered user by email (owner, admin; only an owner adds an owner).
+func (s *Service) AddMember(ctx context.Context, m tenancy.Membership, email string, role tenancy.Role) (Member, error) {
+	if err := requireGrant(m, role); err != nil {
+		return Member{}, err
+	}
+	user, err := s.q.GetUserByEmail(ctx, strings.TrimSpace(email))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Member{}, errUserNotFound
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("find user: %w", err)
+	}
+	joined, err := s.q.AddMember(ctx, db.AddMemberParams{OrganizationID: m.OrganizationID, UserID: user.ID, Role: string(role)})
+	if errors.Is(err, pgx.ErrNoRows) { // ON CONFLICT DO NOTHING returned nothing
+		return Member{}, errAlreadyMember
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("add member: %w", err)
+	}
+	return Member{UserID: user.ID, Email: user.Email, Name: user.Name, Role: string(role), CreatedAt: joined}, nil
+}
+
+// UpdateMemberRole changes another member's role under the owner rules.
+func (s *Service) UpdateMemberRole(ctx context.Context, m tenancy.Membership, userID uuid.UUID, role tenancy.Role) (Member, error) {
+	if err := m.Require(tenancy.ManageMembers); err != nil {
+		return Member{}, err
+	}
+	if userID == m.UserID {
+		return Member{}, errOwnRole
+	}
+	if err := requireGrant(m, role); err != nil {
+		return Member{}, err
+	}
+	var out Member
+	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		current, owners, err := lockMember(ctx, q, m.OrganizationID, userID)
+		if err != nil {
+			return err
+		}
+		if err := requireGrant(m, current); err != nil {
+			return err
+		}
+		if current == tenancy.RoleOwner && role != tenancy.RoleOwner && !anotherOwner(owners, userID) {
+			return errLastOwner
+		}
+		if err := q.UpdateMemberRole(ctx, db.UpdateMemberRoleParams{
+			OrganizationID: m.OrganizationID, UserID: userID, Role: string(role),
+		}); err != nil {
+			return fmt.Errorf("update role: %w", err)
+		}
+		out, err = q.GetMember(ctx, db.GetMemberParams{OrganizationID: m.OrganizationID, UserID: userID})
+		return err
+	})
+	return out, err
+}
+
+// RemoveMember removes a member (owner, admin; an admin cannot remove an owner); any member may
+// remove themselves. The last owner stays.
+func (s *Service) RemoveMember(ctx context.Context, m tenancy.Membership, userID uuid.UUID) error {
+	if userID != m.UserID {
+		if err := m.Require(tenancy.ManageMembers); err != nil {
+			return err
+		}
+	}
+	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		current, owners, err := lockMember(ctx, q, m.OrganizationID, userID)
+		if err != nil {
+			return err
+		}
+		if userID != m.UserID {
+			if err := requireGrant(m, current); err != nil {
+				return err
+			}
+		}
+		if current == tenancy.RoleOwner && !anotherOwner(owners, userID) {
+			return errLastOwner
+		}
+		_, err = q.RemoveMember(ctx, db.RemoveMemberParams{OrganizationID: m.OrganizationID, UserID: userID})
+		return err
+	})
+}
+
+// requireGrant fails unless the caller may hand out (or take away) role: the owner role is the
+// owners' alone, every other role needs ManageMembers.
+func requireGrant(m tenancy.Membership, role tenancy.Role) error {
+	if err := m.Require(tenancy.ManageMembers); err != nil {
+		return err
+	}
+	if role == tenancy.RoleOwner && !m.Can(tenancy.ManageOwners) {
+		return errOwnerRole
+	}
+	return nil
+}
+
+// lockMember locks the organization's owner rows (always in the same order, and before the target,
+// so that concurrent role changes cannot deadlock nor both remove "the other" last owner), then the
+// target's row, and returns the target's role and the owners.
+func lockMember(ctx context.Context, q *db.Queries, orgID, userID uuid.UUID) (tenancy.Role, []uuid.UUID, error) {
+	owners, err := q.LockOwners(ctx, orgID)
+	if err != nil {
+		return "", nil, fmt.Errorf("lock owners: %w", err)
+	}
+	role, err := q.GetMemberForUpdate(ctx, db.GetMemberForUpdateParams{OrganizationID: orgID, UserID: userID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("lock member: %w", err)
+	}
+	return tenancy.Role(role), owners, nil
+}
+
+func anotherOwner(owners []uuid.UUID, userID uuid.UUID) bool {
+	for _, id := range owners {
+		if id != userID {
+			return true
+		}
+	}
+	return false
+}

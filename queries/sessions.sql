@@ -1,0 +1,35 @@
+-- name: CreateSession :exec
+INSERT INTO sessions (id, user_id, refresh_jti_hash, expires_at)
+VALUES (@id, @user_id, @refresh_jti_hash, @expires_at);
+
+-- name: GetSessionForUpdate :one
+SELECT id, user_id, refresh_jti_hash, expires_at, revoked_at
+FROM sessions
+WHERE id = @id
+FOR UPDATE;
+
+-- name: RotateSession :exec
+UPDATE sessions
+SET refresh_jti_hash = @refresh_jti_hash, rotated_at = now()
+WHERE id = @id;
+
+-- name: RevokeSession :exec
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = @reason::text
+WHERE id = @id AND revoked_at IS NULL;
+
+-- name: SessionIsActive :one
+-- Checks the access token's session is still alive: logout and reuse detection end it at once.
+SELECT EXISTS (
+    SELECT 1 FROM sessions
+    WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > now()
+);
+
+-- name: ResolveMembership :one
+-- One round trip per tenant request: is the session alive, and which role does the user hold in
+-- the organization (NULL when not a member, unknown or deleted organization).
+SELECT m.role
+FROM sessions s
+LEFT JOIN organization_members m
+       ON m.organization_id = @organization_id AND m.user_id = s.user_id
+WHERE s.id = @session_id AND s.user_id = @user_id AND s.revoked_at IS NULL AND s.expires_at > now();
