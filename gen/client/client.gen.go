@@ -93,7 +93,7 @@ func (e TokenPairTokenType) Valid() bool {
 type Currency = string
 
 // Email Example: ada@example.com
-type Email = openapi_types.Email
+type Email = string
 
 // FieldError defines model for FieldError.
 type FieldError struct {

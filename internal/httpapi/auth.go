@@ -12,7 +12,7 @@ const tokenType = "bearer"
 // Register creates a user, their organization and a session.
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
 	b := req.Body
-	user, org, pair, err := s.auth.Register(ctx, string(b.Email), b.Password, b.Name, b.OrganizationName)
+	user, org, pair, err := s.auth.Register(ctx, b.Email, b.Password, b.Name, b.OrganizationName)
 	if err != nil {
 		return nil, err
 	}

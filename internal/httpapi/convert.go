@@ -11,7 +11,7 @@ import (
 // Conversions from domain rows to the generated API models.
 
 func toUser(u auth.User) api.User {
-	return api.User{Id: u.ID, Email: api.Email(u.Email), Name: u.Name, CreatedAt: u.CreatedAt.UTC()}
+	return api.User{Id: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt.UTC()}
 }
 
 func toOrganization(o db.Organization) api.Organization {
@@ -27,7 +27,7 @@ func toOrganization(o db.Organization) api.Organization {
 }
 
 func toMember(m orgs.Member) api.Member {
-	return api.Member{UserId: m.UserID, Email: api.Email(m.Email), Name: m.Name, Role: api.Role(m.Role), JoinedAt: m.CreatedAt.UTC()}
+	return api.Member{UserId: m.UserID, Email: m.Email, Name: m.Name, Role: api.Role(m.Role), JoinedAt: m.CreatedAt.UTC()}
 }
 
 func parseUUID(s string) (uuid.UUID, error) { return uuid.Parse(s) }

@@ -22,16 +22,16 @@ type guard struct {
 // even if a middleware were misconfigured.
 type guards struct {
 	byOperation map[string]guard
-	paths       map[string]bool // echo route paths of the spec
+	routes      map[string]bool // "METHOD /echo/:path" of every operation in the spec
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 
 func operationGuards(spec *openapi3.T) (*guards, error) {
-	g := &guards{byOperation: map[string]guard{}, paths: map[string]bool{}}
+	g := &guards{byOperation: map[string]guard{}, routes: map[string]bool{}}
 	for path, item := range spec.Paths.Map() {
-		g.paths[pathParam.ReplaceAllString(path, ":$1")] = true
 		for method, op := range item.Operations() {
+			g.routes[method+" "+pathParam.ReplaceAllString(path, ":$1")] = true
 			if op.OperationID == "" {
 				return nil, fmt.Errorf("%s %s has no operationId", method, path)
 			}
@@ -66,7 +66,9 @@ func containsParam(item *openapi3.PathItem, op *openapi3.Operation, name string)
 	return false
 }
 
-func (g *guards) known(echoPath string) bool { return g.paths[echoPath] }
+// known reports whether echo routed the request to an operation of the spec (and not to its
+// not-found or method-not-allowed handler).
+func (g *guards) known(method, echoPath string) bool { return g.routes[method+" "+echoPath] }
 
 func (g *guards) middleware(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
 	gd, ok := g.byOperation[operationID]

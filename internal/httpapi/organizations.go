@@ -109,7 +109,7 @@ func (s *Server) AddMember(ctx context.Context, req api.AddMemberRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	mem, err := s.orgs.AddMember(ctx, m, string(req.Body.Email), tenancy.Role(req.Body.Role))
+	mem, err := s.orgs.AddMember(ctx, m, req.Body.Email, tenancy.Role(req.Body.Role))
 	if err != nil {
 		return nil, err
 	}

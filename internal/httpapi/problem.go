@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -185,6 +186,9 @@ func fieldErrors(re *openapi3filter.RequestError) []apperr.FieldError {
 		var se *openapi3.SchemaError
 		if errors.As(e, &se) {
 			field := strings.Join(se.JSONPointer(), ".")
+			if m := unsupportedProperty.FindStringSubmatch(se.Reason); m != nil {
+				field = strings.TrimPrefix(field+"."+m[1], ".")
+			}
 			if prefix != "" {
 				field = strings.TrimSuffix(prefix+"."+field, ".")
 			}
@@ -219,10 +223,15 @@ func fieldErrors(re *openapi3filter.RequestError) []apperr.FieldError {
 // schemaMessage keeps kin-openapi's reason (which names the rule, e.g. "maximum string length is
 // 200") but never echoes the offending value back.
 func schemaMessage(se *openapi3.SchemaError) string {
+	if unsupportedProperty.MatchString(se.Reason) {
+		return "is not a known field"
+	}
 	if se.Reason != "" {
 		return se.Reason
 	}
 	return "is invalid"
 }
+
+var unsupportedProperty = regexp.MustCompile(`^property "([^"]+)" is unsupported$`)
 
 func ptr[T any](v T) *T { return &v }

@@ -107,7 +107,7 @@ func New(d Deps) (*echo.Echo, error) {
 		SilenceServersWarning: true,
 		// Routes echo does not know (and the docs later) are not the validator's business: echo
 		// answers them with 404/405 itself.
-		Skipper: func(c echo.Context) bool { return c.Path() == "" || !guards.known(c.Path()) },
+		Skipper: func(c echo.Context) bool { return !guards.known(c.Request().Method, c.Path()) },
 	}))
 	e.Use(resolveCaller(tenancy.Resolver{Q: db.New(d.Pool)}))
 

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -22,11 +23,16 @@ type Migrator struct {
 // NewMigrator prepares migrations against the pool's database. Close it before closing the pool:
 // the driver holds a connection and pgxpool.Close would wait for it forever.
 func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
+	return NewSQLMigrator(stdlib.OpenDBFromPool(pool))
+}
+
+// NewSQLMigrator prepares migrations on a database/sql handle (pgx stdlib driver).
+func NewSQLMigrator(sqlDB *sql.DB) (*Migrator, error) {
 	src, err := iofs.New(schema.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
-	drv, err := migratepgx.WithInstance(stdlib.OpenDBFromPool(pool), &migratepgx.Config{})
+	drv, err := migratepgx.WithInstance(sqlDB, &migratepgx.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("migration driver: %w", err)
 	}

@@ -1,0 +1,21 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/minicrm/crm/internal/apptest"
+)
+
+func TestSmoke_RegisterAndMe(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	res, err := app.Client.GetMeWithResponse(context.Background(), ada.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
+	assert.Equal(t, ada.ID, res.JSON200.User.Id)
+}
