@@ -26,10 +26,12 @@ SELECT EXISTS (
 );
 
 -- name: ResolveMembership :one
--- One round trip per tenant request: is the session alive, and which role does the user hold in
--- the organization (NULL when not a member, unknown or deleted organization).
-SELECT m.role
+-- One round trip per tenant request: is the session alive, which role does the user hold in the
+-- organization (NULL when not a member, unknown or deleted organization), and the settings the
+-- request's rules need.
+SELECT m.role, o.members_see_all, o.default_currency, o.timezone
 FROM sessions s
 LEFT JOIN organization_members m
        ON m.organization_id = @organization_id AND m.user_id = s.user_id
+LEFT JOIN organizations o ON o.id = m.organization_id
 WHERE s.id = @session_id AND s.user_id = @user_id AND s.revoked_at IS NULL AND s.expires_at > now();

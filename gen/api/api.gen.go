@@ -18,9 +18,95 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/minicrm/crm/money"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ActivityType.
+const (
+	Comment       ActivityType = "comment"
+	DealCreated   ActivityType = "deal_created"
+	DealUpdated   ActivityType = "deal_updated"
+	StageChanged  ActivityType = "stage_changed"
+	StatusChanged ActivityType = "status_changed"
+	System        ActivityType = "system"
+	TaskCompleted ActivityType = "task_completed"
+	TaskCreated   ActivityType = "task_created"
+)
+
+// Valid indicates whether the value is a known member of the ActivityType enum.
+func (e ActivityType) Valid() bool {
+	switch e {
+	case Comment:
+		return true
+	case DealCreated:
+		return true
+	case DealUpdated:
+		return true
+	case StageChanged:
+		return true
+	case StatusChanged:
+		return true
+	case System:
+		return true
+	case TaskCompleted:
+		return true
+	case TaskCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DealStage.
+const (
+	Closed        DealStage = "closed"
+	Negotiation   DealStage = "negotiation"
+	Proposal      DealStage = "proposal"
+	Qualification DealStage = "qualification"
+)
+
+// Valid indicates whether the value is a known member of the DealStage enum.
+func (e DealStage) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Negotiation:
+		return true
+	case Proposal:
+		return true
+	case Qualification:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DealStatus.
+const (
+	InProgress DealStatus = "in_progress"
+	Lost       DealStatus = "lost"
+	New        DealStatus = "new"
+	Won        DealStatus = "won"
+)
+
+// Valid indicates whether the value is a known member of the DealStatus enum.
+func (e DealStatus) Valid() bool {
+	switch e {
+	case InProgress:
+		return true
+	case Lost:
+		return true
+	case New:
+		return true
+	case Won:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for LoginResultTokenType.
 const (
@@ -91,10 +177,333 @@ func (e TokenPairTokenType) Valid() bool {
 	}
 }
 
+// Defines values for Order.
+const (
+	OrderAsc  Order = "asc"
+	OrderDesc Order = "desc"
+)
+
+// Valid indicates whether the value is a known member of the Order enum.
+func (e Order) Valid() bool {
+	switch e {
+	case OrderAsc:
+		return true
+	case OrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListContactsParamsOrderBy.
+const (
+	ListContactsParamsOrderByCreatedAt ListContactsParamsOrderBy = "created_at"
+	ListContactsParamsOrderByName      ListContactsParamsOrderBy = "name"
+)
+
+// Valid indicates whether the value is a known member of the ListContactsParamsOrderBy enum.
+func (e ListContactsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListContactsParamsOrderByCreatedAt:
+		return true
+	case ListContactsParamsOrderByName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListContactsParamsOrder.
+const (
+	ListContactsParamsOrderAsc  ListContactsParamsOrder = "asc"
+	ListContactsParamsOrderDesc ListContactsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListContactsParamsOrder enum.
+func (e ListContactsParamsOrder) Valid() bool {
+	switch e {
+	case ListContactsParamsOrderAsc:
+		return true
+	case ListContactsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDealsParamsOrderBy.
+const (
+	ListDealsParamsOrderByAmount    ListDealsParamsOrderBy = "amount"
+	ListDealsParamsOrderByCreatedAt ListDealsParamsOrderBy = "created_at"
+	ListDealsParamsOrderByTitle     ListDealsParamsOrderBy = "title"
+	ListDealsParamsOrderByUpdatedAt ListDealsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListDealsParamsOrderBy enum.
+func (e ListDealsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListDealsParamsOrderByAmount:
+		return true
+	case ListDealsParamsOrderByCreatedAt:
+		return true
+	case ListDealsParamsOrderByTitle:
+		return true
+	case ListDealsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDealsParamsOrder.
+const (
+	ListDealsParamsOrderAsc  ListDealsParamsOrder = "asc"
+	ListDealsParamsOrderDesc ListDealsParamsOrder = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListDealsParamsOrder enum.
+func (e ListDealsParamsOrder) Valid() bool {
+	switch e {
+	case ListDealsParamsOrderAsc:
+		return true
+	case ListDealsParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Activity defines model for Activity.
+type Activity struct {
+	// AuthorId Null for system events.
+	AuthorId  nullable.Nullable[openapi_types.UUID] `json:"author_id"`
+	CreatedAt time.Time                             `json:"created_at"`
+	DealId    openapi_types.UUID                    `json:"deal_id"`
+	Id        openapi_types.UUID                    `json:"id"`
+
+	// Payload Depends on the type: comment `{text}`; deal_created `{title, amount, currency}`;
+	// status_changed `{old_status, new_status}`; stage_changed `{old_stage, new_stage}`;
+	// deal_updated `{changes: {field: {old, new}}}`; task_created and task_completed `{task_id, title}`.
+	Payload map[string]interface{} `json:"payload"`
+
+	// Type Example: comment
+	Type ActivityType `json:"type"`
+}
+
+// ActivityCreate defines model for ActivityCreate.
+type ActivityCreate struct {
+	Payload CommentPayload `json:"payload"`
+
+	// Type Example: comment
+	Type ActivityType `json:"type"`
+}
+
+// ActivityList defines model for ActivityList.
+type ActivityList struct {
+	Items    []Activity `json:"items"`
+	Page     int32      `json:"page"`
+	PageSize int32      `json:"page_size"`
+	Total    int64      `json:"total"`
+}
+
+// ActivityType Example: comment
+type ActivityType string
+
+// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+//
+// Example: 10000
+type Amount = money.Amount
+
+// CommentPayload defines model for CommentPayload.
+type CommentPayload struct {
+	// Text Example: Client asked for a discount.
+	Text string `json:"text"`
+}
+
+// Contact defines model for Contact.
+type Contact struct {
+	// Company Example: Difference Engines
+	Company   nullable.Nullable[string] `json:"company"`
+	CreatedAt time.Time                 `json:"created_at"`
+
+	// Email Example: charles@example.com
+	Email nullable.Nullable[string] `json:"email"`
+	Id    openapi_types.UUID        `json:"id"`
+
+	// Name Example: Charles Babbage
+	Name string `json:"name"`
+
+	// Notes Example: Met at the Royal Society.
+	Notes   nullable.Nullable[string] `json:"notes"`
+	OwnerId openapi_types.UUID        `json:"owner_id"`
+
+	// Phone Example: +44 20 7946 0000
+	Phone     nullable.Nullable[string] `json:"phone"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+}
+
+// ContactCreate defines model for ContactCreate.
+type ContactCreate struct {
+	Company *string `json:"company,omitempty"`
+	Email   *string `json:"email,omitempty"`
+	Name    string  `json:"name"`
+	Notes   *string `json:"notes,omitempty"`
+
+	// OwnerId Managers and above may give the contact to another member.
+	OwnerId *openapi_types.UUID `json:"owner_id,omitempty"`
+	Phone   *string             `json:"phone,omitempty"`
+}
+
+// ContactList defines model for ContactList.
+type ContactList struct {
+	Items    []Contact `json:"items"`
+	Page     int32     `json:"page"`
+	PageSize int32     `json:"page_size"`
+	Total    int64     `json:"total"`
+}
+
+// ContactUpdate defines model for ContactUpdate.
+type ContactUpdate struct {
+	Company nullable.Nullable[string] `json:"company,omitempty"`
+	Email   nullable.Nullable[string] `json:"email,omitempty"`
+	Name    *string                   `json:"name,omitempty"`
+	Notes   nullable.Nullable[string] `json:"notes,omitempty"`
+	OwnerId *openapi_types.UUID       `json:"owner_id,omitempty"`
+	Phone   nullable.Nullable[string] `json:"phone,omitempty"`
+}
+
 // Currency An ISO 4217 currency code.
 //
 // Example: USD
 type Currency = string
+
+// CurrencyAmount defines model for CurrencyAmount.
+type CurrencyAmount struct {
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency Currency `json:"currency"`
+
+	// Total An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	Total Total `json:"total"`
+}
+
+// CurrencyAverage defines model for CurrencyAverage.
+type CurrencyAverage struct {
+	// Average An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	Average Total `json:"average"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency Currency `json:"currency"`
+}
+
+// Deal defines model for Deal.
+type Deal struct {
+	// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+	//
+	// Example: 10000
+	Amount    Amount             `json:"amount"`
+	ContactId openapi_types.UUID `json:"contact_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency Currency           `json:"currency"`
+	Id       openapi_types.UUID `json:"id"`
+	OwnerId  openapi_types.UUID `json:"owner_id"`
+
+	// Stage The funnel's stages, in order.
+	//
+	// Example: proposal
+	Stage DealStage `json:"stage"`
+
+	// Status Example: in_progress
+	Status DealStatus `json:"status"`
+
+	// Title Example: Website redesign
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// DealCreate defines model for DealCreate.
+type DealCreate struct {
+	// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+	//
+	// Example: 10000
+	Amount    *Amount            `json:"amount,omitempty"`
+	ContactId openapi_types.UUID `json:"contact_id"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency *Currency `json:"currency,omitempty"`
+
+	// OwnerId Managers and above may give the deal to another member.
+	OwnerId *openapi_types.UUID `json:"owner_id,omitempty"`
+	Title   string              `json:"title"`
+}
+
+// DealFunnel defines model for DealFunnel.
+type DealFunnel struct {
+	Stages []FunnelStage `json:"stages"`
+}
+
+// DealList defines model for DealList.
+type DealList struct {
+	Items    []Deal `json:"items"`
+	Page     int32  `json:"page"`
+	PageSize int32  `json:"page_size"`
+	Total    int64  `json:"total"`
+}
+
+// DealStage The funnel's stages, in order.
+//
+// Example: proposal
+type DealStage string
+
+// DealStatus Example: in_progress
+type DealStatus string
+
+// DealSummary defines model for DealSummary.
+type DealSummary struct {
+	ByStatus []StatusSummary `json:"by_status"`
+	NewDeals struct {
+		Count int64 `json:"count"`
+		Days  int32 `json:"days"`
+	} `json:"new_deals"`
+	WonAverage []CurrencyAverage `json:"won_average"`
+}
+
+// DealUpdate defines model for DealUpdate.
+type DealUpdate struct {
+	// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+	//
+	// Example: 10000
+	Amount    *Amount             `json:"amount,omitempty"`
+	ContactId *openapi_types.UUID `json:"contact_id,omitempty"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency *Currency           `json:"currency,omitempty"`
+	OwnerId  *openapi_types.UUID `json:"owner_id,omitempty"`
+
+	// Stage The funnel's stages, in order.
+	//
+	// Example: proposal
+	Stage *DealStage `json:"stage,omitempty"`
+
+	// Status Example: in_progress
+	Status *DealStatus `json:"status,omitempty"`
+	Title  *string     `json:"title,omitempty"`
+}
 
 // Email Example: ada@example.com
 type Email = string
@@ -106,6 +515,23 @@ type FieldError struct {
 
 	// Message Example: must be a valid email address
 	Message string `json:"message"`
+}
+
+// FunnelStage defines model for FunnelStage.
+type FunnelStage struct {
+	ByStatus StatusCounts `json:"by_status"`
+
+	// ConversionFromPrevious reached / previous stage's reached × 100, 2 decimals; null for the first stage or when the previous reached is 0.
+	ConversionFromPrevious nullable.Nullable[float64] `json:"conversion_from_previous"`
+	Count                  int64                      `json:"count"`
+
+	// Reached Deals at this stage or a later one.
+	Reached int64 `json:"reached"`
+
+	// Stage The funnel's stages, in order.
+	//
+	// Example: proposal
+	Stage DealStage `json:"stage"`
 }
 
 // Health defines model for Health.
@@ -362,6 +788,71 @@ type RegisterResultTokenType string
 // Example: manager
 type Role string
 
+// StatusCounts defines model for StatusCounts.
+type StatusCounts struct {
+	InProgress int64 `json:"in_progress"`
+	Lost       int64 `json:"lost"`
+	New        int64 `json:"new"`
+	Won        int64 `json:"won"`
+}
+
+// StatusSummary defines model for StatusSummary.
+type StatusSummary struct {
+	Amounts []CurrencyAmount `json:"amounts"`
+	Count   int64            `json:"count"`
+
+	// Status Example: in_progress
+	Status DealStatus `json:"status"`
+}
+
+// Task defines model for Task.
+type Task struct {
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	DealId      openapi_types.UUID           `json:"deal_id"`
+	Description nullable.Nullable[string]    `json:"description"`
+
+	// DueDate Example: 2026-12-01
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	Id      openapi_types.UUID                    `json:"id"`
+	IsDone  bool                                  `json:"is_done"`
+	OwnerId openapi_types.UUID                    `json:"owner_id"`
+
+	// Title Example: Send the proposal
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TaskCreate defines model for TaskCreate.
+type TaskCreate struct {
+	DealId      openapi_types.UUID `json:"deal_id"`
+	Description *string            `json:"description,omitempty"`
+
+	// DueDate Not before today in the organization's time zone.
+	DueDate *openapi_types.Date `json:"due_date,omitempty"`
+
+	// OwnerId Managers and above may assign the task to another member.
+	OwnerId *openapi_types.UUID `json:"owner_id,omitempty"`
+	Title   string              `json:"title"`
+}
+
+// TaskList defines model for TaskList.
+type TaskList struct {
+	Items    []Task `json:"items"`
+	Page     int32  `json:"page"`
+	PageSize int32  `json:"page_size"`
+	Total    int64  `json:"total"`
+}
+
+// TaskUpdate defines model for TaskUpdate.
+type TaskUpdate struct {
+	Description nullable.Nullable[string]             `json:"description,omitempty"`
+	DueDate     nullable.Nullable[openapi_types.Date] `json:"due_date,omitempty"`
+	IsDone      *bool                                 `json:"is_done,omitempty"`
+	OwnerId     *openapi_types.UUID                   `json:"owner_id,omitempty"`
+	Title       *string                               `json:"title,omitempty"`
+}
+
 // TokenPair defines model for TokenPair.
 type TokenPair struct {
 	// AccessToken A JWT to send as a bearer token.
@@ -380,6 +871,11 @@ type TokenPair struct {
 // TokenPairTokenType defines model for TokenPair.TokenType.
 type TokenPairTokenType string
 
+// Total An exact sum or average of amounts, with 2 decimals.
+//
+// Example: 15000
+type Total = money.Amount
+
 // User defines model for User.
 type User struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -392,14 +888,32 @@ type User struct {
 	Name string `json:"name"`
 }
 
+// ContactIdPath defines model for ContactIdPath.
+type ContactIdPath = openapi_types.UUID
+
+// DealIdPath defines model for DealIdPath.
+type DealIdPath = openapi_types.UUID
+
+// Order defines model for Order.
+type Order string
+
 // OrganizationIdPath defines model for OrganizationIdPath.
 type OrganizationIdPath = openapi_types.UUID
+
+// OwnerIdQuery defines model for OwnerIdQuery.
+type OwnerIdQuery = openapi_types.UUID
 
 // Page defines model for Page.
 type Page = int32
 
 // PageSize defines model for PageSize.
 type PageSize = int32
+
+// Search defines model for Search.
+type Search = string
+
+// TaskIdPath defines model for TaskIdPath.
+type TaskIdPath = openapi_types.UUID
 
 // UserIdPath defines model for UserIdPath.
 type UserIdPath = openapi_types.UUID
@@ -428,8 +942,119 @@ type Unauthorized = Problem
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
 
+// GetDealSummaryParams defines parameters for GetDealSummary.
+type GetDealSummaryParams struct {
+	// Days The period for `new_deals`, in days.
+	Days *int32 `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// ListContactsParams defines parameters for ListContacts.
+type ListContactsParams struct {
+	// Page The page to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// OrderBy Sort field; ties are broken by id.
+	OrderBy *ListContactsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Order Sort direction.
+	Order *ListContactsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+}
+
+// ListContactsParamsOrderBy defines parameters for ListContacts.
+type ListContactsParamsOrderBy string
+
+// ListContactsParamsOrder defines parameters for ListContacts.
+type ListContactsParamsOrder string
+
+// ListDealsParams defines parameters for ListDeals.
+type ListDealsParams struct {
+	// Page The page to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Status Only deals with one of these statuses.
+	Status *[]DealStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Stage Only deals at this stage.
+	Stage *DealStage `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// MinAmount Only deals with at least this amount.
+	MinAmount *float32 `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+
+	// MaxAmount Only deals with at most this amount.
+	MaxAmount *float32 `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// ContactId Only deals of this contact.
+	ContactId *openapi_types.UUID `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// OrderBy Sort field; ties are broken by id.
+	OrderBy *ListDealsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Order Sort direction.
+	Order *ListDealsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
+}
+
+// ListDealsParamsOrderBy defines parameters for ListDeals.
+type ListDealsParamsOrderBy string
+
+// ListDealsParamsOrder defines parameters for ListDeals.
+type ListDealsParamsOrder string
+
+// ListActivitiesParams defines parameters for ListActivities.
+type ListActivitiesParams struct {
+	// Page The page to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Type Only activities of this type.
+	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
+	// Page The page to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+}
+
+// ListTasksParams defines parameters for ListTasks.
+type ListTasksParams struct {
+	// DealId Only tasks of this deal.
+	DealId *openapi_types.UUID `form:"deal_id,omitempty" json:"deal_id,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// OnlyOpen Only tasks that are not done.
+	OnlyOpen *bool `form:"only_open,omitempty" json:"only_open,omitempty"`
+
+	// DueBefore Only tasks due on or before this date.
+	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// DueAfter Only tasks due on or after this date.
+	DueAfter *openapi_types.Date `form:"due_after,omitempty" json:"due_after,omitempty"`
+
 	// Page The page to return, from 1.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -449,6 +1074,21 @@ type RefreshTokensJSONRequestBody = RefreshRequest
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
 
+// CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
+type CreateContactJSONRequestBody = ContactCreate
+
+// UpdateContactJSONRequestBody defines body for UpdateContact for application/json ContentType.
+type UpdateContactJSONRequestBody = ContactUpdate
+
+// CreateDealJSONRequestBody defines body for CreateDeal for application/json ContentType.
+type CreateDealJSONRequestBody = DealCreate
+
+// UpdateDealJSONRequestBody defines body for UpdateDeal for application/json ContentType.
+type UpdateDealJSONRequestBody = DealUpdate
+
+// CreateActivityJSONRequestBody defines body for CreateActivity for application/json ContentType.
+type CreateActivityJSONRequestBody = ActivityCreate
+
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationCreate
 
@@ -461,8 +1101,20 @@ type AddMemberJSONRequestBody = MemberCreate
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody = MemberUpdate
 
+// CreateTaskJSONRequestBody defines body for CreateTask for application/json ContentType.
+type CreateTaskJSONRequestBody = TaskCreate
+
+// UpdateTaskJSONRequestBody defines body for UpdateTask for application/json ContentType.
+type UpdateTaskJSONRequestBody = TaskUpdate
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetDealFunnel Sales funnel
+	// (GET /api/v1/analytics/deals/funnel)
+	GetDealFunnel(ctx echo.Context) error
+	// GetDealSummary Deal summary
+	// (GET /api/v1/analytics/deals/summary)
+	GetDealSummary(ctx echo.Context, params GetDealSummaryParams) error
 	// Login Log in
 	// (POST /api/v1/auth/login)
 	Login(ctx echo.Context) error
@@ -478,6 +1130,42 @@ type ServerInterface interface {
 	// Register Register a user and their first organization
 	// (POST /api/v1/auth/register)
 	Register(ctx echo.Context) error
+	// ListContacts List contacts
+	// (GET /api/v1/contacts)
+	ListContacts(ctx echo.Context, params ListContactsParams) error
+	// CreateContact Create a contact
+	// (POST /api/v1/contacts)
+	CreateContact(ctx echo.Context) error
+	// DeleteContact Delete a contact
+	// (DELETE /api/v1/contacts/{contact_id})
+	DeleteContact(ctx echo.Context, contactId ContactIdPath) error
+	// GetContact Get a contact
+	// (GET /api/v1/contacts/{contact_id})
+	GetContact(ctx echo.Context, contactId ContactIdPath) error
+	// UpdateContact Update a contact
+	// (PATCH /api/v1/contacts/{contact_id})
+	UpdateContact(ctx echo.Context, contactId ContactIdPath) error
+	// ListDeals List deals
+	// (GET /api/v1/deals)
+	ListDeals(ctx echo.Context, params ListDealsParams) error
+	// CreateDeal Create a deal
+	// (POST /api/v1/deals)
+	CreateDeal(ctx echo.Context) error
+	// DeleteDeal Delete a deal
+	// (DELETE /api/v1/deals/{deal_id})
+	DeleteDeal(ctx echo.Context, dealId DealIdPath) error
+	// GetDeal Get a deal
+	// (GET /api/v1/deals/{deal_id})
+	GetDeal(ctx echo.Context, dealId DealIdPath) error
+	// UpdateDeal Update a deal
+	// (PATCH /api/v1/deals/{deal_id})
+	UpdateDeal(ctx echo.Context, dealId DealIdPath) error
+	// ListActivities A deal's timeline
+	// (GET /api/v1/deals/{deal_id}/activities)
+	ListActivities(ctx echo.Context, dealId DealIdPath, params ListActivitiesParams) error
+	// CreateActivity Comment on a deal
+	// (POST /api/v1/deals/{deal_id}/activities)
+	CreateActivity(ctx echo.Context, dealId DealIdPath) error
 	// CreateOrganization Create an organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx echo.Context) error
@@ -505,6 +1193,21 @@ type ServerInterface interface {
 	// UpdateMember Change a member's role
 	// (PATCH /api/v1/organizations/{organization_id}/members/{user_id})
 	UpdateMember(ctx echo.Context, organizationId OrganizationIdPath, userId UserIdPath) error
+	// ListTasks List tasks
+	// (GET /api/v1/tasks)
+	ListTasks(ctx echo.Context, params ListTasksParams) error
+	// CreateTask Create a task on a deal
+	// (POST /api/v1/tasks)
+	CreateTask(ctx echo.Context) error
+	// DeleteTask Delete a task
+	// (DELETE /api/v1/tasks/{task_id})
+	DeleteTask(ctx echo.Context, taskId TaskIdPath) error
+	// GetTask Get a task
+	// (GET /api/v1/tasks/{task_id})
+	GetTask(ctx echo.Context, taskId TaskIdPath) error
+	// UpdateTask Update a task
+	// (PATCH /api/v1/tasks/{task_id})
+	UpdateTask(ctx echo.Context, taskId TaskIdPath) error
 	// GetHealthz Liveness probe
 	// (GET /healthz)
 	GetHealthz(ctx echo.Context) error
@@ -516,6 +1219,33 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetDealFunnel converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDealFunnel(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDealFunnel(ctx)
+	return err
+}
+
+// GetDealSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDealSummary(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDealSummaryParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDealSummary(ctx, params)
+	return err
 }
 
 // Login converts echo context to params.
@@ -560,6 +1290,316 @@ func (w *ServerInterfaceWrapper) Register(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Register(ctx)
+	return err
+}
+
+// ListContacts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListContacts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListContactsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", ctx.QueryParams(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListContacts(ctx, params)
+	return err
+}
+
+// CreateContact converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateContact(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateContact(ctx)
+	return err
+}
+
+// DeleteContact converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteContact(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "contact_id" -------------
+	var contactId ContactIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "contact_id", ctx.Param("contact_id"), &contactId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteContact(ctx, contactId)
+	return err
+}
+
+// GetContact converts echo context to params.
+func (w *ServerInterfaceWrapper) GetContact(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "contact_id" -------------
+	var contactId ContactIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "contact_id", ctx.Param("contact_id"), &contactId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetContact(ctx, contactId)
+	return err
+}
+
+// UpdateContact converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateContact(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "contact_id" -------------
+	var contactId ContactIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "contact_id", ctx.Param("contact_id"), &contactId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateContact(ctx, contactId)
+	return err
+}
+
+// ListDeals converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeals(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDealsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_amount", ctx.QueryParams(), &params.MinAmount, runtime.BindQueryParameterOptions{Type: "number", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_amount: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_amount", ctx.QueryParams(), &params.MaxAmount, runtime.BindQueryParameterOptions{Type: "number", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_amount: %s", err))
+	}
+
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_id", ctx.QueryParams(), &params.ContactId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", ctx.QueryParams(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeals(ctx, params)
+	return err
+}
+
+// CreateDeal converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateDeal(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateDeal(ctx)
+	return err
+}
+
+// DeleteDeal converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDeal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "deal_id" -------------
+	var dealId DealIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deal_id", ctx.Param("deal_id"), &dealId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDeal(ctx, dealId)
+	return err
+}
+
+// GetDeal converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDeal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "deal_id" -------------
+	var dealId DealIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deal_id", ctx.Param("deal_id"), &dealId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDeal(ctx, dealId)
+	return err
+}
+
+// UpdateDeal converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateDeal(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "deal_id" -------------
+	var dealId DealIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deal_id", ctx.Param("deal_id"), &dealId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateDeal(ctx, dealId)
+	return err
+}
+
+// ListActivities converts echo context to params.
+func (w *ServerInterfaceWrapper) ListActivities(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "deal_id" -------------
+	var dealId DealIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deal_id", ctx.Param("deal_id"), &dealId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListActivitiesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListActivities(ctx, dealId, params)
+	return err
+}
+
+// CreateActivity converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateActivity(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "deal_id" -------------
+	var dealId DealIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deal_id", ctx.Param("deal_id"), &dealId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateActivity(ctx, dealId)
 	return err
 }
 
@@ -725,6 +1765,123 @@ func (w *ServerInterfaceWrapper) UpdateMember(ctx echo.Context) error {
 	return err
 }
 
+// ListTasks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTasks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTasksParams
+	// ------------- Optional query parameter "deal_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "deal_id", ctx.QueryParams(), &params.DealId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "only_open" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "only_open", ctx.QueryParams(), &params.OnlyOpen, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter only_open: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", ctx.QueryParams(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", ctx.QueryParams(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_after: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTasks(ctx, params)
+	return err
+}
+
+// CreateTask converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTask(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTask(ctx)
+	return err
+}
+
+// DeleteTask converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTask(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "task_id" -------------
+	var taskId TaskIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "task_id", ctx.Param("task_id"), &taskId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTask(ctx, taskId)
+	return err
+}
+
+// GetTask converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTask(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "task_id" -------------
+	var taskId TaskIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "task_id", ctx.Param("task_id"), &taskId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTask(ctx, taskId)
+	return err
+}
+
+// UpdateTask converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTask(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "task_id" -------------
+	var taskId TaskIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "task_id", ctx.Param("task_id"), &taskId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTask(ctx, taskId)
+	return err
+}
+
 // GetHealthz converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealthz(ctx echo.Context) error {
 	var err error
@@ -806,6 +1963,25 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
 	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
+	router.GET(options.BaseURL+"/api/v1/contacts", wrapper.ListContacts, options.OperationMiddlewares["listContacts"]...)
+	router.POST(options.BaseURL+"/api/v1/contacts", wrapper.CreateContact, options.OperationMiddlewares["createContact"]...)
+	router.DELETE(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.DeleteContact, options.OperationMiddlewares["deleteContact"]...)
+	router.GET(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.GetContact, options.OperationMiddlewares["getContact"]...)
+	router.PATCH(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.UpdateContact, options.OperationMiddlewares["updateContact"]...)
+	router.GET(options.BaseURL+"/api/v1/deals", wrapper.ListDeals, options.OperationMiddlewares["listDeals"]...)
+	router.POST(options.BaseURL+"/api/v1/deals", wrapper.CreateDeal, options.OperationMiddlewares["createDeal"]...)
+	router.DELETE(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.DeleteDeal, options.OperationMiddlewares["deleteDeal"]...)
+	router.GET(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.GetDeal, options.OperationMiddlewares["getDeal"]...)
+	router.PATCH(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.UpdateDeal, options.OperationMiddlewares["updateDeal"]...)
+	router.GET(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.ListActivities, options.OperationMiddlewares["listActivities"]...)
+	router.POST(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.CreateActivity, options.OperationMiddlewares["createActivity"]...)
+	router.GET(options.BaseURL+"/api/v1/tasks", wrapper.ListTasks, options.OperationMiddlewares["listTasks"]...)
+	router.POST(options.BaseURL+"/api/v1/tasks", wrapper.CreateTask, options.OperationMiddlewares["createTask"]...)
+	router.DELETE(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.DeleteTask, options.OperationMiddlewares["deleteTask"]...)
+	router.GET(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.GetTask, options.OperationMiddlewares["getTask"]...)
+	router.PATCH(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.UpdateTask, options.OperationMiddlewares["updateTask"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/summary", wrapper.GetDealSummary, options.OperationMiddlewares["getDealSummary"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/funnel", wrapper.GetDealFunnel, options.OperationMiddlewares["getDealFunnel"]...)
 
 }
 
@@ -838,6 +2014,189 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 }
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetDealFunnelRequestObject struct {
+}
+
+type GetDealFunnelResponseObject interface {
+	VisitGetDealFunnelResponse(w http.ResponseWriter) error
+}
+
+type GetDealFunnel200JSONResponse DealFunnel
+
+func (response GetDealFunnel200JSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealFunnel400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealFunnel400ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealFunnel401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealFunnel401ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealFunnel403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealFunnel403ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealFunnel503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealFunnel503ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummaryRequestObject struct {
+	Params GetDealSummaryParams
+}
+
+type GetDealSummaryResponseObject interface {
+	VisitGetDealSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetDealSummary200JSONResponse DealSummary
+
+func (response GetDealSummary200JSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummary400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealSummary400ApplicationProblemPlusJSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealSummary401ApplicationProblemPlusJSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummary403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealSummary403ApplicationProblemPlusJSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummary503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealSummary503ApplicationProblemPlusJSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
@@ -1307,6 +2666,1454 @@ type Register503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response Register503ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContactsRequestObject struct {
+	Params ListContactsParams
+}
+
+type ListContactsResponseObject interface {
+	VisitListContactsResponse(w http.ResponseWriter) error
+}
+
+type ListContacts200JSONResponse ContactList
+
+func (response ListContacts200JSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts400ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts401ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts403ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts503ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContactRequestObject struct {
+	Body *CreateContactJSONRequestBody
+}
+
+type CreateContactResponseObject interface {
+	VisitCreateContactResponse(w http.ResponseWriter) error
+}
+
+type CreateContact201ResponseHeaders struct {
+	Location string
+}
+
+type CreateContact201JSONResponse struct {
+	Body    Contact
+	Headers CreateContact201ResponseHeaders
+}
+
+func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact400ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact401ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact409ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact413ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact415ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact503ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContactRequestObject struct {
+	ContactId ContactIdPath `json:"contact_id"`
+}
+
+type DeleteContactResponseObject interface {
+	VisitDeleteContactResponse(w http.ResponseWriter) error
+}
+
+type DeleteContact204Response struct {
+}
+
+func (response DeleteContact204Response) VisitDeleteContactResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteContact400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact400ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact401ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact403ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact404ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact503ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContactRequestObject struct {
+	ContactId ContactIdPath `json:"contact_id"`
+}
+
+type GetContactResponseObject interface {
+	VisitGetContactResponse(w http.ResponseWriter) error
+}
+
+type GetContact200JSONResponse Contact
+
+func (response GetContact200JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact400ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact401ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact403ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact404ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact503ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContactRequestObject struct {
+	ContactId ContactIdPath `json:"contact_id"`
+	Body      *UpdateContactJSONRequestBody
+}
+
+type UpdateContactResponseObject interface {
+	VisitUpdateContactResponse(w http.ResponseWriter) error
+}
+
+type UpdateContact200JSONResponse Contact
+
+func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact400ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact401ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact403ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact404ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact413ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact415ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact503ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDealsRequestObject struct {
+	Params ListDealsParams
+}
+
+type ListDealsResponseObject interface {
+	VisitListDealsResponse(w http.ResponseWriter) error
+}
+
+type ListDeals200JSONResponse DealList
+
+func (response ListDeals200JSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeals400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeals400ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeals401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeals401ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeals403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeals403ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeals503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeals503ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDealRequestObject struct {
+	Body *CreateDealJSONRequestBody
+}
+
+type CreateDealResponseObject interface {
+	VisitCreateDealResponse(w http.ResponseWriter) error
+}
+
+type CreateDeal201ResponseHeaders struct {
+	Location string
+}
+
+type CreateDeal201JSONResponse struct {
+	Body    Deal
+	Headers CreateDeal201ResponseHeaders
+}
+
+func (response CreateDeal201JSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal400ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal401ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal403ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal413ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal415ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal503ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDealRequestObject struct {
+	DealId DealIdPath `json:"deal_id"`
+}
+
+type DeleteDealResponseObject interface {
+	VisitDeleteDealResponse(w http.ResponseWriter) error
+}
+
+type DeleteDeal204Response struct {
+}
+
+func (response DeleteDeal204Response) VisitDeleteDealResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteDeal400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal400ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeal401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal401ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeal403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal403ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeal404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal404ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal503ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealRequestObject struct {
+	DealId DealIdPath `json:"deal_id"`
+}
+
+type GetDealResponseObject interface {
+	VisitGetDealResponse(w http.ResponseWriter) error
+}
+
+type GetDeal200JSONResponse Deal
+
+func (response GetDeal200JSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal400ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal401ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal403ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal404ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal503ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDealRequestObject struct {
+	DealId DealIdPath `json:"deal_id"`
+	Body   *UpdateDealJSONRequestBody
+}
+
+type UpdateDealResponseObject interface {
+	VisitUpdateDealResponse(w http.ResponseWriter) error
+}
+
+type UpdateDeal200JSONResponse Deal
+
+func (response UpdateDeal200JSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal400ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal401ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal403ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal404ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal413ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal415ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal503ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivitiesRequestObject struct {
+	DealId DealIdPath `json:"deal_id"`
+	Params ListActivitiesParams
+}
+
+type ListActivitiesResponseObject interface {
+	VisitListActivitiesResponse(w http.ResponseWriter) error
+}
+
+type ListActivities200JSONResponse ActivityList
+
+func (response ListActivities200JSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities400ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities401ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities403ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities404ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities503ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivityRequestObject struct {
+	DealId DealIdPath `json:"deal_id"`
+	Body   *CreateActivityJSONRequestBody
+}
+
+type CreateActivityResponseObject interface {
+	VisitCreateActivityResponse(w http.ResponseWriter) error
+}
+
+type CreateActivity201JSONResponse Activity
+
+func (response CreateActivity201JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity400ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity401ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity403ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity404ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity413ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity415ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity503ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2334,6 +5141,581 @@ func (response UpdateMember503ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	return err
 }
 
+type ListTasksRequestObject struct {
+	Params ListTasksParams
+}
+
+type ListTasksResponseObject interface {
+	VisitListTasksResponse(w http.ResponseWriter) error
+}
+
+type ListTasks200JSONResponse TaskList
+
+func (response ListTasks200JSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks400ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks401ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks403ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks503ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTaskRequestObject struct {
+	Body *CreateTaskJSONRequestBody
+}
+
+type CreateTaskResponseObject interface {
+	VisitCreateTaskResponse(w http.ResponseWriter) error
+}
+
+type CreateTask201ResponseHeaders struct {
+	Location string
+}
+
+type CreateTask201JSONResponse struct {
+	Body    Task
+	Headers CreateTask201ResponseHeaders
+}
+
+func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask400ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask401ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask403ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask413ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask415ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask503ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTaskRequestObject struct {
+	TaskId TaskIdPath `json:"task_id"`
+}
+
+type DeleteTaskResponseObject interface {
+	VisitDeleteTaskResponse(w http.ResponseWriter) error
+}
+
+type DeleteTask204Response struct {
+}
+
+func (response DeleteTask204Response) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTask400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask400ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTask401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask401ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTask403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask403ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTask404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask404ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTask503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask503ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTaskRequestObject struct {
+	TaskId TaskIdPath `json:"task_id"`
+}
+
+type GetTaskResponseObject interface {
+	VisitGetTaskResponse(w http.ResponseWriter) error
+}
+
+type GetTask200JSONResponse Task
+
+func (response GetTask200JSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask400ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask401ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask403ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask404ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask503ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTaskRequestObject struct {
+	TaskId TaskIdPath `json:"task_id"`
+	Body   *UpdateTaskJSONRequestBody
+}
+
+type UpdateTaskResponseObject interface {
+	VisitUpdateTaskResponse(w http.ResponseWriter) error
+}
+
+type UpdateTask200JSONResponse Task
+
+func (response UpdateTask200JSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask400ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask401ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask403ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask404ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask413ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask415ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask503ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -2397,6 +5779,12 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetDealFunnel Sales funnel
+	// (GET /api/v1/analytics/deals/funnel)
+	GetDealFunnel(ctx context.Context, request GetDealFunnelRequestObject) (GetDealFunnelResponseObject, error)
+	// GetDealSummary Deal summary
+	// (GET /api/v1/analytics/deals/summary)
+	GetDealSummary(ctx context.Context, request GetDealSummaryRequestObject) (GetDealSummaryResponseObject, error)
 	// Login Log in
 	// (POST /api/v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -2412,6 +5800,42 @@ type StrictServerInterface interface {
 	// Register Register a user and their first organization
 	// (POST /api/v1/auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// ListContacts List contacts
+	// (GET /api/v1/contacts)
+	ListContacts(ctx context.Context, request ListContactsRequestObject) (ListContactsResponseObject, error)
+	// CreateContact Create a contact
+	// (POST /api/v1/contacts)
+	CreateContact(ctx context.Context, request CreateContactRequestObject) (CreateContactResponseObject, error)
+	// DeleteContact Delete a contact
+	// (DELETE /api/v1/contacts/{contact_id})
+	DeleteContact(ctx context.Context, request DeleteContactRequestObject) (DeleteContactResponseObject, error)
+	// GetContact Get a contact
+	// (GET /api/v1/contacts/{contact_id})
+	GetContact(ctx context.Context, request GetContactRequestObject) (GetContactResponseObject, error)
+	// UpdateContact Update a contact
+	// (PATCH /api/v1/contacts/{contact_id})
+	UpdateContact(ctx context.Context, request UpdateContactRequestObject) (UpdateContactResponseObject, error)
+	// ListDeals List deals
+	// (GET /api/v1/deals)
+	ListDeals(ctx context.Context, request ListDealsRequestObject) (ListDealsResponseObject, error)
+	// CreateDeal Create a deal
+	// (POST /api/v1/deals)
+	CreateDeal(ctx context.Context, request CreateDealRequestObject) (CreateDealResponseObject, error)
+	// DeleteDeal Delete a deal
+	// (DELETE /api/v1/deals/{deal_id})
+	DeleteDeal(ctx context.Context, request DeleteDealRequestObject) (DeleteDealResponseObject, error)
+	// GetDeal Get a deal
+	// (GET /api/v1/deals/{deal_id})
+	GetDeal(ctx context.Context, request GetDealRequestObject) (GetDealResponseObject, error)
+	// UpdateDeal Update a deal
+	// (PATCH /api/v1/deals/{deal_id})
+	UpdateDeal(ctx context.Context, request UpdateDealRequestObject) (UpdateDealResponseObject, error)
+	// ListActivities A deal's timeline
+	// (GET /api/v1/deals/{deal_id}/activities)
+	ListActivities(ctx context.Context, request ListActivitiesRequestObject) (ListActivitiesResponseObject, error)
+	// CreateActivity Comment on a deal
+	// (POST /api/v1/deals/{deal_id}/activities)
+	CreateActivity(ctx context.Context, request CreateActivityRequestObject) (CreateActivityResponseObject, error)
 	// CreateOrganization Create an organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx context.Context, request CreateOrganizationRequestObject) (CreateOrganizationResponseObject, error)
@@ -2439,6 +5863,21 @@ type StrictServerInterface interface {
 	// UpdateMember Change a member's role
 	// (PATCH /api/v1/organizations/{organization_id}/members/{user_id})
 	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
+	// ListTasks List tasks
+	// (GET /api/v1/tasks)
+	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
+	// CreateTask Create a task on a deal
+	// (POST /api/v1/tasks)
+	CreateTask(ctx context.Context, request CreateTaskRequestObject) (CreateTaskResponseObject, error)
+	// DeleteTask Delete a task
+	// (DELETE /api/v1/tasks/{task_id})
+	DeleteTask(ctx context.Context, request DeleteTaskRequestObject) (DeleteTaskResponseObject, error)
+	// GetTask Get a task
+	// (GET /api/v1/tasks/{task_id})
+	GetTask(ctx context.Context, request GetTaskRequestObject) (GetTaskResponseObject, error)
+	// UpdateTask Update a task
+	// (PATCH /api/v1/tasks/{task_id})
+	UpdateTask(ctx context.Context, request UpdateTaskRequestObject) (UpdateTaskResponseObject, error)
 	// GetHealthz Liveness probe
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -2457,6 +5896,54 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetDealFunnel operation middleware
+func (sh *strictHandler) GetDealFunnel(ctx echo.Context) error {
+	var request GetDealFunnelRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDealFunnel(ctx.Request().Context(), request.(GetDealFunnelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDealFunnel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealFunnelResponseObject); ok {
+		return validResponse.VisitGetDealFunnelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDealSummary operation middleware
+func (sh *strictHandler) GetDealSummary(ctx echo.Context, params GetDealSummaryParams) error {
+	var request GetDealSummaryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDealSummary(ctx.Request().Context(), request.(GetDealSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDealSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealSummaryResponseObject); ok {
+		return validResponse.VisitGetDealSummaryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // Login operation middleware
@@ -2660,6 +6147,418 @@ func (sh *strictHandler) Register(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RegisterResponseObject); ok {
 		return validResponse.VisitRegisterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListContacts operation middleware
+func (sh *strictHandler) ListContacts(ctx echo.Context, params ListContactsParams) error {
+	var request ListContactsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListContacts(ctx.Request().Context(), request.(ListContactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListContacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListContactsResponseObject); ok {
+		return validResponse.VisitListContactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateContact operation middleware
+func (sh *strictHandler) CreateContact(ctx echo.Context) error {
+	var request CreateContactRequestObject
+
+	var body CreateContactJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateContact(ctx.Request().Context(), request.(CreateContactRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateContact")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateContactResponseObject); ok {
+		return validResponse.VisitCreateContactResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteContact operation middleware
+func (sh *strictHandler) DeleteContact(ctx echo.Context, contactId ContactIdPath) error {
+	var request DeleteContactRequestObject
+
+	request.ContactId = contactId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteContact(ctx.Request().Context(), request.(DeleteContactRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteContact")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteContactResponseObject); ok {
+		return validResponse.VisitDeleteContactResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetContact operation middleware
+func (sh *strictHandler) GetContact(ctx echo.Context, contactId ContactIdPath) error {
+	var request GetContactRequestObject
+
+	request.ContactId = contactId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetContact(ctx.Request().Context(), request.(GetContactRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetContact")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetContactResponseObject); ok {
+		return validResponse.VisitGetContactResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateContact operation middleware
+func (sh *strictHandler) UpdateContact(ctx echo.Context, contactId ContactIdPath) error {
+	var request UpdateContactRequestObject
+
+	request.ContactId = contactId
+
+	var body UpdateContactJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateContact(ctx.Request().Context(), request.(UpdateContactRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateContact")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateContactResponseObject); ok {
+		return validResponse.VisitUpdateContactResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeals operation middleware
+func (sh *strictHandler) ListDeals(ctx echo.Context, params ListDealsParams) error {
+	var request ListDealsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeals(ctx.Request().Context(), request.(ListDealsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeals")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDealsResponseObject); ok {
+		return validResponse.VisitListDealsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateDeal operation middleware
+func (sh *strictHandler) CreateDeal(ctx echo.Context) error {
+	var request CreateDealRequestObject
+
+	var body CreateDealJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDeal(ctx.Request().Context(), request.(CreateDealRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDeal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateDealResponseObject); ok {
+		return validResponse.VisitCreateDealResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDeal operation middleware
+func (sh *strictHandler) DeleteDeal(ctx echo.Context, dealId DealIdPath) error {
+	var request DeleteDealRequestObject
+
+	request.DealId = dealId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDeal(ctx.Request().Context(), request.(DeleteDealRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDeal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDealResponseObject); ok {
+		return validResponse.VisitDeleteDealResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDeal operation middleware
+func (sh *strictHandler) GetDeal(ctx echo.Context, dealId DealIdPath) error {
+	var request GetDealRequestObject
+
+	request.DealId = dealId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeal(ctx.Request().Context(), request.(GetDealRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealResponseObject); ok {
+		return validResponse.VisitGetDealResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateDeal operation middleware
+func (sh *strictHandler) UpdateDeal(ctx echo.Context, dealId DealIdPath) error {
+	var request UpdateDealRequestObject
+
+	request.DealId = dealId
+
+	var body UpdateDealJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDeal(ctx.Request().Context(), request.(UpdateDealRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDeal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateDealResponseObject); ok {
+		return validResponse.VisitUpdateDealResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListActivities operation middleware
+func (sh *strictHandler) ListActivities(ctx echo.Context, dealId DealIdPath, params ListActivitiesParams) error {
+	var request ListActivitiesRequestObject
+
+	request.DealId = dealId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListActivities(ctx.Request().Context(), request.(ListActivitiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListActivities")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListActivitiesResponseObject); ok {
+		return validResponse.VisitListActivitiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateActivity operation middleware
+func (sh *strictHandler) CreateActivity(ctx echo.Context, dealId DealIdPath) error {
+	var request CreateActivityRequestObject
+
+	request.DealId = dealId
+
+	var body CreateActivityJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateActivity(ctx.Request().Context(), request.(CreateActivityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateActivity")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateActivityResponseObject); ok {
+		return validResponse.VisitCreateActivityResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2982,6 +6881,175 @@ func (sh *strictHandler) UpdateMember(ctx echo.Context, organizationId Organizat
 	return nil
 }
 
+// ListTasks operation middleware
+func (sh *strictHandler) ListTasks(ctx echo.Context, params ListTasksParams) error {
+	var request ListTasksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTasks(ctx.Request().Context(), request.(ListTasksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTasks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTasksResponseObject); ok {
+		return validResponse.VisitListTasksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTask operation middleware
+func (sh *strictHandler) CreateTask(ctx echo.Context) error {
+	var request CreateTaskRequestObject
+
+	var body CreateTaskJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTask(ctx.Request().Context(), request.(CreateTaskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTask")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTaskResponseObject); ok {
+		return validResponse.VisitCreateTaskResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTask operation middleware
+func (sh *strictHandler) DeleteTask(ctx echo.Context, taskId TaskIdPath) error {
+	var request DeleteTaskRequestObject
+
+	request.TaskId = taskId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTask(ctx.Request().Context(), request.(DeleteTaskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTask")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTaskResponseObject); ok {
+		return validResponse.VisitDeleteTaskResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTask operation middleware
+func (sh *strictHandler) GetTask(ctx echo.Context, taskId TaskIdPath) error {
+	var request GetTaskRequestObject
+
+	request.TaskId = taskId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTask(ctx.Request().Context(), request.(GetTaskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTask")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTaskResponseObject); ok {
+		return validResponse.VisitGetTaskResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTask operation middleware
+func (sh *strictHandler) UpdateTask(ctx echo.Context, taskId TaskIdPath) error {
+	var request UpdateTaskRequestObject
+
+	request.TaskId = taskId
+
+	var body UpdateTaskJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTask(ctx.Request().Context(), request.(UpdateTaskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTask")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTaskResponseObject); ok {
+		return validResponse.VisitUpdateTaskResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx echo.Context) error {
 	var request GetHealthzRequestObject
@@ -3033,103 +7101,193 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3rchs5dn4VVO9WeabSlEhd7LH8JxqPPZYjXyJLpcmYjgh2H5JYdwNcAC2ZtlSVd0iq8idPt0+SwgG6",
-	"G33hTZQ8451JZacssnE7lw84H85pfgkikU4FB65VcPAlmACNQeI/j0VENRPc/DsGFUk2tX8GpxMgZyfH",
-	"RIyIngCJJFANMZGgRCYj2ArCQMLfMyYhDg60zCAMVDSBlJqu9GwKwUGgtGR8HNzchMEJaDk7HGmQzaHe",
-	"QSR4rIgW5IoyTYYwEhKIljPGx4SOKeNmuEb3jGsYg8T+z8/PDzM9Aa5ZRDW0r2cIVIIk0YQmCfAxkO9O",
-	"nj8lDx/td79vHaCY/00YTKmkKWgntzdyTDn7jLI7it9SPWkfUXjPPVCExWYcZr6dmjZhwGlqRvKfu2Dx",
-	"QuGOhEypDg6CLMMnm8J+S8dzJDClYzBylqAzyUMykiIlvWJSf89AzspZmacrcolhRLNEBwe9sJwG43p3",
-	"JwiDlH5iaZYGB70u/l8YpIy7T8I2nZlpvmOfW6Z6pCFVZAoSJ7xoehfKdNA6x53ukkkuneCZArlIuymk",
-	"Q5APFMkUyPnKNd9uqtQb01hNBVeABvgjjU/g7xkobf6KBNfA8Z90Ok2YdertqRTDBNJ/+ZuyHg6faDpN",
-	"wLaITf+XNGGxtboRZQmYoWPQlCVuidIOQmIBinChSUp1NEFIsJM3awYphfGL91+CEYMkDg4CSE0fYZCC",
-	"UmiNbinYEX/g92OXTvq2TT8Ibj5YSYHSRmwHQbf3eJd2o73Oo2EPOo+iXdp5HO/3OvvwcPSo+0Pv8Q7d",
-	"NTagqc5UcLBnVKuZNis1giK5pAqx0qHI9MEwofxjcOOr4a8SRsFB8JftEjG37bdq+62VplVG0xhySTFF",
-	"UpqYRUFMhCRGroqUgt4yIz4VfJSwaDPlJVTpC3HFQda15sMJSTOlyUeAKaGaJECVJoIDwYY5jN9e1I9L",
-	"UReL+ipyjtxoilwxbS0pyqQEromZHaCcnws5ZHEMfCNBc6Ev6IX1dl/U/yEyQiWgX1CHBnbDZKqig83F",
-	"vFuKuVzTvco5MpukNObcXF7VwkJj5noCTBIpEiApnWGbWKAkUBGvhX4uMh5vpAcEUqOMEXblaeK12dLG",
-	"TGmQEFs4nlBlFYGwsrkG9koNvBaaPHdTuEcNiOHfIPKgFz4xgy+8zb5wO50lgsanQhxTOYaNJD21fV1o",
-	"IS4S7G3OvjAU8czYiLgESXrkFftxY0n3PFt3yE2ecc30jJwKQY7ddO5R8G2LugmDdyAvWQRnnF5SltBh",
-	"spmMle3uIvP6q0nZPWLmoiGdCkklS2bEa7GptPd9ZHELJGeVGd2joGOq6ZAqXGDGJdBoYgZ1eOIvX00y",
-	"re354Qrh1AtiMLboFMFF23zc09teGIJTOuM00xMh2WfYEJr8jjwtHtqdPw89tPgI3KwnPwlujku9Un9n",
-	"1Unck+JeMaUYH4flMSck8GlqVmMUJ+FSfITYLhW3hisp+NhEkLEJz2iiavo7Pz/v1IO3RUqsx3pOkyqb",
-	"ToXUEL+CmNFTXPxGGi06vEhNjxcoz0U4iCetIRB/IDPA5pC47yu5mBfBlZJTO6+vAIh4Emgs7qYYBtX5",
-	"FE9h0awZMx1ycvTuDdnb6T1yZ7VoRoy4MYjINRCcvfspMAG31iBNs/98f9j59cOX3Zu/NgOjMHiGkYav",
-	"woDG9F/dX1uRSAMvDiziEvrpGPjYRHY7+3sYCeZ/79YHCYNPnbHoNEZ+bmKdZyb2McNPpZiC1MzGZy4O",
-	"8meVD93op4iR/KcLW3IAgq0JjWMJSrVG/WVw+d4NX3b9oWhgDxVm2BdAExvZVqeeW50/G/Fx6ZCuWdtI",
-	"x2LMuBeu0jhmxiRo8tYbeUQTBWFtMrCKdhcos9ci7ylV6krImnoiISVEujMRUkFniNY3802naFYZsLfz",
-	"w5IBa3LKzaDoboHEFBIZdQXRKAKlLhBgW9gq40oGjdUFq0LbY4yLazSHmdxIgpos6A+/sfBn+uNZahZi",
-	"tzRv+mUDcwBfBjlnyrEsvnCwYVhdYX2GlflUFjtHkiLTtzO+hmQ8ve91Hz9cT/HV3trm+gpOHMfTVLoN",
-	"v9SETfFPpiFVy0T8qmiDWnT7g5R0dhdK8mfUvhqMlxsrKVx60cAW1W/C4G+CcYgvqK6wZDHV0NEshTY8",
-	"tbSb79s/SxoBeSGmU5x5o4UJW5fN6MQ848SGu/gqTGxdbJYGzCEAJ+pG91c6X5pPkYa/LYauJPDVZTEH",
-	"2LCD+Us4ZqoF0wp7XsOw24x6Wt9I25jqJgaWVLLftpVBbjbWQtNk0aAP94JWftmXnl133lmYc+/lxOZL",
-	"9Gwar28Ut1bzEvUi2jTUW7/fWO48YbVN06cPOU1mJgJIyDM+ZhwUOdbxZt5dW2rzVqY5p0X2PvOviZpC",
-	"cXdqa2HbirLLxbUR0inAkHupN/qrfJe3MUiJdrnO+uo+EZcgWUwm9OVWGWRlVdwJBFWV24CiVvdum9pv",
-	"biO3calvzTSWCf5W+2pTgD+x0QhMWAuFAH9Ohy9qIYq7eVz54IjjLFvBO08j1Wm6C9GLyIvLF+msiN9v",
-	"ijPehQK4oEnSDOnPJ8CJlY67IVBEARDBk5m7ExBXnESCaxppFZIYaKII5THRVH1EKsitayhEAtS6Ekvh",
-	"s+DQTiEcvj4k5gliHnlC+oEWMZ31AzISksQZ0oqgkDSlSLdxwnSNYjh9utTE6msPm5L0ZrqqflbcrFPG",
-	"/U974f0qdbEKSrk9y8wstn8EmTBeNeuHe8uteqGE7kgyuVeu5XGbIZqbeesK394n2fBDy0JyKq/NdU6e",
-	"PyWP9/YfEUd/klhEWQocvaO28SAL2uiDKI0MveL0I1xEyN0jrTti5eUg5gNUHQ6Dgwv0x7b9JOdUm+NN",
-	"spTyjgQa47jwaZpQXlyqlgOcFld9xvFpYlrMvEvBrbZh88SF+rDI7HUSuITEu7m360LIWumI4PGDLZEK",
-	"3uYxPnbH4SbpyuJCnu7R/EaQFpffRMLIQK4WW771zNvyfRL6y/y79QeK/NJxlEnnKK4KekXuuulgBa3Y",
-	"HPfF6elbYh9o8sE2x6AZdVk+fFl3Gj7VsL+ZpuAxXY7jqlvh2clRbueYlGa0kvuQaVMdwafgl+0yjsWy",
-	"qymkFFr/a9tUTiyN9G0wWifO/zYkf1ciLlrOszElx+ISEhrBumew28efaw7js9ELr2jy55YSysXBuLmC",
-	"xTr6KnSzqMU7q262v1OqurKcO2WuT0QbvmHaFuln3e4uEBqnjOd/pJTTcfmdPeUhMDkp5Kli2AoNFRsU",
-	"VK6ZhXcBVXzbkNmpWcVbyuRyY6kD6cvzU6IFUcBjQhWhlYvx9j26Yl3tmcMZ1yxBULbju3t217QCzqte",
-	"glQHevYpmlA+BsI0oZps00xPtl2bJ+bDKyE/KiK4zYze1CxrpnaHRnWm2ij527AM64Hz7TmJKoavwArU",
-	"2HVvbU2B4ME/yiTTs3dmylYcVi+Hmb0dtX89z6f+8vw0aLsjr1ge5lUnYsx4WJxBbXIEqq7INsegy1pB",
-	"MbeJ1tM6UL7A1Idl58RK2iclGjjluqMiMcXMfZupYMJwYjPqMVfZZlWU2cq/dHzU7Rz5mSRT9m8ws0kC",
-	"jI9Em4OnWaJZxw5NUsZZ5+nJK4zMVUqThCiagDmV0VQdVCasSgIBEzqlSECFJXPQ55Y6SMWlPYFJkY0n",
-	"hLoeRxnnkISWVQgJ5Wah7JLpGXIFCeOArAN127ba6vM+/8tfiJdKwgTv88HbN+9OyTadsu3LXu7oVoMD",
-	"o8KW71HRA5dUb0BNTYTUnYRdQoyI59tGn+M0clNwyEfeGURsIBhVZHDocnpwfgfkRwuYiPKR7REBf7BF",
-	"kIxhOse9sM8hxy2Np3tvRANjrUvFZwYHdi5cXYEkEZWSgVnY62fnZEqZtATOBPpcJHGtY6XFVCEgMj7e",
-	"Im8lKCNfPq4vmugJ1eSKluFaPt3YZREpO8bVRJiQE5Qyhv0ds43M+ZsOk5kZMAH+/dYc1YhMDwhggcmk",
-	"7IVqi9bOCk6NwUazPn92CXJGhpkyJzpFJERCxmQIieBjLFHB3Gk/95Ic2oTTlM7cc3aHuwRJk5qJ9zna",
-	"tukDU2UZJ0CjyZYdv/RVkWlQhANYm7A+SgYN3zxwdlDxfBY7i3jS5/4XHbulm3g/H8EE5E3oQPTCEIfq",
-	"CWFcaaCxWafLCb6aiCIbqM/nJwaTf/zX/xiXMciicNGo8VpCq5CozhgS0BBjmzFopy2aQp8P9rq7xE/C",
-	"HmwRDFdRhIokAjPOsikxQToq0KFdSJRAs0uF8UU31UQoY83W0ajuc98SzLFL9fk14ofg5NpmypNrd9q6",
-	"Lg5a13l/131+3el0Gv8zvRjDbgjmQW5YilyTf/zff7f91zSuCDNnqBoP/2/+X5x1HJNtt+AcUEPiUAAx",
-	"lXzHjYzspHBp5uPvF3c7lgbPt51f1tq2NSqbWsU2jWNBoz5/LTDnzM5beUyyGe8JdpZgJQNOIqLc2NMQ",
-	"SAyp0HkiIir9CaF8lmvK+GgC9LLQNtIzKnd7JHiQP/K4ssG8vMFBQZ/ZHYvm5NjABO+DAzPEdc5DXCOx",
-	"Qa7JlQHpusWYB/e6XXJNBo2SnAG5dvC9pBTnCRlYhur9h4HzOayvYZAYQ/PGKDI3L1yn+Rh+op/NO3v5",
-	"7s3rSttKUGmB6SI/g5lumiA1wJoYmzVKvJOJBaFK54zjqBctgyzo28zWoMvZ2dFPeXc987iflWvac7FS",
-	"1mqlj3xKXv6q6comtVrCUUiSB995013TtAJZTsJVpDahy0curniY419eTDGv/sLvf5RXguSd2zYGXVrq",
-	"MPKme/nUsIrCioWoLJo4fQiZ84xtpQaVXqoFGa6rxYUYeft9tEPQExFjDzRJxJVn7DgV3CBUiJ/YZ0vr",
-	"d/08Nv147LLpgNqBXV1QMbLtrdLQHTxqOrLlfOWxpC58bFpWX7Wq9kpkiTk3kARGFh9Epg2uuN0Ee+qh",
-	"GhvFFnVvLOsQ8nb71rrbMpTbXHlQT9od2I72rR21VCLkvdwyQ990H4RBwiJw2WwuungrxVQy0FTOPBI3",
-	"eJUHCodvj4IwuASpbEDR2+pudTEamgKnUxYcBLtb3a1dmyA8wXCteRbHCFdYvrHGGGgqtTnJcrjKz4Lm",
-	"ZOO7sz2f208Kvx6zSyiOJO5gHBoPUSxlCZUYZWzhqk1k7SqDgwObylkmgP8o4tmCvPSWfHQXaLfkvZbU",
-	"4ZwLpZXzvysZujfVsFrLDOrlpzvd7nqLqPJCAcxeToY/R+wNe3l09vmo95q9fLwFs5ef4/Mj9oYdZcds",
-	"j43+fUuxcZXTsPxNja2Z210Xfjk0H85+Pf919usvr8UR77o+fUamDMFzNtAnRIKd7s7DTq/X2dk/7XUP",
-	"uub/fy14hja9LMzx7412YDfei/aHD2kZdVdojpt19YbE7ZzcfQQzF67lFv/AxZe2Nm/PKrNtnELp217B",
-	"MTbpLW9SKUcxjXq7yxvVq9iw3f4qg7XUf9yEwX53hUFbKrt8aig4eP8hDFSWpga20KUJ+rSmY4UEXaYn",
-	"wQfTpCX4nA9Gz+pBaTNKLwPPA8K0Kr5FjPKYAoVhdx51l0ENORbjMZ67Mm1CNOqNRTXuzUXwzWOIzUEg",
-	"AsC3MYg5cGbWtAGebey863iHl/u9EqzttXNsudCMvFBOfzrObR3HWs8Sz7Es8BhanObEsWzeGdk4gw37",
-	"K0cwPQGPkQmLOvG8TrnIC6pa+M+gX2Fe50YbXiVf/31LBuzcDWKH7g73ov34ITwatV7iLbh7tOmd7qbn",
-	"5sO3t6F5JRAL69K3bu1MG9l1Ycmn3usG/B2WSeJrfqmhOzCcv0ecCI3ZbNXdu7JJzOFqzQm3SibjudZ8",
-	"7Jr3uSvSzI8HU8vVwuaUbp8v5HRJhdI15+goyWLTodnkKhtb2ybkciDwHlJ9G3tRLW3jD3vGXllg5SVz",
-	"CxAcohlbk5tSJv/cjm+zHRe32nUvHgnpkMIIdxUUs5TPfBizCdaqpFfsXVyNDuPkasIcp5mTMAXVbGFK",
-	"5QF8Hrz3ucHiIvOPC5nShCmIyXdashSJvkRcgexEVEH8PfaC1bWOMvb4KodZ7ZDjlngvkXzbprnm1n93",
-	"ZEA9aWslrOr9llhVzyla5bSzzhlsmez95OFmZrYraG+kXdt3gJWJ1piVXiuOaJ/9zZ8USIu1LmNBwpYk",
-	"iTvnRR4vb1IkoP4z7SW5GnLyvTwPj5jEW95Kntz8DaVyYb58Q6ntIU/8uHAIkUhB4ZnSvu6M5Cn7xc03",
-	"k8R5rGqGgnaQN9Wp3xr+nZ3PKxJa2eJbCpfuA6I3BtESQn/olm4+v0bqN0DR9QU+D2DMYan+yrc5L1pd",
-	"9G6b4jkc5s8T7dJA3DpAHQY8hKniyXyoWcQ5PWsll0qYyTna0HsXoX8VGxKRxKC0xcImzhwzpasFpWpj",
-	"AsqVqLz/+qehCgn1G7j1h9XZpmZZ8ELW6UH1Llz9Llio1pndxgG+1DjKG6uxBNrep/yGJ7PyOjuls3l5",
-	"PlvkMEmIGOEuHFNNTZSWJ3uhu7SRsD/hA42ddxWuvnHAKwamEshYcPi6bMEqmi7f6XlntmEluAYwhu3Y",
-	"d1jNnmrNZyvEnPt6K6u+WJvdr3w6+f2HeHd3OGm8K/Sf3fh/Br2W5ftvd3/fPnr5yHbL299vPmBCStTy",
-	"pvA3BiFtyTtmkCri5WRzm00SY5KiS6HNTe1JnrqHKUQic29xtkHLJU0y2OrzQW5cA5e3iOXx5gPbNyZ2",
-	"UUUGldLtQRvFZcuY7zjaaXGoaRItd6hnZydtDuXqBD2Pcus6FjxGB7iN3xQF3HdPyn89nLpXsS6ArN69",
-	"QJYb7luCrm84irIOUIfMB6rEJ+8lK5sfLLedAc4NuGqHjoQp3ZZEX+S3u/CqvHpdGGm5wdeFffxZjZtw",
-	"pefwdy3sDxncTRA3n2r13pA3D2DarxdqcVrxYrvVeFu7443t286896ftdIs3ovXWuPYvXg3XetuHv1si",
-	"RrmC/xBnmOPc6NPCXnPPyz+5u6NLK8faPLnQ2JauVTO8hzP3kn3SjAqxBRd6AtJxsC0nj8M4fpX/usLG",
-	"t2tjSSOo+Ygz9bymeU27vEeSddGkFzj2ftWxa++3rK12FdcumdrHvXXFs4gSLavQvx0ydP2N31IRi1sU",
-	"v4Dxx7gmKmDsECGj+PGUJoStf2zY/uIMejFD1UCvalUc+Y5yV9Pn6sfc9zl+fd8oHbMP9LmeQKoguQSs",
-	"CLUFZViR2FqT5grRXM2iK0VE4KwVIuYVqS3JB6aRB5Gr8GB5AgUXJBF8jFdzuTv+wd3pbiz7xJnLIuO+",
-	"i/15+YnT+6Gy2xARWBbatnnbqs+iPK5W9vmE5A7U587a83wint+3LqzjLBMPPb/5CDB1D6r5LMXmxwW3",
-	"SdqXoay5490jX3CfB4L8xS+/zXHA4WhxQ4aJqCKBPzwafcu3r3n+YPFTiO5l5u3b/AR/cuLzgrBfXRmI",
-	"2ul2ydWEJZC/aA03SKzIZGarPfKqoLXIXMZgXqvYevnwwg29qX/mr7ELxBo/r+J+amOOYzTWt7iGgl0C",
-	"vppiKsXQF7UVrpM05jGuKmjgjVrPotIzxCJRjN+u2BzZntjBfmeixVnZV3HIS4sy95P4RGO2RCHV5tUX",
-	"DL3/YLZsnKM7IlSXgQXM9msD3dJsDtu4zbtxmgUyJjqX7qf5sB52QZ5bsWVgJpY5a9QODf6R3Mvq8m/6",
-	"Wn7EVrV05Xg3LEPjrXl4rjLH7zQHkGZ3hSOYxrKqBb8Hp4abDzf/HwAA//8=",
+	"7H39bhu5luerEJoZdIKRZckf6WsbA6w7ne5Ob74mcZC7N8pKVBUt8bpE6pIsK+rEwP61D7C7wPyzb7Nv",
+	"Mk+y4CFZxapilUqWnK/OxUwjtovkIXnO4eH5+PFDJ+LzBWeEKdk5/dCZERwTAf98wiOsKGf63zGRkaAL",
+	"82PnYkbQ65dPEL9EakZQJAhWJEaCSJ6KiPQ63Y4g/0ipIHHnVImUdDsympE51l2p1YJ0TjtSCcqmnZub",
+	"buclUWJ1fqmIqA71ikScxRIpjpaYKjQhl1wQpMSKsinCU0yZHq7SPWWKTImA/t+8eXOeqhlhikZYkfB8",
+	"JgQLIlA0w0lC2JSgey9/eYge/Hjcvx8cIKP/pttZYIHnRNl1e8iZwpF6HL/AahYeLDKf/CARjXXvVP9h",
+	"oT/vdhie6/7tJyMaN67mJRdzrDqnnTSFL6ur+zPBSRMtMcFJEyH679tT8VzEwe3lQqGYChLpX2QU/CMl",
+	"YpWTwKGxP2BMLnGaKCBPRp1uh7B03jl928HwE/zyXZiOKWb0D2DsplXh3ndNq+N/t4NVWjIiHsf/DtOv",
+	"0PWcJSskSMRFLBFfMhKjyQqpGZUolUT00Dmak/mECDTHK7TAUiKum6gZoUI38KdRXmI9spnAJgS/wNMa",
+	"eVrgKdFSK4hKBeuiS8HnaFA3vP46vMGDbk4GZerwoNPtzPF7Otf7PejD/7qdOWX2N92QBtBkvqJ/BEh9",
+	"rMhcogURQHATeSOpOwjSeNBfQ+RaAl8RLKIAK56jCEuyR5kkTFJFrwmS6cRsgF7dhPMrdMnFGRr/yxhh",
+	"FqPxaIzmWEUzve1zSZJrIuumJc2o/pzm+P0TwqZaLA4s3e7nQYgBLrC8apIjheVVk/zov28vN6+lFpt6",
+	"KoxY/GDkpJ4Y/ddtibnRjeWCM0ngNPgJxy/JP1Iilf5Ja3XC4J94sUioOWH3F4JPEjL/179Lc9yS93i+",
+	"SIhpEev+r3FCY6NlLjFNSAxaTmGa2CkKMwiKOZGIcZUzATLE6zkTIbg+pN5+6FxSksSd0w6Z6z66nTmR",
+	"EoTZTgU6Yj/4/Zipo6FpM+x0bt6ZlSISzqnTTn9wcoj70dHej5MB2fsxOsR7J/HxYO+YPLj8sf+XwckB",
+	"PtTsprBKZef0SHOYokrPVC8UciuVLSue8FSdThLMrjo3/jb8syCXndPOP+3n5su++avcf2FW02xGlRnc",
+	"SlGJ5jjRkyIx4gLpdZUoX+ieHvEhZ5cJjbbbvARLNQINW941//hA81QqdEXIAmGFEoKlQpwR0PTC2VS3",
+	"X+qTfKmzSX2SdY7saBItqTKcFKVCEKaQpo7AOv/CxYTGMWFbLTTjaoRHRtr9pf5vPEVYEJAL7A5JsF6p",
+	"LOzB9st8mC9zPqc7XedIW6xCs3N1ekUO62o2N9aA4AkBM0G3iTmsBGzEM65+4SmLt9oHUKR6My6hK28n",
+	"nmmLYEqlIoLERh3PsDQbAWpl+x04ynfgGVfoF0vCHe4An/ydRJ7qJe+p1i8sxF9gjawSjuMLzp9gMSVb",
+	"rfTC9DVSnI8S6K3mXJjweKV5hF8TgQboKf1p65UeeLxuNTd6xBRVK3TBOXpiybnDhQ9NCqwpcU0j8prh",
+	"a0wTPEm2W2NpuhulXn+lVbafaFoUmS+4wIImK+S12Ha1j33NYieIXhcousOFjrHCEyxhgikTBEczPajV",
+	"J/705SxVytgPS1CnnkcBLvp72U0/RI/9et/zCQBJrxlO1YwL+gfZUjX5HXm7eG5OfucHUPyKMD0fZwlu",
+	"r5cG+f69LhJxRxv3lEpJ2bSbmzldRN4v9Gz0xglyza9IbKYKR8NScDZFkSAxYYriRJb2782bN3tlT0rT",
+	"JpYdL3YnZbpYcKFI/JTEFF/A5Lfa0azD0Vz3OIL1bNKDYGlNCPIH0gNsrxKP/U3O6EIwU3Rh6PoEChEs",
+	"gcrkbrJhYDvPI0WvqQJPw0LwBRGKmkuL4U5YgvJ16lmaJPomgORKKjJH5FrTpxeufDNiaWJ1r7lDlW5K",
+	"3Y71G46wKlysYqzInqJz0gm0cd6o9TexbqflZ/YIhXnHMdXzxMkLbz0M+cVl+JksCIsl4gwUoO70FEV8",
+	"Ptdm7fiDIu/VzfgMnGsj5x8dfwDW6CI85ylTXWsGR6ub8dmQGR4aRTPMpvAxT+KR+WUXMbK0/9a9SoWn",
+	"pPrllGQfTgn0CcOni9gOb1rIU/QBbn+nSLeENjc3ul+4jDtqMYvtL7gWODsBc13vIpjJzbg39IxbYwbp",
+	"JVVWpps42XEfCIW5Nrs799sONbrZeR5zfrR957tWYKN3AVrcOA/hs/pdvsSJJN2SIHi80TSXh2bjrWG3",
+	"kxUoTbNpZk+ocS4USaeKzIv/aENLTnsHC4FXRkCMkVpxcZUdWV3PUdbue8UVTsrfPjjqBJ1kBQaBSbkO",
+	"us6BmI/ftGDuyHFOYyu3juUsQ2V63Uma+UUuee57K2CaGk+Ash+d+OjmoDM1bdkx5g1e0UznoCdCXsE5",
+	"Z2Rl9Yi5VmOF5lwqdIBiEtE5TiS6JxXXZz15jyOVrBCWiKVzImh0b3DUPbgPgY2MkIHxpOZq2HTjezJP",
+	"vP/1Tk48r2Y/o56l9vL9fm/K9+wvgdyenY73pz2qbWXDvOC860ypmqWTXsTn+7rzSMz39f9DB8AEJVHb",
+	"TJy1Wi4YEZ2HCdUaG0ttCeljDaOYykgT2jNTd+7P434bf2hBhPVoIT60EaKqzGpewWxVJPFnenlJ9DlB",
+	"0CM2pYzIuzpcjS+wMHg0wyIh8r/Y3+iNaTN6y6PX+F0L+2HGQz/hyQRPg1Qyrsxq5a2eEqUFQJ/EL/kK",
+	"J+gVjyhRq14bWrPQRytjYcZZieR/PTpCB33048nRA6RlqM2YVmVssDuhA9IL2sBKdjNvriGzmzGUW7UC",
+	"XxTIaODTW52cHitvFFPwuDBblsxH7XV0fFRuWlQ5VSbbkIyMzSo6oJGDSlcwzPCUCAnWFJ7wa+N0m9Jr",
+	"YhyhZoWR4ggzrmZEWPddyKCuZ8YCiZspKVidhs3fhXHh9N23bFvYOb4GiVorK3PK/N8Obi09azVNe2lq",
+	"7uqTSdcd6etGEVkz5k1ov+3dLWCdMfT41XN0dDD4MbvhoYjHpGBudV6/+hmYSikidLP//vZ872/vPhze",
+	"/HNoHm643CQsMYxHTqMouu98AWlqcAEflUUkG8718q5hic6vibBiXnIz5H9oQUL3FpOsJ9uNHSL8Z2LW",
+	"pURttvSNFynzlaY2z+Bpw6m3Mdhus+stydlIyuBatI4Ivaqv4MOb3GPWqon+8iZzrPm21xsykVQRJEhM",
+	"JJ2yzp3ZWoV8LM/wMkR1HXd0fR6zk3Trs5nxped+K8vrrvn0Fjx3ewNJX7BvaR1l7LJpTktBY/jbbnqs",
+	"26xfUsZIQG/A5rc3lkw3maAUDaYSdbbrOop2YbuBLvyWDbdcLQVThy5hO36Qxukqu4gyBPmIPS/r8B8p",
+	"TuildbZ3jEByCTQwMuWKuj9ECZckLjqAvI8rPOwpQM9fxcgSEphGC8Gngkg95yX0n3Cpir0XvwoPkM7n",
+	"WATCAJPVKNfTrbjF0Oo6DLANI8uRlmkZcn5YtbV227udGK9kK24qcQi069qhQtyw5GzkmSXtrjclO2ed",
+	"1ObLWhzPX506Tt3R/eILPyO+NINj0xOksnWPqp41HOOSV23tDc0b9rDt/ewXSpL4kRBcVCXO5gD6VLmh",
+	"K/1k+YH+11kc1QbPoTXCcRxWNyU5MMPnXYd43j8Nm/XTerX0UHOztOx8TYSEbErB56OFINeUm36KRwCk",
+	"OpAY7SP3jTkIfpDI/en//Qca9Ptdz/N+hpiLkkLeJBVSmWYQZZ8REzTMenQ9UYn6BdMm5qlJ7ai5oFpn",
+	"+013I+Vph6tOVnO/NI5UKnOCMUqwIgJxRgrU1Y+wqXiGzJpMTXcLCtMR37CJIT76jeDEZAdXjDN3uGZc",
+	"za/Wsq5tFhrpCZ9S5qX8bmC5kzZaokEpDILRbSmXXJTEPOJCkEjtzbiQZG8CToiVv7dZs8KAg4O/bGY+",
+	"Z/5o113DiknIpa/cuqOISDmCJJVA+Y02dRZUEDmixfSQE89TW+D9S0HkrKE/+MtIlUKEJi0oUFPShWTH",
+	"dbz+WgaMEWjYLc6wTGGBnsJka1aSp+p2zFdZGW/fj/onDzbb+GJvIVqfkpc2T7666eaWJ2d00d70fJq1",
+	"Cdmd226ST1F4NqCJKzPJRLppYGMd3HQ7f+eUbegCqobQfhU4Iug3vlgA5ZUWgidrdfNL/Y1dtnY2WWDZ",
+	"zKXZqQAboYLR/ZnWr+atvB+bLXj7tahRbNBB/RR2cQO3rNVwB89j+N2N7+NZ22ARU8PlvG7QO7uom3Vo",
+	"eQEq6bbbbvOa7QVtU9neck1gK3er36Yq0+cMJytFI5y4HAD0RMXbSXdpqtVKxipNTfy+8ksrA7f7W7i3",
+	"N8wi2ErTSQJpy2ul0Z/lK9dmZ15mu8oZMfUu49ZbsRMVVNzcdQ4O02eItM/OI7cRqa+NNdYt/K3O1eoC",
+	"VvOS0K/zyW+lK0p/V/kIwdWtsJCtyR3dxgNlbbyRJGSEk6R6P36jb+5mdWwgQiJJSLnK2jrLZBeiFzLL",
+	"pIUsaTuvCecJwUaU6Jz8YaPU1Ujy+bNzpL9A+pMzNOwoHuPVsAPehTiF0gwiofAEQ8kCQ1SVIs0XD9ey",
+	"WHnu3epKepS23Z8deSt3vKnNW5Cv26NUU7H/ExEJZUW2fnB0Cyegv0I7WplbZl9so9Es5cEZvrhLZ8Nf",
+	"AhNx5RAh0Xn5y0N0cnT8I7IlJCjmUTonJrGzHHqIQ+KHpIIqJ8nwFRlFUP8EpTGXNC+whJrqosDB5WAE",
+	"8hiuYVD2jlIeb5bOMdsTBMcwLnm/SDDLClPzAS6yckkt+DjRLVZeYWUvmN1pi7/Lw4KHeC8h1yTxqp/N",
+	"vAx0QKuwZe5nDtxUoCKSsmkwBnwx0+uaraf91FVV4qyAGAlyqVWu4q3iv34hz4f6+uQfJPrrnnWZ7D2O",
+	"iwvdsv4nFJ9QIXeyHve3i4sXyHxQTQsyddrVW5eLRDR3p8j7ku6vlnp7ni7r4ypz4euXjx2fA8qO8VUb",
+	"GdJtiiP4ZUxrM6JtAZTNmcicuiB/oUPlpXEjfR0erZdW/rZ0/rZyXATs2RijJ/yaJDgim9pgt79/bjiM",
+	"741uLHNz3611KGeGcXUGzXv0SdzNvHTfaXvYfqGu6sJ0duq5fslD+g1iwmiY9vuHBOF4Tpn7YW7yhrIf",
+	"s7QgtwoObgNaAaNCg8yVW8ySyP9aWbNC7LB6j/bSK9pF3yBFo92njCxbfrk07LWpH259Ikllo4oZHjVJ",
+	"knLz3Iks1aBsOmwS2dw8yB+O6+WhRzef0FJcYHkVruGBeq+m+/5nr40tyNmH9fTEKRm5G0suNgf9gwd7",
+	"g4O9/qAQtdbf7a5IiMpRbO9m1ZvbRlkjgQTSV0Rfzo2BU5uFtRsHTl7OGkgf9ffDW+189t0iY23m/dGc",
+	"eiuvzxYstb5sxuepUpE5z5EeeYxXBkulgsqX+UV6AfbbvkoHS0mntr4by6vPmYaa8059Dqre5F04e0Gt",
+	"fcsZn3qCO/NMNfP8Rnp1cwW6e824dabbhTb6XmAq1tvW5Xvn728utIxJrZKxRLiAxRJ2aRSM8TBybMoU",
+	"TUCIzfgW2sU2Ldxl2+aMFAd69N7UgyMKRaj7OFWzfdvmTP9yycWVRJwZZNxtrfiSBOzQBr9wUlhxpUEF",
+	"OZLpHNLBTLoq4pe2AF12TQl6ngBXLCw/riss/0Ql469lKDNjqwLpVnf024emilf5FrZFKcmiERID/L9R",
+	"KqhavdIk21xK4Lfz1CTJmZ9+caT//uaiE4KbKUgUILwmfEpZN3NFGpwhYMkMRRn0lOHujLaZUovyffk3",
+	"QBFa5y4sIChipAjDTO3JiC8AkdqA/uBISURzfGEDUJQDf/51z7987z32QZkW9L8CH+kNZZc8iMaQJoru",
+	"maGR5sG9hy+fGpCcOU4SJHFCJFIEz+VpgWCZx5FAggRPiOzmASSD4CLRnF8bR5zg6XSGsO3R1CZ0TXCp",
+	"izDTEwWECzCNEsqIMWms90b2hmzI/umfkIfKRDkbsvGL568u0D5e0P3rgVNgZgfHegsDf4eNHlt4X62s",
+	"5YwLtZfQaxKDJvd5Y8iADMcKVqOjzPgu8BGWaHxu4bGAvlP0kzkI4LIfmR7h3j/uIYjJUeX0eXfIiNPH",
+	"Cpy83ohaPQenCt+MTw0tTC6JQBEWghI9sWeP3qAFpsLE8WZkyHgSlzqWii8kKHrKpj30QhCp15dNy5NG",
+	"aoYVWuLca+/IjS0glzRjLGc8IUgSKTVj36Om0ULwCZ4kKz1gQtj9Xs3W8FSNEQAUGXg20wtW5hSyXHCh",
+	"GTZaDdmjayJWaJJKyvQ2GIhpNCEJZ1OAXgcYUh/GEJ0b7EZtJpvvzMmtj4akxOJDBryt+wDUScoQwdGs",
+	"Z8bPZZWnikjECDE8YWQUjSuyeWr5oCD5NLYccTZk/h/2jGcHYJnsCApfkarqAO0FF0GsZogyqQiO9Twt",
+	"vOZyxjNgrSGrx9hE//k//o8WGa1ZJEwadryEDckFbGdMDLCSbjMlyu4WnpMhGx/1D5GPZzruIYhawBJK",
+	"QH4mMUoXiDNEYAOttusiyYHt5lzLoiU14VJzsxE0rIbM54SXWu8M2UfQH5yhjwZ0Fn20TrePmb/to+vv",
+	"45B93Nvbq/y/7kUzdjkKnmspo6IoAY1lFZMeKUkC/73Hl8zE1yFtflwK5/4b2Onj+0COfYigdmSLtKMH",
+	"+8//+78D/9WDSbTU+0WV7U0aWCwLpc4ZRPihXzuouXqjfbuZJl6lxzfDA0Sivj1+RJitSv/NJgc9SQKM",
+	"YbXX2BnwY7C0nFSGaf8P04PecYS9oklEsEgoETaZP9Asb1zgYhchbm6C4xjtW05zJ1nXTQAOM3SPaeY0",
+	"YgI8pX99v7nbqdAH6b5ViKW2oUZ5U7sJFalsaDRkzzjg5ll4NC+TQ493Bp0lgMYMRESYMfBPoJjMuXJg",
+	"iiBtZ7CxHgp/QvB1rnBBuvOTe8ig/kEikTI0LhQRov/8n/8r80nBD14hIfxsSgkNGpxKQbgFQWNGluMu",
+	"Gns+3XF3yMZLziw+fMKlGmvFBlyST8Z8YrCkmIOW4peo30NPjflxycUSi7iL5BVdLPRvTE3kkFEWJWlM",
+	"4i6AsS70Mce1xoSt18vgnch62DNn0UxwdKXbaFsJVtf6YLTWMSLXc8eT7QJkAUinEi0FVcqMRpXMjZ57",
+	"418f5YciSOv+B+tDudnPNdD4PqJsyJzWRUpgJq0OxEYbm2F7yNxEzCKb61CGs1WDv3WmL0wwnyGzdybT",
+	"fKGZyAFD6OkaEZnT9+7XlGSmGoTUpVsECMpDzN/LbxjX4WWOs5QHS6NLaBhHPCbjUz3ERxc7/gjBaPTR",
+	"KNqyetcfHvX76CMaV6Dox+ijtbXWQNCfobHJKnj7bmwPSFMfRZJYIn+MDLF0ZDt1Y/gAl6bm7PdXz58V",
+	"2hYCgcaKGLkLk+6malGMAQveoKUi7xphLIZC55TBqKPAIA19a2q1KfD69eOfg91BZgNhEdGdYDvLGN0b",
+	"54WXWqotC+t/ZqfDfTdAwEdaGGvJmVsHOVpw85zEyAi6GRbEasnTJG5UCIVenQNrpDUOlrYn++yDy0/T",
+	"JG7izy3uJ0tWI3d260OfL81G+vcd45ZVM/27DIcTLGYutYq2HQ50hz4EsO6H8VYQuYU+3MZ5YLm6K4Og",
+	"azJzuEAuSu2aHuqmBaPOsnXRlpUoZVeML1nXWYgOub0O7N3v/9LBzrvOTZsfZBD0vdDUwBsKniRaMY8K",
+	"PeHMBuQiO+HAwmwyOLzODcdqGkodM2tlKkFhrc35n9kR2elaMQSKnUPXllJDXtZhfvx4B7trf+Q2BcDq",
+	"DUMgmUYzK/76aDKpSCFE90IvRdx721Uz3r1rfwxqj6gZj6EHj89BtwIpcHnQBi28aaK/zZWt7edE9+Ml",
+	"oJkFgYHt8wvZyKa3QkN7KS1xp3k1Jb+yltkOmuaPXASZOlMrCbk0xxFPld57e9PwenI6rzwLG3txmGmh",
+	"y1dpbe+NvcQzd+RQdT843AxLU3xvliyDZtPXAalokkDvxiHj24DmCmd6HAAzVkD5y6dXjlfv2h0bxRRC",
+	"sg4dfeMyuPPYdHRs5biKWO96uSWSu+6+0+0kNCK2Ys+6zl4IvhCUKIf3YMGvnzov2PmLx51uxxbqdk47",
+	"g16/1wdX34IwvKCd085hr987NFhYM/BFZt4Mdz20JtxlhrAyJaqufHmRKZ97GIqwU5GDdnTRH0TwvUua",
+	"JCS+jyYCFDtMcLKyllAPjW2R8RhFxugDj4zZecaXjRXSZ8BQwcLkscGTLxeUA/RzsKJcaC1iNFhuVnaN",
+	"ydiiwHzIijXrcB66MSb6FABuNhjOfEGEfRWtc9r5lSgP0qb0pNFBv98A2B4AancIOG/LkCJ+8kzfpcb0",
+	"beLLgU1r6TcW7OuFyJJEDrzi9qOsDL0Ez3LTbSJjUCaj34qM435GxMAj4iAnIkswaB6/v/X4fW/8QT6+",
+	"D0RzSxIGjSTAO2eBNfBosPA3N+9a4917XFgDeW+UArz7cWQYM9RfxsD73oNc0GSwvknhuQZodLi+Uf76",
+	"z023c9ymReDZEj9YY+THC9O8fRcOmLx9d/Ou25EuRavzynM5ACr1VELk0GnXzjs9TJ3SlXmqV1DrPrT3",
+	"Yhab+649lo22zJSqr4x9FWxsGRdSXHKWgePDvVn/0YQHdb/27LUA9fYOAZ6ZcYxXcoz0f4tXdf+u3bUX",
+	"bRzHRN/JI8Gl9K7c4CFcpCqHzD5DhYt7UB/3kK0FBdcEK7qfjc1V47WE2qHcJjWzsz6POo3sEu+Kj46+",
+	"Db7ASATlBtR6nAELjeEshHWqeRTQQiQFnjk8bHzm8PDB8ZpnDt9te454Kuutl2r41oe/tLiaNqPkuN/X",
+	"w+ZaybUHxabVYN7LO1+DZt/5mrH4fWHUR69f5qNCxFt/XEfW4KDf7x17lB14Iy6tgl5HGeho3UcBU8t+",
+	"eOgwsg77ZVSrtx7wpo3NlyYCo2efAK3d8lw21OEZJFhYiVsl812L12txvYpunVpo8SxGC5kPNue4lCGj",
+	"sNBqEjGydDHCHjovODFM3Nb8JvNmZOiM4DQ1AVPQK5LOaYIFOHJCSgyQXvI3dn7i8WozDWATMAKwOHll",
+	"QU29WWt2LQD43BTTLZRIyc22aqyYB9Uhq99nk18j+pz+/vj1H48Hz+jvJz2y+v2P+M1j+pw+Tp/QI3r5",
+	"7z1Jp8UcHpOvVMpOqu2uT/56rn+5+tubv63+9tdn/DHr2z79DKQ8NcMVC/iJMjbjd7B3cHwx6J/29f/9",
+	"Lcs/Ce1L4zNKg8sDchgfRceTBzg/gQrpLzeb7hvUddSoGXBk2DC+4/gfbN6B/LTKZ9BClZQfCoR2x20G",
+	"CzyxtTv9VVBLT/gUgUxnCklrtaAu4qmqV0aPyskK1eyNPCHhFMI97q+go7wMEgnpGC4bIw92oyd8OgUX",
+	"f6pMHCkfCyvw7mRJGWDnyTSKCIHX53mNOtNz2kKfbS28m0iHBw3VSq0dhXOv3KLp9YJ1+i44txUcwz1r",
+	"JMdkBwbvXi9t9pUXGdDCYNJBCvcQNSNepk43e4rXPQWbwQZUbh1Pydb+nwKc19sAQE7tAXGADydH0XH8",
+	"gPx4GazxayhNNOgvthBM21Jf24HmIaQ1Pv3bu7UwbcXXGSdfeC86+ycsdXEis/NrGd0qw/oz4iVXAHZR",
+	"PL0Lh0RNDp+2cItJhmDX6l/b5kNm38HEWUEQ5PCR7VP9hqwx1w8VUv20HR0laaw71Idc4WALHUK2RBry",
+	"7uXXcRaVqrr/tDZ26wXLiyoCiuAc2Niw3AJT8f04vs1xnFVxlKXYPAqnl1gvbhstZsK99WrMVOLJPLRq",
+	"crRLSQAMLWfUps+4AGwWADdqSroLvLu8D5nWxRkwCONijhMqSYzuKUHnkN6Q8CURexGWJL4PvQCIs41m",
+	"erFqq7PCKsdO8U5u8qFDc8Ojf3fOgDKmQytdNficuqoMOdDG2tnEBlu39j62UBW4yfpBK6hMtsItw2EC",
+	"0KpS6W2Y+pvvLpAAt67zgnQDxTM794ucrG+S4dN8S2eJ2waXeJPbwyZSX4LRqD9QXCZ77QXwHC1sKV4g",
+	"nc617qGxJFhEs7HJyASLWB8Ae5RJwkwiIJLpxFSY2d6GTPNi10tmm3FIrf0Xm0g8GkNQLKGKCJzc76Fz",
+	"P/H5kiZ6Bfwsdpas0MQC5Q0ZXzJE47McDr+cfy7r4matwPeC/hoq1UO3pJUIWogF8k/2X5iHJFp994r+",
+	"0erbV7Atbb58rpfxcfzvqTm9Kq58LpTJoz1Ditpwpc1umawQjeuifZAVM5qswhG/IshA9lyy/8sS0k5e",
+	"pLh+SnrozvZRQVvU/tZ7NTH8Zu4mWjz87m2jJs8RwSZH+QJXH7S1Tx82PlqbF2+3PTjsQ4eh12hbnKHv",
+	"XHn/oFC8f9DPQ5atDyH/4dDgdcWprExUv0f9aqN+ehWzhfLOiuxX7266NdeM3EGEoK4JcinI0vV25vJ5",
+	"y7AX2niGj8sVSBb0YsjOmTkVukZ5T+k1YV2TUEj/kZJgJvq98oGTrO6fIozi1Ai3c9rIITvqn9QkgTqv",
+	"JSrkdYZUvbljuYdnt7inrNEpzfqiVgfUSuumUmZRXe7iWvJVaVOTBvip1eaGm1VnkHtSqZW/KSeBTXvC",
+	"o0bsOPvpfvYdjPDl6tI/1Z3gdhrfSHSegB5W+oFLwv6HvFjoxhwHCVFBhM8Nc9vvFTRynid/vxow+hma",
+	"+Hq3TUjR0UMlmgKc0xfOxEfrWzzj6heesvhWXP+ZE42Kdcx1VkfwQvqckaYCjTOolDEuVe8zV9pRsBg4",
+	"5NPnxSaucEkSEgxU1jJd/5bnnk0t/5bOOdP8051s2an2bQn0Z5XPX4laL5yb+TbsLj6OX2A1s7dBFc3C",
+	"/iahKE4s7MGpK96Fqi6eKnRFyMK6Y65xkpIuGmumG6MoIRjuGogvDN6aaZvlTw+ZK/gLe3TOzB8Ct5YK",
+	"YkLoRmAQ33ZwIyhIYo39ONhYgjJY/d3HQr9lhVZd+Ab1Nti1erMjfatq7ru1vlYZG7HdwFrPEvU39+dD",
+	"0x5UaatUjsEgEmRBsEL37C//jZHlMO33Dx7Yn30ckPtnQ3abSACCos51/v0hKzj4kfHv17nhoVbz0/jg",
+	"ywZqsrIXnQyWykxTkgxKxeAXLhJ4FsSEJkPO8wwtOlcmrd/Uz1+ZnuP3j02royroqlQryGK75GLePJtC",
+	"UWqdu9+9rLtB4YZ7oXfdQmKFEoKlpcIUr9SRMafMAk8UaMlqiU68//VOTry6on7l7eNWlAE0SxvC8Pud",
+	"ErZdVMebCLAolb6bKES/9067T//atzs3iVR9KZGnwmN42aaV8ZE/a0DKPbM/6JsyK+8V/bb2UxtrrVKH",
+	"1jhA3n10fKtQU6WiuaZcLkcDeEMmkiqCBImJpFPWZKQd3ElQSquy9REpc8J+D0c1h6Nie3Y7Q8f8XB+I",
+	"cvluDmBI62RbFQxwZQg78IIiBtq4h8YOnsgqBkCj7Jva4LFj+7H+ZcBeGpfTjyyEoh8Uo8E42JC1CYSh",
+	"c+TjM+nrr6QxCWXWQGQLHfX7QxbAfDJk6cX5wQMxA0BIA/lklUBDpEvz9zaX2l1oqko1bJ30byS1dxjh",
+	"+rbVcxH1olT6fDvdvLl/EPiyIewFACTfeMzrzxvCio1WKh8U5etwjs3YFLYycQmZoUuYgwRwHwGgFbLs",
+	"rPLMQRksIGjJp2gP+nD0KtOlbUJXDoryW4xbfRlhqBomaghAGdzd5uiT+2Ynoacwx/S/n0Zf0WlkTqLv",
+	"ArzjOFWt9G7m+dM7t3l4Sgv4GFirm+EK5WhAhgW75u6RvbowonEX+ZGkPYuEyqAUPIdCNbGnPiTBWfTR",
+	"LBQlMzB3OwZU3Zhf5UiqeMgQYB7pVQGIzwlXM3TvqN9fA9d6H+jaHj26jO2M7skrupCaLofpfN/HdIbK",
+	"Yq0alzO+HtjZHLrcQ3bWHVtw53tH/cMGxFEzQ3eKhyODwEybhQVLaNIJZrF0+YrlC5j9dRkZ+tR54Ee2",
+	"mBMAts1Est+YFHkwa6z+stmL4w8WZvwUfQC32Sn6wJO4q63hm5ubcQbqJ4hU9XHMbe97JUS2CvzQBgr1",
+	"DiOX3/aRGF77W5yFDy76Jzs9C11c81s8E//EMcqNr2MeVH5tyNJzXflPezCyJFKZgqceGpttBjcZlTl6",
+	"qVxJReb6WGEqcB97QqU6z0n4XOHCfF5ZHMa9gx6KbNjX1tqJoZ3eynDKToMPbsnba6awsvTVi/fKbFsF",
+	"2fht/mX8APYX5A7SbMhyVFKMPIlHNcB8ebjHP5kNkt2u1uH4YnD8CdbhuLgOirzXVDxMKNFGp7wisbvC",
+	"UhmZYGY+fwt93yZ4cnCzKY+uD6CYbAHrg/l+mdqdDj8vW6d+3WiuIbe/WAUjOOdxLL13FWy4pURRD4Gy",
+	"HGtOPHXfju0TYe4dhnsmBlLzpgO4YpZUkvtnGYp6TwvAGPLTB3rk436/r813gSM9gR46z1/cWc74kEWY",
+	"OWRV4+WBe4oZqz6A4nh8G6N6e6ndVCLvMjjyp1Sbm25Ac0mP4bnvBvTXHs+weg+eBioZ0QXl61nShTcQ",
+	"12PBlOBfznxItwmJuHm4QhpXSg+9cs+zuccMqchC5L0aDfe8iDpw+/xnY+VWiwLRr/PJb+1FyKfnLssY",
+	"t8U/ydFP/tLPjfy66X8WAJTNF7xJbxVe+vyqYrNfnWaqhExZHThIUZ/Uq5omuMhHQVzIXM04eNUcHrL4",
+	"dlQX8STOb/XB6/rT1fMCpTtEd/jEQEYF/MjPINbtAdaLa153S7vwt7PAM18EgGSQstsIwIcSvGhjUoHx",
+	"77hXqPRNoeYF0R46TyBgrE/hGCuMaP5+r81EqEsoqJy8bRILKthM2cBYkK8h3WA3vOHSAForxpq8gPPi",
+	"u6zwRLGqW2Yn68Fgf/Nu9j+xdfLlo7PtzjgpGiZ/AuaHEPoGnL+Z68df8vWx9eeV53m92C8zD0HE8Pyx",
+	"9QM6VjtbWyPaG7KxY66xfd328fmzc/MWKPQN7zFiicaPUsEXZP8nIhLKGgo9d3zbCQjUIonWC5SJJ1YE",
+	"CoDMChJl5/WEsxgE4DZyc5c1pJ9MT93psu60OLSNynKR1K9IdX3FtygX6WTlUoBMP2V8tQvDct8yYH05",
+	"Z+kxeCpVqFAheznfXq9y1PTGm5Yd/O6jojsMStajpP6dU7ZGwYSRgUv3NHiDt73XeqdVRmZL1ofJ7Ab/",
+	"KWyYJ47p5xm/Oslzv9md6RL0sVYtFxzHgPNdfJh5sjKwdjaQVbgVQguXKgw+2IDlcR7HhgN2AYw9FTgi",
+	"JRmxrG5z3Tob8uUdOlmbiG4Q7OOiYP+qW6Pf+GJhlrA42zainXtqTwabLk+TS9RWfH3r4Gzf8SFq1dg5",
+	"qIy5E++qCtvcbNj/YBm62UNV0V72NXwHgnwve0DfIrfZvzv9df8MbmUF58ccihzVjMwlSa4JlFUmBF8T",
+	"U4oIb6oa5ZejwZlWsfnC/mAUZ8IlyV4qwQrBa1vBdwN0I09FtvGDubcPGEcJZ1NA1Xbi+B0mbgec/dKy",
+	"SxNz7+J8Xm9xvpZEbOGI0OeFDB3eU4GZQlzYV3fyZzSgyRlyAgS5I5rb3VMgzMVbn3F4fd+mbnsp6CYs",
+	"4qDzPbm5ImRhP5T1XortzQV7SAL9m554d+gvuEuDwMz1c5kDLtXIRcjgDSmefAet/Jqjr+7pH7O5Nty5",
+	"7piHstM2UE5Qngp4JyTWt4w4JQgcFffMnzQvwZuUzKgQ8yo6wCehn/V3BmzJYKtAXY6k1yTsFbgAotY8",
+	"Dw4q0pJlE5pdIXbwSXCbs7VbSJk24DeGRoCp1XPXujmGyFcNpgxLViO+ICwMKuPcg/aVF84TglktgpAZ",
+	"W++VqQidkEsuiF0trGqJiFMyMt+GFwx0bnDBWhCBLxVUmrWgAT7dlIQv2Xekh4J4Kxwd7cEMN045LOyD",
+	"GUcvKKyaG+VgD7AGG7s98Zze+ls5isErbflw88ohVxn0imSPFGYQPJ/4lQetZ1rkg2v2/Q6oswZQR1md",
+	"7U4b83M9oM7YceM4q0yfkEw/8RivQk8w2FRtE1QzNaaunxFlowWWpq60APNn5MudFVojmaQhvwITSjnv",
+	"V7F1oBgAyyuUsgRuhkNmfTmgyaBGE0tJp0xmvjUHrVMPiKN7bAGIo/lzG7t6c6VRoyHqZXYjWbvjhx6+",
+	"69Ut9Oom+9jkZdSs/R0M51sFwwFVGEohd+q+fLXY/wC6bo1/sBnoxh7A4by0TEe28cMB+d+Bbu4Q6EaZ",
+	"7ahaAbVAN4alqkA3wby18G73v58VX91ZYc6J7yK4Y6iaWvnbzPetd247qBrvyy5yXN9Flnd9dBpkHv/O",
+	"HEr2OjBkkwy+RNv1vTVAKjDVeiAVQYyZ3huyh0b+zXP3oH6WgiqS2eVOPYwRZTVlorXO8G1N9ky2rVXc",
+	"XtDu+PGFXGHmSuEvF4MHHgLJ16hCTVbwp9Cg/mLtRIO6tLxvUZP+iQFOajS4NqxnBCdq9kdDqp7B6D3o",
+	"99FyRhPiOBOC2lQinNBr0kOPFYo5keB0UTy1D/THWOEJlmF0wN/s0Nuqkgz6gl+1lwIzeJ0cVObX+K71",
+	"E3pNmP58IfjED4+YxbUrLQiOV20X2r797NZPEyIIjmaaObrouH+YYwIE1/alGewLW1qgCimOJBHX5rZ0",
+	"N++M45iu2ZBm+QI50jQGw0TmPQn4s1bNIumcdvbBqLHjfKjMe0qlMjvURQmf0qZn5bNoBTx8HgiA+Gk0",
+	"3iPqfnVO9piAn8Nb7cqZPwD4GXz2ngqbP+A9BmGDftXuDKqAoWkhuFyQSPkts6dfqk0vAFEuIRJdpoyR",
+	"pFcMs4WaVLA//KXLy88DY/G9mEvEPbxbB1EEmrHa4meCE2QZLN+5MLnY5u6H+sk0he5DFNnUp8Py6c27",
+	"m/8fAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,10 +5,49 @@
 package db
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/minicrm/crm/money"
 )
+
+type Activity struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	DealID         uuid.UUID
+	AuthorID       *uuid.UUID
+	Type           string
+	Payload        json.RawMessage
+	CreatedAt      time.Time
+}
+
+type Contact struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	OwnerID        uuid.UUID
+	Name           string
+	Email          *string
+	Phone          *string
+	Company        *string
+	Notes          *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type Deal struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	ContactID      uuid.UUID
+	OwnerID        uuid.UUID
+	Title          string
+	Amount         money.Amount
+	Currency       string
+	Status         string
+	Stage          string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
 
 type Organization struct {
 	ID              uuid.UUID
@@ -18,4 +57,18 @@ type Organization struct {
 	Timezone        string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+}
+
+type Task struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	DealID         uuid.UUID
+	OwnerID        uuid.UUID
+	Title          string
+	Description    *string
+	DueDate        *time.Time
+	IsDone         bool
+	CompletedAt    *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }

@@ -13,33 +13,69 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
+	ContactExists(ctx context.Context, arg ContactExistsParams) (bool, error)
+	ContactHasDeals(ctx context.Context, arg ContactHasDealsParams) (bool, error)
+	CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error)
+	CountContacts(ctx context.Context, arg CountContactsParams) (int64, error)
+	CountDeals(ctx context.Context, arg CountDealsParams) (int64, error)
 	CountMembers(ctx context.Context, organizationID uuid.UUID) (int64, error)
+	CountTasks(ctx context.Context, arg CountTasksParams) (int64, error)
+	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
+	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
+	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)
 	CreateOrganization(ctx context.Context, arg CreateOrganizationParams) (Organization, error)
 	CreateSession(ctx context.Context, arg CreateSessionParams) error
+	CreateTask(ctx context.Context, arg CreateTaskParams) (Task, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (CreateUserRow, error)
+	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
+	// One round trip: per (status, currency) the count, the exact sum, the exact average and how many
+	// were created in the period. The service folds the rows into the response.
+	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
+	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
+	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
+	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
+	FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (uuid.UUID, error)
+	GetContact(ctx context.Context, arg GetContactParams) (Contact, error)
+	GetContactForUpdate(ctx context.Context, arg GetContactForUpdateParams) (Contact, error)
+	GetDeal(ctx context.Context, arg GetDealParams) (Deal, error)
+	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
+	// timeline always agrees with the deal.
+	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
 	GetMember(ctx context.Context, arg GetMemberParams) (GetMemberRow, error)
 	GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdateParams) (string, error)
 	GetOrganization(ctx context.Context, organizationID uuid.UUID) (Organization, error)
 	GetSessionForUpdate(ctx context.Context, id uuid.UUID) (GetSessionForUpdateRow, error)
+	GetTask(ctx context.Context, arg GetTaskParams) (Task, error)
+	GetTaskForUpdate(ctx context.Context, arg GetTaskForUpdateParams) (Task, error)
 	GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 	GetUserByEmail(ctx context.Context, email string) (GetUserByEmailRow, error)
+	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
+	ListActivities(ctx context.Context, arg ListActivitiesParams) ([]ListActivitiesRow, error)
+	// search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
+	ListContacts(ctx context.Context, arg ListContactsParams) ([]ListContactsRow, error)
+	ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDealsRow, error)
 	ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error)
+	ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error)
 	ListUserMemberships(ctx context.Context, userID uuid.UUID) ([]ListUserMembershipsRow, error)
 	ListUserOrganizations(ctx context.Context, userID uuid.UUID) ([]ListUserOrganizationsRow, error)
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
-	// One round trip per tenant request: is the session alive, and which role does the user hold in
-	// the organization (NULL when not a member, unknown or deleted organization).
-	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (*string, error)
+	// One round trip per tenant request: is the session alive, which role does the user hold in the
+	// organization (NULL when not a member, unknown or deleted organization), and the settings the
+	// request's rules need.
+	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
+	UpdateContact(ctx context.Context, arg UpdateContactParams) (Contact, error)
+	UpdateDeal(ctx context.Context, arg UpdateDealParams) (Deal, error)
 	UpdateMemberRole(ctx context.Context, arg UpdateMemberRoleParams) error
 	UpdateOrganization(ctx context.Context, arg UpdateOrganizationParams) (Organization, error)
+	UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -63,10 +63,11 @@ func (q *Queries) GetSessionForUpdate(ctx context.Context, id uuid.UUID) (GetSes
 }
 
 const resolveMembership = `-- name: ResolveMembership :one
-SELECT m.role
+SELECT m.role, o.members_see_all, o.default_currency, o.timezone
 FROM sessions s
 LEFT JOIN organization_members m
        ON m.organization_id = $1 AND m.user_id = s.user_id
+LEFT JOIN organizations o ON o.id = m.organization_id
 WHERE s.id = $2 AND s.user_id = $3 AND s.revoked_at IS NULL AND s.expires_at > now()
 `
 
@@ -76,13 +77,26 @@ type ResolveMembershipParams struct {
 	UserID         uuid.UUID
 }
 
-// One round trip per tenant request: is the session alive, and which role does the user hold in
-// the organization (NULL when not a member, unknown or deleted organization).
-func (q *Queries) ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (*string, error) {
+type ResolveMembershipRow struct {
+	Role            *string
+	MembersSeeAll   *bool
+	DefaultCurrency *string
+	Timezone        *string
+}
+
+// One round trip per tenant request: is the session alive, which role does the user hold in the
+// organization (NULL when not a member, unknown or deleted organization), and the settings the
+// request's rules need.
+func (q *Queries) ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error) {
 	row := q.db.QueryRow(ctx, resolveMembership, arg.OrganizationID, arg.SessionID, arg.UserID)
-	var role *string
-	err := row.Scan(&role)
-	return role, err
+	var i ResolveMembershipRow
+	err := row.Scan(
+		&i.Role,
+		&i.MembersSeeAll,
+		&i.DefaultCurrency,
+		&i.Timezone,
+	)
+	return i, err
 }
 
 const revokeSession = `-- name: RevokeSession :exec

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,13 @@ const (
 	clockSkew       = 30 * time.Second
 )
 
+// compactJWS is the only token shape accepted: three unpadded base64url segments. The JWT parser is
+// more lenient (surrounding whitespace, "=" padding), which would let one token be spelled in many
+// ways; maxTokenLength bounds the work spent on a hostile header.
+var compactJWS = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
+
+const maxTokenLength = 4096
+
 // ErrInvalidToken is returned for any token that fails to parse, verify or validate. The reason is
 // deliberately not distinguished for callers.
 var ErrInvalidToken = errors.New("invalid token")
@@ -40,11 +48,11 @@ type Claims struct {
 
 // TokenConfig configures a Tokens.
 type TokenConfig struct {
-	Algorithm     string // "HS256" (default) or "EdDSA"
-	Secret        string // HS256: the shared secret (>= 32 bytes); EdDSA: base64 of a 32-byte Ed25519 seed
-	AccessTTL     time.Duration
-	RefreshTTL    time.Duration
-	Now           func() time.Time // for tests; defaults to time.Now
+	Algorithm  string // "HS256" (default) or "EdDSA"
+	Secret     string // HS256: the shared secret (>= 32 bytes); EdDSA: base64 of a 32-byte Ed25519 seed
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	Now        func() time.Time // for tests; defaults to time.Now
 }
 
 // Tokens issues and verifies the service's JWTs with one pinned algorithm.
@@ -126,6 +134,9 @@ func (t *Tokens) Issue(kind string, userID, sessionID uuid.UUID) (string, Claims
 
 // Verify checks signature, algorithm, issuer, audience, lifetime and kind of a token.
 func (t *Tokens) Verify(kind, raw string) (Claims, error) {
+	if len(raw) > maxTokenLength || !compactJWS.MatchString(raw) {
+		return Claims{}, ErrInvalidToken
+	}
 	aud := accessAudience
 	if kind == KindRefresh {
 		aud = refreshAudience

@@ -13,12 +13,24 @@ type Principal struct {
 	SessionID uuid.UUID
 }
 
+// Settings are the organization settings the rules read on every request.
+type Settings struct {
+	MembersSeeAll   bool
+	DefaultCurrency string
+	Timezone        string
+}
+
 // Membership is the caller's role in the organization the request acts in.
 type Membership struct {
 	Principal
 	OrganizationID uuid.UUID
 	Role           Role
+	Settings       Settings
 }
+
+// SeesOnlyOwn reports whether the caller may see only the records they own: members, when the
+// organization turned members_see_all off.
+func (m Membership) SeesOnlyOwn() bool { return m.Role == RoleMember && !m.Settings.MembersSeeAll }
 
 // Can reports whether the member's role allows action.
 func (m Membership) Can(a Action) bool { return Can(m.Role, a) }

@@ -31,7 +31,7 @@ func (r Resolver) Session(ctx context.Context, p Principal) error {
 // Membership checks the session and resolves the role in one query. An organization that does not
 // exist, was deleted, or does not have the user as a member gives the same apperr.ErrNotAMember.
 func (r Resolver) Membership(ctx context.Context, p Principal, orgID uuid.UUID) (Membership, error) {
-	role, err := r.Q.ResolveMembership(ctx, db.ResolveMembershipParams{
+	row, err := r.Q.ResolveMembership(ctx, db.ResolveMembershipParams{
 		OrganizationID: orgID, SessionID: p.SessionID, UserID: p.UserID,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -40,8 +40,10 @@ func (r Resolver) Membership(ctx context.Context, p Principal, orgID uuid.UUID) 
 	if err != nil {
 		return Membership{}, fmt.Errorf("resolve membership: %w", err)
 	}
-	if role == nil {
+	if row.Role == nil || row.MembersSeeAll == nil || row.DefaultCurrency == nil || row.Timezone == nil {
 		return Membership{}, apperr.ErrNotAMember
 	}
-	return Membership{Principal: p, OrganizationID: orgID, Role: Role(*role)}, nil
+	return Membership{Principal: p, OrganizationID: orgID, Role: Role(*row.Role), Settings: Settings{
+		MembersSeeAll: *row.MembersSeeAll, DefaultCurrency: *row.DefaultCurrency, Timezone: *row.Timezone,
+	}}, nil
 }

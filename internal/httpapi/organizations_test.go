@@ -1,0 +1,537 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/minicrm/crm/gen/client"
+	"github.com/minicrm/crm/internal/apptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ---- helpers shared by organizations_test.go and members_test.go ----
+
+// orgsFixture is one organization with one user in each role, plus an outsider who belongs only
+// to the organization registration gave them.
+type orgsFixture struct {
+	app                                     *apptest.App
+	org                                     uuid.UUID
+	owner, admin, manager, member, outsider apptest.User
+}
+
+func newOrgsFixture(t *testing.T) orgsFixture {
+	t.Helper()
+	app := apptest.New(t)
+	f := orgsFixture{app: app}
+	f.owner = app.Register(t, "owner")
+	f.org = f.owner.OrgID
+	f.admin = app.Register(t, "admin")
+	f.manager = app.Register(t, "manager")
+	f.member = app.Register(t, "member")
+	f.outsider = app.Register(t, "outsider")
+	app.AddMember(t, f.owner, f.org, f.admin, client.RoleAdmin)
+	app.AddMember(t, f.owner, f.org, f.manager, client.RoleManager)
+	app.AddMember(t, f.owner, f.org, f.member, client.RoleMember)
+	return f
+}
+
+// as returns the fixture's user holding role.
+func (f orgsFixture) as(role client.Role) apptest.User {
+	switch role {
+	case client.RoleOwner:
+		return f.owner
+	case client.RoleAdmin:
+		return f.admin
+	case client.RoleManager:
+		return f.manager
+	case client.RoleMember:
+		return f.member
+	}
+	panic("unknown role " + string(role))
+}
+
+var orgsAllRoles = []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager, client.RoleMember}
+
+func orgsPtr[T any](v T) *T { return &v }
+
+// orgsProblem asserts that the answer is an RFC 9457 problem with status and code, and returns it.
+func orgsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
+	t.Helper()
+	require.NotNil(t, res)
+	require.Equal(t, status, res.StatusCode, "body: %s", body)
+	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	var p client.Problem
+	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
+	assert.Equal(t, status, p.Status)
+	assert.Equal(t, code, p.Code, "body: %s", body)
+	require.NotNil(t, p.RequestId)
+	assert.Equal(t, res.Header.Get("X-Request-Id"), *p.RequestId)
+	return p
+}
+
+// orgsFieldErrors returns the fields named by a validation problem.
+func orgsFieldErrors(p client.Problem) []string {
+	if p.Errors == nil {
+		return nil
+	}
+	out := make([]string, len(*p.Errors))
+	for i, e := range *p.Errors {
+		out[i] = e.Field
+	}
+	return out
+}
+
+// orgsWithoutRequestID decodes a problem body and drops the one field allowed to differ.
+func orgsWithoutRequestID(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
+	delete(m, "request_id")
+	return m
+}
+
+// orgsRaw sends a raw request (through the contract-checking transport) for what the typed client
+// cannot express, e.g. a malformed path parameter.
+func orgsRaw(t *testing.T, app *apptest.App, method, path, token, body string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, app.URL+path, rd)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := app.HTTP.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, b
+}
+
+// orgsMine returns the caller's organizations keyed by id, with their role.
+func orgsMine(t *testing.T, app *apptest.App, u apptest.User) map[uuid.UUID]client.Role {
+	t.Helper()
+	res, err := app.Client.ListMyOrganizationsWithResponse(context.Background(), u.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	out := map[uuid.UUID]client.Role{}
+	for _, o := range res.JSON200.Items {
+		out[o.Id] = o.Role
+	}
+	return out
+}
+
+// orgsGetStatus returns the status of GET /organizations/{id} for u.
+func orgsGet(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID) *client.GetOrganizationResponse {
+	t.Helper()
+	res, err := app.Client.GetOrganizationWithResponse(context.Background(), org, u.Auth())
+	require.NoError(t, err)
+	return res
+}
+
+// ---- GET /organizations/me ----
+
+func TestOrganizations_MeListsEachOrganizationWithTheCallersRole(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	bob := app.Register(t, "bob")
+	carol := app.Register(t, "carol")
+	app.AddMember(t, bob, bob.OrgID, ada, client.RoleManager)
+
+	res, err := app.Client.ListMyOrganizationsWithResponse(context.Background(), ada.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	items := res.JSON200.Items
+	require.Len(t, items, 2)
+	// Oldest membership first.
+	assert.Equal(t, ada.OrgID, items[0].Id)
+	assert.Equal(t, client.RoleOwner, items[0].Role)
+	assert.Equal(t, "ada's organization", items[0].Name)
+	assert.Equal(t, bob.OrgID, items[1].Id)
+	assert.Equal(t, client.RoleManager, items[1].Role)
+	assert.Equal(t, "bob's organization", items[1].Name)
+	assert.Equal(t, "no-store", res.HTTPResponse.Header.Get("Cache-Control"))
+
+	assert.Equal(t, map[uuid.UUID]client.Role{bob.OrgID: client.RoleOwner}, orgsMine(t, app, bob))
+	assert.Equal(t, map[uuid.UUID]client.Role{carol.OrgID: client.RoleOwner}, orgsMine(t, app, carol),
+		"carol sees none of the other users' organizations")
+}
+
+func TestOrganizations_MeWithoutTokenIsUnauthorized(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	res, err := app.Client.ListMyOrganizationsWithResponse(context.Background())
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	assert.Equal(t, "Bearer", res.HTTPResponse.Header.Get("WWW-Authenticate"))
+}
+
+// ---- POST /organizations ----
+
+func TestOrganizations_CreateMakesTheCallerOwner(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+
+	res, err := app.Client.CreateOrganizationWithResponse(context.Background(),
+		client.CreateOrganizationJSONRequestBody{Name: "Difference Engines GmbH"}, ada.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
+	org := res.JSON201
+	assert.NotEqual(t, uuid.Nil, org.Id)
+	assert.Equal(t, "/api/v1/organizations/"+org.Id.String(), res.HTTPResponse.Header.Get("Location"))
+	assert.Equal(t, "Difference Engines GmbH", org.Name)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, org.Settings)
+	assert.False(t, org.CreatedAt.IsZero())
+
+	mine := orgsMine(t, app, ada)
+	assert.Equal(t, map[uuid.UUID]client.Role{ada.OrgID: client.RoleOwner, org.Id: client.RoleOwner}, mine)
+
+	got := orgsGet(t, app, ada, org.Id)
+	require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
+	assert.Equal(t, org.Name, got.JSON200.Name)
+
+	members, err := app.Client.ListMembersWithResponse(context.Background(), org.Id, nil, ada.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, members.StatusCode(), "body: %s", members.Body)
+	require.Len(t, members.JSON200.Items, 1)
+	assert.Equal(t, ada.ID, members.JSON200.Items[0].UserId)
+	assert.Equal(t, client.RoleOwner, members.JSON200.Items[0].Role)
+	assert.EqualValues(t, 1, members.JSON200.Total)
+}
+
+func TestOrganizations_CreateAcceptsANameOf200Characters(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	name := strings.Repeat("n", 200)
+	res, err := app.Client.CreateOrganizationWithResponse(context.Background(),
+		client.CreateOrganizationJSONRequestBody{Name: name}, ada.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
+	assert.Equal(t, name, res.JSON201.Name)
+}
+
+func TestOrganizations_CreateRejectsInvalidBodies(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	tests := []struct {
+		name  string
+		body  string
+		code  string
+		field string
+	}{
+		{"empty name", `{"name": ""}`, "validation_failed", "name"},
+		{"missing name", `{}`, "validation_failed", ""},
+		{"name over 200 characters", `{"name": "` + strings.Repeat("n", 201) + `"}`, "validation_failed", "name"},
+		{"unknown field", `{"name": "Acme", "plan": "gold"}`, "validation_failed", "plan"},
+		{"read-only id", `{"name": "Acme", "id": "` + uuid.NewString() + `"}`, "validation_failed", "id"},
+		{"name not a string", `{"name": 42}`, "validation_failed", "name"},
+		{"malformed JSON", `{"name": `, "malformed_request", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := app.Client.CreateOrganizationWithBodyWithResponse(context.Background(),
+				"application/json", strings.NewReader(tc.body), ada.Auth())
+			require.NoError(t, err)
+			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			if tc.field != "" {
+				assert.Contains(t, orgsFieldErrors(p), tc.field)
+			}
+		})
+	}
+	// Nothing was created by any of them.
+	assert.Len(t, orgsMine(t, app, ada), 1)
+}
+
+func TestOrganizations_CreateWithoutTokenIsUnauthorized(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	res, err := app.Client.CreateOrganizationWithResponse(context.Background(),
+		client.CreateOrganizationJSONRequestBody{Name: "Acme"})
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	assert.Equal(t, "Bearer", res.HTTPResponse.Header.Get("WWW-Authenticate"))
+
+	res, err = app.Client.CreateOrganizationWithResponse(context.Background(),
+		client.CreateOrganizationJSONRequestBody{Name: "Acme"}, apptest.Bearer("not-a-jwt"))
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+}
+
+// ---- GET /organizations/{id} ----
+
+func TestOrganizations_GetIsAllowedForEveryRole(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	for _, role := range orgsAllRoles {
+		t.Run(string(role), func(t *testing.T) {
+			t.Parallel()
+			res := orgsGet(t, f.app, f.as(role), f.org)
+			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+			assert.Equal(t, f.org, res.JSON200.Id)
+			assert.Equal(t, "owner's organization", res.JSON200.Name)
+			assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, res.JSON200.Settings)
+		})
+	}
+}
+
+func TestOrganizations_NonMemberUnknownAndDeletedLookIdentical(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	bob := app.Register(t, "bob")
+	// ada belongs to a second organization that its owner then deletes.
+	doomed := app.Register(t, "doomed")
+	app.AddMember(t, doomed, doomed.OrgID, ada, client.RoleAdmin)
+	del, err := app.Client.DeleteOrganizationWithResponse(context.Background(), doomed.OrgID, doomed.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, del.StatusCode(), "body: %s", del.Body)
+
+	cases := map[string]uuid.UUID{
+		"not a member": bob.OrgID,
+		"unknown":      uuid.New(),
+		"deleted":      doomed.OrgID,
+	}
+	var first map[string]any
+	for name, org := range cases {
+		res := orgsGet(t, app, ada, org)
+		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+		body := orgsWithoutRequestID(t, res.Body)
+		if first == nil {
+			first = body
+			continue
+		}
+		assert.Equal(t, first, body, "case %q differs", name)
+	}
+}
+
+func TestOrganizations_GetWithMalformedIDIsBadRequest(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	for _, id := range []string{"not-a-uuid", "1234", ada.OrgID.String() + "0"} {
+		res, body := orgsRaw(t, app, http.MethodGet, "/api/v1/organizations/"+id, ada.Access, "")
+		orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+	}
+}
+
+func TestOrganizations_GetWithoutTokenIsUnauthorized(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	res, err := app.Client.GetOrganizationWithResponse(context.Background(), ada.OrgID)
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+}
+
+// ---- PATCH /organizations/{id} ----
+
+func TestOrganizations_OwnerAndAdminUpdateNameAndSettings(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	for i, role := range []client.Role{client.RoleOwner, client.RoleAdmin} {
+		u := f.as(role)
+		want := client.OrganizationSettings{MembersSeeAll: i%2 == 0, DefaultCurrency: []string{"EUR", "GBP"}[i], Timezone: []string{"Europe/Berlin", "America/New_York"}[i]}
+		name := "Renamed by " + string(role)
+		before := orgsGet(t, f.app, u, f.org)
+		require.Equal(t, http.StatusOK, before.StatusCode())
+
+		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org, client.UpdateOrganizationJSONRequestBody{
+			Name: &name,
+			Settings: &client.OrganizationSettingsUpdate{
+				MembersSeeAll: &want.MembersSeeAll, DefaultCurrency: &want.DefaultCurrency, Timezone: &want.Timezone,
+			},
+		}, u.Auth())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode(), "%s: %s", role, res.Body)
+		assert.Equal(t, name, res.JSON200.Name)
+		assert.Equal(t, want, res.JSON200.Settings)
+		assert.Equal(t, f.org, res.JSON200.Id)
+		assert.Equal(t, before.JSON200.CreatedAt, res.JSON200.CreatedAt)
+		assert.False(t, res.JSON200.UpdatedAt.Before(before.JSON200.UpdatedAt))
+
+		// Every member reads the new values.
+		got := orgsGet(t, f.app, f.member, f.org)
+		require.Equal(t, http.StatusOK, got.StatusCode())
+		assert.Equal(t, name, got.JSON200.Name)
+		assert.Equal(t, want, got.JSON200.Settings)
+	}
+}
+
+func TestOrganizations_UpdateKeepsFieldsLeftOut(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	patch := func(body client.UpdateOrganizationJSONRequestBody) client.Organization {
+		t.Helper()
+		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org, body, f.owner.Auth())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+		return *res.JSON200
+	}
+	org := patch(client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Acme"), Settings: &client.OrganizationSettingsUpdate{
+		MembersSeeAll: orgsPtr(false), DefaultCurrency: orgsPtr("EUR"), Timezone: orgsPtr("Europe/Berlin"),
+	}})
+	require.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Europe/Berlin"}, org.Settings)
+
+	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{Timezone: orgsPtr("Asia/Tokyo")}})
+	assert.Equal(t, "Acme", org.Name)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+
+	org = patch(client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Acme Two")})
+	assert.Equal(t, "Acme Two", org.Name)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+
+	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: orgsPtr(true)}})
+	assert.Equal(t, "Acme Two", org.Name)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+
+	got := orgsGet(t, f.app, f.owner, f.org)
+	require.Equal(t, http.StatusOK, got.StatusCode())
+	assert.Equal(t, org, *got.JSON200)
+}
+
+func TestOrganizations_ManagerAndMemberCannotUpdate(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	for _, role := range []client.Role{client.RoleManager, client.RoleMember} {
+		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
+			client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Hijacked")}, f.as(role).Auth())
+		require.NoError(t, err)
+		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	}
+	got := orgsGet(t, f.app, f.owner, f.org)
+	require.Equal(t, http.StatusOK, got.StatusCode())
+	assert.Equal(t, "owner's organization", got.JSON200.Name)
+}
+
+func TestOrganizations_UpdateRejectsInvalidBodies(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	tests := []struct {
+		name  string
+		body  string
+		code  string
+		field string
+	}{
+		{"unknown time zone", `{"settings": {"timezone": "Mars/Olympus"}}`, "validation_failed", "settings.timezone"},
+		{"Local is not an IANA zone", `{"settings": {"timezone": "Local"}}`, "validation_failed", "settings.timezone"},
+		{"path-like time zone", `{"settings": {"timezone": "../../etc/passwd"}}`, "validation_failed", "settings.timezone"},
+		{"empty time zone", `{"settings": {"timezone": ""}}`, "validation_failed", "settings.timezone"},
+		{"lowercase currency", `{"settings": {"default_currency": "eur"}}`, "validation_failed", "settings.default_currency"},
+		{"four-letter currency", `{"settings": {"default_currency": "EURO"}}`, "validation_failed", "settings.default_currency"},
+		{"members_see_all not a boolean", `{"settings": {"members_see_all": "yes"}}`, "validation_failed", "settings.members_see_all"},
+		{"empty body object", `{}`, "validation_failed", ""},
+		{"empty settings object", `{"settings": {}}`, "validation_failed", ""},
+		{"empty name", `{"name": ""}`, "validation_failed", "name"},
+		{"name over 200 characters", `{"name": "` + strings.Repeat("n", 201) + `"}`, "validation_failed", "name"},
+		{"unknown field", `{"name": "Acme", "plan": "gold"}`, "validation_failed", "plan"},
+		{"unknown settings field", `{"settings": {"theme": "dark"}}`, "validation_failed", "settings.theme"},
+		{"read-only id", `{"id": "` + uuid.NewString() + `"}`, "validation_failed", "id"},
+		{"null name", `{"name": null}`, "validation_failed", "name"},
+		{"malformed JSON", `{"name": "Acme"`, "malformed_request", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := f.app.Client.UpdateOrganizationWithBodyWithResponse(context.Background(), f.org,
+				"application/json", strings.NewReader(tc.body), f.owner.Auth())
+			require.NoError(t, err)
+			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			if tc.field != "" {
+				assert.Contains(t, orgsFieldErrors(p), tc.field)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		got := orgsGet(t, f.app, f.owner, f.org)
+		require.Equal(t, http.StatusOK, got.StatusCode())
+		assert.Equal(t, "owner's organization", got.JSON200.Name)
+		assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, got.JSON200.Settings)
+	})
+}
+
+func TestOrganizations_UpdateOfAnotherOrganizationIsNotAMember(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
+		client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Mine now")}, f.outsider.Auth())
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+}
+
+// ---- DELETE /organizations/{id} ----
+
+func TestOrganizations_OwnerDeletesAndTheOrganizationIsGoneForEveryone(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.owner.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
+	assert.Empty(t, res.Body)
+
+	for _, role := range orgsAllRoles {
+		u := f.as(role)
+		got := orgsGet(t, f.app, u, f.org)
+		orgsProblem(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
+
+		list, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, u.Auth())
+		require.NoError(t, err)
+		orgsProblem(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
+
+		assert.NotContains(t, orgsMine(t, f.app, u), f.org, "%s still lists the organization", role)
+
+		me, err := f.app.Client.GetMeWithResponse(context.Background(), u.Auth())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, me.StatusCode(), "body: %s", me.Body)
+		for _, m := range me.JSON200.Memberships {
+			assert.NotEqual(t, f.org, m.OrganizationId, "%s: /auth/me still lists the organization", role)
+		}
+	}
+	// Deleting it again is indistinguishable from any organization one is not a member of.
+	again, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.owner.Auth())
+	require.NoError(t, err)
+	orgsProblem(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
+	// The other organizations of its members are untouched.
+	assert.Equal(t, map[uuid.UUID]client.Role{f.admin.OrgID: client.RoleOwner}, orgsMine(t, f.app, f.admin))
+}
+
+func TestOrganizations_OnlyTheOwnerDeletes(t *testing.T) {
+	t.Parallel()
+	f := newOrgsFixture(t)
+	for _, role := range []client.Role{client.RoleAdmin, client.RoleManager, client.RoleMember} {
+		res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.as(role).Auth())
+		require.NoError(t, err)
+		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	}
+	res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.outsider.Auth())
+	require.NoError(t, err)
+	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+
+	got := orgsGet(t, f.app, f.member, f.org)
+	assert.Equal(t, http.StatusOK, got.StatusCode(), "the organization survives: %s", got.Body)
+}
+
+func TestOrganizations_DeleteWithMalformedIDIsBadRequest(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	res, body := orgsRaw(t, app, http.MethodDelete, "/api/v1/organizations/nope", ada.Access, "")
+	orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+	assert.Contains(t, orgsMine(t, app, ada), ada.OrgID)
+}

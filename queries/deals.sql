@@ -1,0 +1,70 @@
+-- name: CreateDeal :one
+INSERT INTO deals (organization_id, id, contact_id, owner_id, title, amount, currency)
+VALUES (@organization_id, @id, @contact_id, @owner_id, @title, @amount, @currency)
+RETURNING *;
+
+-- name: GetDeal :one
+SELECT * FROM deals
+WHERE organization_id = @organization_id AND id = @id;
+
+-- name: GetDealForUpdate :one
+-- The row lock serialises concurrent changes of one deal, so that no update is lost and the
+-- timeline always agrees with the deal.
+SELECT * FROM deals
+WHERE organization_id = @organization_id AND id = @id
+FOR UPDATE;
+
+-- name: ListDeals :many
+SELECT d.*, count(*) OVER () AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(min_amount)::numeric IS NULL OR d.amount >= sqlc.narg(min_amount))
+  AND (sqlc.narg(max_amount)::numeric IS NULL OR d.amount <= sqlc.narg(max_amount))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (sqlc.narg(contact_id)::uuid IS NULL OR d.contact_id = sqlc.narg(contact_id))
+  AND (sqlc.narg(search)::text IS NULL OR d.title ILIKE sqlc.narg(search))
+ORDER BY
+  CASE WHEN @order_by::text = 'title' AND @descending::boolean = false THEN lower(d.title) END ASC,
+  CASE WHEN @order_by::text = 'title' AND @descending::boolean = true THEN lower(d.title) END DESC,
+  CASE WHEN @order_by::text = 'amount' AND @descending::boolean = false THEN d.amount END ASC,
+  CASE WHEN @order_by::text = 'amount' AND @descending::boolean = true THEN d.amount END DESC,
+  CASE WHEN @order_by::text = 'updated_at' AND @descending::boolean = false THEN d.updated_at END ASC,
+  CASE WHEN @order_by::text = 'updated_at' AND @descending::boolean = true THEN d.updated_at END DESC,
+  CASE WHEN @order_by::text = 'created_at' AND @descending::boolean = false THEN d.created_at END ASC,
+  CASE WHEN @order_by::text = 'created_at' AND @descending::boolean = true THEN d.created_at END DESC,
+  CASE WHEN @descending::boolean = false THEN d.id END ASC,
+  CASE WHEN @descending::boolean = true THEN d.id END DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: CountDeals :one
+SELECT count(*) FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(min_amount)::numeric IS NULL OR d.amount >= sqlc.narg(min_amount))
+  AND (sqlc.narg(max_amount)::numeric IS NULL OR d.amount <= sqlc.narg(max_amount))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (sqlc.narg(contact_id)::uuid IS NULL OR d.contact_id = sqlc.narg(contact_id))
+  AND (sqlc.narg(search)::text IS NULL OR d.title ILIKE sqlc.narg(search));
+
+-- name: UpdateDeal :one
+UPDATE deals
+SET title      = @title,
+    amount     = @amount,
+    currency   = @currency,
+    status     = @status,
+    stage      = @stage,
+    contact_id = @contact_id,
+    owner_id   = @owner_id,
+    updated_at = now()
+WHERE organization_id = @organization_id AND id = @id
+RETURNING *;
+
+-- name: DeleteDeal :execrows
+DELETE FROM deals
+WHERE organization_id = @organization_id AND id = @id;
+
+-- name: ContactExists :one
+SELECT EXISTS (SELECT 1 FROM contacts WHERE organization_id = @organization_id AND id = @id);
