@@ -59,3 +59,13 @@ func (a *Amount) Scan(v any) error { return a.Decimal.Scan(v) }
 
 // Value writes a numeric column.
 func (a Amount) Value() (driver.Value, error) { return a.Decimal.Value() }
+
+// Bind parses a query-string value (oapi-codegen's runtime.Binder).
+func (a *Amount) Bind(src string) error {
+	d, err := decimal.NewFromString(src)
+	if err != nil {
+		return fmt.Errorf("amount: %w", err)
+	}
+	a.Decimal = d
+	return nil
+}

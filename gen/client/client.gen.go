@@ -986,10 +986,10 @@ type ListDealsParams struct {
 	Stage *DealStage `form:"stage,omitempty" json:"stage,omitempty"`
 
 	// MinAmount Only deals with at least this amount.
-	MinAmount *float32 `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+	MinAmount *Amount `form:"min_amount,omitempty" json:"min_amount,omitempty"`
 
 	// MaxAmount Only deals with at most this amount.
-	MaxAmount *float32 `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+	MaxAmount *Amount `form:"max_amount,omitempty" json:"max_amount,omitempty"`
 
 	// OwnerId Only records owned by this user. A member may pass only their own id.
 	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
@@ -3243,7 +3243,7 @@ func NewListDealsRequest(server string, params *ListDealsParams) (*http.Request,
 
 		if params.MinAmount != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_amount", *params.MinAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_amount", *params.MinAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "decimal"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3255,7 +3255,7 @@ func NewListDealsRequest(server string, params *ListDealsParams) (*http.Request,
 
 		if params.MaxAmount != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_amount", *params.MaxAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_amount", *params.MaxAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "decimal"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -135,8 +135,6 @@ func truncate(b []byte) string {
 	return strings.TrimSpace(s)
 }
 
-
-
 // WriteCoverage appends "operationId status" lines of this test process to path (no-op when path
 // is empty), for the coverage gate that compares them with the statuses openapi.yaml documents.
 func WriteCoverage(path string) {

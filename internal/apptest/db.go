@@ -16,9 +16,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for pgtestdb
-	"github.com/peterldowns/pgtestdb"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/schema"
+	"github.com/peterldowns/pgtestdb"
 )
 
 // DefaultDatabaseURL is used when TEST_DATABASE_URL is not set.

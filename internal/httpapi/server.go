@@ -16,12 +16,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/tenancy"
+	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
 var (
@@ -46,6 +47,7 @@ type Server struct {
 	pool *pgxpool.Pool
 	auth *auth.Service
 	orgs *orgs.Service
+	crm  *crm.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -115,6 +117,7 @@ func New(d Deps) (*echo.Echo, error) {
 		pool: d.Pool,
 		auth: auth.NewService(d.Pool, d.Tokens),
 		orgs: orgs.NewService(d.Pool),
+		crm:  crm.NewService(d.Pool),
 	}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{guards.middleware}))
 	return e, nil
@@ -137,4 +140,3 @@ func multiErrorHandler(me openapi3.MultiError) *echo.HTTPError {
 	}
 	return echo.NewHTTPError(400).SetInternal(me)
 }
-

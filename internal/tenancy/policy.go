@@ -30,14 +30,14 @@ type Action string
 
 // The actions the policy decides.
 const (
-	ReadRecords        Action = "read_records"          // contacts, deals, tasks, activities, analytics, members
-	CreateRecords      Action = "create_records"        // contacts, deals, tasks, comments (owned by the creator)
-	ModifyAnyRecord    Action = "modify_any_record"     // update/delete records someone else owns
-	AssignRecordOwner  Action = "assign_record_owner"   // set or change owner_id
-	RollbackDealStage  Action = "rollback_deal_stage"   // move a deal to an earlier stage
-	ManageSettings     Action = "manage_settings"       // organization name and settings
-	ManageMembers      Action = "manage_members"        // add/remove members, change non-owner roles
-	ManageOwners       Action = "manage_owners"         // grant, change or revoke the owner role
+	ReadRecords        Action = "read_records"        // contacts, deals, tasks, activities, analytics, members
+	CreateRecords      Action = "create_records"      // contacts, deals, tasks, comments (owned by the creator)
+	ModifyAnyRecord    Action = "modify_any_record"   // update/delete records someone else owns
+	AssignRecordOwner  Action = "assign_record_owner" // set or change owner_id
+	RollbackDealStage  Action = "rollback_deal_stage" // move a deal to an earlier stage
+	ManageSettings     Action = "manage_settings"     // organization name and settings
+	ManageMembers      Action = "manage_members"      // add/remove members, change non-owner roles
+	ManageOwners       Action = "manage_owners"       // grant, change or revoke the owner role
 	DeleteOrganization Action = "delete_organization"
 )
 

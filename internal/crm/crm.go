@@ -1,0 +1,159 @@
+// Package crm holds the rules of the CRM core: contacts, deals and their stages, tasks, the
+// activity timeline and analytics. Every function takes the caller's tenancy.Membership and runs
+// its queries filtered by that organization; permission checks read the one policy table.
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+// Service is the CRM core.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// NewService returns a Service on pool.
+func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items    []T
+	Total    int64
+	Page     int32
+	PageSize int32
+}
+
+// PageRequest is a validated page number and size (the spec bounds both).
+type PageRequest struct {
+	Page, Size int32
+}
+
+func (p PageRequest) limit() int32  { return p.Size }
+func (p PageRequest) offset() int32 { return (p.Page - 1) * p.Size }
+
+// pageOf builds a page from rows that carry a window count; past the last page no row carries it,
+// so count() is asked instead.
+func pageOf[R, T any](p PageRequest, rows []R, total func(R) int64, conv func(R) T, count func() (int64, error)) (Page[T], error) {
+	out := Page[T]{Items: make([]T, len(rows)), Page: p.Page, PageSize: p.Size}
+	for i, r := range rows {
+		out.Items[i] = conv(r)
+		out.Total = total(r)
+	}
+	if len(rows) == 0 && p.Page > 1 {
+		n, err := count()
+		if err != nil {
+			return Page[T]{}, fmt.Errorf("count: %w", err)
+		}
+		out.Total = n
+	}
+	return out, nil
+}
+
+// likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _
+// (and the escape character itself) lose their wildcard meaning.
+func likePattern(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	p := "%" + r.Replace(*s) + "%"
+	return &p
+}
+
+// ownerFilter is the owner_id a list or analytics query must use: a member may ask only for their
+// own records, and sees nothing else when the organization turned members_see_all off.
+func ownerFilter(m tenancy.Membership, requested *uuid.UUID) (*uuid.UUID, error) {
+	if requested != nil && *requested != m.UserID && m.Role == tenancy.RoleMember {
+		return nil, apperr.Forbidden("forbidden", "Members may filter by their own owner_id only.")
+	}
+	if m.SeesOnlyOwn() {
+		own := m.UserID
+		return &own, nil
+	}
+	return requested, nil
+}
+
+// visible reports whether the caller may see a record owned by ownerID. An invisible record is
+// answered exactly like a missing one (404).
+func visible(m tenancy.Membership, ownerID uuid.UUID) bool {
+	return !m.SeesOnlyOwn() || ownerID == m.UserID
+}
+
+// requireVisible returns apperr.ErrNotFound unless the caller may see the record.
+func requireVisible(m tenancy.Membership, ownerID uuid.UUID) error {
+	if !visible(m, ownerID) {
+		return apperr.ErrNotFound
+	}
+	return nil
+}
+
+// requireModify fails unless the caller may change or delete a record owned by ownerID: anyone with
+// ModifyAnyRecord, members only their own.
+func requireModify(m tenancy.Membership, ownerID uuid.UUID) error {
+	if err := requireVisible(m, ownerID); err != nil {
+		return err
+	}
+	if ownerID != m.UserID && !m.Can(tenancy.ModifyAnyRecord) {
+		return apperr.Forbidden("forbidden", "Members may change only the records they own.")
+	}
+	return nil
+}
+
+// resolveOwner is the owner of a new record: the caller, unless someone allowed to assign owners
+// names another member of the organization.
+func resolveOwner(ctx context.Context, q *db.Queries, m tenancy.Membership, requested *uuid.UUID) (uuid.UUID, error) {
+	if requested == nil || *requested == m.UserID {
+		return m.UserID, nil
+	}
+	if !m.Can(tenancy.AssignRecordOwner) {
+		return uuid.Nil, apperr.Forbidden("forbidden", "Only managers and above may set owner_id.")
+	}
+	ok, err := q.IsMember(ctx, db.IsMemberParams{OrganizationID: m.OrganizationID, UserID: *requested})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("check owner: %w", err)
+	}
+	if !ok {
+		return uuid.Nil, apperr.InvalidReference("owner_id")
+	}
+	return *requested, nil
+}
+
+// newID returns a UUIDv7: time-ordered, so inserts land at the end of the primary-key index.
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// Activity types written by the service.
+const (
+	ActivityComment       = "comment"
+	ActivityDealCreated   = "deal_created"
+	ActivityStatusChanged = "status_changed"
+	ActivityStageChanged  = "stage_changed"
+	ActivityDealUpdated   = "deal_updated"
+	ActivityTaskCreated   = "task_created"
+	ActivityTaskCompleted = "task_completed"
+)
+
+// record appends an event to a deal's timeline; call it on the transaction of the change itself.
+func record(ctx context.Context, q *db.Queries, m tenancy.Membership, dealID uuid.UUID, typ string, payload any) (db.Activity, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return db.Activity{}, fmt.Errorf("encode %s payload: %w", typ, err)
+	}
+	author := m.UserID
+	a, err := q.CreateActivity(ctx, db.CreateActivityParams{
+		OrganizationID: m.OrganizationID, ID: newID(), DealID: dealID, AuthorID: &author, Type: typ, Payload: b,
+	})
+	if err != nil {
+		return db.Activity{}, fmt.Errorf("record %s: %w", typ, err)
+	}
+	return a, nil
+}
