@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/tenancy"
+	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
 const (

@@ -1,0 +1,221 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/money"
+)
+
+// Deal is a deal as stored.
+type Deal = db.Deal
+
+// NewDeal is what a caller gives to create a deal.
+type NewDeal struct {
+	ContactID uuid.UUID
+	Title     string
+	Amount    *money.Amount // default 0
+	Currency  *string       // default: the organization's default_currency
+	OwnerID   *uuid.UUID    // default: the caller
+}
+
+// DealFilter narrows a deal list; nil and empty fields do not filter.
+type DealFilter struct {
+	Statuses   []string
+	Stage      *string
+	MinAmount  *money.Amount
+	MaxAmount  *money.Amount
+	OwnerID    *uuid.UUID
+	ContactID  *uuid.UUID
+	Search     *string
+	OrderBy    string // created_at | updated_at | amount | title
+	Descending bool
+}
+
+// CreateDeal opens a deal (status new, stage qualification) and writes deal_created.
+func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDeal) (Deal, error) {
+	if err := m.Require(tenancy.CreateRecords); err != nil {
+		return Deal{}, err
+	}
+	amount := money.Amount{}
+	if in.Amount != nil {
+		if !in.Amount.HasCents() {
+			return Deal{}, errAmountPrecision
+		}
+		amount = *in.Amount
+	}
+	currency := m.Settings.DefaultCurrency
+	if in.Currency != nil {
+		currency = *in.Currency
+	}
+	var deal Deal
+	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
+		if err != nil {
+			return err
+		}
+		if err := requireContact(ctx, q, m, in.ContactID); err != nil {
+			return err
+		}
+		deal, err = q.CreateDeal(ctx, db.CreateDealParams{
+			OrganizationID: m.OrganizationID, ID: newID(), ContactID: in.ContactID, OwnerID: owner,
+			Title: in.Title, Amount: amount, Currency: currency,
+		})
+		if platform.IsForeignKeyViolation(err, "deals_contact_fkey") { // the contact was deleted meanwhile
+			return apperr.InvalidReference("contact_id")
+		}
+		if err != nil {
+			return fmt.Errorf("create deal: %w", err)
+		}
+		_, err = record(ctx, q, m, deal.ID, ActivityDealCreated, map[string]any{
+			"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
+			"status": deal.Status, "stage": deal.Stage,
+		})
+		return err
+	})
+	return deal, err
+}
+
+// GetDeal returns a deal the caller may see.
+func (s *Service) GetDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) (Deal, error) {
+	d, err := s.q.GetDeal(ctx, db.GetDealParams{OrganizationID: m.OrganizationID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Deal{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Deal{}, fmt.Errorf("get deal: %w", err)
+	}
+	if err := requireVisible(m, d.OwnerID); err != nil {
+		return Deal{}, err
+	}
+	return d, nil
+}
+
+// ListDeals returns a page of the deals the caller may see.
+func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFilter, p PageRequest) (Page[Deal], error) {
+	owner, err := ownerFilter(m, f.OwnerID)
+	if err != nil {
+		return Page[Deal]{}, err
+	}
+	if f.Statuses == nil {
+		f.Statuses = []string{}
+	}
+	args := db.ListDealsParams{
+		OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage,
+		MinAmount: f.MinAmount, MaxAmount: f.MaxAmount, OwnerID: owner, ContactID: f.ContactID,
+		Search: likePattern(f.Search), OrderBy: f.OrderBy, Descending: f.Descending,
+		PageLimit: p.limit(), PageOffset: p.offset(),
+	}
+	rows, err := s.q.ListDeals(ctx, args)
+	if err != nil {
+		return Page[Deal]{}, fmt.Errorf("list deals: %w", err)
+	}
+	return pageOf(p, rows, func(r db.ListDealsRow) int64 { return r.Total }, dealFromRow, func() (int64, error) {
+		return s.q.CountDeals(ctx, db.CountDealsParams{
+			OrganizationID: args.OrganizationID, Statuses: args.Statuses, Stage: args.Stage,
+			MinAmount: args.MinAmount, MaxAmount: args.MaxAmount, OwnerID: args.OwnerID,
+			ContactID: args.ContactID, Search: args.Search,
+		})
+	})
+}
+
+func dealFromRow(r db.ListDealsRow) Deal {
+	return Deal{OrganizationID: r.OrganizationID, ID: r.ID, ContactID: r.ContactID, OwnerID: r.OwnerID,
+		Title: r.Title, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Stage: r.Stage,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// UpdateDeal applies a partial change under ApplyDealPatch's rules. The deal row is locked for the
+// transaction, so concurrent changes are serialised: none is lost and the timeline, written in the
+// same transaction, always agrees with the deal.
+func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch) (Deal, error) {
+	var out Deal
+	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		cur, err := q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock deal: %w", err)
+		}
+		next, events, err := ApplyDealPatch(m, stateOf(cur), p)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			out = cur
+			return nil
+		}
+		if next.ContactID != cur.ContactID {
+			if err := requireContact(ctx, q, m, next.ContactID); err != nil {
+				return err
+			}
+		}
+		if next.OwnerID != cur.OwnerID {
+			if _, err := resolveOwner(ctx, q, m, &next.OwnerID); err != nil {
+				return err
+			}
+		}
+		out, err = q.UpdateDeal(ctx, db.UpdateDealParams{
+			OrganizationID: m.OrganizationID, ID: id, Title: next.Title, Amount: next.Amount,
+			Currency: next.Currency, Status: next.Status, Stage: next.Stage,
+			ContactID: next.ContactID, OwnerID: next.OwnerID,
+		})
+		if platform.IsForeignKeyViolation(err, "deals_contact_fkey") {
+			return apperr.InvalidReference("contact_id")
+		}
+		if err != nil {
+			return fmt.Errorf("update deal: %w", err)
+		}
+		for _, ev := range events {
+			if _, err := record(ctx, q, m, id, ev.Type, ev.Payload); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteDeal deletes a deal with its tasks and timeline.
+func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
+	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		d, err := q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock deal: %w", err)
+		}
+		if err := requireModify(m, d.OwnerID); err != nil {
+			return err
+		}
+		_, err = q.DeleteDeal(ctx, db.DeleteDealParams{OrganizationID: m.OrganizationID, ID: id})
+		return err
+	})
+}
+
+func stateOf(d Deal) DealState {
+	return DealState{Title: d.Title, Amount: d.Amount, Currency: d.Currency, Status: d.Status,
+		Stage: d.Stage, ContactID: d.ContactID, OwnerID: d.OwnerID}
+}
+
+// requireContact fails with invalid_reference unless the contact exists in the organization (an
+// unknown id and another organization's id are answered alike).
+func requireContact(ctx context.Context, q *db.Queries, m tenancy.Membership, id uuid.UUID) error {
+	ok, err := q.ContactExists(ctx, db.ContactExistsParams{OrganizationID: m.OrganizationID, ID: id})
+	if err != nil {
+		return fmt.Errorf("check contact: %w", err)
+	}
+	if !ok {
+		return apperr.InvalidReference("contact_id")
+	}
+	return nil
+}
