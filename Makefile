@@ -6,7 +6,11 @@ LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test generate drift vet fmt lint build tidy
+COVERAGE_FILE := $(CURDIR)/tmp/contract-coverage.txt
+OASDIFF := $(GO) tool -modfile=tools/go.mod oasdiff
+
+.PHONY: run test generate drift vet fmt lint build tidy contract-coverage breaking baseline \
+	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test
 
 ## run: the service on :8080 against the local PostgreSQL (database created and migrated on start)
 run: .env
@@ -19,9 +23,46 @@ run: .env
 	  sed -i "s/^JWT_SECRET_KEY=.*/JWT_SECRET_KEY=$$secret/" .env
 	@echo "created .env with a generated development JWT_SECRET_KEY"
 
-## test: every unit and integration test (needs PostgreSQL at TEST_DATABASE_URL)
+## test: every unit and integration test (needs PostgreSQL at TEST_DATABASE_URL); the integration
+## tests also record which (operation, status) pairs they produced, for `make contract-coverage`
 test:
-	$(GO) test -count=1 -shuffle=on ./...
+	@mkdir -p tmp && rm -f $(COVERAGE_FILE)
+	CONTRACT_COVERAGE_FILE=$(COVERAGE_FILE) $(GO) test -count=1 -shuffle=on ./...
+
+## contract-coverage: fail unless every documented (operation, status) pair was produced by a test
+contract-coverage:
+	$(GO) run ./cmd/contractcov -coverage $(COVERAGE_FILE) -allow contract/coverage-allowlist.txt
+
+## breaking: fail on breaking changes against the released contract (contract/openapi.baseline.yaml)
+breaking:
+	$(OASDIFF) breaking contract/openapi.baseline.yaml openapi.yaml --fail-on ERR
+
+## baseline: acknowledge the current contract as released (commit it with the breaking change)
+baseline:
+	cp openapi.yaml contract/openapi.baseline.yaml
+
+docs-deps:
+	cd docs && npm ci --no-audit --no-fund
+
+## spec-lint: Redocly lint of openapi.yaml (redocly.yaml), zero errors
+spec-lint: docs-deps
+	cd docs && REDOCLY_TELEMETRY=off npm run --silent lint
+
+## docs: vendor the portal assets the binary embeds, and build the static ReDoc page (docs/dist)
+docs: docs-deps
+	cd docs && npm run --silent vendor && REDOCLY_TELEMETRY=off npm run --silent build
+
+## portal-test: open /redoc and /docs of a live service in headless Chromium; screenshots in ci-artifacts/
+portal-test: docs-deps
+	scripts/with-service.sh bash -c 'cd docs && npm run --silent test:browser'
+
+sdk-ts-deps:
+	cd sdk/typescript && npm ci --no-audit --no-fund
+
+## sdk-ts-test: generate-drift, type check, build and the scenario test of the TypeScript SDK
+sdk-ts-test: sdk-ts-deps
+	cd sdk/typescript && npm run --silent gen && git diff --exit-code -- src/schema.d.ts
+	cd sdk/typescript && npm run --silent typecheck && npm run --silent build && npm test
 
 ## generate: regenerate gen/ from openapi.yaml, schema/ and queries/
 generate:

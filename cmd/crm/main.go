@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -129,10 +130,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() {
-		log.Info("listening", "addr", cfg.HTTPAddr)
-		errc <- srv.ListenAndServe()
+		// The actual address, so that HTTP_ADDR=127.0.0.1:0 (any free port) can be found by scripts.
+		log.Info("listening", "addr", ln.Addr().String())
+		errc <- srv.Serve(ln)
 	}()
 	select {
 	case err := <-errc:

@@ -1121,91 +1121,91 @@ type ServerInterface interface {
 	// Logout Log out
 	// (POST /api/v1/auth/logout)
 	Logout(ctx echo.Context) error
-	// GetMe The current user and their memberships
+	// GetMe Get current user
 	// (GET /api/v1/auth/me)
 	GetMe(ctx echo.Context) error
-	// RefreshTokens Exchange a refresh token for a new pair
+	// RefreshTokens Refresh tokens
 	// (POST /api/v1/auth/refresh)
 	RefreshTokens(ctx echo.Context) error
-	// Register Register a user and their first organization
+	// Register Register
 	// (POST /api/v1/auth/register)
 	Register(ctx echo.Context) error
 	// ListContacts List contacts
 	// (GET /api/v1/contacts)
 	ListContacts(ctx echo.Context, params ListContactsParams) error
-	// CreateContact Create a contact
+	// CreateContact Create contact
 	// (POST /api/v1/contacts)
 	CreateContact(ctx echo.Context) error
-	// DeleteContact Delete a contact
+	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
 	DeleteContact(ctx echo.Context, contactId ContactIdPath) error
-	// GetContact Get a contact
+	// GetContact Get contact
 	// (GET /api/v1/contacts/{contact_id})
 	GetContact(ctx echo.Context, contactId ContactIdPath) error
-	// UpdateContact Update a contact
+	// UpdateContact Update contact
 	// (PATCH /api/v1/contacts/{contact_id})
 	UpdateContact(ctx echo.Context, contactId ContactIdPath) error
 	// ListDeals List deals
 	// (GET /api/v1/deals)
 	ListDeals(ctx echo.Context, params ListDealsParams) error
-	// CreateDeal Create a deal
+	// CreateDeal Create deal
 	// (POST /api/v1/deals)
 	CreateDeal(ctx echo.Context) error
-	// DeleteDeal Delete a deal
+	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
 	DeleteDeal(ctx echo.Context, dealId DealIdPath) error
-	// GetDeal Get a deal
+	// GetDeal Get deal
 	// (GET /api/v1/deals/{deal_id})
 	GetDeal(ctx echo.Context, dealId DealIdPath) error
-	// UpdateDeal Update a deal
+	// UpdateDeal Update deal
 	// (PATCH /api/v1/deals/{deal_id})
 	UpdateDeal(ctx echo.Context, dealId DealIdPath) error
-	// ListActivities A deal's timeline
+	// ListActivities List deal activities
 	// (GET /api/v1/deals/{deal_id}/activities)
 	ListActivities(ctx echo.Context, dealId DealIdPath, params ListActivitiesParams) error
-	// CreateActivity Comment on a deal
+	// CreateActivity Comment on deal
 	// (POST /api/v1/deals/{deal_id}/activities)
 	CreateActivity(ctx echo.Context, dealId DealIdPath) error
-	// CreateOrganization Create an organization
+	// CreateOrganization Create organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx echo.Context) error
-	// ListMyOrganizations The caller's organizations
+	// ListMyOrganizations List my organizations
 	// (GET /api/v1/organizations/me)
 	ListMyOrganizations(ctx echo.Context) error
-	// DeleteOrganization Delete an organization
+	// DeleteOrganization Delete organization
 	// (DELETE /api/v1/organizations/{organization_id})
 	DeleteOrganization(ctx echo.Context, organizationId OrganizationIdPath) error
-	// GetOrganization Get an organization
+	// GetOrganization Get organization
 	// (GET /api/v1/organizations/{organization_id})
 	GetOrganization(ctx echo.Context, organizationId OrganizationIdPath) error
-	// UpdateOrganization Update an organization's name and settings
+	// UpdateOrganization Update organization
 	// (PATCH /api/v1/organizations/{organization_id})
 	UpdateOrganization(ctx echo.Context, organizationId OrganizationIdPath) error
-	// ListMembers List the members
+	// ListMembers List members
 	// (GET /api/v1/organizations/{organization_id}/members)
 	ListMembers(ctx echo.Context, organizationId OrganizationIdPath, params ListMembersParams) error
-	// AddMember Add a member
+	// AddMember Add member
 	// (POST /api/v1/organizations/{organization_id}/members)
 	AddMember(ctx echo.Context, organizationId OrganizationIdPath) error
-	// RemoveMember Remove a member
+	// RemoveMember Remove member
 	// (DELETE /api/v1/organizations/{organization_id}/members/{user_id})
 	RemoveMember(ctx echo.Context, organizationId OrganizationIdPath, userId UserIdPath) error
-	// UpdateMember Change a member's role
+	// UpdateMember Change member role
 	// (PATCH /api/v1/organizations/{organization_id}/members/{user_id})
 	UpdateMember(ctx echo.Context, organizationId OrganizationIdPath, userId UserIdPath) error
 	// ListTasks List tasks
 	// (GET /api/v1/tasks)
 	ListTasks(ctx echo.Context, params ListTasksParams) error
-	// CreateTask Create a task on a deal
+	// CreateTask Create task
 	// (POST /api/v1/tasks)
 	CreateTask(ctx echo.Context) error
-	// DeleteTask Delete a task
+	// DeleteTask Delete task
 	// (DELETE /api/v1/tasks/{task_id})
 	DeleteTask(ctx echo.Context, taskId TaskIdPath) error
-	// GetTask Get a task
+	// GetTask Get task
 	// (GET /api/v1/tasks/{task_id})
 	GetTask(ctx echo.Context, taskId TaskIdPath) error
-	// UpdateTask Update a task
+	// UpdateTask Update task
 	// (PATCH /api/v1/tasks/{task_id})
 	UpdateTask(ctx echo.Context, taskId TaskIdPath) error
 	// GetHealthz Liveness probe
@@ -5791,91 +5791,91 @@ type StrictServerInterface interface {
 	// Logout Log out
 	// (POST /api/v1/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
-	// GetMe The current user and their memberships
+	// GetMe Get current user
 	// (GET /api/v1/auth/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
-	// RefreshTokens Exchange a refresh token for a new pair
+	// RefreshTokens Refresh tokens
 	// (POST /api/v1/auth/refresh)
 	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
-	// Register Register a user and their first organization
+	// Register Register
 	// (POST /api/v1/auth/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
 	// ListContacts List contacts
 	// (GET /api/v1/contacts)
 	ListContacts(ctx context.Context, request ListContactsRequestObject) (ListContactsResponseObject, error)
-	// CreateContact Create a contact
+	// CreateContact Create contact
 	// (POST /api/v1/contacts)
 	CreateContact(ctx context.Context, request CreateContactRequestObject) (CreateContactResponseObject, error)
-	// DeleteContact Delete a contact
+	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
 	DeleteContact(ctx context.Context, request DeleteContactRequestObject) (DeleteContactResponseObject, error)
-	// GetContact Get a contact
+	// GetContact Get contact
 	// (GET /api/v1/contacts/{contact_id})
 	GetContact(ctx context.Context, request GetContactRequestObject) (GetContactResponseObject, error)
-	// UpdateContact Update a contact
+	// UpdateContact Update contact
 	// (PATCH /api/v1/contacts/{contact_id})
 	UpdateContact(ctx context.Context, request UpdateContactRequestObject) (UpdateContactResponseObject, error)
 	// ListDeals List deals
 	// (GET /api/v1/deals)
 	ListDeals(ctx context.Context, request ListDealsRequestObject) (ListDealsResponseObject, error)
-	// CreateDeal Create a deal
+	// CreateDeal Create deal
 	// (POST /api/v1/deals)
 	CreateDeal(ctx context.Context, request CreateDealRequestObject) (CreateDealResponseObject, error)
-	// DeleteDeal Delete a deal
+	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
 	DeleteDeal(ctx context.Context, request DeleteDealRequestObject) (DeleteDealResponseObject, error)
-	// GetDeal Get a deal
+	// GetDeal Get deal
 	// (GET /api/v1/deals/{deal_id})
 	GetDeal(ctx context.Context, request GetDealRequestObject) (GetDealResponseObject, error)
-	// UpdateDeal Update a deal
+	// UpdateDeal Update deal
 	// (PATCH /api/v1/deals/{deal_id})
 	UpdateDeal(ctx context.Context, request UpdateDealRequestObject) (UpdateDealResponseObject, error)
-	// ListActivities A deal's timeline
+	// ListActivities List deal activities
 	// (GET /api/v1/deals/{deal_id}/activities)
 	ListActivities(ctx context.Context, request ListActivitiesRequestObject) (ListActivitiesResponseObject, error)
-	// CreateActivity Comment on a deal
+	// CreateActivity Comment on deal
 	// (POST /api/v1/deals/{deal_id}/activities)
 	CreateActivity(ctx context.Context, request CreateActivityRequestObject) (CreateActivityResponseObject, error)
-	// CreateOrganization Create an organization
+	// CreateOrganization Create organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx context.Context, request CreateOrganizationRequestObject) (CreateOrganizationResponseObject, error)
-	// ListMyOrganizations The caller's organizations
+	// ListMyOrganizations List my organizations
 	// (GET /api/v1/organizations/me)
 	ListMyOrganizations(ctx context.Context, request ListMyOrganizationsRequestObject) (ListMyOrganizationsResponseObject, error)
-	// DeleteOrganization Delete an organization
+	// DeleteOrganization Delete organization
 	// (DELETE /api/v1/organizations/{organization_id})
 	DeleteOrganization(ctx context.Context, request DeleteOrganizationRequestObject) (DeleteOrganizationResponseObject, error)
-	// GetOrganization Get an organization
+	// GetOrganization Get organization
 	// (GET /api/v1/organizations/{organization_id})
 	GetOrganization(ctx context.Context, request GetOrganizationRequestObject) (GetOrganizationResponseObject, error)
-	// UpdateOrganization Update an organization's name and settings
+	// UpdateOrganization Update organization
 	// (PATCH /api/v1/organizations/{organization_id})
 	UpdateOrganization(ctx context.Context, request UpdateOrganizationRequestObject) (UpdateOrganizationResponseObject, error)
-	// ListMembers List the members
+	// ListMembers List members
 	// (GET /api/v1/organizations/{organization_id}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
-	// AddMember Add a member
+	// AddMember Add member
 	// (POST /api/v1/organizations/{organization_id}/members)
 	AddMember(ctx context.Context, request AddMemberRequestObject) (AddMemberResponseObject, error)
-	// RemoveMember Remove a member
+	// RemoveMember Remove member
 	// (DELETE /api/v1/organizations/{organization_id}/members/{user_id})
 	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
-	// UpdateMember Change a member's role
+	// UpdateMember Change member role
 	// (PATCH /api/v1/organizations/{organization_id}/members/{user_id})
 	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
 	// ListTasks List tasks
 	// (GET /api/v1/tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
-	// CreateTask Create a task on a deal
+	// CreateTask Create task
 	// (POST /api/v1/tasks)
 	CreateTask(ctx context.Context, request CreateTaskRequestObject) (CreateTaskResponseObject, error)
-	// DeleteTask Delete a task
+	// DeleteTask Delete task
 	// (DELETE /api/v1/tasks/{task_id})
 	DeleteTask(ctx context.Context, request DeleteTaskRequestObject) (DeleteTaskResponseObject, error)
-	// GetTask Get a task
+	// GetTask Get task
 	// (GET /api/v1/tasks/{task_id})
 	GetTask(ctx context.Context, request GetTaskRequestObject) (GetTaskResponseObject, error)
-	// UpdateTask Update a task
+	// UpdateTask Update task
 	// (PATCH /api/v1/tasks/{task_id})
 	UpdateTask(ctx context.Context, request UpdateTaskRequestObject) (UpdateTaskResponseObject, error)
 	// GetHealthz Liveness probe
@@ -7101,192 +7101,192 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39chu3lueroDgzFbuGokh9OLFUU7WK4yTO+uvacvluTC8JdkMkrpoAA6BFM7aq9q99gN2tmn/2bfZN",
-	"7pNs4QDoRnejm02R8lc8NTdlSQ3gADjn4OB8/PC+E/H5gjPClOycvO/MCI6JgH8+5hFWlDP975jISNCF",
-	"+bFzPiPo1YvHiF8gNSMoEgQrEiNBJE9FRHqdbkeQP1IqSNw5USIl3Y6MZmSOdVdqtSCdk45UgrJp5/q6",
-	"23lBlFidXSgiqkO9JBFnsUSKoyWmCk3IBRcEKbGibIrwFFOmh6t0T5kiUyKg/9evX5+lakaYohFWJDyf",
-	"CcGCCBTNcJIQNiXozoufH6B73x/37wYHyOi/7nYWWOA5UXbdHnCmcKQexc+xmoUHi8wn30lEY9071X9Y",
-	"6M+7HYbnun/7yYjGjat5wcUcq85JJ03hy+rq/kRw0kRLTHDSRIj++/ZUPBNxcHu5UCimgkT6FxkFf6RE",
-	"rHISODT2B4zJBU4TBeTJqNPtEJbOOydvOhh+gl++DdMxxYz+CYzdtCrc+65pdfzvdrBKS0bEo/hvMP0K",
-	"Xc9YskKCRFzEEvElIzGarJCaUYlSSUQPnaE5mU+IQHO8QgssJeK6iZoRKnQDfxrlJdYjmwlsQvBzPK2R",
-	"pwWeEi21gqhUsC66EHyOBnXD66/DGzzo5mRQpg4POt3OHL+jc73fgz78X7czp8z+phvSAJrMl/TPAKmP",
-	"FJlLtCACCG4ibyR1B0EaD/priFxL4EuCRRRgxTMUYUn2KJOESaroFUEynZgN0KubcH6JLrg4ReN/GyPM",
-	"YjQejdEcq2imt30uSXJFZN20pBnVn9Mcv3tM2FSLxYGl2/08CDHAOZaXTXKksLxskh/99+3l5pXUYlNP",
-	"hRGL74yc1BOj/7otMde6sVxwJgmcBj/i+AX5IyVS6Z+0VicM/okXi4SaE3Z/IfgkIfN//4c0xy15h+eL",
-	"hJgWse7/Cic0NlrmAtOExKDlFKaJnaIwg6CYE4kYVzkTIEO8njMRgutD6s37zgUlSdw56ZC57qPbmRMp",
-	"QZjtVKAj9p3fj5k6Gpo2w07n+q1ZKSLhnDrp9Af3D3E/Otr7fjIge99Hh3jvfnw82Dsm9y6+7/8wuH+A",
-	"DzW7KaxS2Tk50hymqNIz1QuF3Eply4onPFUnkwSzy861vw3/KshF56TzL/u5+bJv/ir3n5vVNJtRZQa3",
-	"UlSiOU70pEiMuEB6XSXKF7qnR3zA2UVCo+02L8FSjUDDlnfNPz7QPJUKXRKyQFihhGCpEGcENL1wNtXN",
-	"l/p+vtTZpD7KOkd2NImWVBlOilIhCFNIU0dgnX/mYkLjmLCtFppxNcIjI+3+Uv83niIsCMgFdockWK9U",
-	"FvZg+2U+zJc5n9OtrnOkLVah2bk6vSKHdTWbG2tA8ISAmaDbxBxWAjbiKVc/85TFW+0DKFK9GRfQlbcT",
-	"T7VFMKVSEUFio45nWJqNALWy/Q4c5TvwlCv0syXhFneAT/5BIk/1kndU6xcW4i+wRlYJx/E554+xmJKt",
-	"Vnph+hopzkcJ9FZzLkx4vNI8wq+IQAP0hP649UoPPF63mhs9ZIqqFTrnHD225NziwocmBdaUuKIRecXw",
-	"FaYJniTbrbE03Y1Sr7/SKttPNC2KzBdcYEGTFfJabLvax75msRNErwoU3eJCx1jhCZYwwZQJgqOZHtTq",
-	"E3/6cpYqZeyHJahTz6MAF/297KYfosd+ve/5BICkVwynasYF/ZNsqZr8jrxdPDMnv/MDKH5JmJ6PswS3",
-	"10uDfP9eFYm4pY17QqWkbNrNzZwuIu8WejZ64wS54pckNlOFo2EpOJuiSJCYMEVxIkv79/r1672yJ6Vp",
-	"E8uOF7uTMl0suFAkfkJiis9h8lvtaNbhaK57HMF6NulBsLQmBPkD6QG2V4nH/iZndCGYKTo3dH0EhQiW",
-	"QGVy19kwsJ1nkaJXVIGnYSH4gghFzaXFcCcsQfk69TRNEn0TQHIlFZkjcqXp0wtXvhmxNLG619yhSjel",
-	"bsf6DUdYFS5WMVZkT9E56QTaOG/U+ptYt9PyM3uEwrzjmOp54uS5tx6G/OIy/EQWhMUScQYKUHd6giI+",
-	"n2uzdvxekXfqenwKzrWR84+O3wNrdBGe85SprjWDo9X1+HTIDA+NohlmU/iYJ/HI/LKLGFnaf+tepcJT",
-	"Uv1ySrIPpwT6hOHTRWyHNy3kCXoPt78TpFtCm+tr3S9cxh21mMX2F1wLnJ2Aua53EczketwbesatMYP0",
-	"kior002c7LgPhMJcm92d+02HGt3sPI85P9q+810rsNHbAC1unAfwWf0uX+BEkm5JEDzeaJrLA7Px1rDb",
-	"yQqUptk0s8fUOBeKpFNF5sV/tKElp72DhcArIyDGSK24uMqOrK7nKGv3veIKJ+Vv7x11gk6yAoPApFwH",
-	"XedAzMdvWjB35DinsZVbx3KWoTK97iTN/CKXPPe9FTBNjSdA2Y9OfHRz0JmatuwY8wavaKYz0BMhr+Cc",
-	"M7KyesRcq7FCcy4VOkAxiegcJxLdkYrrs568w5FKVghLxNI5ETS6MzjqHtyFwEZGyMB4UnM1bLrxPZn3",
-	"vf/r3b/veTX7GfUstZfvd3tTvmd/CeT27HS8P+1RbSsb5gXnXWdK1Syd9CI+39edR2K+r/8HHQATlERt",
-	"M3HWarlgRHQeJFRrbCy1JaSPNYxiKiNNaM9M3bk/j/tt/KEFEdajhfjQRoiqMqt5BbNVkcSf6MUF0ecE",
-	"QQ/ZlDIib+twNb7AwuDRDIuEyP9if6M3ps3oLY9e43ct7IcZD/2IJxM8DVLJuDKrlbd6QpQWAH0Sv+Ar",
-	"nKCXPKJErXptaM1CH62MhRlnJZL//egIHfTR9/eP7iEtQ23GtCpjg90JHZBe0AZWspt5cw2Z3Yyh3KoV",
-	"+KJARgOf3ujk9Fh5o5iCx4XZsmQ+aq+j46Ny06LKqTLZhmRkbFbRAY0cVLqCYYanREiwpvCEXxmn25Re",
-	"EeMINSuMFEeYcTUjwrrvQgZ1PTMWSNxMScHqNGz+LowLp+++ZtvCzvEVSNRaWZlT5v92cGPpWatp2ktT",
-	"c1cfTbpuSV83isiaMa9D+23vbgHrjKFHL5+ho4PB99kND0U8JgVzq/Pq5U/AVEoRoZv99zdne7+/fX94",
-	"/a+hebjhcpOwxDAeOY2i6L7zBaSpwTl8VBaRbDjXy9uGJTq7IsKKecnNkP+hBQndG0yynmw3dojwn4hZ",
-	"lxK12dI3XqTMV5raPIOnDafexGC7ya63JGcjKYNr0Toi9Kq+hA+vc49Zqyb6y+vMsebbXq/JRFJFkCAx",
-	"kXTKOrdmaxXysTzDyxDVddzR9XnMTtKtz2bGl577jSyv2+bTG/DczQ0kfcG+oXWUscumOS0FjeFvu+mx",
-	"brN+ThkjAb0Bm9/eWDLdZIJSNJhK1Nmu6yjahe0GuvBrNtxytRRMHbqA7fhOGqer7CLKEOQj9ryswz9S",
-	"nNAL62zvGIHkEmhgZMoVdX+IEi5JXHQAeR9XeNhTgJ6/ipElJDCNFoJPBZF6zkvoP+FSFXsvfhUeIJ3P",
-	"sQiEASarUa6nW3GLodV1GGAbRpYjLdMy5Pywamvttnc7MV7JVtxU4hBo17VDhbhhydnIM0vaXW9Kds46",
-	"qc2XtTievzp1nLqj+8VnfkZ8bgbHpidIZeseVj1rOMYlr9raG5o37GHb+9nPlCTxQyG4qEqczQH0qXJD",
-	"V/rJ8gP9r7M4qg2eQ2uE4zisbkpyYIbPuw7xvH8aNuun9WrpgeZmadn5iggJ2ZSCz0cLQa4oN/0UjwBI",
-	"dSAx2kfuG3MQfCeR+9P/+0806Pe7nuf9FDEXJYW8SSqkMs0gyj4jJmiY9eh6ohL1C6ZNzFOT2lFzQbXO",
-	"9uvuRsrTDledrOZ+aRypVOYEY5RgRQTijBSoqx9hU/EMmTWZmu4WFKYjvmETQ3z0K8GJyQ6uGGfucM24",
-	"ml+uZV3bLDTSYz6lzEv53cByJ220RINSGASj21IuuSiJecSFIJHam3Ehyd4EnBArf2+zZoUBBwc/bGY+",
-	"Z/5o113DiknIpa/cuqOISDmCJJVA+Y02dRZUEDmixfSQ+56ntsD7F4LIWUN/8JeRKoUITVpQoKakC8mO",
-	"63j9lQwYI9CwW5xhmcICPYXJ1qwkT9XNmK+yMt6+H/Xv39ts44u9hWh9Ql7YPPnqpptbnpzRRXvT80nW",
-	"JmR3brtJPkXh2YAmrswkE+mmgY11cN3t/INTtqELqBpC+0XgiKBf+WIBlFdaCJ6s1c0v9Dd22drZZIFl",
-	"M5dmpwJshApG92dav5o38n5stuDt16JGsUEH9VPYxQ3cslbDHTyP4Xc3vo9nbYNFTA2X87pBb+2ibtah",
-	"5QWopNtuus1rthe0TWV7yzWBrdytfpuqTJ8xnKwUjXDicgDQYxVvJ92lqVYrGas0NfH7yi+tDNzub+De",
-	"3jCLYCtNJwmkLa+VRn+WL12bnXmZ7SpnxNS7jFtvxU5UUHFz1zk4TJ8h0j45j9xEpL401li38Dc6V6sL",
-	"WM1LQr/MJ7+Wrij9XeUjBFe3wkK2Jnd0Ew+UtfFGkpARTpLq/fi1vrmb1bGBCIkkIeUqa+ssk12IXsgs",
-	"kxaypO28JpwnBBtRonPyp41SVyPJZ0/PkP4C6U9O0bCjeIxXww54F+IUSjOIhMITDCULDFFVijSfP1jL",
-	"YuW5d6sr6VHadn925K3c8aY2b0G+bg9TTcX+j0QklBXZ+t7RDZyA/grtaGVumH2xjUazlAdn+Pw2nQ0/",
-	"BCbiyiFCovPi5wfo/tHx98iWkKCYR+mcmMTOcughDokfkgqqnCTDl2QUQf0TlMZc0LzAEmqqiwIHl4MR",
-	"yGO4hkHZO0p5vFk6x2xPEBzDuOTdIsEsK0zNBzjPyiW14ONEt1h5hZW9YHanLf4uDwse4r2EXJHEq342",
-	"8zLQAa3ClrmfOXBTgYpIyqbBGPD5TK9rtp72U1dVibMCYiTIhVa5ireK//qFPO/r65O/k+jve9Zlsvco",
-	"Li50y/qfUHxChdzJetxfz8+fI/NBNS3I1GlXb10uEtHcnSLvSrq/Wurtebqsj6vMha9ePHJ8Dig7xldt",
-	"ZEi3KY7glzGtzYi2BVA2ZyJz6oL8hQ6VF8aN9GV4tF5Y+dvS+dvKcRGwZ2OMHvMrkuCIbGqD3fz+ueEw",
-	"vje6sczNfbfWoZwZxtUZNO/RR3E389J9p+1h+5m6qgvT2ann+gUP6TeICaNh2u8fEoTjOWXuh7nJG8p+",
-	"zNKC3Co4uA1oBYwKDTJXbjFLIv9rZc0KscPqPdpLr2gXfYMUjXafMrJs+eXSsNemfrj1iSSVjSpmeNQk",
-	"ScrNcyeyVIOy6bBJZHPzIH84rpeHHt18QktxjuVluIYH6r2a7vufvDa2IGfv19MTp2Tkbiy52Bz0D+7t",
-	"DQ72+oNC1Fp/t7siISpHsb2bVW9uG2WNBBJIXxJ9OTcGTm0W1m4cOHk5ayB91N8Pb7Xz2XeLjLWZ90dz",
-	"6o28Pluw1PqyGZ+nSkXmPEd65DFeGSyVCipf5hfpBdhv+yodLCWd2vpuLC8/ZRpqzjv1Oah6k3fh7AW1",
-	"9jVnfOoJ7swz1czzG+nVzRXo7jXj1plu59roe46pWG9bl++dv70+1zImtUrGEuECFkvYpVEwxsPIsSlT",
-	"NAEhNuNbaBfbtHCXbZszUhzo4TtTD44oFKHu41TN9m2bU/3LJReXEnFmkHG3teJLErBDG/zcSWHFlQYV",
-	"5Eimc0gHM+mqiF/YAnTZNSXoeQJcsbD8uK6w/COVjL+SocyMrQqkW93Rbx6aKl7lW9gWpSSLRkgM8P9G",
-	"qaBq9VKTbHMpgd/OUpMkZ3762ZH+2+vzTghupiBRgPCa8Cll3cwVaXCGgCUzFGXQU4a7M9pmSi3K9+Vf",
-	"AUVonbuwgKCIkSIMM7UnI74ARGoD+oMjJRHN8YUNQFEO/Pn3Pf/yvffIB2Va0P8KfKQ3lF3wIBpDmii6",
-	"Z4ZGmgf3Hrx4YkBy5jhJkMQJkUgRPJcnBYJlHkcCCRI8IbKbB5AMgotEc35lHHGCp9MZwrZHU5vQNcGl",
-	"LsJMTxQQLsA0SigjxqSx3hvZG7Ih+5d/QR4qE+VsyMbPn708R/t4QfevBk6BmR0c6y0M/B02emzhfbWy",
-	"ljMu1F5Cr0gMmtznjSEDMhwrWI2OMuO7wEdYovGZhccC+k7Qj+YggMt+ZHqEe/+4hyAmR5XT590hI04f",
-	"K3DyeiNq9RycKnwzPjG0MLkkAkVYCEr0xJ4+fI0WmAoTx5uRIeNJXOpYKr6QoOgpm/bQc0GkXl82LU8a",
-	"qRlWaIlzr70jN7aAXNKMsZzxhCBJpNSMfYeaRgvBJ3iSrPSACWF3ezVbw1M1RgBQZODZTC9YmVPIcsG5",
-	"ZthoNWQPr4hYoUkqKdPbYCCm0YQknE0Beh1gSH0YQ3RmsBu1mWy+Mye3PhqSEosPGfC27gNQJylDBEez",
-	"nhk/l1WeKiIRI8TwhJFRNK7I5onlg4Lk09hyxOmQ+X/YM54dgGWyIyh8SaqqA7QXXASxmiHKpCI41vO0",
-	"8JrLGc+AtYasHmMT/fN//B8tMlqzSJg07HgJG5IL2M6YGGAl3WZKlN0tPCdDNj7qHyIfz3TcQxC1gCWU",
-	"gPxMYpQuEGeIwAZabddFkgPbzbmWRUtqwqXmZiNoWA2ZzwkvtN4Zsg+gPzhDHwzoLPpgnW4fMn/bB9ff",
-	"hyH7sLe3V/mf7kUzdjkKnmspo6IoAY1lFZMeKUkC/73Dl8zE1yFtflwK5/4H2Onju0COfYigdmSLtKMH",
-	"++f//d+B/+rBJFrq/aLK9iYNLJaFUucMIvzQrx3UXL3Rvt1ME6/S45vhASJR3x4/IMxWpf9mk4OeJAHG",
-	"sNpr7Az4MVhaTirDtP+n6UHvOMJe0SQiWCSUCJvMH2iWNy5wsYsQNzfBcYz2Lae5k6zrJgCHGbrDNHMa",
-	"MQGe0r++29ztVOiDdN8qxFLbUKO8qd2EilQ2NBqypxxw8yw8mpfJocc7hc4SQGMGIiLMGPgnUEzmXDkw",
-	"RZC2U9hYD4U/IfgqV7gg3fnJPWRQ/yCRSBkaF4oI0T//5//KfFLwg1dICD+bUkKDBqdSEG5B0JiR5biL",
-	"xp5Pd9wdsvGSM4sPn3CpxlqxAZfkkzGfGCwp5qCl+AXq99ATY35ccLHEIu4ieUkXC/0bUxM5ZJRFSRqT",
-	"uAtgrAt9zHGtMWHr9TJ4J7Ie9tRZNBMcXeo22laC1bU+GK11jMj13PFkuwBZANKpREtBlTKjUSVzo+fO",
-	"+JeH+aEI0rr/3vpQrvdzDTS+iygbMqd1kRKYSasDsdHGZtgeMjcRs8jmOpThbNXgb53qCxPMZ8jsnck0",
-	"X2gmcsAQerpGROb0nfs1JZmpBiF16RYBgvIQ8/fyG8Z1eJnjLOXB0ugSGsYRj8n4RA/xwcWOP0AwGn0w",
-	"iras3vWHR/0++oDGFSj6Mfpgba01EPSnaGyyCt68HdsD0tRHkSSWyB8jQywd2U7dGD7Apak5++3ls6eF",
-	"toVAoLEiRu7CpLupWhRjwII3aKnIu0YYi6HQOWUw6igwSEPfmlptCrx69einYHeQ2UBYRHQn2M4yRnfG",
-	"eeGllmrLwvqf2elw1w0Q8JEWxlpy5tZBjhbcPCcxMoJuhgWxWvI0iRsVQqFX58AaaY2Dpe3JPvvg8tM0",
-	"iZv4c4v7yZLVyJ3d+tDnS7OR/n3HuGXVTP8uw+EEi5lLraJthwPdoQ8BrPthvBVEbqEPt3EeWK7uyiDo",
-	"mswcLpCLUrumh7ppwaizbF20ZSVK2SXjS9Z1FqJDbq8De/f7v3Cw865z0+Y7GQR9LzQ18IaCJ4lWzKNC",
-	"TzizAbnITjiwMJsMDq9zw7GahlLHzFqZSlBYa3P+Z3ZEdrpWDIFi59C1pdSQl3WYHz/ewe7aH7lNAbB6",
-	"wxBIptHMir8+mkwqUgjRvdBLEffedtWMd+/aH4PaI2rGY+jB43PQrUAKXB60QQtvmuhvc2Vr+7mv+/ES",
-	"0MyCwMD2+YVsZNNboaG9lJa407yakl9Zy2wHTfNHLoJMnamVhFyY44inSu+9vWl4PTmdV56Fjb04zLTQ",
-	"5au0tnfGXuKZO3KouhscboalKb43S5ZBs+nrgFQ0SaB345DxbUBzhTM9DoAZK6D85dMrx6t37Y6NYgoh",
-	"WYeOvnEZ3HlsOjq2clxFrHe93BDJXXff6XYSGhFbsWddZ88FXwhKlMN7sODXT5wX7Oz5o063Ywt1Oyed",
-	"Qa/f64Orb0EYXtDOSeew1+8dGiysGfgiM2+Gux5aE+4iQ1iZElVXvrzIlM8dDEXYqchBO7roTyL43gVN",
-	"EhLfRRMBih0mOFlZS6iHxrbIeIwiY/SBR8bsPOPLxgrpU2CoYGHy2ODJlwvKAfo5WFEutBYxGiw3K7vG",
-	"ZGxRYD5kxZp1OA/dGBN9CgA3GwxnviDCvorWOen8QpQHaVN60uig328AbA8AtTsEnDdlSBE/eabvUmP6",
-	"NvHlwKa19BsL9vVCZEkiB15x+1FWhl6CZ7nuNpExKJPRb0XGcT8jYuARcZATkSUYNI/f33r8vjf+IB/f",
-	"B6K5IQmDRhLgnbPAGng0WPib67et8e49LqyBvDdKAd79ODKMGeovY+B970EuaDJY36TwXAM0OlzfKH/9",
-	"57rbOW7TIvBsiR+sMfLjhWnevA0HTN68vX7b7UiXotV56bkcAJV6KiFy6LRr560epk7pyjzVK6h1H9h7",
-	"MYvNfdcey0ZbZkrVV8a+Cja2jAspLjnLwPHh3qz/aMKDul979lqAenuHAM/MOMYrOUb6v8Wrun/X7tqL",
-	"No5jou/kkeBSeldu8BAuUpVDZp+iwsU9qI97yNaCgmuCFd3Pxuaq8VpC7VBuk5rZWZ9HnUZ2iXfFR0ff",
-	"BF9gJIJyA2o9zoCFxnAWwjrVPApoIZICzxweNj5zeHjveM0zh2+3PUc8lfXGSzV848NfWlxNm1Fy3O/r",
-	"YXOt5NqDYtNqMO/lra9Bs+98zVj8vjDqw1cv8lEh4q0/riNrcNDv9449yg68EZdWQa+jDHS07qOAqWU/",
-	"PHQYWYf9MqrVGw9408bmSxOB0bNPgNZueS4b6vAMEiysxK2S+abF67W4XkW3Ti20eBajhcwHm3NcypBR",
-	"WGg1iRhZuhhhD50VnBgmbmt+k3kzMnRGcJqagCnoFUnnNMECHDkhJQZIL/kbOz/yeLWZBrAJGAFYnLyy",
-	"oKberDW7FgB8rovpFkqk5HpbNVbMg+qQ1W+zyS8RfUZ/e/Tqz0eDp/S3+z2y+u3P+PUj+ow+Sh/TI3rx",
-	"t56k02IOj8lXKmUn1XbXJ38/079c/f7699Xvf3/KH7G+7dPPQMpTM1yxgJ8oYzN+B3sHx+eD/klf///v",
-	"Wf5JaF8an1EaXByQw/goOp7cw/kJVEh/ud5036Cuo0bNgCPDhvEdx39n8w7kx1U+gxaqpPxQILQ7bjNY",
-	"4Imt3emvglp6zKcIZDpTSFqrBXURT1W9MnpYTlaoZm/kCQknEO5xfwUd5WWQSEjHcNkYebAbPebTKbj4",
-	"U2XiSPlYWIF3J0vKADtPplFECLw+z2vUmZ7TFvpsa+HdRDo8aKhWau0onHvlFk2vF6zTN8G5qeAY7lkj",
-	"OSY7MHj3emGzr7zIgBYGkw5SuIeoGfEydbrZU7zuKdgMNqBy63hCtvb/FOC83gQAcmoPiAN8ODmKjuN7",
-	"5PuLYI1fQ2miQX+xhWDalvrSDjQPIa3x6d/ejYVpK77OOPnce9HZP2GpixOZnV/L6FYZ1p8RL7gCsIvi",
-	"6V04JGpy+LSFW0wyBLtW/9o2HzL7DibOCoIgh49sn+o3ZI25fqiQ6qft6ChJY92hPuQKB1voELIl0pB3",
-	"L7+Ms6hU1f2XtbFbL1heVBFQBGfAxoblFpiKb8fxTY7jrIqjLMXmUTi9xHpx22gxE+6tV2OmEk/moVWT",
-	"o11KAmBoOaM2fcYFYLMAuFFT0l3g3eV9yLQuzoBBGBdznFBJYnRHCTqH9IaEL4nYi7Ak8V3oBUCcbTTT",
-	"i1VbnRVWOXaKt3KTDx2aGx79u3MGlDEdWumqwafUVWXIgTbWziY22Lq197GFqsBN1g9aQWWyFW4ZDhOA",
-	"VpVKb8PUX39zgQS4dZ0XpBsontm5X+T++iYZPs3XdJa4bXCJN7k9bCL1JRiN+gPFZbLXXgDP0MKW4gXS",
-	"6VzrHhpLgkU0G5uMTLCI9QGwR5kkzCQCIplOTIWZ7W3INC92vWS2GYfU2n+zicSjMQTFEqqIwMndHjrz",
-	"E58vaKJXwM9iZ8kKTSxQ3pDxJUM0Ps3h8Mv557IubtYKfC/or6FSPXBLWomghVgg/2T/uXlIotV3L+mf",
-	"rb59CdvS5stnehkfxX9LzelVceVzoUwe7SlS1IYrbXbLZIVoXBftg6yY0WQVjvgVQQay55L9X5aQdvIi",
-	"xfVT0kN3to8K2qL2N96rieE3czfR4uF3bxs1eY4INjnKF7j6oK19+rDx0dq8eLvtwWEfOgy9RtviDH3r",
-	"yvsHheL9g34esmx9CPkPhwavK05lZaL6LepXG/XTq5gtlHdWZL96e92tuWbkDiIEdU2QS0GWrrdTl89b",
-	"hr3QxjN8XK5AsqAXQ3bGzKnQNcp7Sq8I65qEQvpHSoKZ6HfKB06yunuCMIpTI9zOaSOH7Kh/vyYJ1Hkt",
-	"USGvM6TqzR3LPTy7xT1ljU5p1he1OqBWWjeVMovqchvXki9Km5o0wI+tNjfcrDqD3JNKrfxNOQls2mMe",
-	"NWLH2U/3s+9ghM9Xl/6l7gQ30/hGovME9LDSD1wS9t/nxULX5jhIiAoifG6Y236noJHzPPm71YDRT9DE",
-	"17ttQoqOHirRFOCcPnMmPlrf4ilXP/OUxTfi+k+caFSsY66zOoIX0meMNBVonEKljHGpep+50o6CxcAh",
-	"nz4vNnGFS5KQYKCylun6Nzz3bGr513TOmeYf72TLTrWvS6A/qXz+QtR64dzMt2F38VH8HKuZvQ2qaBb2",
-	"NwlFcWJhD05c8S5UdfFUoUtCFtYdc4WTlHTRWDPdGEUJwXDXQHxh8NZM2yx/eshcwV/Yo3Nq/hC4tVQQ",
-	"E0I3AoP4toMbQUESa+zHwcYSlMHq7z4W+jUrtOrCN6i3wa7Vmx3pa1Vz36z1tcrYiO0G1nqWqL+5Px+a",
-	"9qBKW6VyDAaRIAuCFbpjf/kfjCyHab9/cM/+7OOA3D0dsptEAhAUda7z7w9ZwcGPjH+/zg0PtZofxwdf",
-	"NlCTlb3oZLBUZpqSZFAqBr9wkcCzICY0GXKeZ2jRuTJp/aZ+/sr0HL97ZFodVUFXpVpBFtsFF/Pm2RSK",
-	"Uuvc/e5l3Q0KN9wLvesWEiuUECwtFaZ4pY6MOWUWeKI1LQ4gvBUhgMTShg78bhs6tovZeHQDA1LpO4FC",
-	"5HqvsPvkrn2Zc5M41OcSVyo8dZftURn9+JOGm9wj+oO+KaLy3shvax21scUqVWaNA+TdR8c3CiRV6pVr",
-	"iuHyWv/XZCKpIkiQmEg6ZU0m2MGthJy0olofbzLn57dgU3OwKbYnszNjzM/1YSaXzebgg7QKtjW/AEaG",
-	"sIMmKCKcjXto7MCHrGIArMm+qfwdO7Yf618GrKFxObnIAiT6IS8ajHINWZswFzpDPvqSvtxKGpNQ3gzE",
-	"rdBRvz9kAUQnQ5ZenO88iDKAezSATlYJNMSxNH9vc2Xdhaaq1LrWSf9GUnuL8auvWz0XMS1Khc03082b",
-	"e/+ALxuCWgAv8pVHtP66AarYaKXyQVG+7ObIi01BKRN1kBl2hDlIANUR4Fchh84qzxxywcJ9ljyG9qAP",
-	"x6YyXdomMOWAJr/GqNTnEWSqYaKG8JJB1W2OLblvdhJYCnNM/9tp9AWdRuYk+ibAO45C1UrvZn49vXOb",
-	"B5+0gI+BtboZalCO9WNYsGvuHtmbCiMad5EfJ9qzOKcMCr1zoFMTWepDipvFFs0CTTKDardjQE2N+VWO",
-	"k4qHDAGikV4VAPCccDVDd476/TVgrHeBru2xocvIzeiOvKQLqelyiM13fcRmqBvWqnE54+thm82hyz3c",
-	"Zt2xhW6+c9Q/bMATNTN0p3g47gfMtFnQr4QVnWAWS5eNWL6A2V+XcZ9PnH99ZEs1AT7bTCT7jUmAB7PG",
-	"6i+bmzh+b0HET9B7cJudoPc8ibvaGr6+vh5nkH2CSFUfpdz2vlfCW6uAC22gUG8xLvl1H4nhtb/BWXjv",
-	"vH9/p2ehi1p+jWfiXzgCufF1zAPCrw1Ieq4r/+EORpZEKlPO1ENjs83gJqMyxyaVK6nIXB8rTAXuY4+p",
-	"VGc5CZ8qGJjPK4vDuFfOQ5EN+5Zay2iRxSc3nLLT4INb8vaaKawsffXivSHbVkE2fpt/Gd+D/QW5gyQa",
-	"shyVFCNP4lEN7F4e7vFPZoNTt6t1OD4fHH+EdTguroMi7zQVDxJKtNEpL0nsrrBURiZ2mc/fAtu3CZ4c",
-	"XG/Ko+sDKCYXwPpgvl2mdqfDz8rWqV8VmmvI7S9WwQjOWRxL79UEG24pUdRDoCzHmhNP3Ldj+wCYe2Xh",
-	"jomB1LzYAK6YJZXk7mmGkd7TAjCG7POBHvm43+9r813gSE+gh87y93SWMz5kEWYON9V4eeCeYsaqD6A4",
-	"Ht/GqN5eajeVyNsMjvwl1eamG9BcsGN47psB/aXHM6zeg4d/SkZ0Qfl6lnThhcP1SC8lcJdTH7BtQiJu",
-	"nqWQxpXSQy/d42vuqUIqshB5r0bDPStiCtw8u9lYudWSP/TLfPJrexHy6bnNIsVt0U1ybJMf+rmRXzf9",
-	"TwJvsvmCN+mtwjueX1Rs9ovTTJWQKauD/ijqk3pV0wQG+TCI+pirGQeemoM/Fl+G6iKexPmtPnhdf7J6",
-	"VqB0h9gNHxmmqIAO+QnEuj18enHN625p5/52Fnjms4CHDFJ2EwF4XwIPbUwqMP4d98aUvinUvA/aQ2cJ",
-	"BIz1KRxjhRHNX+e1mQh1CQWVk7dNYkEFeSkbGAvyJaQb7IY3XBpAa8VYkxdwVnx1FR4gVnXL7GQ9GOxv",
-	"3s3+R7ZOPn/std0ZJ0XD5C/A/BBC34DzN3P9+Eu+Prb+rPL4rhf7ZeaZhxgeN7Z+QMdqp2srQHtDNnbM",
-	"NbZv1z46e3pmXvqEvuG1RSzR+GEq+ILs/0hEQllDGeeObzsBgVok0XqBMvHEikABTFlBouy8HnMWgwDc",
-	"RG5us0L0o+mpW13WnZZ+tlFZLpL6BamuL/gW5SKdrFwKkOmnjK92YVjuWwasL9YsPfVOpQoVKmTv4tvr",
-	"VY6J3njTsoPfflR0h0HJegzUf3DK1iiYMO5v6Z4GL+y291rvtMrIbMn6MJnd4L+EDfPYMf0841cnee43",
-	"uzNdgj7WquWC4xhQvIvPLk9WBrTOBrIKt0Jo4VKFwQcbsDzO4thwwC5gr6cCR6QkI5bVba5bZ0O+vEUn",
-	"axPRDYJ9XBTsX3Rr9CtfLMwSFmfbRrRzT+39wabL0+QStRVfXzv02jf0h1o1dgYqY+7Eu6rCNjcb9t9b",
-	"hm72UFW0l33r3kEc38mex7e4bPbvTn/dPYVbWcH5MYciRzUjc0mSKwJllQnBV8SUIsKLqUb55VhvplVs",
-	"vrA/GMWZcEmyd0iwQvCWVvBVAN3IU5Ft/GDuZQPGUcLZFDCznTh+A4HbAWe/sOzSxNy7OJ/XW5yvJBFb",
-	"OCL0eSFDh/dUYKYQF/ZNnfyRDGhyipwAQe6I5nb30Adz8danHN7Wt6nbXgq6CYs4YHxPbi4JWdgPZb2X",
-	"YntzwR6SQP+mJ94t+gtu0yAwc/1U5oBLNXIRMnghiiffICm/5Oire9jHbK4Nd6475qHstA1QE5SnAt4J",
-	"ifUtI04JAkfFHfMnzUvw4iQzKsS8eQ7gSOgn/Z2BUjLYKlCXI+kVCXsFzoGoNY9/g4q0ZNmEZleIHXzw",
-	"2+Zs7RZSpg34jaERQGj13LVujiHyVYMpw5LViC8IC4PKOPegfcOF84RgVgsYZMbWe2UqQifkggtiVwur",
-	"WiLilIzMt+EFA50bXLAWROALBZVmLWiATzcl4XP2HemhIN4KR0d7qMKNUw4L+2DG0QsKq+ZGOdgDJMHG",
-	"bu97Tm/9rRzF4JW2fLh55ZCrDHpJsicIMwiej/yGg9YzLfLBNft+A9RZA6ijrM52p435uR5QZ+y4cZxV",
-	"pk9Ipp94jFehBxZsqrYJqpkaU9fPiLLRAktTV1oA8TPy5c4KrZFM0pBfgQmlnHer2DpQDIDlJUpZAjfD",
-	"IbO+HNBkUKOJpaRTJjPfmoPWqQfE0T22AMTR/LmNXb250qjREPUyu5Gs3fIzDt/06hZ6dZN9bPIyatb+",
-	"BobztYLhgCoMpZA7dV++Wuy/B123xj/YDHRjD+BwXlqmI9v44YD8b0A3twh0o8x2VK2AWqAbw1JVoJtg",
-	"3lp4t/vfzoov7qww58Q3EdwxVE2t/G3m+9Y7tx1UjfdlFzmu7yLLuz46DTJPe2cOJXsdGLJJBl+i7fre",
-	"GiAVmGo9kIogxkzvDdkDI//mMXtQP0tBFcnscqcexoiymjLRWmf4tiZ7JtvWKm4vaLf8tEKuMHOl8MP5",
-	"4J6HQPIlqlCTFfwxNKi/WDvRoC4t72vUpH9hgJMaDa4N6xnBiZr92ZCqZzB6D/p9tJzRhDjOhKA2lQgn",
-	"9Ir00COFYk4kOF0UT+3z+zFWeIJlGB3wVzv0tqokg77gl+2lwAxeJweV+TW+Wv2YXhGmP18IPvHDI2Zx",
-	"7UoLguNV24W2Lzu79dOECIKjmWaOLjruH+aYAMG1fWEG+8yWFqhCiiNJxJW5Ld3OK+I4pms2pFm+QI40",
-	"jcEwkXktAv6sVbNIOiedfTBq7DjvK/OeUqnMDnVRwqe06dH4LFoBz5oHAiB+Go33RLpfnZM9JuDn8Fa7",
-	"cuYPAH4GH7WnwuYPeG8/2KBftTuDKmBoWgguFyRSfsvsYZdq03NAlEuIRBcpYyTpFcNsoSYV7A9/6fLy",
-	"88BYfC/mEnEP79ZBFIFmrLb4ieAEWQbLdy5MLra5+6F+Mk2h+xBFNvXpsHx6/fb6/wcAAP//",
+	"7H39bhu5luerEJoZdIKRZckf6RsbA6w7ne5Ob75u4iB3b5SVqCpa4nWJVJMsK+rEwP61D7C7wPyzb7Nv",
+	"cp9kwUOyilXFKpUsOemkPZjbiO0ieUiec3h4Pn782In4fMEZYUp2Tj52ZgTHRMA/n/IIK8qZ/ndMZCTo",
+	"wvzYOZ8R9ObVU8QvkJoRFAmCFYmRIJKnIiK9TrcjyG8pFSTunCiRkm5HRjMyx7ortVqQzklHKkHZtHN9",
+	"3e28Ikqszi4UEdWhXpOIs1gixdESU4Um5IILgpRYUTZFeIop08NVuqdMkSkR0P/bt2/PUjUjTNEIKxKe",
+	"z4RgQQSKZjhJCJsSdO/VT4/Qg++P+/eDA2T0X3c7CyzwnCi7bo84UzhST+KXWM3Cg0Xmk+8korHuneo/",
+	"LPTn3Q7Dc92//WRE48bVvOBijlXnpJOm8GV1dX8kOGmiJSY4aSJE/317Kl6IOLi9XCgUU0Ei/YuMgt9S",
+	"IlY5CRwa+wPG5AKniQLyZNTpdghL552Tdx0MP8Ev34fpmGJGfwfGbloV7n3XtDr+dztYpSUj4kn8V5h+",
+	"ha4XLFkhQSIuYon4kpEYTVZIzahEqSSih87QnMwnRKA5XqEFlhJx3UTNCBW6gT+N8hLrkc0ENiH4JZ7W",
+	"yNMCT4mWWkFUKlgXXQg+R4O64fXX4Q0edHMyKFOHB51uZ44/0Lne70Ef/q/bmVNmf9MNaQBN5mv6e4DU",
+	"J4rMJVoQAQQ3kTeSuoMgjQf9NUSuJfA1wSIKsOIZirAke5RJwiRV9IogmU7MBujVTTi/RBdcnKLxv40R",
+	"ZjEaj8ZojlU009s+lyS5IrJuWtKM6s9pjj88JWyqxeLA0u1+HoQY4BzLyyY5UlheNsmP/vv2cvNGarGp",
+	"p8KIxXdGTuqJ0X/dlphr3VguOJMEToMfcPyK/JYSqfRPWqsTBv/Ei0VCzQm7vxB8kpD5v/9DmuOWfMDz",
+	"RUJMi1j3f4UTGhstc4FpQmLQcgrTxE5RmEFQzIlEjKucCZAhXs+ZCMH1IfXuY+eCkiTunHTIXPfR7cyJ",
+	"lCDMdirQEfvO78dMHQ1Nm2Gnc/3erBSRcE6ddPqDh4e4Hx3tfT8ZkL3vo0O89zA+HuwdkwcX3/f/Mnh4",
+	"gA81uymsUtk5OdIcpqjSM9ULhdxKZcuKJzxVJ5MEs8vOtb8N/yrIReek8y/7ufmyb/4q91+a1TSbUWUG",
+	"t1JUojlO9KRIjLhAel0lyhe6p0d8xNlFQqPtNi/BUo1Aw5Z3zT8+0DyVCl0SskBYoYRgqRBnBDS9cDbV",
+	"zZf6Yb7U2aQ+yzpHdjSJllQZTopSIQhTSFNHYJ1/4mJC45iwrRaacTXCIyPt/lL/N54iLAjIBXaHJFiv",
+	"VBb2YPtlPsyXOZ/Tra5zpC1Wodm5Or0ih3U1mxtrQPCEgJmg28QcVgI24jlXP/GUxVvtAyhSvRkX0JW3",
+	"E8+1RTClUhFBYqOOZ1iajQC1sv0OHOU78Jwr9JMl4RZ3gE/+QSJP9ZIPVOsXFuIvsEZWCcfxOedPsZiS",
+	"rVZ6YfoaKc5HCfRWcy5MeLzSPMKviEAD9Iz+sPVKDzxet5obPWaKqhU65xw9teTc4sKHJgXWlLiiEXnD",
+	"8BWmCZ4k262xNN2NUq+/0irbTzQtiswXXGBBkxXyWmy72se+ZrETRG8KFN3iQsdY4QmWMMGUCYKjmR7U",
+	"6hN/+nKWKmXshyWoU8+jABf9veymH6LHfr3v+QSApDcMp2rGBf2dbKma/I68XTwzJ7/zAyh+SZiej7ME",
+	"t9dLg3z/3hSJuKWNe0alpGzazc2cLiIfFno2euMEueKXJDZThaNhKTibokiQmDBFcSJL+/f27du9siel",
+	"aRPLjhe7kzJdLLhQJH5GYorPYfJb7WjW4WiuexzBejbpQbC0JgT5A+kBtleJx/4mZ3QhmCk6N3R9BoUI",
+	"lkBlctfZMLCdZ5GiV1SBp2Eh+IIIRc2lxXAnLEH5OvU8TRJ9E0ByJRWZI3Kl6dMLV74ZsTSxutfcoUo3",
+	"pW7H+g1HWBUuVjFWZE/ROekE2jhv1PqbWLfT8jN7hMK845jqeeLkpbcehvziMvxIFoTFEnEGClB3eoIi",
+	"Pp9rs3b8UZEP6np8Cs61kfOPjj8Ca3QRnvOUqa41g6PV9fh0yAwPjaIZZlP4mCfxyPyyixhZ2n/rXqXC",
+	"U1L9ckqyD6cE+oTh00Vshzct5An6CLe/E6RbQpvra90vXMYdtZjF9hdcC5ydgLmudxHM5HrcG3rGrTGD",
+	"9JIqK9NNnOy4D4TCXJvdnftdhxrd7DyPOT/avvNdK7DR+wAtbpxH8Fn9Ll/gRJJuSRA83miayyOz8daw",
+	"28kKlKbZNLOn1DgXiqRTRebFf7ShJae9g4XAKyMgxkituLjKjqyu5yhr973iCiflbx8cdYJOsgKDwKRc",
+	"B13nQMzHb1owd+Q4p7GVW8dylqEyve4kzfwilzz3vRUwTY0nQNmPTnx0c9CZmrbsGPMGr2imM9ATIa/g",
+	"nDOysnrEXKuxQnMuFTpAMYnoHCcS3ZOK67OefMCRSlYIS8TSORE0ujc46h7ch8BGRsjAeFJzNWy68T2Z",
+	"D73/6z186Hk1+xn1LLWX7w97U75nfwnk9ux0vD/tUW0rG+YF511nStUsnfQiPt/XnUdivq//Bx0AE5RE",
+	"bTNx1mq5YER0HiVUa2wstSWkjzWMYiojTWjPTN25P4/7bfyhBRHWo4X40EaIqjKreQWzVZHEH+nFBdHn",
+	"BEGP2ZQyIm/rcDW+wMLg0QyLhMj/Yn+jN6bN6C2PXuN3LeyHGQ/9gCcTPA1Sybgyq5W3ekaUFgB9Er/i",
+	"K5yg1zyiRK16bWjNQh+tjIUZZyWS//3oCB300fcPjx4gLUNtxrQqY4PdCR2QXtAGVrKbeXMNmd2Modyq",
+	"FfiiQEYDn97o5PRYeaOYgseF2bJkPmqvo+OjctOiyqky2YZkZGxW0QGNHFS6gmGGp0RIsKbwhF8Zp9uU",
+	"XhHjCDUrjBRHmHE1I8K670IGdT0zFkjcTEnB6jRs/i6MC6fvvmXbws7xDUjUWlmZU+b/dnBj6VmradpL",
+	"U3NXn026bklfN4rImjGvQ/tt724B64yhJ69foKODwffZDQ9FPCYFc6vz5vWPwFRKEaGb/fd3Z3t/f//x",
+	"8PpfQ/Nww+UmYYlhPHIaRdF95wtIU4Nz+KgsItlwrpf3DUt0dkWEFfOSmyH/QwsSujeYZD3ZbuwQ4T8S",
+	"sy4larOlb7xIma80tXkGTxtOvYnBdpNdb0nORlIG16J1ROhVfQ0fXuces1ZN9JfXmWPNt73ekomkiiBB",
+	"YiLplHVuzdYq5GN5hpchquu4o+vzmJ2kW5/NjC899xtZXrfNpzfguZsbSPqCfUPrKGOXTXNaChrD33bT",
+	"Y91m/ZQyRgJ6Aza/vbFkuskEpWgwlaizXddRtAvbDXTht2y45WopmDp0AdvxnTROV9lFlCHIR+x5WYe/",
+	"pTihF9bZ3jECySXQwMiUK+r+ECVckrjoAPI+rvCwpwA9fxUjS0hgGi0Enwoi9ZyX0H/CpSr2XvwqPEA6",
+	"n2MRCANMVqNcT7fiFkOr6zDANowsR1qmZcj5YdXW2m3vdmK8kq24qcQh0K5rhwpxw5KzkWeWtLvelOyc",
+	"dVKbL2txPH916jh1R/eLP/gZ8UczODY9QSpb97jqWcMxLnnV1t7QvGEP297PfqIkiR8LwUVV4mwOoE+V",
+	"G7rST5Yf6H+dxVFt8BxaIxzHYXVTkgMzfN51iOf907BZP61XS480N0vLzldESMimFHw+WghyRbnpp3gE",
+	"QKoDidE+ct+Yg+A7idyf/t9/okG/3/U876eIuSgp5E1SIZVpBlH2GTFBw6xH1xOVqF8wbWKemtSOmguq",
+	"dbZfdzdSnna46mQ190vjSKUyJxijBCsiEGekQF39CJuKZ8isydR0t6AwHfENmxjio18ITkx2cMU4c4dr",
+	"xtX8ci3r2mahkZ7yKWVeyu8GljtpoyUalMIgGN2WcslFScwjLgSJ1N6MC0n2JuCEWPl7mzUrDDg4+Mtm",
+	"5nPmj3bdNayYhFz6yq07ioiUI0hSCZTfaFNnQQWRI1pMD3noeWoLvH8hiJw19Ad/GalSiNCkBQVqSrqQ",
+	"7LiO19/IgDECDbvFGZYpLNBTmGzNSvJU3Yz5Kivj7ftR/+GDzTa+2FuI1mfklc2Tr266ueXJGV20Nz2f",
+	"ZW1Cdue2m+RTFJ4NaOLKTDKRbhrYWAfX3c4/OGUbuoCqIbSfBY4I+oUvFkB5pYXgyVrd/Ep/Y5etnU0W",
+	"WDZzaXYqwEaoYHR/pvWreSPvx2YL3n4tahQbdFA/hV3cwC1rNdzB8xh+d+P7eNY2WMTUcDmvG/TWLupm",
+	"HVpegEq67abbvGZ7QdtUtrdcE9jK3eq3qcr0GcPJStEIJy4HAD1V8XbSXZpqtZKxSlMTv6/80srA7f4G",
+	"7u0Nswi20nSSQNryWmn0Z/natdmZl9muckZMvcu49VbsRAUVN3edg8P0GSLti/PITUTqa2ONdQt/o3O1",
+	"uoDVvCT083zyS+mK0t9VPkJwdSssZGtyRzfxQFkbbyQJGeEkqd6P3+qbu1kdG4iQSBJSrrK2zjLZheiF",
+	"zDJpIUvazmvCeUKwESU6J7/bKHU1knz2/AzpL5D+5BQNO4rHeDXsgHchTqE0g0goPMFQssAQVaVI8/mj",
+	"tSxWnnu3upIepW33Z0feyh1vavMW5Ov2ONVU7P9AREJZka0fHN3ACeiv0I5W5obZF9toNEt5cIYvb9PZ",
+	"8JfARFw5REh0Xv30CD08Ov4e2RISFPMonROT2FkOPcQh8UNSQZWTZPiSjCKof4LSmAuaF1hCTXVR4OBy",
+	"MAJ5DNcwKHtHKY83S+eY7QmCYxiXfFgkmGWFqfkA51m5pBZ8nOgWK6+wshfM7rTF3+VhwUO8l5ArknjV",
+	"z2ZeBjqgVdgy9zMHbipQEUnZNBgDPp/pdc3W037qqipxVkCMBLnQKlfxVvFfv5DnY3198ncS/W3Pukz2",
+	"nsTFhW5Z/xOKT6iQO1mP+8v5+UtkPqimBZk67eqty0UimrtT5ENJ91dLvT1Pl/Vxlbnwzasnjs8BZcf4",
+	"qo0M6TbFEfwyprUZ0bYAyuZMZE5dkL/QofLKuJG+Do/WKyt/Wzp/WzkuAvZsjNFTfkUSHJFNbbCb3z83",
+	"HMb3RjeWubnv1jqUM8O4OoPmPfos7mZeuu+0PWz/oK7qwnR26rl+xUP6DWLCaJj2+4cE4XhOmfthbvKG",
+	"sh+ztCC3Cg5uA1oBo0KDzJVbzJLI/1pZs0LssHqP9tIr2kXfIEWj3aeMLFt+uTTstakfbn0iSWWjihke",
+	"NUmScvPciSzVoGw6bBLZ3DzIH47r5aFHN5/QUpxjeRmu4YF6r6b7/hevjS3I2cf19MQpGbkbSy42B/2D",
+	"B3uDg73+oBC11t/trkiIylFs72bVm9tGWSOBBNLXRF/OjYFTm4W1GwdOXs4aSB/198Nb7Xz23SJjbeb9",
+	"0Zx6I6/PFiy1vmzG56lSkTnPkR55jFcGS6WCypf5RXoB9tu+SgdLSae2vhvLyy+ZhprzTn0Oqt7kXTh7",
+	"Qa19yxmfeoI780w18/xGenVzBbp7zbh1ptu5NvpeYirW29ble+evb8+1jEmtkrFEuIDFEnZpFIzxMHJs",
+	"yhRNQIjN+BbaxTYt3GXb5owUB3r8wdSDIwpFqPs4VbN92+ZU/3LJxaVEnBlk3G2t+JIE7NAGP3dSWHGl",
+	"QQU5kukc0sFMuiriF7YAXXZNCXqeAFcsLD+uKyz/TCXjb2QoM2OrAulWd/Sbh6aKV/kWtkUpyaIREgP8",
+	"v1EqqFq91iTbXErgt7PUJMmZn35ypP/69rwTgpspSBQgvCZ8Slk3c0UanCFgyQxFGfSU4e6MtplSi/J9",
+	"+RdAEVrnLiwgKGKkCMNM7cmILwCR2oD+4EhJRHN8YQNQlAN//m3Pv3zvPfFBmRb0vwIf6Q1lFzyIxpAm",
+	"iu6ZoZHmwb1Hr54ZkJw5ThIkcUIkUgTP5UmBYJnHkUCCBE+I7OYBJIPgItGcXxlHnODpdIaw7dHUJnRN",
+	"cKmLMNMTBYQLMI0Syogxaaz3RvaGbMj+5V+Qh8pEORuy8csXr8/RPl7Q/auBU2BmB8d6CwN/h40eW3hf",
+	"razljAu1l9ArEoMm93ljyIAMxwpWo6PM+C7wEZZofGbhsYC+E/SDOQjgsh+ZHuHeP+4hiMlR5fR5d8iI",
+	"08cKnLzeiFo9B6cK34xPDC1MLolAERaCEj2x54/fogWmwsTxZmTIeBKXOpaKLyQoesqmPfRSEKnXl03L",
+	"k0ZqhhVa4txr78iNLSCXNGMsZzwhSBIpNWPfo6bRQvAJniQrPWBC2P1ezdbwVI0RABQZeDbTC1bmFLJc",
+	"cK4ZNloN2eMrIlZokkrK9DYYiGk0IQlnU4BeBxhSH8YQnRnsRm0mm+/Mya2PhqTE4kMGvK37ANRJyhDB",
+	"0axnxs9llaeKSMQIMTxhZBSNK7J5YvmgIPk0thxxOmT+H/aMZwdgmewICl+SquoA7QUXQaxmiDKpCI71",
+	"PC285nLGM2CtIavH2ET//B//R4uM1iwSJg07XsKG5AK2MyYGWEm3mRJldwvPyZCNj/qHyMczHfcQRC1g",
+	"CSUgP5MYpQvEGSKwgVbbdZHkwHZzrmXRkppwqbnZCBpWQ+Zzwiutd4bsE+gPztAnAzqLPlmn26fM3/bJ",
+	"9fdpyD7t7e1V/qd70YxdjoLnWsqoKEpAY1nFpEdKksB/7/ElM/F1SJsfl8K5/wF2+vg+kGMfIqgd2SLt",
+	"6MH++X//d+C/ejCJlnq/qLK9SQOLZaHUOYMIP/RrBzVXb7RvN9PEq/T4ZniASNS3x08Is1Xpv9nkoCdJ",
+	"gDGs9ho7A34MlpaTyjDt/2l60DuOsFc0iQgWCSXCJvMHmuWNC1zsIsTNTXAco33Lae4k67oJwGGG7jHN",
+	"nEZMgKf0r+83dzsV+iDdtwqx1DbUKG9qN6EilQ2Nhuw5B9w8C4/mZXLo8U6hswTQmIGICDMG/gkUkzlX",
+	"DkwRpO0UNtZD4U8IvsoVLkh3fnIPGdQ/SCRShsaFIkL0z//5vzKfFPzgFRLCz6aU0KDBqRSEWxA0ZmQ5",
+	"7qKx59Mdd4dsvOTM4sMnXKqxVmzAJflkzCcGS4o5aCl+gfo99MyYHxdcLLGIu0he0sVC/8bURA4ZZVGS",
+	"xiTuAhjrQh9zXGtM2Hq9DN6JrIc9dRbNBEeXuo22lWB1rQ9Gax0jcj13PNkuQBaAdCrRUlClzGhUydzo",
+	"uTf++XF+KIK07n+0PpTr/VwDje8jyobMaV2kBGbS6kBstLEZtofMTcQssrkOZThbNfhbp/rCBPMZMntn",
+	"Ms0XmokcMISerhGROf3gfk1JZqpBSF26RYCgPMT8vfyGcR1e5jhLebA0uoSGccRjMj7RQ3xyseNPEIxG",
+	"n4yiLat3/eFRv48+oXEFin6MPllbaw0E/Skam6yCd+/H9oA09VEkiSXyx8gQS0e2UzeGD3Bpas5+ff3i",
+	"eaFtIRBorIiRuzDpbqoWxRiw4A1aKvKuEcZiKHROGYw6CgzS0LemVpsCb948+THYHWQ2EBYR3Qm2s4zR",
+	"vXFeeKml2rKw/md2Otx3AwR8pIWxlpy5dZCjBTfPSYyMoJthQayWPE3iRoVQ6NU5sEZa42Bpe7LPPrj8",
+	"NE3iJv7c4n6yZDVyZ7c+9PnSbKR/3zFuWTXTv8twOMFi5lKraNvhQHfoQwDrfhhvBZFb6MNtnAeWq7sy",
+	"CLomM4cL5KLUrumhblow6ixbF21ZiVJ2yfiSdZ2F6JDb68De/f4vHOy869y0+U4GQd8LTQ28oeBJohXz",
+	"qNATzmxALrITDizMJoPD69xwrKah1DGzVqYSFNbanP+ZHZGdrhVDoNg5dG0pNeRlHebHj3ewu/ZHblMA",
+	"rN4wBJJpNLPir48mk4oUQnQv9FLEvbddNePdu/bHoPaImvEYevD4HHQrkAKXB23Qwpsm+ttc2dp+Hup+",
+	"vAQ0syAwsH1+IRvZ9FZoaC+lJe40r6bkV9Yy20HT/JGLIFNnaiUhF+Y44qnSe29vGl5PTueVZ2FjLw4z",
+	"LXT5Kq3tvbGXeOaOHKruB4ebYWmK782SZdBs+jogFU0S6N04ZHwb0FzhTI8DYMYKKH/59Mrx6l27Y6OY",
+	"QkjWoaNvXAZ3HpuOjq0cVxHrXS83RHLX3Xe6nYRGxFbsWdfZS8EXghLl8B4s+PUz5wU7e/mk0+3YQt3O",
+	"SWfQ6/f64OpbEIYXtHPSOez1e4cGC2sGvsjMm+Guh9aEu8gQVqZE1ZUvLzLlcw9DEXYqctCOLvqdCL53",
+	"QZOExPfRRIBihwlOVtYS6qGxLTIeo8gYfeCRMTvP+LKxQvoUGCpYmDw2ePLlgnKAfg5WlAutRYwGy83K",
+	"rjEZWxSYD1mxZh3OQzfGRJ8CwM0Gw5kviLCvonVOOj8T5UHalJ40Ouj3GwDbA0DtDgHnXRlSxE+e6bvU",
+	"mL5NfDmwaS39xoJ9vRBZksiBV9x+lJWhl+BZrrtNZAzKZPRbkXHcz4gYeEQc5ERkCQbN4/e3Hr/vjT/I",
+	"x/eBaG5IwqCRBHjnLLAGHg0W/ub6fWu8e48LayDvjVKAdz+ODGOG+ssYeN97kAuaDNY3KTzXAI0O1zfK",
+	"X/+57naO27QIPFviB2uM/HhhmnfvwwGTd++v33c70qVodV57LgdApZ5KiBw67dp5r4epU7oyT/UKat1H",
+	"9l7MYnPftcey0ZaZUvWVsa+CjS3jQopLzjJwfLg36z+a8KDu1569FqDe3iHAMzOO8UqOkf5v8aru37W7",
+	"9qKN45joO3kkuJTelRs8hItU5ZDZp6hwcQ/q4x6ytaDgmmBF97OxuWq8llA7lNukZnbW51GnkV3iXfHR",
+	"0XfBFxiJoNyAWo8zYKExnIWwTjWPAlqIpMAzh4eNzxwePjhe88zh+23PEU9lvfNSDd/58JcWV9NmlBz3",
+	"+3rYXCu59qDYtBrMe3nva9DsO18zFr8vjPr4zat8VIh464/ryBoc9Pu9Y4+yA2/EpVXQ6ygDHa37KGBq",
+	"2Q8PHUbWYb+MavXOA960sfnSRGD07BOgtVuey4Y6PIMECytxq2TutHi9Fter6NaphRbPYrSQ+WBzjksZ",
+	"MgoLrSYRI0sXI+yhs4ITw8RtzW8yb0aGzghOUxMwBb0i6ZwmWIAjJ6TEAOklf2PnBx6vNtMANgEjAIuT",
+	"VxbU1Ju1ZtcCgM91Md1CiZRcb6vGinlQHbL6dTb5OaIv6K9P3vz+ZPCc/vqwR1a//h6/fUJf0CfpU3pE",
+	"L/7ak3RazOEx+Uql7KTa7vrkb2f6l6u/v/376u9/e86fsL7t089AylMzXLGAnyhjM34HewfH54P+SV//",
+	"/9+z/JPQvjQ+ozS4OCCH8VF0PHmA8xOokP5yvem+QV1HjZoBR4YN4zuO/87mHcjPq3wGLVRJ+aFAaHfc",
+	"ZrDAE1u7018FtfSUTxHIdKaQtFYL6iKeqnpl9LicrFDN3sgTEk4g3OP+CjrKyyCRkI7hsjHyYDd6yqdT",
+	"cPGnysSR8rGwAu9OlpQBdp5Mo4gQeH2e16gzPact9NnWwruJdHjQUK3U2lE498otml4vWKc7wbmp4Bju",
+	"WSM5JjswePd6ZbOvvMiAFgaTDlK4h6gZ8TJ1utlTvO4p2Aw2oHLreEa29v8U4LzeBQByag+IA3w4OYqO",
+	"4wfk+4tgjV9DaaJBf7GFYNqW+toONA8hrfHp396NhWkrvs44+WeishedbaHgGpa2aq/+NHjFFcBaFM/p",
+	"wnFQk62nbdliOiFYsPrXtvmQ2RcvcVb6A9l6ZPukviFrzOpDhaQ+bTFHSRrrDvVxVjjCQseNLYaGDHv5",
+	"dZw6pfrtP6013XrB8vKJgMifARsblltgKu4O3pscvK980ZVtlJWJ39ZrK1NaJ/NYqUm6LkX1GVrOqM2H",
+	"cRHVLKJttJF0N3J3Gx8yreYzpA/GxRwnVJIY3VOCziFfIeFLIvYiLEl8H3oBVGYbnvSCz1Y1hTWLneKt",
+	"XM1Dp+CGZ/nubvdlkIZWKmnwJVVSGUOgjfmyiVG1bu19sKAqEpN1bFZglmzJWgasBChUpVraMPXXdz6N",
+	"ALeuc2t0A9UwO3d0PFzfJAOc+baOjEw/1h8WLu289rZ2hha2bi6Q++Za99BYEiyi2dikT4JRq5X7HmWS",
+	"MJO1h2Q6MeVgtrch03zW9TLPZhzyYP/NZv2OxhDBSqgiAif3e+jMz1K+oIkiopByzpIVmlhUuyHjS4Zo",
+	"fJpj15eTxWVdkKsVUl7QuUKleuSWtBLuCm1v/sn+S/PqQ6vvXtPfW337GralzZcv9DI+if+ampOp4nfn",
+	"Qpmk11OkqI0t2lSUyQrRuC40Bykso8kqHJ4rIgJkbxv7vyzB4uQVheunpIfubB/CsxXo77wnDsMP3G6i",
+	"ocOP1DZq6Ry+a3KUL3D19Vn7TmHjC7N5pXXbQ8G+Shh6OrbF+fje1eIPCpX2B/08vtj6gPFf+QzeOJzK",
+	"ykT1LkRXG6LTq5gtlHdWZL96f92tuULk3hwERUiQ+ECWrrdTl3xbxqjQhjF8XC4XsggVQ3bGzKnQNcp7",
+	"Sq8I65rsP/pbSoJp4/fKB06yun+CMIpTI9zO7yKH7Kj/sCZj07kYUSEJM6Tqzf3JvRK7xR1kjU5p1he1",
+	"OqBWWjeVMgvBchtXjq9Km5qcvc+tNjfcrDpj25NKrfxN7Qds2lMeNQK92U/3s+9ghD+uLv1T2fs30/iP",
+	"ChWnYZUfuCLsf8zreq7NYZAQFQTj3DAN/V5BH+cp7fersZ0foYmvddtE/xw9VKIpIC/9wVn4aH2L51z9",
+	"xFMW34jnv3BOEFS7NrJfN3wZfcFIUyXFKZS0XEBuu/eZq8EoWAscEt/zqhBXYSQJCUYUa1muf8Mzz+aA",
+	"f0tnnGn++U617ET7tsT5i0onxEWbRXMzr4bdwyfxS6xm9h6oolnY0yQUxYlFJzhxNbZQfMVThS4JWVhH",
+	"zBVOUtJFY81yYxQlBMMtA/GFgUUzbbM05yFzdXlhX86p+UPgvlIBNgjdBQww2w7uAgU5rLEcBxvLT4Z+",
+	"v/tA5reszqoL36DcBrtWbnakb1XJ3dnpa1WxEdvWdnqWTb+5Hx+a9qCUWqVyDMaQIAuCFbpnf/kfjCyH",
+	"ab9/8MD+7IN13D8dsptEABBUXq7z6w9ZwbGPjF+/zv0OBZWfx/deNk6Tlb3iZNhRZpqSZHgnBmRwkcDb",
+	"HSbcGHKaZ5DOuSpp/fB9/hT0HH94YlodVZFRpVpBqtkFF/Pm2RQqR+vc/O752w2qK9wzuusWEiuUECwt",
+	"FabCpI6MOWUWHaI1LQ7FuxUhAJfShg78YRs6tovVeHQDA1LpO39C5HpPpfvkrn0+c5P40x8lnlR4jy7b",
+	"ozJE8RcNM7mX7gd9U+nkPWTf1jZqY4lVSsEaB8i7j45vFECqFBXXVKzlBflvyURSRZAgMZF0ypoMsINb",
+	"CTVpRbU+zmTOz7sgU3OQKbYnszNjzM/14SWXoeYwfrQKtoW5gBiGsMMPKMKQjXto7BCCrGIAQMi+Kc8d",
+	"O7Yf618GrKFxOWHIohj6oS4ajG4NWZvwFjpDPkSSvtpKGpNQLgzEq9BRvz9kAdglQ5ZenO88HDHAZDSo",
+	"S1YJNMSvNH9vc2HdhaaqFKTWSf9GUnuLcatvWz0XgSdK1cc3082be/6ALxuCWYAB8o1Hsv6sganY6KTy",
+	"MVG+6ubgiE3BKBNtkBm8gzlGAHgREFIh39CqzhwVwSJylryF9pgPx6QyTdomIOWwIL/FaNQfIbhUw0IN",
+	"YSUDe9scU3Lf7CSgFOaX/t1J9BWdROYUuhPfnUafamV3M4+e3rfNg05avMfAWN0M1CeH4jEM2DW3juzJ",
+	"gxGNu8iPD+1ZGFIGddg5DqmJKPUhqc1Cf2YBJpkhqdsxoELG/CqHMcVDhgBwSK8K4GtOuJqhe0f9/hqs",
+	"1PtA1/bQzWVgZXRPXtKF1HQ5QOX7PqAylPVqxbic8fWoyubA5R6ssu7YIivfO+ofNsB9mhm6Ezwc7wNm",
+	"2izYV4JyTjCLpcs/LF+97K/LsMwnzrM+svWVgG5tJpL9xqS8g0ljtZfNRhx/tBjfJ+gjOMxO0EeexF1t",
+	"B19fX48zRD1BpKqPTm570yvBoVWwfzZQp7cYj/y2D8Tw2t/gJHxw3n+405PQRSu/xRPxTxt53Pgi5qHU",
+	"1wYiPZeV/6oGI0silUEF7aGx2WRwj1GZA4fKlVRkrg8VpgI3sadUqrOchC8VBMznlcVf3BPkoYiGfeis",
+	"ZZTIgocbPtlp0MEteXu9FFaVvnLxHnhtqx4bv82/jB/A/oLUQeoMWY5KapEn8agGEy8P8/jnsgGR29U6",
+	"HJ8Pjj/DOhwX10GRD5qKRwkl2uSUlyR211cqIxOzzOdvUefbBE0Orjfl0fWBE5MDYL0vdxepWwi4eMrI",
+	"LwTNf7n9zSoYvDmLY+m9amAjLSWDuYdAX441M564b8f2gS73CsI9E/6oeVEBPDFLKsn90wzDvKdlYAwp",
+	"5wM98nG/39f2u8CRnkAPneXv3SxnfMgizByuqVk0uKiYsepjJ47Nt7GqtxfcTYXyNuMif0rNuekGNNfo",
+	"GJ67s6C/9lCG1XvWVVOnej1TuvD+4HrYlhJSy6kPpzYhETePRkjjSemh1+5pNPeQIBVZbLxXo9/8R4G2",
+	"Smo2Zm61xg/9PJ/80l6AfHpusypxW6iSHKjkL/3cyq+b/hfBKtl8wZu0VuGVza8qKPvV6aVyrJQXZdQp",
+	"maIyqdczTTiNj4OAjLmOcbimOS5j8dGmLuJJnN/pg5f1Z6sXBUp3iNTwmQGHCsCNX0Cm2yObF9e87o52",
+	"7m9ngWe+NHIjXG3mRc6UN+H9jyVIz8Y8AuPYcS8/6ftBzaudPXSWQJRYn74xVhjR/M1cm3xQl0NQOXHb",
+	"5BJU4JOygbEgX0OGwW7Ywkb+WyrEmkyAs+JDqPAmsKpbYyfjwfB+81b2P7NJ8sdHT9udRVK0Rv4EnP8z",
+	"PMHcku03c/X4670+mP6i8hiuF+xl5tmFGB4btq4/x2ena0s9e0M2dpw1tm/JPjl7fmZe3oS+4fVDLNH4",
+	"cSr4guz/QERCWUO95o7vNwFpWiTRemkyAcSKNAESWUGc7LyechYD999EaG6zFPSzKalbXdad1ni20Vcu",
+	"dPoV6a2v+N5kQ5vb3psqtuO+5bT6AszSG+tUqlDxQfYgvb085TD0jfcoO/jtRzx3GHCsxyr9B6dsjSYJ",
+	"4/OWbmHwtG17d/ROK4fMlqwPgdkN/lNYKubqlvGqkzr3m93ZJ0HXadU8wXEMsPjFt44nKwM+Z6NThUsf",
+	"tHDpv+BaDZgXZ3Fsdn8X0NRTgSNSkg/L5jaDrbMhT96i77SJ6AahPi4K9c+6NfqFLxZmCYuzbSPWuQP2",
+	"4WDT5WnydNoKrm8dQu0Oy6FWhZ3FseWCoALb3GDY/2jZudn9VNFd9nl5B1R8L3uR3uKr2b877XX/FC5e",
+	"BefGHEoW1YzMJUmuCBRJJgRfEVNYCI+UGtWXY7aZVrH5wv5g1GbCJckeBMEKwfNVQdx+3chTkG2cXO7t",
+	"AcZRwtmUiLyc8g7MbRd8/cpnp1s7m9dbmm8kEVt4GvRZIUMH91RgphAX9mmb/BELaHKKnPhAMojmdduh",
+	"66SHnnN4zN4mY3tJ5SbY4YDrPam5JGRhP5T1bojtTQV7QAL9m552t+gQuE1jwMz1S5kCLnfIxb3goSae",
+	"3AFLfs0BVSPvdmuBzdYc8FBA2gZwCQpNAbeExPp2EacEgRfinvmT5iN43pEZ9WEeGAeQI/Sj/s5AIhmM",
+	"FKiykfSKhD0B50DUmpe2QT1asmyCsiuoDr6ubROwdgsN0wbExtAIMLJ67lovxxDQqsGGYclqxBeEhcFh",
+	"nO/Pvq/CeUIwqwX+MWPrvTLVnRNywQWxq4VVLRFxSkbm2/CCgb4NLlgLIvCFgrqxFjTAp5uS8Ef2F+mh",
+	"IIwKx0Z7wMGN8wcL+2DG0QsKq+ZGOdgDPMDGbh96Hm39rRzF4HK2fLh5HZCr83lNslcAMyidz/wGg9Yz",
+	"LfK7NfveAeOsydNWVme708b8XA+MM3bcOM6qzCck0088xqvQAwk279pEzEzFqOtnRNlogaWpEi2A8Rn5",
+	"cmeF1kgmDcivp4TCzPtVjBxI7sfyEqUsgTvhkFkfDmgyqLjEUtIpk5lPzUHk1APb6B5bANto/tzGpt5c",
+	"adRoiHqZ3UjWbvkZhju9uoVe3WQfm7yLmrXvQG2+TVAbZfRRWcWXrxP7H0G/rfEGNsPU2EM3nGKW6cU2",
+	"XjfQ3ncwNbcGU1PDFA0wNbAjAZiaYA5aeK/7d6fDV3c6mJPhTgB3CjRTK32b+bn1vm0HNON92UWO57vI",
+	"cq6PLYPMa9qZA8ma/0M2ycBHtB3fWwODAlOth0ERxJjlvSF7ZKTfvB8PymcpqCKZHe6UwxhRVlPjWev4",
+	"3tZEzyTbWsHtxeyWH0TI1WWuEv5yPnjg4Yd8jQrU5Pd+Dv3pL9ZO9KfLsfsW9eifFp6kwaSeEZyo2e8N",
+	"yXgGWfeg30fLGU2I40sIXlOJcEKvSA89USjmRIKLRfHUPoQfY4UnWIZx/X6xQ2+rSDLgCn7ZXgbM4HVS",
+	"UJlf4/vRT+kVYfrzheATPxhiFteuNDzP33ah7TvMbv00IYLgaKZZo4uO+4d5OX9wbV+Zwf5gSwtUIcWR",
+	"JOLK3JNu5z1vHNM1G9IsXSBFmsZgUMi88QB/1opZJJ2Tzj6YNHacj5V5T6lUZoe6KOFT2vR8exabgEfI",
+	"A+EOP13G9UNFocomewLAz9KtduWMH4DqDD4vT4XNFPBebLAhvmp3BhDA0LQQXC5IpPyW2XMs1abngAaX",
+	"EIkuUsZI0isG1UJNzioGlLd0ee14YCy+F3PpKs59Ao1mrLb4keAEWQbLdy5MLrZp+KF+Mk2h+xBFNvXp",
+	"sHx6/f76/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

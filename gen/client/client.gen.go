@@ -1235,14 +1235,14 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
 	Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetMe The current user and their memberships
+	// GetMe Get current user
 	//
 	// Returns the caller and every organization they belong to, with their role in it.
 	//
 	// Corresponds with GET /api/v1/auth/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RefreshTokensWithBody Exchange a refresh token for a new pair
+	// RefreshTokensWithBody Refresh tokens
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -1253,7 +1253,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/refresh (the `RefreshTokens` operationId).
 	RefreshTokensWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RefreshTokens Exchange a refresh token for a new pair
+	// RefreshTokens Refresh tokens
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -1264,7 +1264,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/refresh (the `RefreshTokens` operationId).
 	RefreshTokens(ctx context.Context, body RefreshTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RegisterWithBody Register a user and their first organization
+	// RegisterWithBody Register
 	//
 	// Creates the user and an organization in which the user is the owner, and starts a session.
 	// The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -1274,7 +1274,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/register (the `Register` operationId).
 	RegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Register Register a user and their first organization
+	// Register Register
 	//
 	// Creates the user and an organization in which the user is the owner, and starts a session.
 	// The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -1293,7 +1293,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/contacts (the `ListContacts` operationId).
 	ListContacts(ctx context.Context, params *ListContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateContactWithBody Create a contact
+	// CreateContactWithBody Create contact
 	//
 	// The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 	// An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -1304,7 +1304,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContactWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateContact Create a contact
+	// CreateContact Create contact
 	//
 	// The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 	// An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -1315,21 +1315,21 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContact(ctx context.Context, body CreateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteContact Delete a contact
+	// DeleteContact Delete contact
 	//
 	// A contact that still has deals cannot be deleted (409 `contact_has_deals`).
 	//
 	// Corresponds with DELETE /api/v1/contacts/{contact_id} (the `DeleteContact` operationId).
 	DeleteContact(ctx context.Context, contactId ContactIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetContact Get a contact
+	// GetContact Get contact
 	//
 	// One contact of the organization; 404 for a contact of another organization or one a member may not see.
 	//
 	// Corresponds with GET /api/v1/contacts/{contact_id} (the `GetContact` operationId).
 	GetContact(ctx context.Context, contactId ContactIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateContactWithBody Update a contact
+	// UpdateContactWithBody Update contact
 	//
 	// A partial update: fields left out keep their value, `null` clears an optional field. Members
 	// change only their own contacts; only managers and above change `owner_id`.
@@ -1339,7 +1339,7 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/contacts/{contact_id} (the `UpdateContact` operationId).
 	UpdateContactWithBody(ctx context.Context, contactId ContactIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateContact Update a contact
+	// UpdateContact Update contact
 	//
 	// A partial update: fields left out keep their value, `null` clears an optional field. Members
 	// change only their own contacts; only managers and above change `owner_id`.
@@ -1358,7 +1358,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/deals (the `ListDeals` operationId).
 	ListDeals(ctx context.Context, params *ListDealsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateDealWithBody Create a deal
+	// CreateDealWithBody Create deal
 	//
 	// Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 	// `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -1370,7 +1370,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDealWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateDeal Create a deal
+	// CreateDeal Create deal
 	//
 	// Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 	// `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -1382,21 +1382,21 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDeal(ctx context.Context, body CreateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteDeal Delete a deal
+	// DeleteDeal Delete deal
 	//
 	// Deletes the deal with its tasks and timeline. Members delete only their own deals.
 	//
 	// Corresponds with DELETE /api/v1/deals/{deal_id} (the `DeleteDeal` operationId).
 	DeleteDeal(ctx context.Context, dealId DealIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetDeal Get a deal
+	// GetDeal Get deal
 	//
 	// One deal of the organization; 404 for a deal of another organization or one a member may not see.
 	//
 	// Corresponds with GET /api/v1/deals/{deal_id} (the `GetDeal` operationId).
 	GetDeal(ctx context.Context, dealId DealIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateDealWithBody Update a deal
+	// UpdateDealWithBody Update deal
 	//
 	// A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 	// - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -1414,7 +1414,7 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/deals/{deal_id} (the `UpdateDeal` operationId).
 	UpdateDealWithBody(ctx context.Context, dealId DealIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateDeal Update a deal
+	// UpdateDeal Update deal
 	//
 	// A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 	// - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -1432,14 +1432,14 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/deals/{deal_id} (the `UpdateDeal` operationId).
 	UpdateDeal(ctx context.Context, dealId DealIdPath, body UpdateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListActivities A deal's timeline
+	// ListActivities List deal activities
 	//
 	// The deal's activities, newest first. `author_id` is null for system events.
 	//
 	// Corresponds with GET /api/v1/deals/{deal_id}/activities (the `ListActivities` operationId).
 	ListActivities(ctx context.Context, dealId DealIdPath, params *ListActivitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateActivityWithBody Comment on a deal
+	// CreateActivityWithBody Comment on deal
 	//
 	// Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 	// `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -1450,7 +1450,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/deals/{deal_id}/activities (the `CreateActivity` operationId).
 	CreateActivityWithBody(ctx context.Context, dealId DealIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateActivity Comment on a deal
+	// CreateActivity Comment on deal
 	//
 	// Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 	// `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -1461,7 +1461,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/deals/{deal_id}/activities (the `CreateActivity` operationId).
 	CreateActivity(ctx context.Context, dealId DealIdPath, body CreateActivityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateOrganizationWithBody Create an organization
+	// CreateOrganizationWithBody Create organization
 	//
 	// Creates an organization; the caller becomes its owner. Settings take their defaults.
 	//
@@ -1470,7 +1470,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateOrganization Create an organization
+	// CreateOrganization Create organization
 	//
 	// Creates an organization; the caller becomes its owner. Settings take their defaults.
 	//
@@ -1479,28 +1479,28 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganization(ctx context.Context, body CreateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListMyOrganizations The caller's organizations
+	// ListMyOrganizations List my organizations
 	//
 	// Every organization the caller belongs to, with the caller's role, oldest first.
 	//
 	// Corresponds with GET /api/v1/organizations/me (the `ListMyOrganizations` operationId).
 	ListMyOrganizations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteOrganization Delete an organization
+	// DeleteOrganization Delete organization
 	//
 	// Only an owner may delete the organization. All of its data is deleted with it.
 	//
 	// Corresponds with DELETE /api/v1/organizations/{organization_id} (the `DeleteOrganization` operationId).
 	DeleteOrganization(ctx context.Context, organizationId OrganizationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOrganization Get an organization
+	// GetOrganization Get organization
 	//
 	// Any member may read the organization and its settings.
 	//
 	// Corresponds with GET /api/v1/organizations/{organization_id} (the `GetOrganization` operationId).
 	GetOrganization(ctx context.Context, organizationId OrganizationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateOrganizationWithBody Update an organization's name and settings
+	// UpdateOrganizationWithBody Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
 	// `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -1510,7 +1510,7 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id} (the `UpdateOrganization` operationId).
 	UpdateOrganizationWithBody(ctx context.Context, organizationId OrganizationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateOrganization Update an organization's name and settings
+	// UpdateOrganization Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
 	// `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -1520,14 +1520,14 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id} (the `UpdateOrganization` operationId).
 	UpdateOrganization(ctx context.Context, organizationId OrganizationIdPath, body UpdateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListMembers List the members
+	// ListMembers List members
 	//
 	// Any member may list the organization's members, oldest membership first.
 	//
 	// Corresponds with GET /api/v1/organizations/{organization_id}/members (the `ListMembers` operationId).
 	ListMembers(ctx context.Context, organizationId OrganizationIdPath, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AddMemberWithBody Add a member
+	// AddMemberWithBody Add member
 	//
 	// Owners and admins add a registered user by email. Only an owner may add another owner.
 	//
@@ -1536,7 +1536,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/organizations/{organization_id}/members (the `AddMember` operationId).
 	AddMemberWithBody(ctx context.Context, organizationId OrganizationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AddMember Add a member
+	// AddMember Add member
 	//
 	// Owners and admins add a registered user by email. Only an owner may add another owner.
 	//
@@ -1545,7 +1545,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/organizations/{organization_id}/members (the `AddMember` operationId).
 	AddMember(ctx context.Context, organizationId OrganizationIdPath, body AddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RemoveMember Remove a member
+	// RemoveMember Remove member
 	//
 	// Owners and admins remove members (an admin cannot remove an owner); any member may remove
 	// themselves to leave. The last owner cannot be removed. The removed user loses access at once.
@@ -1553,7 +1553,7 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/organizations/{organization_id}/members/{user_id} (the `RemoveMember` operationId).
 	RemoveMember(ctx context.Context, organizationId OrganizationIdPath, userId UserIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateMemberWithBody Change a member's role
+	// UpdateMemberWithBody Change member role
 	//
 	// Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 	// cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -1563,7 +1563,7 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id}/members/{user_id} (the `UpdateMember` operationId).
 	UpdateMemberWithBody(ctx context.Context, organizationId OrganizationIdPath, userId UserIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateMember Change a member's role
+	// UpdateMember Change member role
 	//
 	// Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 	// cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -1580,7 +1580,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/tasks (the `ListTasks` operationId).
 	ListTasks(ctx context.Context, params *ListTasksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateTaskWithBody Create a task on a deal
+	// CreateTaskWithBody Create task
 	//
 	// `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 	// A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -1591,7 +1591,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/tasks (the `CreateTask` operationId).
 	CreateTaskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateTask Create a task on a deal
+	// CreateTask Create task
 	//
 	// `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 	// A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -1602,21 +1602,21 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/tasks (the `CreateTask` operationId).
 	CreateTask(ctx context.Context, body CreateTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteTask Delete a task
+	// DeleteTask Delete task
 	//
 	// Members delete only their own tasks.
 	//
 	// Corresponds with DELETE /api/v1/tasks/{task_id} (the `DeleteTask` operationId).
 	DeleteTask(ctx context.Context, taskId TaskIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetTask Get a task
+	// GetTask Get task
 	//
 	// One task of the organization.
 	//
 	// Corresponds with GET /api/v1/tasks/{task_id} (the `GetTask` operationId).
 	GetTask(ctx context.Context, taskId TaskIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateTaskWithBody Update a task
+	// UpdateTaskWithBody Update task
 	//
 	// A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 	// be in the past. Members change only their own tasks; only managers and above reassign.
@@ -1627,7 +1627,7 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/tasks/{task_id} (the `UpdateTask` operationId).
 	UpdateTaskWithBody(ctx context.Context, taskId TaskIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateTask Update a task
+	// UpdateTask Update task
 	//
 	// A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 	// be in the past. Members change only their own tasks; only managers and above reassign.
@@ -1771,7 +1771,7 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 	return c.Client.Do(req)
 }
 
-// GetMe The current user and their memberships
+// GetMe Get current user
 //
 // Returns the caller and every organization they belong to, with their role in it.
 //
@@ -1788,7 +1788,7 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 	return c.Client.Do(req)
 }
 
-// RefreshTokensWithBody Exchange a refresh token for a new pair
+// RefreshTokensWithBody Refresh tokens
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -1809,7 +1809,7 @@ func (c *Client) RefreshTokensWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// RefreshTokens Exchange a refresh token for a new pair
+// RefreshTokens Refresh tokens
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -1830,7 +1830,7 @@ func (c *Client) RefreshTokens(ctx context.Context, body RefreshTokensJSONReques
 	return c.Client.Do(req)
 }
 
-// RegisterWithBody Register a user and their first organization
+// RegisterWithBody Register
 //
 // Creates the user and an organization in which the user is the owner, and starts a session.
 // The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -1850,7 +1850,7 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 	return c.Client.Do(req)
 }
 
-// Register Register a user and their first organization
+// Register Register
 //
 // Creates the user and an organization in which the user is the owner, and starts a session.
 // The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -1889,7 +1889,7 @@ func (c *Client) ListContacts(ctx context.Context, params *ListContactsParams, r
 	return c.Client.Do(req)
 }
 
-// CreateContactWithBody Create a contact
+// CreateContactWithBody Create contact
 //
 // The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 // An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -1910,7 +1910,7 @@ func (c *Client) CreateContactWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// CreateContact Create a contact
+// CreateContact Create contact
 //
 // The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 // An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -1931,7 +1931,7 @@ func (c *Client) CreateContact(ctx context.Context, body CreateContactJSONReques
 	return c.Client.Do(req)
 }
 
-// DeleteContact Delete a contact
+// DeleteContact Delete contact
 //
 // A contact that still has deals cannot be deleted (409 `contact_has_deals`).
 //
@@ -1948,7 +1948,7 @@ func (c *Client) DeleteContact(ctx context.Context, contactId ContactIdPath, req
 	return c.Client.Do(req)
 }
 
-// GetContact Get a contact
+// GetContact Get contact
 //
 // One contact of the organization; 404 for a contact of another organization or one a member may not see.
 //
@@ -1965,7 +1965,7 @@ func (c *Client) GetContact(ctx context.Context, contactId ContactIdPath, reqEdi
 	return c.Client.Do(req)
 }
 
-// UpdateContactWithBody Update a contact
+// UpdateContactWithBody Update contact
 //
 // A partial update: fields left out keep their value, `null` clears an optional field. Members
 // change only their own contacts; only managers and above change `owner_id`.
@@ -1985,7 +1985,7 @@ func (c *Client) UpdateContactWithBody(ctx context.Context, contactId ContactIdP
 	return c.Client.Do(req)
 }
 
-// UpdateContact Update a contact
+// UpdateContact Update contact
 //
 // A partial update: fields left out keep their value, `null` clears an optional field. Members
 // change only their own contacts; only managers and above change `owner_id`.
@@ -2024,7 +2024,7 @@ func (c *Client) ListDeals(ctx context.Context, params *ListDealsParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// CreateDealWithBody Create a deal
+// CreateDealWithBody Create deal
 //
 // Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 // `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -2046,7 +2046,7 @@ func (c *Client) CreateDealWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// CreateDeal Create a deal
+// CreateDeal Create deal
 //
 // Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 // `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -2068,7 +2068,7 @@ func (c *Client) CreateDeal(ctx context.Context, body CreateDealJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// DeleteDeal Delete a deal
+// DeleteDeal Delete deal
 //
 // Deletes the deal with its tasks and timeline. Members delete only their own deals.
 //
@@ -2085,7 +2085,7 @@ func (c *Client) DeleteDeal(ctx context.Context, dealId DealIdPath, reqEditors .
 	return c.Client.Do(req)
 }
 
-// GetDeal Get a deal
+// GetDeal Get deal
 //
 // One deal of the organization; 404 for a deal of another organization or one a member may not see.
 //
@@ -2102,7 +2102,7 @@ func (c *Client) GetDeal(ctx context.Context, dealId DealIdPath, reqEditors ...R
 	return c.Client.Do(req)
 }
 
-// UpdateDealWithBody Update a deal
+// UpdateDealWithBody Update deal
 //
 // A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 //   - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -2130,7 +2130,7 @@ func (c *Client) UpdateDealWithBody(ctx context.Context, dealId DealIdPath, cont
 	return c.Client.Do(req)
 }
 
-// UpdateDeal Update a deal
+// UpdateDeal Update deal
 //
 // A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 //   - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -2158,7 +2158,7 @@ func (c *Client) UpdateDeal(ctx context.Context, dealId DealIdPath, body UpdateD
 	return c.Client.Do(req)
 }
 
-// ListActivities A deal's timeline
+// ListActivities List deal activities
 //
 // The deal's activities, newest first. `author_id` is null for system events.
 //
@@ -2175,7 +2175,7 @@ func (c *Client) ListActivities(ctx context.Context, dealId DealIdPath, params *
 	return c.Client.Do(req)
 }
 
-// CreateActivityWithBody Comment on a deal
+// CreateActivityWithBody Comment on deal
 //
 // Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 // `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -2196,7 +2196,7 @@ func (c *Client) CreateActivityWithBody(ctx context.Context, dealId DealIdPath, 
 	return c.Client.Do(req)
 }
 
-// CreateActivity Comment on a deal
+// CreateActivity Comment on deal
 //
 // Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 // `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -2217,7 +2217,7 @@ func (c *Client) CreateActivity(ctx context.Context, dealId DealIdPath, body Cre
 	return c.Client.Do(req)
 }
 
-// CreateOrganizationWithBody Create an organization
+// CreateOrganizationWithBody Create organization
 //
 // Creates an organization; the caller becomes its owner. Settings take their defaults.
 //
@@ -2236,7 +2236,7 @@ func (c *Client) CreateOrganizationWithBody(ctx context.Context, contentType str
 	return c.Client.Do(req)
 }
 
-// CreateOrganization Create an organization
+// CreateOrganization Create organization
 //
 // Creates an organization; the caller becomes its owner. Settings take their defaults.
 //
@@ -2255,7 +2255,7 @@ func (c *Client) CreateOrganization(ctx context.Context, body CreateOrganization
 	return c.Client.Do(req)
 }
 
-// ListMyOrganizations The caller's organizations
+// ListMyOrganizations List my organizations
 //
 // Every organization the caller belongs to, with the caller's role, oldest first.
 //
@@ -2272,7 +2272,7 @@ func (c *Client) ListMyOrganizations(ctx context.Context, reqEditors ...RequestE
 	return c.Client.Do(req)
 }
 
-// DeleteOrganization Delete an organization
+// DeleteOrganization Delete organization
 //
 // Only an owner may delete the organization. All of its data is deleted with it.
 //
@@ -2289,7 +2289,7 @@ func (c *Client) DeleteOrganization(ctx context.Context, organizationId Organiza
 	return c.Client.Do(req)
 }
 
-// GetOrganization Get an organization
+// GetOrganization Get organization
 //
 // Any member may read the organization and its settings.
 //
@@ -2306,7 +2306,7 @@ func (c *Client) GetOrganization(ctx context.Context, organizationId Organizatio
 	return c.Client.Do(req)
 }
 
-// UpdateOrganizationWithBody Update an organization's name and settings
+// UpdateOrganizationWithBody Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
 // `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -2326,7 +2326,7 @@ func (c *Client) UpdateOrganizationWithBody(ctx context.Context, organizationId 
 	return c.Client.Do(req)
 }
 
-// UpdateOrganization Update an organization's name and settings
+// UpdateOrganization Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
 // `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -2346,7 +2346,7 @@ func (c *Client) UpdateOrganization(ctx context.Context, organizationId Organiza
 	return c.Client.Do(req)
 }
 
-// ListMembers List the members
+// ListMembers List members
 //
 // Any member may list the organization's members, oldest membership first.
 //
@@ -2363,7 +2363,7 @@ func (c *Client) ListMembers(ctx context.Context, organizationId OrganizationIdP
 	return c.Client.Do(req)
 }
 
-// AddMemberWithBody Add a member
+// AddMemberWithBody Add member
 //
 // Owners and admins add a registered user by email. Only an owner may add another owner.
 //
@@ -2382,7 +2382,7 @@ func (c *Client) AddMemberWithBody(ctx context.Context, organizationId Organizat
 	return c.Client.Do(req)
 }
 
-// AddMember Add a member
+// AddMember Add member
 //
 // Owners and admins add a registered user by email. Only an owner may add another owner.
 //
@@ -2401,7 +2401,7 @@ func (c *Client) AddMember(ctx context.Context, organizationId OrganizationIdPat
 	return c.Client.Do(req)
 }
 
-// RemoveMember Remove a member
+// RemoveMember Remove member
 //
 // Owners and admins remove members (an admin cannot remove an owner); any member may remove
 // themselves to leave. The last owner cannot be removed. The removed user loses access at once.
@@ -2419,7 +2419,7 @@ func (c *Client) RemoveMember(ctx context.Context, organizationId OrganizationId
 	return c.Client.Do(req)
 }
 
-// UpdateMemberWithBody Change a member's role
+// UpdateMemberWithBody Change member role
 //
 // Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 // cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -2439,7 +2439,7 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, organizationId Organi
 	return c.Client.Do(req)
 }
 
-// UpdateMember Change a member's role
+// UpdateMember Change member role
 //
 // Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 // cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -2476,7 +2476,7 @@ func (c *Client) ListTasks(ctx context.Context, params *ListTasksParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// CreateTaskWithBody Create a task on a deal
+// CreateTaskWithBody Create task
 //
 // `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 // A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -2497,7 +2497,7 @@ func (c *Client) CreateTaskWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// CreateTask Create a task on a deal
+// CreateTask Create task
 //
 // `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 // A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -2518,7 +2518,7 @@ func (c *Client) CreateTask(ctx context.Context, body CreateTaskJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// DeleteTask Delete a task
+// DeleteTask Delete task
 //
 // Members delete only their own tasks.
 //
@@ -2535,7 +2535,7 @@ func (c *Client) DeleteTask(ctx context.Context, taskId TaskIdPath, reqEditors .
 	return c.Client.Do(req)
 }
 
-// GetTask Get a task
+// GetTask Get task
 //
 // One task of the organization.
 //
@@ -2552,7 +2552,7 @@ func (c *Client) GetTask(ctx context.Context, taskId TaskIdPath, reqEditors ...R
 	return c.Client.Do(req)
 }
 
-// UpdateTaskWithBody Update a task
+// UpdateTaskWithBody Update task
 //
 // A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 // be in the past. Members change only their own tasks; only managers and above reassign.
@@ -2573,7 +2573,7 @@ func (c *Client) UpdateTaskWithBody(ctx context.Context, taskId TaskIdPath, cont
 	return c.Client.Do(req)
 }
 
-// UpdateTask Update a task
+// UpdateTask Update task
 //
 // A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 // be in the past. Members change only their own tasks; only managers and above reassign.
@@ -4464,7 +4464,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
 	LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
-	// GetMeWithResponse The current user and their memberships
+	// GetMeWithResponse Get current user
 	//
 	// Returns the caller and every organization they belong to, with their role in it.
 	//
@@ -4473,7 +4473,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/auth/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
-	// RefreshTokensWithBodyWithResponse Exchange a refresh token for a new pair
+	// RefreshTokensWithBodyWithResponse Refresh tokens
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -4484,7 +4484,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/refresh (the `RefreshTokens` operationId).
 	RefreshTokensWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokensResponse, error)
 
-	// RefreshTokensWithResponse Exchange a refresh token for a new pair
+	// RefreshTokensWithResponse Refresh tokens
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -4495,7 +4495,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/refresh (the `RefreshTokens` operationId).
 	RefreshTokensWithResponse(ctx context.Context, body RefreshTokensJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokensResponse, error)
 
-	// RegisterWithBodyWithResponse Register a user and their first organization
+	// RegisterWithBodyWithResponse Register
 	//
 	// Creates the user and an organization in which the user is the owner, and starts a session.
 	// The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -4505,7 +4505,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/register (the `Register` operationId).
 	RegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
-	// RegisterWithResponse Register a user and their first organization
+	// RegisterWithResponse Register
 	//
 	// Creates the user and an organization in which the user is the owner, and starts a session.
 	// The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -4526,7 +4526,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/contacts (the `ListContacts` operationId).
 	ListContactsWithResponse(ctx context.Context, params *ListContactsParams, reqEditors ...RequestEditorFn) (*ListContactsResponse, error)
 
-	// CreateContactWithBodyWithResponse Create a contact
+	// CreateContactWithBodyWithResponse Create contact
 	//
 	// The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 	// An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -4537,7 +4537,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContactWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateContactResponse, error)
 
-	// CreateContactWithResponse Create a contact
+	// CreateContactWithResponse Create contact
 	//
 	// The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 	// An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -4548,7 +4548,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContactWithResponse(ctx context.Context, body CreateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateContactResponse, error)
 
-	// DeleteContactWithResponse Delete a contact
+	// DeleteContactWithResponse Delete contact
 	//
 	// A contact that still has deals cannot be deleted (409 `contact_has_deals`).
 	//
@@ -4557,7 +4557,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/contacts/{contact_id} (the `DeleteContact` operationId).
 	DeleteContactWithResponse(ctx context.Context, contactId ContactIdPath, reqEditors ...RequestEditorFn) (*DeleteContactResponse, error)
 
-	// GetContactWithResponse Get a contact
+	// GetContactWithResponse Get contact
 	//
 	// One contact of the organization; 404 for a contact of another organization or one a member may not see.
 	//
@@ -4566,7 +4566,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/contacts/{contact_id} (the `GetContact` operationId).
 	GetContactWithResponse(ctx context.Context, contactId ContactIdPath, reqEditors ...RequestEditorFn) (*GetContactResponse, error)
 
-	// UpdateContactWithBodyWithResponse Update a contact
+	// UpdateContactWithBodyWithResponse Update contact
 	//
 	// A partial update: fields left out keep their value, `null` clears an optional field. Members
 	// change only their own contacts; only managers and above change `owner_id`.
@@ -4576,7 +4576,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/contacts/{contact_id} (the `UpdateContact` operationId).
 	UpdateContactWithBodyWithResponse(ctx context.Context, contactId ContactIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
 
-	// UpdateContactWithResponse Update a contact
+	// UpdateContactWithResponse Update contact
 	//
 	// A partial update: fields left out keep their value, `null` clears an optional field. Members
 	// change only their own contacts; only managers and above change `owner_id`.
@@ -4597,7 +4597,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/deals (the `ListDeals` operationId).
 	ListDealsWithResponse(ctx context.Context, params *ListDealsParams, reqEditors ...RequestEditorFn) (*ListDealsResponse, error)
 
-	// CreateDealWithBodyWithResponse Create a deal
+	// CreateDealWithBodyWithResponse Create deal
 	//
 	// Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 	// `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -4609,7 +4609,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDealWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDealResponse, error)
 
-	// CreateDealWithResponse Create a deal
+	// CreateDealWithResponse Create deal
 	//
 	// Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 	// `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -4621,7 +4621,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDealWithResponse(ctx context.Context, body CreateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDealResponse, error)
 
-	// DeleteDealWithResponse Delete a deal
+	// DeleteDealWithResponse Delete deal
 	//
 	// Deletes the deal with its tasks and timeline. Members delete only their own deals.
 	//
@@ -4630,7 +4630,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/deals/{deal_id} (the `DeleteDeal` operationId).
 	DeleteDealWithResponse(ctx context.Context, dealId DealIdPath, reqEditors ...RequestEditorFn) (*DeleteDealResponse, error)
 
-	// GetDealWithResponse Get a deal
+	// GetDealWithResponse Get deal
 	//
 	// One deal of the organization; 404 for a deal of another organization or one a member may not see.
 	//
@@ -4639,7 +4639,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/deals/{deal_id} (the `GetDeal` operationId).
 	GetDealWithResponse(ctx context.Context, dealId DealIdPath, reqEditors ...RequestEditorFn) (*GetDealResponse, error)
 
-	// UpdateDealWithBodyWithResponse Update a deal
+	// UpdateDealWithBodyWithResponse Update deal
 	//
 	// A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 	// - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -4657,7 +4657,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/deals/{deal_id} (the `UpdateDeal` operationId).
 	UpdateDealWithBodyWithResponse(ctx context.Context, dealId DealIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDealResponse, error)
 
-	// UpdateDealWithResponse Update a deal
+	// UpdateDealWithResponse Update deal
 	//
 	// A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 	// - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -4675,7 +4675,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/deals/{deal_id} (the `UpdateDeal` operationId).
 	UpdateDealWithResponse(ctx context.Context, dealId DealIdPath, body UpdateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDealResponse, error)
 
-	// ListActivitiesWithResponse A deal's timeline
+	// ListActivitiesWithResponse List deal activities
 	//
 	// The deal's activities, newest first. `author_id` is null for system events.
 	//
@@ -4684,7 +4684,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/deals/{deal_id}/activities (the `ListActivities` operationId).
 	ListActivitiesWithResponse(ctx context.Context, dealId DealIdPath, params *ListActivitiesParams, reqEditors ...RequestEditorFn) (*ListActivitiesResponse, error)
 
-	// CreateActivityWithBodyWithResponse Comment on a deal
+	// CreateActivityWithBodyWithResponse Comment on deal
 	//
 	// Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 	// `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -4695,7 +4695,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/deals/{deal_id}/activities (the `CreateActivity` operationId).
 	CreateActivityWithBodyWithResponse(ctx context.Context, dealId DealIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateActivityResponse, error)
 
-	// CreateActivityWithResponse Comment on a deal
+	// CreateActivityWithResponse Comment on deal
 	//
 	// Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 	// `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -4706,7 +4706,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/deals/{deal_id}/activities (the `CreateActivity` operationId).
 	CreateActivityWithResponse(ctx context.Context, dealId DealIdPath, body CreateActivityJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateActivityResponse, error)
 
-	// CreateOrganizationWithBodyWithResponse Create an organization
+	// CreateOrganizationWithBodyWithResponse Create organization
 	//
 	// Creates an organization; the caller becomes its owner. Settings take their defaults.
 	//
@@ -4715,7 +4715,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganizationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganizationResponse, error)
 
-	// CreateOrganizationWithResponse Create an organization
+	// CreateOrganizationWithResponse Create organization
 	//
 	// Creates an organization; the caller becomes its owner. Settings take their defaults.
 	//
@@ -4724,7 +4724,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/organizations (the `CreateOrganization` operationId).
 	CreateOrganizationWithResponse(ctx context.Context, body CreateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrganizationResponse, error)
 
-	// ListMyOrganizationsWithResponse The caller's organizations
+	// ListMyOrganizationsWithResponse List my organizations
 	//
 	// Every organization the caller belongs to, with the caller's role, oldest first.
 	//
@@ -4733,7 +4733,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/organizations/me (the `ListMyOrganizations` operationId).
 	ListMyOrganizationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyOrganizationsResponse, error)
 
-	// DeleteOrganizationWithResponse Delete an organization
+	// DeleteOrganizationWithResponse Delete organization
 	//
 	// Only an owner may delete the organization. All of its data is deleted with it.
 	//
@@ -4742,7 +4742,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/organizations/{organization_id} (the `DeleteOrganization` operationId).
 	DeleteOrganizationWithResponse(ctx context.Context, organizationId OrganizationIdPath, reqEditors ...RequestEditorFn) (*DeleteOrganizationResponse, error)
 
-	// GetOrganizationWithResponse Get an organization
+	// GetOrganizationWithResponse Get organization
 	//
 	// Any member may read the organization and its settings.
 	//
@@ -4751,7 +4751,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/organizations/{organization_id} (the `GetOrganization` operationId).
 	GetOrganizationWithResponse(ctx context.Context, organizationId OrganizationIdPath, reqEditors ...RequestEditorFn) (*GetOrganizationResponse, error)
 
-	// UpdateOrganizationWithBodyWithResponse Update an organization's name and settings
+	// UpdateOrganizationWithBodyWithResponse Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
 	// `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -4761,7 +4761,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id} (the `UpdateOrganization` operationId).
 	UpdateOrganizationWithBodyWithResponse(ctx context.Context, organizationId OrganizationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganizationResponse, error)
 
-	// UpdateOrganizationWithResponse Update an organization's name and settings
+	// UpdateOrganizationWithResponse Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
 	// `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -4771,7 +4771,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id} (the `UpdateOrganization` operationId).
 	UpdateOrganizationWithResponse(ctx context.Context, organizationId OrganizationIdPath, body UpdateOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganizationResponse, error)
 
-	// ListMembersWithResponse List the members
+	// ListMembersWithResponse List members
 	//
 	// Any member may list the organization's members, oldest membership first.
 	//
@@ -4780,7 +4780,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/organizations/{organization_id}/members (the `ListMembers` operationId).
 	ListMembersWithResponse(ctx context.Context, organizationId OrganizationIdPath, params *ListMembersParams, reqEditors ...RequestEditorFn) (*ListMembersResponse, error)
 
-	// AddMemberWithBodyWithResponse Add a member
+	// AddMemberWithBodyWithResponse Add member
 	//
 	// Owners and admins add a registered user by email. Only an owner may add another owner.
 	//
@@ -4789,7 +4789,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/organizations/{organization_id}/members (the `AddMember` operationId).
 	AddMemberWithBodyWithResponse(ctx context.Context, organizationId OrganizationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddMemberResponse, error)
 
-	// AddMemberWithResponse Add a member
+	// AddMemberWithResponse Add member
 	//
 	// Owners and admins add a registered user by email. Only an owner may add another owner.
 	//
@@ -4798,7 +4798,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/organizations/{organization_id}/members (the `AddMember` operationId).
 	AddMemberWithResponse(ctx context.Context, organizationId OrganizationIdPath, body AddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AddMemberResponse, error)
 
-	// RemoveMemberWithResponse Remove a member
+	// RemoveMemberWithResponse Remove member
 	//
 	// Owners and admins remove members (an admin cannot remove an owner); any member may remove
 	// themselves to leave. The last owner cannot be removed. The removed user loses access at once.
@@ -4808,7 +4808,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/organizations/{organization_id}/members/{user_id} (the `RemoveMember` operationId).
 	RemoveMemberWithResponse(ctx context.Context, organizationId OrganizationIdPath, userId UserIdPath, reqEditors ...RequestEditorFn) (*RemoveMemberResponse, error)
 
-	// UpdateMemberWithBodyWithResponse Change a member's role
+	// UpdateMemberWithBodyWithResponse Change member role
 	//
 	// Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 	// cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -4818,7 +4818,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/organizations/{organization_id}/members/{user_id} (the `UpdateMember` operationId).
 	UpdateMemberWithBodyWithResponse(ctx context.Context, organizationId OrganizationIdPath, userId UserIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
-	// UpdateMemberWithResponse Change a member's role
+	// UpdateMemberWithResponse Change member role
 	//
 	// Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 	// cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -4837,7 +4837,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/tasks (the `ListTasks` operationId).
 	ListTasksWithResponse(ctx context.Context, params *ListTasksParams, reqEditors ...RequestEditorFn) (*ListTasksResponse, error)
 
-	// CreateTaskWithBodyWithResponse Create a task on a deal
+	// CreateTaskWithBodyWithResponse Create task
 	//
 	// `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 	// A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -4848,7 +4848,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/tasks (the `CreateTask` operationId).
 	CreateTaskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTaskResponse, error)
 
-	// CreateTaskWithResponse Create a task on a deal
+	// CreateTaskWithResponse Create task
 	//
 	// `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 	// A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -4859,7 +4859,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/tasks (the `CreateTask` operationId).
 	CreateTaskWithResponse(ctx context.Context, body CreateTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTaskResponse, error)
 
-	// DeleteTaskWithResponse Delete a task
+	// DeleteTaskWithResponse Delete task
 	//
 	// Members delete only their own tasks.
 	//
@@ -4868,7 +4868,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/tasks/{task_id} (the `DeleteTask` operationId).
 	DeleteTaskWithResponse(ctx context.Context, taskId TaskIdPath, reqEditors ...RequestEditorFn) (*DeleteTaskResponse, error)
 
-	// GetTaskWithResponse Get a task
+	// GetTaskWithResponse Get task
 	//
 	// One task of the organization.
 	//
@@ -4877,7 +4877,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/tasks/{task_id} (the `GetTask` operationId).
 	GetTaskWithResponse(ctx context.Context, taskId TaskIdPath, reqEditors ...RequestEditorFn) (*GetTaskResponse, error)
 
-	// UpdateTaskWithBodyWithResponse Update a task
+	// UpdateTaskWithBodyWithResponse Update task
 	//
 	// A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 	// be in the past. Members change only their own tasks; only managers and above reassign.
@@ -4888,7 +4888,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/tasks/{task_id} (the `UpdateTask` operationId).
 	UpdateTaskWithBodyWithResponse(ctx context.Context, taskId TaskIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTaskResponse, error)
 
-	// UpdateTaskWithResponse Update a task
+	// UpdateTaskWithResponse Update task
 	//
 	// A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 	// be in the past. Members change only their own tasks; only managers and above reassign.
@@ -8124,7 +8124,7 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 	return ParseLogoutResponse(rsp)
 }
 
-// GetMeWithResponse The current user and their memberships
+// GetMeWithResponse Get current user
 //
 // Returns the caller and every organization they belong to, with their role in it.
 //
@@ -8139,7 +8139,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 	return ParseGetMeResponse(rsp)
 }
 
-// RefreshTokensWithBodyWithResponse Exchange a refresh token for a new pair
+// RefreshTokensWithBodyWithResponse Refresh tokens
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -8156,7 +8156,7 @@ func (c *ClientWithResponses) RefreshTokensWithBodyWithResponse(ctx context.Cont
 	return ParseRefreshTokensResponse(rsp)
 }
 
-// RefreshTokensWithResponse Exchange a refresh token for a new pair
+// RefreshTokensWithResponse Refresh tokens
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
@@ -8173,7 +8173,7 @@ func (c *ClientWithResponses) RefreshTokensWithResponse(ctx context.Context, bod
 	return ParseRefreshTokensResponse(rsp)
 }
 
-// RegisterWithBodyWithResponse Register a user and their first organization
+// RegisterWithBodyWithResponse Register
 //
 // Creates the user and an organization in which the user is the owner, and starts a session.
 // The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -8189,7 +8189,7 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 	return ParseRegisterResponse(rsp)
 }
 
-// RegisterWithResponse Register a user and their first organization
+// RegisterWithResponse Register
 //
 // Creates the user and an organization in which the user is the owner, and starts a session.
 // The email is normalised (trimmed, lower-cased) and must not be registered already.
@@ -8222,7 +8222,7 @@ func (c *ClientWithResponses) ListContactsWithResponse(ctx context.Context, para
 	return ParseListContactsResponse(rsp)
 }
 
-// CreateContactWithBodyWithResponse Create a contact
+// CreateContactWithBodyWithResponse Create contact
 //
 // The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 // An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -8239,7 +8239,7 @@ func (c *ClientWithResponses) CreateContactWithBodyWithResponse(ctx context.Cont
 	return ParseCreateContactResponse(rsp)
 }
 
-// CreateContactWithResponse Create a contact
+// CreateContactWithResponse Create contact
 //
 // The caller owns the new contact; managers and above may pass the `owner_id` of a member.
 // An email, when given, is unique in the organization (case-insensitively): a duplicate answers
@@ -8256,7 +8256,7 @@ func (c *ClientWithResponses) CreateContactWithResponse(ctx context.Context, bod
 	return ParseCreateContactResponse(rsp)
 }
 
-// DeleteContactWithResponse Delete a contact
+// DeleteContactWithResponse Delete contact
 //
 // A contact that still has deals cannot be deleted (409 `contact_has_deals`).
 //
@@ -8271,7 +8271,7 @@ func (c *ClientWithResponses) DeleteContactWithResponse(ctx context.Context, con
 	return ParseDeleteContactResponse(rsp)
 }
 
-// GetContactWithResponse Get a contact
+// GetContactWithResponse Get contact
 //
 // One contact of the organization; 404 for a contact of another organization or one a member may not see.
 //
@@ -8286,7 +8286,7 @@ func (c *ClientWithResponses) GetContactWithResponse(ctx context.Context, contac
 	return ParseGetContactResponse(rsp)
 }
 
-// UpdateContactWithBodyWithResponse Update a contact
+// UpdateContactWithBodyWithResponse Update contact
 //
 // A partial update: fields left out keep their value, `null` clears an optional field. Members
 // change only their own contacts; only managers and above change `owner_id`.
@@ -8302,7 +8302,7 @@ func (c *ClientWithResponses) UpdateContactWithBodyWithResponse(ctx context.Cont
 	return ParseUpdateContactResponse(rsp)
 }
 
-// UpdateContactWithResponse Update a contact
+// UpdateContactWithResponse Update contact
 //
 // A partial update: fields left out keep their value, `null` clears an optional field. Members
 // change only their own contacts; only managers and above change `owner_id`.
@@ -8335,7 +8335,7 @@ func (c *ClientWithResponses) ListDealsWithResponse(ctx context.Context, params 
 	return ParseListDealsResponse(rsp)
 }
 
-// CreateDealWithBodyWithResponse Create a deal
+// CreateDealWithBodyWithResponse Create deal
 //
 // Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 // `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -8353,7 +8353,7 @@ func (c *ClientWithResponses) CreateDealWithBodyWithResponse(ctx context.Context
 	return ParseCreateDealResponse(rsp)
 }
 
-// CreateDealWithResponse Create a deal
+// CreateDealWithResponse Create deal
 //
 // Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
 // `currency` to the organization's `default_currency`. The caller owns it; managers and above
@@ -8371,7 +8371,7 @@ func (c *ClientWithResponses) CreateDealWithResponse(ctx context.Context, body C
 	return ParseCreateDealResponse(rsp)
 }
 
-// DeleteDealWithResponse Delete a deal
+// DeleteDealWithResponse Delete deal
 //
 // Deletes the deal with its tasks and timeline. Members delete only their own deals.
 //
@@ -8386,7 +8386,7 @@ func (c *ClientWithResponses) DeleteDealWithResponse(ctx context.Context, dealId
 	return ParseDeleteDealResponse(rsp)
 }
 
-// GetDealWithResponse Get a deal
+// GetDealWithResponse Get deal
 //
 // One deal of the organization; 404 for a deal of another organization or one a member may not see.
 //
@@ -8401,7 +8401,7 @@ func (c *ClientWithResponses) GetDealWithResponse(ctx context.Context, dealId De
 	return ParseGetDealResponse(rsp)
 }
 
-// UpdateDealWithBodyWithResponse Update a deal
+// UpdateDealWithBodyWithResponse Update deal
 //
 // A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 //   - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -8425,7 +8425,7 @@ func (c *ClientWithResponses) UpdateDealWithBodyWithResponse(ctx context.Context
 	return ParseUpdateDealResponse(rsp)
 }
 
-// UpdateDealWithResponse Update a deal
+// UpdateDealWithResponse Update deal
 //
 // A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
 //   - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
@@ -8449,7 +8449,7 @@ func (c *ClientWithResponses) UpdateDealWithResponse(ctx context.Context, dealId
 	return ParseUpdateDealResponse(rsp)
 }
 
-// ListActivitiesWithResponse A deal's timeline
+// ListActivitiesWithResponse List deal activities
 //
 // The deal's activities, newest first. `author_id` is null for system events.
 //
@@ -8464,7 +8464,7 @@ func (c *ClientWithResponses) ListActivitiesWithResponse(ctx context.Context, de
 	return ParseListActivitiesResponse(rsp)
 }
 
-// CreateActivityWithBodyWithResponse Comment on a deal
+// CreateActivityWithBodyWithResponse Comment on deal
 //
 // Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 // `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -8481,7 +8481,7 @@ func (c *ClientWithResponses) CreateActivityWithBodyWithResponse(ctx context.Con
 	return ParseCreateActivityResponse(rsp)
 }
 
-// CreateActivityWithResponse Comment on a deal
+// CreateActivityWithResponse Comment on deal
 //
 // Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
 // `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
@@ -8498,7 +8498,7 @@ func (c *ClientWithResponses) CreateActivityWithResponse(ctx context.Context, de
 	return ParseCreateActivityResponse(rsp)
 }
 
-// CreateOrganizationWithBodyWithResponse Create an organization
+// CreateOrganizationWithBodyWithResponse Create organization
 //
 // Creates an organization; the caller becomes its owner. Settings take their defaults.
 //
@@ -8513,7 +8513,7 @@ func (c *ClientWithResponses) CreateOrganizationWithBodyWithResponse(ctx context
 	return ParseCreateOrganizationResponse(rsp)
 }
 
-// CreateOrganizationWithResponse Create an organization
+// CreateOrganizationWithResponse Create organization
 //
 // Creates an organization; the caller becomes its owner. Settings take their defaults.
 //
@@ -8528,7 +8528,7 @@ func (c *ClientWithResponses) CreateOrganizationWithResponse(ctx context.Context
 	return ParseCreateOrganizationResponse(rsp)
 }
 
-// ListMyOrganizationsWithResponse The caller's organizations
+// ListMyOrganizationsWithResponse List my organizations
 //
 // Every organization the caller belongs to, with the caller's role, oldest first.
 //
@@ -8543,7 +8543,7 @@ func (c *ClientWithResponses) ListMyOrganizationsWithResponse(ctx context.Contex
 	return ParseListMyOrganizationsResponse(rsp)
 }
 
-// DeleteOrganizationWithResponse Delete an organization
+// DeleteOrganizationWithResponse Delete organization
 //
 // Only an owner may delete the organization. All of its data is deleted with it.
 //
@@ -8558,7 +8558,7 @@ func (c *ClientWithResponses) DeleteOrganizationWithResponse(ctx context.Context
 	return ParseDeleteOrganizationResponse(rsp)
 }
 
-// GetOrganizationWithResponse Get an organization
+// GetOrganizationWithResponse Get organization
 //
 // Any member may read the organization and its settings.
 //
@@ -8573,7 +8573,7 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, o
 	return ParseGetOrganizationResponse(rsp)
 }
 
-// UpdateOrganizationWithBodyWithResponse Update an organization's name and settings
+// UpdateOrganizationWithBodyWithResponse Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
 // `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -8589,7 +8589,7 @@ func (c *ClientWithResponses) UpdateOrganizationWithBodyWithResponse(ctx context
 	return ParseUpdateOrganizationResponse(rsp)
 }
 
-// UpdateOrganizationWithResponse Update an organization's name and settings
+// UpdateOrganizationWithResponse Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
 // `timezone` is an IANA zone name such as `Europe/Berlin`.
@@ -8605,7 +8605,7 @@ func (c *ClientWithResponses) UpdateOrganizationWithResponse(ctx context.Context
 	return ParseUpdateOrganizationResponse(rsp)
 }
 
-// ListMembersWithResponse List the members
+// ListMembersWithResponse List members
 //
 // Any member may list the organization's members, oldest membership first.
 //
@@ -8620,7 +8620,7 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, organ
 	return ParseListMembersResponse(rsp)
 }
 
-// AddMemberWithBodyWithResponse Add a member
+// AddMemberWithBodyWithResponse Add member
 //
 // Owners and admins add a registered user by email. Only an owner may add another owner.
 //
@@ -8635,7 +8635,7 @@ func (c *ClientWithResponses) AddMemberWithBodyWithResponse(ctx context.Context,
 	return ParseAddMemberResponse(rsp)
 }
 
-// AddMemberWithResponse Add a member
+// AddMemberWithResponse Add member
 //
 // Owners and admins add a registered user by email. Only an owner may add another owner.
 //
@@ -8650,7 +8650,7 @@ func (c *ClientWithResponses) AddMemberWithResponse(ctx context.Context, organiz
 	return ParseAddMemberResponse(rsp)
 }
 
-// RemoveMemberWithResponse Remove a member
+// RemoveMemberWithResponse Remove member
 //
 // Owners and admins remove members (an admin cannot remove an owner); any member may remove
 // themselves to leave. The last owner cannot be removed. The removed user loses access at once.
@@ -8666,7 +8666,7 @@ func (c *ClientWithResponses) RemoveMemberWithResponse(ctx context.Context, orga
 	return ParseRemoveMemberResponse(rsp)
 }
 
-// UpdateMemberWithBodyWithResponse Change a member's role
+// UpdateMemberWithBodyWithResponse Change member role
 //
 // Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 // cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -8682,7 +8682,7 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 	return ParseUpdateMemberResponse(rsp)
 }
 
-// UpdateMemberWithResponse Change a member's role
+// UpdateMemberWithResponse Change member role
 //
 // Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
 // cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
@@ -8713,7 +8713,7 @@ func (c *ClientWithResponses) ListTasksWithResponse(ctx context.Context, params 
 	return ParseListTasksResponse(rsp)
 }
 
-// CreateTaskWithBodyWithResponse Create a task on a deal
+// CreateTaskWithBodyWithResponse Create task
 //
 // `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 // A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -8730,7 +8730,7 @@ func (c *ClientWithResponses) CreateTaskWithBodyWithResponse(ctx context.Context
 	return ParseCreateTaskResponse(rsp)
 }
 
-// CreateTaskWithResponse Create a task on a deal
+// CreateTaskWithResponse Create task
 //
 // `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
 // A member may create tasks only on their own deals (403). The caller owns the task unless a
@@ -8747,7 +8747,7 @@ func (c *ClientWithResponses) CreateTaskWithResponse(ctx context.Context, body C
 	return ParseCreateTaskResponse(rsp)
 }
 
-// DeleteTaskWithResponse Delete a task
+// DeleteTaskWithResponse Delete task
 //
 // Members delete only their own tasks.
 //
@@ -8762,7 +8762,7 @@ func (c *ClientWithResponses) DeleteTaskWithResponse(ctx context.Context, taskId
 	return ParseDeleteTaskResponse(rsp)
 }
 
-// GetTaskWithResponse Get a task
+// GetTaskWithResponse Get task
 //
 // One task of the organization.
 //
@@ -8777,7 +8777,7 @@ func (c *ClientWithResponses) GetTaskWithResponse(ctx context.Context, taskId Ta
 	return ParseGetTaskResponse(rsp)
 }
 
-// UpdateTaskWithBodyWithResponse Update a task
+// UpdateTaskWithBodyWithResponse Update task
 //
 // A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 // be in the past. Members change only their own tasks; only managers and above reassign.
@@ -8794,7 +8794,7 @@ func (c *ClientWithResponses) UpdateTaskWithBodyWithResponse(ctx context.Context
 	return ParseUpdateTaskResponse(rsp)
 }
 
-// UpdateTaskWithResponse Update a task
+// UpdateTaskWithResponse Update task
 //
 // A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
 // be in the past. Members change only their own tasks; only managers and above reassign.

@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -109,7 +114,8 @@ func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
 			return nil
 		case "organizationHeader":
 			values := req.Header.Values(headerOrganization)
-			if len(values) == 0 || strings.TrimSpace(values[0]) == "" && len(values) == 1 {
+			// Absent is "required"; present but empty or blank is a malformed value like any other.
+			if len(values) == 0 {
 				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(errOrgHeaderRequired)
 			}
 			if len(values) > 1 || !canonicalUUID.MatchString(values[0]) {
@@ -182,4 +188,69 @@ func timeoutContext(d time.Duration) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+func init() {
+	openapi3filter.RegisterBodyDecoder("application/json", strictJSONBodyDecoder)
+}
+
+// strictJSONBodyDecoder is the validator's JSON decoder, made strict: encoding/json's Decoder
+// ignores whatever follows the first value and lets the last of duplicate keys win, so
+// `{"role":"member","role":"owner"}` or `{...}garbage` would pass as valid. Both are malformed here
+// (400 malformed_request), so no other parser in front of the service can read the body differently.
+func strictJSONBodyDecoder(body io.Reader, h http.Header, schema *openapi3.SchemaRef, enc openapi3filter.EncodingFn) (any, error) {
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := checkJSONValue(dec, 0); err != nil {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
+	}
+	return openapi3filter.JSONBodyDecoder(bytes.NewReader(raw), h, schema, enc)
+}
+
+// maxJSONDepth is encoding/json's own nesting limit.
+const maxJSONDepth = 10000
+
+// checkJSONValue reads one JSON value and fails on a duplicate object key at any depth.
+func checkJSONValue(dec *json.Decoder, depth int) error {
+	if depth > maxJSONDepth {
+		return errors.New("JSON nested too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			k, _ := key.(string)
+			if seen[k] {
+				return errors.New("duplicate object key")
+			}
+			seen[k] = true
+			if err := checkJSONValue(dec, depth+1); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkJSONValue(dec, depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
 }

@@ -133,7 +133,7 @@ func orgsMine(t *testing.T, app *apptest.App, u apptest.User) map[uuid.UUID]clie
 	return out
 }
 
-// orgsGetStatus returns the status of GET /organizations/{id} for u.
+// orgsGet sends GET /organizations/{id} as u.
 func orgsGet(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID) *client.GetOrganizationResponse {
 	t.Helper()
 	res, err := app.Client.GetOrganizationWithResponse(context.Background(), org, u.Auth())

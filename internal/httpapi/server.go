@@ -16,10 +16,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	crmroot "github.com/minicrm/crm"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/docs"
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/tenancy"
 	echomw "github.com/oapi-codegen/echo-middleware"
@@ -120,6 +122,12 @@ func New(d Deps) (*echo.Echo, error) {
 		crm:  crm.NewService(d.Pool),
 	}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{guards.middleware}))
+
+	specJSON, err := api.GetSpecJSON()
+	if err != nil {
+		return nil, fmt.Errorf("embedded spec as JSON: %w", err)
+	}
+	docs.Register(e, specJSON, crmroot.OpenAPIYAML)
 	return e, nil
 }
 

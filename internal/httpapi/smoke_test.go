@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/minicrm/crm/internal/apptest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/minicrm/crm/internal/apptest"
 )
 
 func TestSmoke_RegisterAndMe(t *testing.T) {

@@ -3,9 +3,9 @@ package tenancy
 import (
 	"testing"
 
+	"github.com/minicrm/crm/internal/apperr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/minicrm/crm/internal/apperr"
 )
 
 // expected is DESIGN.md §5, written out independently of the policy table it checks: one row per

@@ -1,0 +1,93 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+// Activity is one event of a deal's timeline. AuthorID is nil for system events; Payload is a
+// JSON object whose shape depends on Type.
+type Activity = db.Activity
+
+// maxCommentLength is the longest comment, in characters.
+const maxCommentLength = 5000
+
+var errOnlyComments = apperr.Invalid("only_comments_allowed", "Only comments may be posted to a timeline.")
+
+// timelineDeal returns the deal when it exists in the organization and the caller may see it, and
+// apperr.ErrNotFound otherwise (missing, foreign and invisible alike).
+func timelineDeal(ctx context.Context, q *db.Queries, m tenancy.Membership, id uuid.UUID) (db.Deal, error) {
+	d, err := q.GetDeal(ctx, db.GetDealParams{OrganizationID: m.OrganizationID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.Deal{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return db.Deal{}, fmt.Errorf("get deal: %w", err)
+	}
+	if err := requireVisible(m, d.OwnerID); err != nil {
+		return db.Deal{}, err
+	}
+	return d, nil
+}
+
+// ListActivities returns a page of a deal's timeline, newest first, optionally of one type only.
+func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, dealID uuid.UUID, typ *string, p PageRequest) (Page[Activity], error) {
+	if err := m.Require(tenancy.ReadRecords); err != nil {
+		return Page[Activity]{}, err
+	}
+	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
+		return Page[Activity]{}, err
+	}
+	args := db.ListActivitiesParams{
+		OrganizationID: m.OrganizationID, DealID: dealID, Type: typ,
+		PageLimit: p.limit(), PageOffset: p.offset(),
+	}
+	rows, err := s.q.ListActivities(ctx, args)
+	if err != nil {
+		return Page[Activity]{}, fmt.Errorf("list activities: %w", err)
+	}
+	return pageOf(p, rows, func(r db.ListActivitiesRow) int64 { return r.Total }, activityFromRow, func() (int64, error) {
+		return s.q.CountActivities(ctx, db.CountActivitiesParams{
+			OrganizationID: args.OrganizationID, DealID: args.DealID, Type: args.Type,
+		})
+	})
+}
+
+func activityFromRow(r db.ListActivitiesRow) Activity {
+	return Activity{OrganizationID: r.OrganizationID, ID: r.ID, DealID: r.DealID, AuthorID: r.AuthorID,
+		Type: r.Type, Payload: r.Payload, CreatedAt: r.CreatedAt}
+}
+
+// AddComment posts a comment to a deal's timeline. typ is the posted activity type: only comments
+// may be posted. Anyone who can see the deal may comment on it.
+func (s *Service) AddComment(ctx context.Context, m tenancy.Membership, dealID uuid.UUID, typ, text string) (Activity, error) {
+	if typ != ActivityComment {
+		return Activity{}, errOnlyComments
+	}
+	if n := utf8.RuneCountInString(text); n < 1 || n > maxCommentLength {
+		return Activity{}, apperr.Validation("payload.text", fmt.Sprintf("must have 1 to %d characters", maxCommentLength))
+	}
+	if err := m.Require(tenancy.CreateRecords); err != nil {
+		return Activity{}, err
+	}
+	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
+		return Activity{}, err
+	}
+	a, err := record(ctx, s.q, m, dealID, ActivityComment, map[string]string{"text": text})
+	if platform.IsForeignKeyViolation(err, "activities_deal_fkey") { // the deal was deleted meanwhile
+		return Activity{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Activity{}, err
+	}
+	return a, nil
+}

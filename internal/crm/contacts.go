@@ -1,0 +1,366 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/oapi-codegen/nullable"
+)
+
+// Contact is a contact as stored.
+type Contact = db.Contact
+
+// NewContact is what a caller gives to create a contact.
+type NewContact struct {
+	Name    string
+	Email   *string
+	Phone   *string
+	Company *string
+	Notes   *string
+	OwnerID *uuid.UUID // default: the caller
+}
+
+// ContactPatch is a partial change to a contact: nil (or unspecified) fields are left alone, a
+// null optional field is cleared.
+type ContactPatch struct {
+	Name    *string
+	Email   nullable.Nullable[string]
+	Phone   nullable.Nullable[string]
+	Company nullable.Nullable[string]
+	Notes   nullable.Nullable[string]
+	OwnerID *uuid.UUID
+}
+
+// ContactFilter narrows a contact list; nil fields do not filter.
+type ContactFilter struct {
+	OwnerID    *uuid.UUID
+	Search     *string // literal, case-insensitive substring of name, email or phone
+	OrderBy    string  // created_at | name
+	Descending bool
+}
+
+// The unique index that keeps a contact's email unique per organization, case-insensitively, and
+// the foreign key that keeps a contact with deals from being deleted.
+const (
+	contactEmailIndex = "contacts_org_email_key"
+	dealContactFK     = "deals_contact_fkey"
+)
+
+var errContactHasDeals = apperr.Conflict("contact_has_deals", "The contact still has deals; delete or move them first.")
+
+// contactEmailTaken is the 409 for an email another contact of the organization already has;
+// existing names that contact when it is known.
+func contactEmailTaken(existing uuid.UUID) error {
+	e := apperr.Conflict("contact_email_taken", "Another contact of this organization already has this email.")
+	if existing != uuid.Nil {
+		e.ExistingID = existing.String()
+	}
+	return e
+}
+
+// contactState is the part of a contact the rules look at and the update writes.
+type contactState struct {
+	Name                         string
+	Email, Phone, Company, Notes *string
+	OwnerID                      uuid.UUID
+}
+
+// contactText normalises an optional single-line field: trimmed, and never blank when given.
+func contactText(field string, v *string) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	s := strings.TrimSpace(*v)
+	if s == "" {
+		return nil, apperr.Validation(field, "must not be blank")
+	}
+	return &s, nil
+}
+
+// contactName is a contact's name, trimmed and never blank.
+func contactName(v string) (string, error) {
+	s, err := contactText("name", &v)
+	if err != nil {
+		return "", err
+	}
+	return *s, nil
+}
+
+// normalize trims the single-line fields of a new contact (the email is stored as given, trimmed)
+// and rejects blank ones; notes are free text and kept as given.
+func (in NewContact) normalize() (contactState, error) {
+	var st contactState
+	var err error
+	if st.Name, err = contactName(in.Name); err != nil {
+		return st, err
+	}
+	if st.Email, err = contactText("email", in.Email); err != nil {
+		return st, err
+	}
+	if st.Phone, err = contactText("phone", in.Phone); err != nil {
+		return st, err
+	}
+	if st.Company, err = contactText("company", in.Company); err != nil {
+		return st, err
+	}
+	st.Notes = in.Notes
+	return st, nil
+}
+
+// patchContactText applies a change to an optional text field: unspecified keeps cur, null clears it.
+func patchContactText(field string, cur *string, p nullable.Nullable[string], trim bool) (*string, error) {
+	if !p.IsSpecified() {
+		return cur, nil
+	}
+	if p.IsNull() {
+		return nil, nil
+	}
+	v := p.MustGet()
+	if !trim {
+		return &v, nil
+	}
+	return contactText(field, &v)
+}
+
+// applyContactPatch decides, without touching the database, whether the caller may make the
+// change and what the contact becomes: members change only their own contacts (invisible ones are
+// answered as missing), only managers and above change owner_id. Whether a new owner is a member
+// and whether a new email is free are for the caller to check.
+func applyContactPatch(m tenancy.Membership, cur contactState, p ContactPatch) (contactState, error) {
+	if err := requireModify(m, cur.OwnerID); err != nil {
+		return cur, err
+	}
+	next := cur
+	var err error
+	if p.OwnerID != nil && *p.OwnerID != cur.OwnerID {
+		if !m.Can(tenancy.AssignRecordOwner) {
+			return cur, apperr.Forbidden("forbidden", "Only managers and above may change owner_id.")
+		}
+		next.OwnerID = *p.OwnerID
+	}
+	if p.Name != nil {
+		if next.Name, err = contactName(*p.Name); err != nil {
+			return cur, err
+		}
+	}
+	if next.Email, err = patchContactText("email", cur.Email, p.Email, true); err != nil {
+		return cur, err
+	}
+	if next.Phone, err = patchContactText("phone", cur.Phone, p.Phone, true); err != nil {
+		return cur, err
+	}
+	if next.Company, err = patchContactText("company", cur.Company, p.Company, true); err != nil {
+		return cur, err
+	}
+	if next.Notes, err = patchContactText("notes", cur.Notes, p.Notes, false); err != nil {
+		return cur, err
+	}
+	return next, nil
+}
+
+func contactStateOf(c Contact) contactState {
+	return contactState{Name: c.Name, Email: c.Email, Phone: c.Phone, Company: c.Company, Notes: c.Notes, OwnerID: c.OwnerID}
+}
+
+func sameContactText(a, b *string) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+func (st contactState) equal(o contactState) bool {
+	return st.Name == o.Name && st.OwnerID == o.OwnerID && sameContactText(st.Email, o.Email) &&
+		sameContactText(st.Phone, o.Phone) && sameContactText(st.Company, o.Company) && sameContactText(st.Notes, o.Notes)
+}
+
+// requireFreeEmail fails with contact_email_taken when a contact other than self has email
+// (case-insensitively) in the organization.
+func requireFreeEmail(ctx context.Context, q *db.Queries, m tenancy.Membership, email *string, self uuid.UUID) error {
+	if email == nil {
+		return nil
+	}
+	id, err := q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: *email})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find contact by email: %w", err)
+	}
+	if id != self {
+		return contactEmailTaken(id)
+	}
+	return nil
+}
+
+// emailRaceLost answers an insert or update that lost a race for an email on the unique index
+// (the transaction is aborted, so the winner is looked up outside it).
+func (s *Service) emailRaceLost(ctx context.Context, m tenancy.Membership, email string) error {
+	id, err := s.q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: email})
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("find contact by email: %w", err)
+	}
+	return contactEmailTaken(id)
+}
+
+// CreateContact creates a contact owned by the caller, or by a member chosen by a manager or above.
+func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in NewContact) (Contact, error) {
+	if err := m.Require(tenancy.CreateRecords); err != nil {
+		return Contact{}, err
+	}
+	st, err := in.normalize()
+	if err != nil {
+		return Contact{}, err
+	}
+	var c Contact
+	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
+		if err != nil {
+			return err
+		}
+		if err := requireFreeEmail(ctx, q, m, st.Email, uuid.Nil); err != nil {
+			return err
+		}
+		c, err = q.CreateContact(ctx, db.CreateContactParams{
+			OrganizationID: m.OrganizationID, ID: newID(), OwnerID: owner, Name: st.Name,
+			Email: st.Email, Phone: st.Phone, Company: st.Company, Notes: st.Notes,
+		})
+		return err
+	})
+	if platform.IsUniqueViolation(err, contactEmailIndex) {
+		return Contact{}, s.emailRaceLost(ctx, m, *st.Email)
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("create contact: %w", err)
+	}
+	return c, nil
+}
+
+// GetContact returns a contact the caller may see.
+func (s *Service) GetContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) (Contact, error) {
+	c, err := s.q.GetContact(ctx, db.GetContactParams{OrganizationID: m.OrganizationID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Contact{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("get contact: %w", err)
+	}
+	if err := requireVisible(m, c.OwnerID); err != nil {
+		return Contact{}, err
+	}
+	return c, nil
+}
+
+// ListContacts returns a page of the contacts the caller may see, ordered by f.OrderBy and then id.
+func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f ContactFilter, p PageRequest) (Page[Contact], error) {
+	owner, err := ownerFilter(m, f.OwnerID)
+	if err != nil {
+		return Page[Contact]{}, err
+	}
+	if f.OrderBy == "" {
+		f.OrderBy = "created_at"
+	}
+	args := db.ListContactsParams{
+		OrganizationID: m.OrganizationID, OwnerID: owner, Search: likePattern(f.Search),
+		OrderBy: f.OrderBy, Descending: f.Descending, PageLimit: p.limit(), PageOffset: p.offset(),
+	}
+	rows, err := s.q.ListContacts(ctx, args)
+	if err != nil {
+		return Page[Contact]{}, fmt.Errorf("list contacts: %w", err)
+	}
+	return pageOf(p, rows, func(r db.ListContactsRow) int64 { return r.Total }, contactFromRow, func() (int64, error) {
+		return s.q.CountContacts(ctx, db.CountContactsParams{
+			OrganizationID: args.OrganizationID, OwnerID: args.OwnerID, Search: args.Search,
+		})
+	})
+}
+
+func contactFromRow(r db.ListContactsRow) Contact {
+	return Contact{OrganizationID: r.OrganizationID, ID: r.ID, OwnerID: r.OwnerID, Name: r.Name,
+		Email: r.Email, Phone: r.Phone, Company: r.Company, Notes: r.Notes,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// UpdateContact applies a partial change under applyContactPatch's rules, with the contact row
+// locked for the transaction so concurrent changes are serialised. A patch that changes nothing
+// writes nothing.
+func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, p ContactPatch) (Contact, error) {
+	var out Contact
+	var next contactState
+	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		cur, err := q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock contact: %w", err)
+		}
+		next, err = applyContactPatch(m, contactStateOf(cur), p)
+		if err != nil {
+			return err
+		}
+		if next.equal(contactStateOf(cur)) {
+			out = cur
+			return nil
+		}
+		if next.OwnerID != cur.OwnerID {
+			if _, err := resolveOwner(ctx, q, m, &next.OwnerID); err != nil {
+				return err
+			}
+		}
+		if !sameContactText(next.Email, cur.Email) {
+			if err := requireFreeEmail(ctx, q, m, next.Email, id); err != nil {
+				return err
+			}
+		}
+		out, err = q.UpdateContact(ctx, db.UpdateContactParams{
+			OrganizationID: m.OrganizationID, ID: id, Name: next.Name, Email: next.Email,
+			Phone: next.Phone, Company: next.Company, Notes: next.Notes, OwnerID: next.OwnerID,
+		})
+		return err
+	})
+	if platform.IsUniqueViolation(err, contactEmailIndex) {
+		return Contact{}, s.emailRaceLost(ctx, m, *next.Email)
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("update contact: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteContact deletes a contact that has no deals.
+func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
+	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+		c, err := q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock contact: %w", err)
+		}
+		if err := requireModify(m, c.OwnerID); err != nil {
+			return err
+		}
+		has, err := q.ContactHasDeals(ctx, db.ContactHasDealsParams{OrganizationID: m.OrganizationID, ContactID: id})
+		if err != nil {
+			return fmt.Errorf("check deals: %w", err)
+		}
+		if has {
+			return errContactHasDeals
+		}
+		_, err = q.DeleteContact(ctx, db.DeleteContactParams{OrganizationID: m.OrganizationID, ID: id})
+		return err
+	})
+	if platform.IsForeignKeyViolation(err, dealContactFK) { // a deal was added meanwhile
+		return errContactHasDeals
+	}
+	if err != nil {
+		return fmt.Errorf("delete contact: %w", err)
+	}
+	return nil
+}

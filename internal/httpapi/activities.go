@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/oapi-codegen/nullable"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+)
+
+// ListActivities lists a page of a deal's timeline, newest first.
+func (s *Server) ListActivities(ctx context.Context, req api.ListActivitiesRequestObject) (api.ListActivitiesResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, size := pageParams(req.Params.Page, req.Params.PageSize)
+	res, err := s.crm.ListActivities(ctx, m, req.DealId, (*string)(req.Params.Type), crm.PageRequest{Page: page, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListActivities200JSONResponse{Items: make([]api.Activity, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	for i, a := range res.Items {
+		if out.Items[i], err = toActivity(a); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CreateActivity posts a comment to a deal's timeline.
+func (s *Server) CreateActivity(ctx context.Context, req api.CreateActivityRequestObject) (api.CreateActivityResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.crm.AddComment(ctx, m, req.DealId, string(req.Body.Type), req.Body.Payload.Text)
+	if err != nil {
+		return nil, err
+	}
+	out, err := toActivity(a)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateActivity201JSONResponse(out), nil
+}
+
+func toActivity(a crm.Activity) (api.Activity, error) {
+	// json.Number keeps numbers (money amounts) exactly as they were written.
+	var payload map[string]interface{}
+	if len(a.Payload) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(a.Payload))
+		dec.UseNumber()
+		if err := dec.Decode(&payload); err != nil {
+			return api.Activity{}, fmt.Errorf("decode payload of activity %s: %w", a.ID, err)
+		}
+	}
+	if payload == nil {
+		payload = map[string]interface{}{}
+	}
+	author := nullable.NewNullNullable[openapi_types.UUID]()
+	if a.AuthorID != nil {
+		author = nullable.NewNullableWithValue(*a.AuthorID)
+	}
+	return api.Activity{
+		Id: a.ID, DealId: a.DealID, AuthorId: author, Type: api.ActivityType(a.Type),
+		Payload: payload, CreatedAt: a.CreatedAt.UTC(),
+	}, nil
+}

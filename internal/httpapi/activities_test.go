@@ -1,0 +1,437 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/minicrm/crm/gen/client"
+	"github.com/minicrm/crm/internal/apptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Helpers (tkFixture, tkTimeline, tkProblem, ...) live in tasks_test.go.
+
+func actComment(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) *client.CreateActivityResponse {
+	t.Helper()
+	res, err := app.Client.CreateActivityWithResponse(context.Background(), deal,
+		client.ActivityCreate{Type: client.Comment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
+	require.NoError(t, err)
+	return res
+}
+
+func actMustComment(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) client.Activity {
+	t.Helper()
+	res := actComment(t, app, u, org, deal, text)
+	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
+	return *res.JSON201
+}
+
+func actList(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, p client.ListActivitiesParams) *client.ListActivitiesResponse {
+	t.Helper()
+	res, err := app.Client.ListActivitiesWithResponse(context.Background(), deal, &p, u.In(org)...)
+	require.NoError(t, err)
+	return res
+}
+
+func actIDs(items []client.Activity) []uuid.UUID {
+	out := make([]uuid.UUID, len(items))
+	for i, it := range items {
+		out[i] = it.Id
+	}
+	return out
+}
+
+// actCount counts a deal's timeline rows, bypassing the API.
+func actCount(t *testing.T, app *apptest.App, org, deal uuid.UUID) int {
+	t.Helper()
+	var n int
+	require.NoError(t, app.Pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM activities WHERE organization_id = $1 AND deal_id = $2", org, deal).Scan(&n))
+	return n
+}
+
+// ---- GET /deals/{id}/activities ----
+
+func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner]
+	first := actMustComment(t, f.app, f.member, f.org, deal.Id, "first")
+	second := actMustComment(t, f.app, f.manager, f.org, deal.Id, "second")
+	task := tkNew(t, f.app, f.owner, f.org, client.TaskCreate{DealId: deal.Id, Title: "Send the proposal"})
+	inProgress := client.InProgress
+	f.app.UpdateDeal(t, f.owner, f.org, deal.Id, client.DealUpdate{Status: &inProgress})
+	tkMustUpdate(t, f.app, f.admin, f.org, task.Id, client.TaskUpdate{IsDone: tkPtr(true)})
+
+	res := actList(t, f.app, f.member, f.org, deal.Id, client.ListActivitiesParams{})
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	list := res.JSON200
+	assert.EqualValues(t, 6, list.Total)
+	assert.EqualValues(t, 1, list.Page)
+	assert.EqualValues(t, 20, list.PageSize)
+	require.Equal(t, []client.ActivityType{client.TaskCompleted, client.StatusChanged, client.TaskCreated,
+		client.Comment, client.Comment, client.DealCreated}, tkTypes(list.Items))
+	for i, a := range list.Items {
+		assert.Equal(t, deal.Id, a.DealId)
+		if i > 0 {
+			assert.False(t, a.CreatedAt.After(list.Items[i-1].CreatedAt), "newest first")
+		}
+	}
+	authors := []uuid.UUID{f.admin.ID, f.owner.ID, f.owner.ID, f.manager.ID, f.member.ID, f.owner.ID}
+	for i, a := range list.Items {
+		assert.Equal(t, authors[i], a.AuthorId.MustGet(), "author of %s", a.Type)
+	}
+	taskPayload := map[string]interface{}{"task_id": task.Id.String(), "title": "Send the proposal"}
+	assert.Equal(t, taskPayload, list.Items[0].Payload)
+	assert.Equal(t, "new", list.Items[1].Payload["old_status"])
+	assert.Equal(t, "in_progress", list.Items[1].Payload["new_status"])
+	assert.Equal(t, taskPayload, list.Items[2].Payload)
+	assert.Equal(t, second.Id, list.Items[3].Id)
+	assert.Equal(t, map[string]interface{}{"text": "second"}, list.Items[3].Payload)
+	assert.Equal(t, first.Id, list.Items[4].Id)
+	assert.Equal(t, map[string]interface{}{"text": "first"}, list.Items[4].Payload)
+	assert.Equal(t, deal.Title, list.Items[5].Payload["title"])
+	assert.Equal(t, deal.Currency, list.Items[5].Payload["currency"])
+
+	// The deal_created amount keeps its exact decimal form.
+	var raw struct {
+		Items []struct {
+			Payload map[string]json.RawMessage `json:"payload"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(res.Body, &raw))
+	assert.Equal(t, "1500.00", string(raw.Items[5].Payload["amount"]))
+
+	// Other deals' timelines hold none of it.
+	other := tkTimeline(t, f.app, f.owner, f.org, f.deal[client.RoleAdmin].Id, nil)
+	assert.Equal(t, []client.ActivityType{client.DealCreated}, tkTypes(other.Items))
+}
+
+func TestActivities_TypeFilterAndPages(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id
+	var comments []uuid.UUID
+	for _, text := range []string{"one", "two", "three"} {
+		comments = append([]uuid.UUID{actMustComment(t, f.app, f.owner, f.org, deal, text).Id}, comments...)
+	}
+	tkNew(t, f.app, f.owner, f.org, client.TaskCreate{DealId: deal, Title: "Call"})
+
+	all := tkTimeline(t, f.app, f.owner, f.org, deal, nil)
+	require.Len(t, all.Items, 5) // task_created, 3 comments, deal_created
+	ids := actIDs(all.Items)
+
+	tests := []struct {
+		typ  client.ActivityType
+		want []uuid.UUID
+	}{
+		{client.Comment, comments},
+		{client.TaskCreated, ids[0:1]},
+		{client.DealCreated, ids[4:5]},
+		{client.TaskCompleted, []uuid.UUID{}},
+		{client.System, []uuid.UUID{}},
+	}
+	for _, tc := range tests {
+		res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Type: tkPtr(tc.typ)})
+		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+		assert.Equal(t, tc.want, actIDs(res.JSON200.Items), string(tc.typ))
+		assert.EqualValues(t, len(tc.want), res.JSON200.Total, string(tc.typ))
+	}
+
+	pages := [][]uuid.UUID{}
+	for page := int32(1); page <= 4; page++ {
+		res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Page: &page, PageSize: tkPtr(int32(2))})
+		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+		assert.EqualValues(t, 5, res.JSON200.Total, "page %d knows the total", page)
+		assert.Equal(t, page, res.JSON200.Page)
+		assert.EqualValues(t, 2, res.JSON200.PageSize)
+		pages = append(pages, actIDs(res.JSON200.Items))
+	}
+	assert.Equal(t, [][]uuid.UUID{ids[0:2], ids[2:4], ids[4:5], {}}, pages)
+	res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Page: tkPtr(int32(2)), PageSize: tkPtr(int32(2)), Type: tkPtr(client.Comment)})
+	require.Equal(t, http.StatusOK, res.StatusCode())
+	assert.Equal(t, comments[2:3], actIDs(res.JSON200.Items))
+	assert.EqualValues(t, 3, res.JSON200.Total)
+}
+
+func TestActivities_ListRejectsInvalidParameters(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id.String()
+	for _, q := range []string{"page=0", "page=x", "page_size=0", "page_size=101", "type=bogus", "type=COMMENT"} {
+		t.Run(q, func(t *testing.T) {
+			t.Parallel()
+			res, body := tkRaw(t, f.app, tkRawRequest{method: http.MethodGet, path: "/api/v1/deals/" + deal + "/activities?" + q, user: &f.owner, org: f.org})
+			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+		})
+	}
+}
+
+func TestActivities_UnknownAndForeignDealAreIdenticalNotFound(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	foreignBefore := actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id)
+	var first map[string]any
+	for name, deal := range map[string]uuid.UUID{"unknown": uuid.New(), "foreign": f.foreignDeal.Id} {
+		for _, role := range tkRoles {
+			u := f.as(role)
+			list := actList(t, f.app, u, f.org, deal, client.ListActivitiesParams{})
+			tkProblem(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
+			assert.NotContains(t, string(list.Body), "Foreign")
+			post := actComment(t, f.app, u, f.org, deal, "hello from the other side")
+			tkProblem(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
+			for _, body := range [][]byte{list.Body, post.Body} {
+				if first == nil {
+					first = tkBody(t, body)
+				}
+				assert.Equal(t, first, tkBody(t, body), "%s deal as %s", name, role)
+			}
+		}
+	}
+	assert.Equal(t, foreignBefore, actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id), "no comment reached the other organization")
+}
+
+func TestActivities_MalformedDealIDIsBadRequest(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		for _, id := range []string{"not-a-uuid", "1234"} {
+			r := tkRawRequest{method: method, path: "/api/v1/deals/" + id + "/activities", user: &f.owner, org: f.org}
+			if method == http.MethodPost {
+				r.contentType, r.body = "application/json", []byte(`{"type": "comment", "payload": {"text": "hi"}}`)
+			}
+			res, body := tkRaw(t, f.app, r)
+			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+		}
+	}
+}
+
+// ---- POST /deals/{id}/activities ----
+
+func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.member2Deal.Id // owned by someone else for everyone below
+	for _, role := range tkRoles {
+		t.Run(string(role), func(t *testing.T) {
+			t.Parallel()
+			u := f.as(role)
+			before := time.Now().Add(-time.Minute)
+			res := actComment(t, f.app, u, f.org, deal, "Comment by "+string(role))
+			require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
+			a := res.JSON201
+			assert.NotEqual(t, uuid.Nil, a.Id)
+			assert.Equal(t, deal, a.DealId)
+			assert.Equal(t, client.Comment, a.Type)
+			assert.Equal(t, u.ID, a.AuthorId.MustGet())
+			assert.Equal(t, map[string]interface{}{"text": "Comment by " + string(role)}, a.Payload)
+			assert.True(t, a.CreatedAt.After(before))
+
+			// It is in the timeline exactly as answered.
+			var found *client.Activity
+			for _, it := range tkTimeline(t, f.app, f.owner, f.org, deal, tkPtr(client.Comment)).Items {
+				if it.Id == a.Id {
+					found = &it
+				}
+			}
+			require.NotNil(t, found)
+			assert.Equal(t, *a, *found)
+		})
+	}
+	t.Cleanup(func() {
+		assert.Len(t, tkTimeline(t, f.app, f.member2, f.org, deal, tkPtr(client.Comment)).Items, 4)
+	})
+}
+
+func TestActivities_OnlyCommentsMayBePosted(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id
+	before := actCount(t, f.app, f.org, deal)
+	for _, typ := range []client.ActivityType{client.DealCreated, client.StatusChanged, client.StageChanged,
+		client.DealUpdated, client.TaskCreated, client.TaskCompleted, client.System} {
+		t.Run(string(typ), func(t *testing.T) {
+			t.Parallel()
+			res, err := f.app.Client.CreateActivityWithResponse(context.Background(), deal,
+				client.ActivityCreate{Type: typ, Payload: client.CommentPayload{Text: "forged"}}, f.owner.In(f.org)...)
+			require.NoError(t, err)
+			tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "only_comments_allowed")
+		})
+	}
+	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
+}
+
+func TestActivities_CommentRejectsInvalidBodies(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id
+	before := actCount(t, f.app, f.org, deal)
+	tests := []struct {
+		name, body, code string
+	}{
+		{"empty object", `{}`, "validation_failed"},
+		{"missing payload", `{"type": "comment"}`, "validation_failed"},
+		{"missing type", `{"payload": {"text": "hi"}}`, "validation_failed"},
+		{"unknown type", `{"type": "note", "payload": {"text": "hi"}}`, "validation_failed"},
+		{"empty text", `{"type": "comment", "payload": {"text": ""}}`, "validation_failed"},
+		{"missing text", `{"type": "comment", "payload": {}}`, "validation_failed"},
+		{"text null", `{"type": "comment", "payload": {"text": null}}`, "validation_failed"},
+		{"text not a string", `{"type": "comment", "payload": {"text": 5}}`, "validation_failed"},
+		{"text over 5000 characters", `{"type": "comment", "payload": {"text": "` + strings.Repeat("x", 5001) + `"}}`, "validation_failed"},
+		{"unknown payload field", `{"type": "comment", "payload": {"text": "hi", "mood": "happy"}}`, "validation_failed"},
+		{"payload not an object", `{"type": "comment", "payload": "hi"}`, "validation_failed"},
+		{"unknown field", `{"type": "comment", "payload": {"text": "hi"}, "pinned": true}`, "validation_failed"},
+		{"read-only author_id", `{"type": "comment", "payload": {"text": "hi"}, "author_id": "` + uuid.NewString() + `"}`, "validation_failed"},
+		{"read-only id", `{"type": "comment", "payload": {"text": "hi"}, "id": "` + uuid.NewString() + `"}`, "validation_failed"},
+		{"malformed JSON", `{"type": "comment", "payload": `, "malformed_request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := f.app.Client.CreateActivityWithBodyWithResponse(context.Background(), deal, "application/json",
+				strings.NewReader(tc.body), f.owner.In(f.org)...)
+			require.NoError(t, err)
+			tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+		})
+	}
+	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
+}
+
+func TestActivities_CommentsOfUpTo5000CharactersAreKeptVerbatim(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	deal := app.NewDeal(t, ada, ada.OrgID, "Engine", "1500.00").Id
+	for _, text := range []string{
+		"x",
+		strings.Repeat("y", 5000),
+		strings.Repeat("ж", 5000), // characters, not bytes
+		"  spaces, <b>markup</b>, \"quotes\", 100% _literal_ \\ and\nnew lines  ",
+	} {
+		a := actMustComment(t, app, ada, ada.OrgID, deal, text)
+		assert.Equal(t, text, a.Payload["text"])
+		got := tkTimeline(t, app, ada, ada.OrgID, deal, tkPtr(client.Comment))
+		assert.Equal(t, text, got.Items[0].Payload["text"])
+	}
+}
+
+// ---- members_see_all=false ----
+
+func TestActivities_MembersSeeOnlyTheirOwnDealsTimelinesWhenMembersSeeAllIsOff(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	own, others := f.deal[client.RoleMember].Id, f.deal[client.RoleOwner].Id
+	// With members_see_all on (the default), a member reads and comments on others' deals.
+	actMustComment(t, f.app, f.member, f.org, others, "visible for now")
+	assert.Len(t, tkTimeline(t, f.app, f.member, f.org, others, nil).Items, 2)
+
+	f.settings(t, client.OrganizationSettingsUpdate{MembersSeeAll: tkPtr(false)})
+	before := actCount(t, f.app, f.org, others)
+	unknownList := actList(t, f.app, f.member, f.org, uuid.New(), client.ListActivitiesParams{})
+	unknownPost := actComment(t, f.app, f.member, f.org, uuid.New(), "hello?")
+	for _, deal := range []uuid.UUID{others, f.member2Deal.Id} {
+		list := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{})
+		tkProblem(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, tkBody(t, unknownList.Body), tkBody(t, list.Body), "like a missing deal")
+		post := actComment(t, f.app, f.member, f.org, deal, "hidden")
+		tkProblem(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, tkBody(t, unknownPost.Body), tkBody(t, post.Body), "like a missing deal")
+	}
+	assert.Equal(t, before, actCount(t, f.app, f.org, others))
+
+	// Their own deal's timeline works; everyone else still sees every timeline.
+	c := actMustComment(t, f.app, f.member, f.org, own, "mine")
+	assert.Equal(t, c.Id, tkTimeline(t, f.app, f.member, f.org, own, nil).Items[0].Id)
+	for _, role := range []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager} {
+		assert.Len(t, tkTimeline(t, f.app, f.as(role), f.org, others, nil).Items, 2, string(role))
+		actMustComment(t, f.app, f.as(role), f.org, own, "on the member's deal")
+	}
+}
+
+// ---- authentication, tenancy header, body limits ----
+
+func actOperations(deal uuid.UUID) []tkRawRequest {
+	path := "/api/v1/deals/" + deal.String() + "/activities"
+	return []tkRawRequest{
+		{method: http.MethodGet, path: path},
+		{method: http.MethodPost, path: path, contentType: "application/json", body: []byte(`{"type": "comment", "payload": {"text": "hi"}}`)},
+	}
+}
+
+func TestActivities_EveryOperationNeedsAToken(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id
+	for _, r := range actOperations(deal) {
+		for name, token := range map[string]string{"no token": "", "garbage token": "not-a-jwt"} {
+			r := r
+			r.org = f.org
+			if token != "" {
+				r.user = &apptest.User{Access: token}
+			}
+			res, body := tkRaw(t, f.app, r)
+			tkProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+			assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), "%s %s", r.method, name)
+		}
+	}
+	assert.Equal(t, 1, actCount(t, f.app, f.org, deal))
+}
+
+func TestActivities_EveryOperationRefusesAnOrganizationTheCallerIsNotIn(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	for _, c := range []struct {
+		u    apptest.User
+		org  uuid.UUID
+		deal uuid.UUID
+	}{
+		{f.outsider, f.org, f.deal[client.RoleOwner].Id},   // a stranger names this organization
+		{f.owner, f.outsider.OrgID, f.foreignDeal.Id},      // a member of this one names another
+		{f.owner, uuid.New(), f.deal[client.RoleOwner].Id}, // an organization that does not exist
+	} {
+		var first map[string]any
+		for _, r := range actOperations(c.deal) {
+			r.user, r.org = &c.u, c.org
+			res, body := tkRaw(t, f.app, r)
+			tkProblem(t, res, body, http.StatusForbidden, "not_a_member")
+			if first == nil {
+				first = tkBody(t, body)
+			}
+			assert.Equal(t, first, tkBody(t, body))
+		}
+	}
+	for _, r := range actOperations(f.deal[client.RoleOwner].Id) {
+		r.user = &f.owner
+		res, body := tkRaw(t, f.app, r)
+		tkProblem(t, res, body, http.StatusBadRequest, "organization_header_required")
+	}
+	assert.Equal(t, 1, actCount(t, f.app, f.org, f.deal[client.RoleOwner].Id))
+	assert.Equal(t, 2, actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id))
+}
+
+func TestActivities_OversizedAndNonJSONCommentsAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newTkFixture(t)
+	deal := f.deal[client.RoleOwner].Id
+	post := actOperations(deal)[1]
+	post.user, post.org = &f.owner, f.org
+
+	big := post
+	big.body = tkJSON(t, map[string]any{"type": "comment", "payload": map[string]any{"text": strings.Repeat("x", 1<<20)}})
+	res, body := tkRaw(t, f.app, big)
+	tkProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
+		plain := post
+		plain.contentType = ct
+		res, body := tkRaw(t, f.app, plain)
+		tkProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+	}
+	assert.Equal(t, 1, actCount(t, f.app, f.org, deal))
+}

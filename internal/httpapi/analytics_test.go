@@ -1,0 +1,587 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/minicrm/crm/gen/client"
+	"github.com/minicrm/crm/internal/apptest"
+	"github.com/minicrm/crm/money"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// analyticsFixture is one organization with a user in every role and a known set of deals, plus an
+// outsider whose own organization holds deals that must never be counted.
+//
+// The deals of the organization (owner's unless noted):
+//
+//	title  amount     cur  status       stage          created
+//	d1     1000.10    USD  new          qualification  now
+//	d2     2000.25    USD  new          proposal       now
+//	d3      500.00    EUR  in_progress  negotiation    now
+//	d4     1200.50    USD  won          closed         10 days ago
+//	d5    15000.00    EUR  won          closed         40 days ago
+//	d6        0.00    GBP  lost         proposal       40 days ago
+//	m1      300.33    USD  won          closed         now           (member's)
+//	m2       99.99    EUR  in_progress  proposal       now           (member's)
+//	m3       10.00    USD  new          qualification  400 days ago  (member's)
+type analyticsFixture struct {
+	app                                     *apptest.App
+	org                                     uuid.UUID
+	owner, admin, manager, member, outsider apptest.User
+	deals                                   map[string]client.Deal
+}
+
+// analyticsAllSummary is the organization's summary for the default 30 days, seen by anyone who sees
+// all deals. USD won average: (1200.50 + 300.33) / 2 = 750.415 → 750.42.
+const analyticsAllSummary = `{
+  "by_status": [
+    {"status": "new", "count": 3, "amounts": [{"currency": "USD", "total": 3010.35}]},
+    {"status": "in_progress", "count": 2, "amounts": [{"currency": "EUR", "total": 599.99}]},
+    {"status": "won", "count": 3, "amounts": [{"currency": "EUR", "total": 15000.00}, {"currency": "USD", "total": 1500.83}]},
+    {"status": "lost", "count": 1, "amounts": [{"currency": "GBP", "total": 0.00}]}
+  ],
+  "won_average": [{"currency": "EUR", "average": 15000.00}, {"currency": "USD", "average": 750.42}],
+  "new_deals": {"days": 30, "count": 6}
+}`
+
+// analyticsAllFunnel: reached 9, 7, 4, 3; 7/9 = 77.78, 4/7 = 57.14, 3/4 = 75.
+const analyticsAllFunnel = `{"stages": [
+  {"stage": "qualification", "count": 2, "by_status": {"new": 2, "in_progress": 0, "won": 0, "lost": 0}, "reached": 9, "conversion_from_previous": null},
+  {"stage": "proposal", "count": 3, "by_status": {"new": 1, "in_progress": 1, "won": 0, "lost": 1}, "reached": 7, "conversion_from_previous": 77.78},
+  {"stage": "negotiation", "count": 1, "by_status": {"new": 0, "in_progress": 1, "won": 0, "lost": 0}, "reached": 4, "conversion_from_previous": 57.14},
+  {"stage": "closed", "count": 3, "by_status": {"new": 0, "in_progress": 0, "won": 3, "lost": 0}, "reached": 3, "conversion_from_previous": 75.00}
+]}`
+
+// analyticsMemberSummary and analyticsMemberFunnel are what the member sees of their own deals
+// (m1, m2, m3) once members_see_all is off.
+const analyticsMemberSummary = `{
+  "by_status": [
+    {"status": "new", "count": 1, "amounts": [{"currency": "USD", "total": 10.00}]},
+    {"status": "in_progress", "count": 1, "amounts": [{"currency": "EUR", "total": 99.99}]},
+    {"status": "won", "count": 1, "amounts": [{"currency": "USD", "total": 300.33}]},
+    {"status": "lost", "count": 0, "amounts": []}
+  ],
+  "won_average": [{"currency": "USD", "average": 300.33}],
+  "new_deals": {"days": 30, "count": 2}
+}`
+
+const analyticsMemberFunnel = `{"stages": [
+  {"stage": "qualification", "count": 1, "by_status": {"new": 1, "in_progress": 0, "won": 0, "lost": 0}, "reached": 3, "conversion_from_previous": null},
+  {"stage": "proposal", "count": 1, "by_status": {"new": 0, "in_progress": 1, "won": 0, "lost": 0}, "reached": 2, "conversion_from_previous": 66.67},
+  {"stage": "negotiation", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 1, "conversion_from_previous": 50.00},
+  {"stage": "closed", "count": 1, "by_status": {"new": 0, "in_progress": 0, "won": 1, "lost": 0}, "reached": 1, "conversion_from_previous": 100.00}
+]}`
+
+const analyticsEmptySummary = `{
+  "by_status": [
+    {"status": "new", "count": 0, "amounts": []},
+    {"status": "in_progress", "count": 0, "amounts": []},
+    {"status": "won", "count": 0, "amounts": []},
+    {"status": "lost", "count": 0, "amounts": []}
+  ],
+  "won_average": [],
+  "new_deals": {"days": 30, "count": 0}
+}`
+
+const analyticsEmptyFunnel = `{"stages": [
+  {"stage": "qualification", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 0, "conversion_from_previous": null},
+  {"stage": "proposal", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 0, "conversion_from_previous": null},
+  {"stage": "negotiation", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 0, "conversion_from_previous": null},
+  {"stage": "closed", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 0, "conversion_from_previous": null}
+]}`
+
+var analyticsAllRoles = []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager, client.RoleMember}
+
+func newAnalyticsFixture(t *testing.T) analyticsFixture {
+	t.Helper()
+	app := apptest.New(t)
+	f := analyticsFixture{app: app, deals: map[string]client.Deal{}}
+	f.owner = app.Register(t, "owner")
+	f.org = f.owner.OrgID
+	f.admin = app.Member(t, f.owner, f.org, "admin", client.RoleAdmin)
+	f.manager = app.Member(t, f.owner, f.org, "manager", client.RoleManager)
+	f.member = app.Member(t, f.owner, f.org, "member", client.RoleMember)
+	f.outsider = app.Register(t, "outsider")
+
+	f.deal(t, f.owner, "d1", "1000.10", "USD", client.New, client.Qualification, 0)
+	f.deal(t, f.owner, "d2", "2000.25", "USD", client.New, client.Proposal, 0)
+	f.deal(t, f.owner, "d3", "500.00", "EUR", client.InProgress, client.Negotiation, 0)
+	f.deal(t, f.owner, "d4", "1200.50", "USD", client.Won, client.Closed, 10)
+	f.deal(t, f.owner, "d5", "15000.00", "EUR", client.Won, client.Closed, 40)
+	f.deal(t, f.owner, "d6", "0.00", "GBP", client.Lost, client.Proposal, 40)
+	f.deal(t, f.member, "m1", "300.33", "USD", client.Won, client.Closed, 0)
+	f.deal(t, f.member, "m2", "99.99", "EUR", client.InProgress, client.Proposal, 0)
+	f.deal(t, f.member, "m3", "10.00", "USD", client.New, client.Qualification, 400)
+
+	// The outsider's organization: same currencies, every status and stage, big numbers that would
+	// show in any total they leaked into.
+	for i, st := range []client.DealStatus{client.New, client.InProgress, client.Won, client.Lost} {
+		analyticsDeal(t, app, f.outsider, f.outsider.OrgID, fmt.Sprintf("x%d", i), "77777.77", "USD", st, client.Closed)
+		analyticsDeal(t, app, f.outsider, f.outsider.OrgID, fmt.Sprintf("y%d", i), "55555.55", "EUR", st, client.Qualification)
+	}
+	return f
+}
+
+// deal creates a deal as u in the fixture's organization, moves it to status and stage, and
+// backdates its creation by daysAgo days.
+func (f analyticsFixture) deal(t *testing.T, u apptest.User, title, amount, currency string, status client.DealStatus, stage client.DealStage, daysAgo int) {
+	t.Helper()
+	d := analyticsDeal(t, f.app, u, f.org, title, amount, currency, status, stage)
+	if daysAgo > 0 {
+		analyticsBackdate(t, f.app, f.org, d.Id, daysAgo)
+	}
+	f.deals[title] = d
+}
+
+// analyticsDeal creates a deal through the API and moves it to status and stage through the API.
+func analyticsDeal(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID, title, amount, currency string,
+	status client.DealStatus, stage client.DealStage) client.Deal {
+	t.Helper()
+	c := app.NewContact(t, u, org, "Contact of "+title)
+	amt := money.MustParse(amount)
+	d := app.CreateDeal(t, u, org, client.DealCreate{ContactId: c.Id, Title: title, Amount: &amt, Currency: &currency})
+	if status != client.New || stage != client.Qualification {
+		d = app.UpdateDeal(t, u, org, d.Id, client.DealUpdate{Status: &status, Stage: &stage})
+	}
+	require.Equal(t, status, d.Status)
+	require.Equal(t, stage, d.Stage)
+	require.Equal(t, amount, d.Amount.StringFixed(2))
+	return d
+}
+
+func analyticsBackdate(t *testing.T, app *apptest.App, org, deal uuid.UUID, daysAgo int) {
+	t.Helper()
+	tag, err := app.Pool.Exec(context.Background(),
+		`UPDATE deals SET created_at = now() - make_interval(days => $3) WHERE organization_id = $1 AND id = $2`,
+		org, deal, daysAgo)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+}
+
+// summary asks for the deal summary as u in org; days nil leaves the parameter out.
+func analyticsSummary(t *testing.T, app *apptest.App, days *int32, editors ...client.RequestEditorFn) *client.GetDealSummaryResponse {
+	t.Helper()
+	res, err := app.Client.GetDealSummaryWithResponse(context.Background(), &client.GetDealSummaryParams{Days: days}, editors...)
+	require.NoError(t, err)
+	return res
+}
+
+func analyticsFunnel(t *testing.T, app *apptest.App, editors ...client.RequestEditorFn) *client.GetDealFunnelResponse {
+	t.Helper()
+	res, err := app.Client.GetDealFunnelWithResponse(context.Background(), editors...)
+	require.NoError(t, err)
+	return res
+}
+
+// analyticsOK asserts a 200 whose JSON body equals want, number for number.
+func analyticsOK(t *testing.T, res *http.Response, body []byte, want string) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.StatusCode, "body: %s", body)
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	assert.JSONEq(t, want, string(body))
+}
+
+// analyticsProblem asserts a problem+json answer with status and code.
+func analyticsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
+	t.Helper()
+	require.Equal(t, status, res.StatusCode, "body: %s", body)
+	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	var p client.Problem
+	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
+	assert.Equal(t, status, p.Status)
+	assert.Equal(t, code, p.Code, "body: %s", body)
+	return p
+}
+
+func analyticsPtr[T any](v T) *T { return &v }
+
+func (f analyticsFixture) as(role client.Role) apptest.User {
+	switch role {
+	case client.RoleOwner:
+		return f.owner
+	case client.RoleAdmin:
+		return f.admin
+	case client.RoleManager:
+		return f.manager
+	case client.RoleMember:
+		return f.member
+	}
+	panic("unknown role " + string(role))
+}
+
+func (f analyticsFixture) setMembersSeeAll(t *testing.T, v bool) {
+	t.Helper()
+	res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
+		client.OrganizationUpdate{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: &v}}, f.owner.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	require.Equal(t, v, res.JSON200.Settings.MembersSeeAll)
+}
+
+func TestAnalytics_EveryRoleReadsExactNumbers(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	for _, role := range analyticsAllRoles {
+		t.Run(string(role), func(t *testing.T) {
+			u := f.as(role)
+			res := analyticsSummary(t, f.app, nil, u.In(f.org)...)
+			analyticsOK(t, res.HTTPResponse, res.Body, analyticsAllSummary)
+
+			fres := analyticsFunnel(t, f.app, u.In(f.org)...)
+			analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsAllFunnel)
+		})
+	}
+}
+
+// JSONEq compares numbers as floats; the wire text must also be the exact 2-decimal amount.
+func TestAnalytics_SummaryAmountsAreExactDecimalsOnTheWire(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	res := analyticsSummary(t, f.app, nil, f.owner.In(f.org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	for _, frag := range []string{
+		`{"currency":"USD","total":3010.35}`,
+		`{"currency":"GBP","total":0.00}`,
+		`{"currency":"EUR","total":15000.00}`,
+		`{"average":750.42,"currency":"USD"}`,
+	} {
+		assert.Contains(t, string(res.Body), frag)
+	}
+	require.NotNil(t, res.JSON200)
+	assert.Equal(t, "3010.35", res.JSON200.ByStatus[0].Amounts[0].Total.StringFixed(2))
+	assert.Equal(t, "1500.83", res.JSON200.ByStatus[2].Amounts[1].Total.StringFixed(2))
+}
+
+func TestAnalytics_NewDealsCountsTheRequestedPeriod(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	// created: 6 deals now, d4 10 days ago, d5 and d6 40 days ago, m3 400 days ago.
+	tests := []struct {
+		days *int32
+		want int64
+	}{
+		{analyticsPtr[int32](1), 5},
+		{analyticsPtr[int32](9), 5},
+		{analyticsPtr[int32](11), 6},
+		{nil, 6}, // default 30
+		{analyticsPtr[int32](30), 6},
+		{analyticsPtr[int32](39), 6},
+		{analyticsPtr[int32](41), 8},
+		{analyticsPtr[int32](365), 8},
+	}
+	for _, tt := range tests {
+		name := "default"
+		if tt.days != nil {
+			name = fmt.Sprint(*tt.days)
+		}
+		t.Run(name, func(t *testing.T) {
+			res := analyticsSummary(t, f.app, tt.days, f.manager.In(f.org)...)
+			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+			wantDays := int32(30)
+			if tt.days != nil {
+				wantDays = *tt.days
+			}
+			assert.Equal(t, wantDays, res.JSON200.NewDeals.Days)
+			assert.Equal(t, tt.want, res.JSON200.NewDeals.Count)
+			// The period changes new_deals only: the rest of the summary counts every deal.
+			var got, all map[string]any
+			require.NoError(t, json.Unmarshal(res.Body, &got))
+			require.NoError(t, json.Unmarshal([]byte(analyticsAllSummary), &all))
+			assert.Equal(t, all["by_status"], got["by_status"])
+			assert.Equal(t, all["won_average"], got["won_average"])
+		})
+	}
+}
+
+func TestAnalytics_SummaryRejectsDaysOutOfRange(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	for _, days := range []int32{0, -1, 366, 100000} {
+		t.Run(fmt.Sprint(days), func(t *testing.T) {
+			res := analyticsSummary(t, f.app, analyticsPtr(days), f.owner.In(f.org)...)
+			p := analyticsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
+			require.NotNil(t, res.ApplicationproblemJSON400)
+			require.NotNil(t, p.Errors)
+			require.NotEmpty(t, *p.Errors)
+			assert.Equal(t, "days", (*p.Errors)[0].Field)
+		})
+	}
+	for _, raw := range []string{"abc", "1.5", ""} {
+		t.Run("raw "+raw, func(t *testing.T) {
+			res := analyticsRaw(t, f.app, f.owner, f.org.String(), "/api/v1/analytics/deals/summary?days="+raw)
+			body := analyticsReadBody(t, res)
+			p := analyticsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			require.NotNil(t, p.Errors)
+			require.NotEmpty(t, *p.Errors)
+			assert.Equal(t, "days", (*p.Errors)[0].Field)
+		})
+	}
+}
+
+func analyticsRaw(t *testing.T, app *apptest.App, u apptest.User, orgHeader, path string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, app.URL+path, nil)
+	require.NoError(t, err)
+	if u.Access != "" {
+		req.Header.Set("Authorization", "Bearer "+u.Access)
+	}
+	if orgHeader != "" {
+		req.Header.Set("X-Organization-Id", orgHeader)
+	}
+	res, err := app.HTTP.Do(req)
+	require.NoError(t, err)
+	return res
+}
+
+func analyticsReadBody(t *testing.T, res *http.Response) []byte {
+	t.Helper()
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return b
+}
+
+func TestAnalytics_RequireAToken(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	f := analyticsFixture{app: app, owner: app.Register(t, "owner")}
+	f.org = f.owner.OrgID
+	app.NewDeal(t, f.owner, f.org, "secret", "3010.35")
+	for _, path := range []string{"/api/v1/analytics/deals/summary", "/api/v1/analytics/deals/funnel"} {
+		t.Run(path, func(t *testing.T) {
+			for name, u := range map[string]apptest.User{"no token": {}, "garbage token": {Access: "not-a-jwt"}} {
+				res := analyticsRaw(t, f.app, u, f.org.String(), path)
+				body := analyticsReadBody(t, res)
+				analyticsProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+				assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"), name)
+				assert.NotContains(t, string(body), "3010.35", name)
+			}
+		})
+	}
+	res := analyticsSummary(t, f.app, nil, apptest.Org(f.org))
+	require.NotNil(t, res.ApplicationproblemJSON401)
+	fres := analyticsFunnel(t, f.app, apptest.Org(f.org))
+	require.NotNil(t, fres.ApplicationproblemJSON401)
+}
+
+func TestAnalytics_RequireAnOrganizationHeader(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	f := analyticsFixture{app: app, owner: app.Register(t, "owner")}
+	f.org = f.owner.OrgID
+	for _, path := range []string{"/api/v1/analytics/deals/summary", "/api/v1/analytics/deals/funnel"} {
+		for header, code := range map[string]string{"": "organization_header_required", "org-1": "invalid_organization_header"} {
+			t.Run(path+" "+code, func(t *testing.T) {
+				res := analyticsRaw(t, f.app, f.owner, header, path)
+				body := analyticsReadBody(t, res)
+				analyticsProblem(t, res, body, http.StatusBadRequest, code)
+				assert.NotContains(t, string(body), "by_status")
+				assert.NotContains(t, string(body), "stages")
+			})
+		}
+	}
+}
+
+// An outsider gets the same 403 for a foreign, an unknown and a deleted organization, and never a
+// number of it.
+func TestAnalytics_OutsiderIsNotAMember(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	gone := f.app.Register(t, "gone")
+	res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), gone.OrgID, gone.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
+
+	orgs := map[string]uuid.UUID{"foreign": f.org, "unknown": uuid.New(), "deleted": gone.OrgID}
+	var details []string
+	for name, org := range orgs {
+		t.Run(name, func(t *testing.T) {
+			u := f.outsider
+			if name == "deleted" {
+				u = gone
+			}
+			s := analyticsSummary(t, f.app, nil, u.In(org)...)
+			p := analyticsProblem(t, s.HTTPResponse, s.Body, http.StatusForbidden, "not_a_member")
+			require.NotNil(t, s.ApplicationproblemJSON403)
+			fn := analyticsFunnel(t, f.app, u.In(org)...)
+			analyticsProblem(t, fn.HTTPResponse, fn.Body, http.StatusForbidden, "not_a_member")
+			require.NotNil(t, fn.ApplicationproblemJSON403)
+			assert.NotContains(t, string(s.Body), "3010.35")
+			if p.Detail != nil {
+				details = append(details, *p.Detail)
+			}
+		})
+	}
+	for _, d := range details {
+		assert.Equal(t, details[0], d, "identical answers")
+	}
+}
+
+// The outsider's own analytics count only the outsider's deals, and the organization's never count
+// the outsider's (the fixture's constants would not match otherwise).
+func TestAnalytics_AnotherOrganizationsDealsAreNeverCounted(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	res := analyticsSummary(t, f.app, nil, f.owner.In(f.org)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, analyticsAllSummary)
+	assert.NotContains(t, string(res.Body), "77777.77")
+	assert.NotContains(t, string(res.Body), "55555.55")
+
+	res = analyticsSummary(t, f.app, nil, f.outsider.In(f.outsider.OrgID)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, `{
+  "by_status": [
+    {"status": "new", "count": 2, "amounts": [{"currency": "EUR", "total": 55555.55}, {"currency": "USD", "total": 77777.77}]},
+    {"status": "in_progress", "count": 2, "amounts": [{"currency": "EUR", "total": 55555.55}, {"currency": "USD", "total": 77777.77}]},
+    {"status": "won", "count": 2, "amounts": [{"currency": "EUR", "total": 55555.55}, {"currency": "USD", "total": 77777.77}]},
+    {"status": "lost", "count": 2, "amounts": [{"currency": "EUR", "total": 55555.55}, {"currency": "USD", "total": 77777.77}]}
+  ],
+  "won_average": [{"currency": "EUR", "average": 55555.55}, {"currency": "USD", "average": 77777.77}],
+  "new_deals": {"days": 30, "count": 8}
+}`)
+	fres := analyticsFunnel(t, f.app, f.outsider.In(f.outsider.OrgID)...)
+	analyticsOK(t, fres.HTTPResponse, fres.Body, `{"stages": [
+  {"stage": "qualification", "count": 4, "by_status": {"new": 1, "in_progress": 1, "won": 1, "lost": 1}, "reached": 8, "conversion_from_previous": null},
+  {"stage": "proposal", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 4, "conversion_from_previous": 50.00},
+  {"stage": "negotiation", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 4, "conversion_from_previous": 100.00},
+  {"stage": "closed", "count": 4, "by_status": {"new": 1, "in_progress": 1, "won": 1, "lost": 1}, "reached": 4, "conversion_from_previous": 100.00}
+]}`)
+}
+
+func TestAnalytics_MembersSeeOnlyTheirOwnDealsWhenMembersSeeAllIsOff(t *testing.T) {
+	t.Parallel()
+	f := newAnalyticsFixture(t)
+	f.setMembersSeeAll(t, false)
+
+	res := analyticsSummary(t, f.app, nil, f.member.In(f.org)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, analyticsMemberSummary)
+	fres := analyticsFunnel(t, f.app, f.member.In(f.org)...)
+	analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsMemberFunnel)
+
+	// The member's deal from 400 days ago is theirs too.
+	res = analyticsSummary(t, f.app, analyticsPtr[int32](365), f.member.In(f.org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.EqualValues(t, 2, res.JSON200.NewDeals.Count)
+
+	for _, role := range []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager} {
+		t.Run(string(role)+" still sees everything", func(t *testing.T) {
+			u := f.as(role)
+			res := analyticsSummary(t, f.app, nil, u.In(f.org)...)
+			analyticsOK(t, res.HTTPResponse, res.Body, analyticsAllSummary)
+			fres := analyticsFunnel(t, f.app, u.In(f.org)...)
+			analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsAllFunnel)
+		})
+	}
+
+	// Turning the setting back on shows the member the whole organization again.
+	f.setMembersSeeAll(t, true)
+	res = analyticsSummary(t, f.app, nil, f.member.In(f.org)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, analyticsAllSummary)
+}
+
+// Visibility follows owner_id, not who created the deal: a deal a manager gives to the member counts
+// in the member's own analytics, and a member with no deals sees an empty, zero-filled answer.
+func TestAnalytics_MemberVisibilityFollowsTheDealOwner(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	owner := app.Register(t, "owner")
+	org := owner.OrgID
+	manager := app.Member(t, owner, org, "manager", client.RoleManager)
+	member := app.Member(t, owner, org, "member", client.RoleMember)
+	idle := app.Member(t, owner, org, "idle", client.RoleMember)
+	seeAll := false
+	ures, err := app.Client.UpdateOrganizationWithResponse(context.Background(), org,
+		client.OrganizationUpdate{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: &seeAll}}, owner.Auth())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ures.StatusCode(), "body: %s", ures.Body)
+
+	c := app.NewContact(t, manager, org, "Grace")
+	amt := money.MustParse("1000.10")
+	app.CreateDeal(t, manager, org, client.DealCreate{ContactId: c.Id, Title: "given", Amount: &amt, OwnerId: &member.ID})
+	app.NewDeal(t, manager, org, "kept", "2000.25")
+
+	res := analyticsSummary(t, app, nil, member.In(org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.EqualValues(t, 1, res.JSON200.ByStatus[0].Count)
+	assert.Contains(t, string(res.Body), `{"currency":"USD","total":1000.10}`)
+	assert.NotContains(t, string(res.Body), "2000.25")
+
+	res = analyticsSummary(t, app, nil, manager.In(org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.EqualValues(t, 2, res.JSON200.ByStatus[0].Count)
+	assert.Contains(t, string(res.Body), `{"currency":"USD","total":3000.35}`)
+
+	res = analyticsSummary(t, app, nil, idle.In(org)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, analyticsEmptySummary)
+	fres := analyticsFunnel(t, app, idle.In(org)...)
+	analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsEmptyFunnel)
+}
+
+func TestAnalytics_EmptyOrganizationIsZeroFilled(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	owner := app.Register(t, "owner")
+	res := analyticsSummary(t, app, nil, owner.In(owner.OrgID)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, analyticsEmptySummary)
+	fres := analyticsFunnel(t, app, owner.In(owner.OrgID)...)
+	analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsEmptyFunnel)
+}
+
+// Analytics follow every change of the deals: a status or stage move, a new amount, a deletion.
+func TestAnalytics_FollowDealChanges(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	owner := app.Register(t, "owner")
+	org := owner.OrgID
+	a := app.NewDeal(t, owner, org, "a", "1000.10")
+	b := app.NewDeal(t, owner, org, "b", "2000.25")
+	c := app.NewDeal(t, owner, org, "c", "1.00")
+
+	won, closed := client.Won, client.Closed
+	app.UpdateDeal(t, owner, org, a.Id, client.DealUpdate{Status: &won, Stage: &closed})
+	app.UpdateDeal(t, owner, org, b.Id, client.DealUpdate{Status: &won, Stage: &closed})
+	del, err := app.Client.DeleteDealWithResponse(context.Background(), c.Id, owner.In(org)...)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, del.StatusCode(), "body: %s", del.Body)
+
+	res := analyticsSummary(t, app, nil, owner.In(org)...)
+	analyticsOK(t, res.HTTPResponse, res.Body, `{
+  "by_status": [
+    {"status": "new", "count": 0, "amounts": []},
+    {"status": "in_progress", "count": 0, "amounts": []},
+    {"status": "won", "count": 2, "amounts": [{"currency": "USD", "total": 3000.35}]},
+    {"status": "lost", "count": 0, "amounts": []}
+  ],
+  "won_average": [{"currency": "USD", "average": 1500.18}],
+  "new_deals": {"days": 30, "count": 2}
+}`)
+	fres := analyticsFunnel(t, app, owner.In(org)...)
+	analyticsOK(t, fres.HTTPResponse, fres.Body, `{"stages": [
+  {"stage": "qualification", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 2, "conversion_from_previous": null},
+  {"stage": "proposal", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 2, "conversion_from_previous": 100.00},
+  {"stage": "negotiation", "count": 0, "by_status": {"new": 0, "in_progress": 0, "won": 0, "lost": 0}, "reached": 2, "conversion_from_previous": 100.00},
+  {"stage": "closed", "count": 2, "by_status": {"new": 0, "in_progress": 0, "won": 2, "lost": 0}, "reached": 2, "conversion_from_previous": 100.00}
+]}`)
+
+	// A new amount on a won deal changes the sums and the average; the conversion rounds 1/3.
+	amt := money.MustParse("0.01")
+	app.UpdateDeal(t, owner, org, b.Id, client.DealUpdate{Amount: &amt})
+	app.NewDeal(t, owner, org, "d", "5.00")
+	res = analyticsSummary(t, app, nil, owner.In(org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.Contains(t, string(res.Body), `{"amounts":[{"currency":"USD","total":1000.11}],"count":2,"status":"won"}`)
+	assert.Contains(t, string(res.Body), `"won_average":[{"average":500.06,"currency":"USD"}]`)
+	fres = analyticsFunnel(t, app, owner.In(org)...)
+	require.Equal(t, http.StatusOK, fres.StatusCode(), "body: %s", fres.Body)
+	require.Len(t, fres.JSON200.Stages, 4)
+	assert.EqualValues(t, 3, fres.JSON200.Stages[0].Reached)
+	conv, err := fres.JSON200.Stages[1].ConversionFromPrevious.Get()
+	require.NoError(t, err)
+	assert.Equal(t, 66.67, conv)
+}

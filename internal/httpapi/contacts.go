@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/oapi-codegen/nullable"
+)
+
+// ListContacts lists a page of contacts.
+func (s *Server) ListContacts(ctx context.Context, req api.ListContactsRequestObject) (api.ListContactsResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := crm.ContactFilter{
+		OwnerID: p.OwnerId, Search: p.Search,
+		OrderBy: "created_at", Descending: p.Order == nil || *p.Order == api.ListContactsParamsOrderDesc,
+	}
+	if p.OrderBy != nil {
+		f.OrderBy = string(*p.OrderBy)
+	}
+	page, size := pageParams(p.Page, p.PageSize)
+	res, err := s.crm.ListContacts(ctx, m, f, crm.PageRequest{Page: page, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListContacts200JSONResponse{Items: make([]api.Contact, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	for i, c := range res.Items {
+		out.Items[i] = toContact(c)
+	}
+	return out, nil
+}
+
+// CreateContact creates a contact.
+func (s *Server) CreateContact(ctx context.Context, req api.CreateContactRequestObject) (api.CreateContactResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	c, err := s.crm.CreateContact(ctx, m, crm.NewContact{
+		Name: b.Name, Email: b.Email, Phone: b.Phone, Company: b.Company, Notes: b.Notes, OwnerID: b.OwnerId,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateContact201JSONResponse{
+		Body:    toContact(c),
+		Headers: api.CreateContact201ResponseHeaders{Location: "/api/v1/contacts/" + c.ID.String()},
+	}, nil
+}
+
+// GetContact returns one contact.
+func (s *Server) GetContact(ctx context.Context, req api.GetContactRequestObject) (api.GetContactResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.crm.GetContact(ctx, m, req.ContactId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetContact200JSONResponse(toContact(c)), nil
+}
+
+// UpdateContact changes a contact partially.
+func (s *Server) UpdateContact(ctx context.Context, req api.UpdateContactRequestObject) (api.UpdateContactResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	c, err := s.crm.UpdateContact(ctx, m, req.ContactId, crm.ContactPatch{
+		Name: b.Name, Email: b.Email, Phone: b.Phone, Company: b.Company, Notes: b.Notes, OwnerID: b.OwnerId,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateContact200JSONResponse(toContact(c)), nil
+}
+
+// DeleteContact deletes a contact that has no deals.
+func (s *Server) DeleteContact(ctx context.Context, req api.DeleteContactRequestObject) (api.DeleteContactResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.crm.DeleteContact(ctx, m, req.ContactId); err != nil {
+		return nil, err
+	}
+	return api.DeleteContact204Response{}, nil
+}
+
+func toContact(c crm.Contact) api.Contact {
+	return api.Contact{
+		Id: c.ID, OwnerId: c.OwnerID, Name: c.Name,
+		Email: contactNullable(c.Email), Phone: contactNullable(c.Phone), Company: contactNullable(c.Company), Notes: contactNullable(c.Notes),
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+	}
+}
+
+// contactNullable is a stored optional text as a JSON value that is either a string or null.
+func contactNullable(v *string) nullable.Nullable[string] {
+	if v == nil {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(*v)
+}

@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/oapi-codegen/nullable"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+)
+
+// ListTasks lists a page of tasks.
+func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) (api.ListTasksResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := crm.TaskFilter{
+		DealID: p.DealId, OwnerID: p.OwnerId, OnlyOpen: p.OnlyOpen != nil && *p.OnlyOpen,
+		DueBefore: fromDate(p.DueBefore), DueAfter: fromDate(p.DueAfter),
+	}
+	page, size := pageParams(p.Page, p.PageSize)
+	res, err := s.crm.ListTasks(ctx, m, f, crm.PageRequest{Page: page, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListTasks200JSONResponse{Items: make([]api.Task, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	for i, t := range res.Items {
+		out.Items[i] = toTask(t)
+	}
+	return out, nil
+}
+
+// CreateTask creates a task on a deal.
+func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject) (api.CreateTaskResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	t, err := s.crm.CreateTask(ctx, m, crm.NewTask{
+		DealID: b.DealId, Title: b.Title, Description: b.Description, DueDate: fromDate(b.DueDate), OwnerID: b.OwnerId,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateTask201JSONResponse{
+		Body:    toTask(t),
+		Headers: api.CreateTask201ResponseHeaders{Location: "/api/v1/tasks/" + t.ID.String()},
+	}, nil
+}
+
+// GetTask returns one task.
+func (s *Server) GetTask(ctx context.Context, req api.GetTaskRequestObject) (api.GetTaskResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.crm.GetTask(ctx, m, req.TaskId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetTask200JSONResponse(toTask(t)), nil
+}
+
+// UpdateTask changes, completes, reopens or reassigns a task.
+func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject) (api.UpdateTaskResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	p := crm.TaskPatch{Title: b.Title, IsDone: b.IsDone, OwnerID: b.OwnerId}
+	if b.Description.IsSpecified() {
+		p.DescriptionSet = true
+		if !b.Description.IsNull() {
+			d := b.Description.MustGet()
+			p.Description = &d
+		}
+	}
+	if b.DueDate.IsSpecified() {
+		p.DueDateSet = true
+		if !b.DueDate.IsNull() {
+			d := b.DueDate.MustGet()
+			p.DueDate = fromDate(&d)
+		}
+	}
+	t, err := s.crm.UpdateTask(ctx, m, req.TaskId, p)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateTask200JSONResponse(toTask(t)), nil
+}
+
+// DeleteTask deletes a task.
+func (s *Server) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObject) (api.DeleteTaskResponseObject, error) {
+	m, err := tenancy.MembershipFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.crm.DeleteTask(ctx, m, req.TaskId); err != nil {
+		return nil, err
+	}
+	return api.DeleteTask204Response{}, nil
+}
+
+func toTask(t crm.Task) api.Task {
+	out := api.Task{
+		Id: t.ID, DealId: t.DealID, OwnerId: t.OwnerID, Title: t.Title, IsDone: t.IsDone,
+		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
+		Description: nullable.NewNullNullable[string](),
+		DueDate:     nullable.NewNullNullable[openapi_types.Date](),
+		CompletedAt: nullable.NewNullNullable[time.Time](),
+	}
+	if t.Description != nil {
+		out.Description = nullable.NewNullableWithValue(*t.Description)
+	}
+	if t.DueDate != nil {
+		out.DueDate = nullable.NewNullableWithValue(openapi_types.Date{Time: *t.DueDate})
+	}
+	if t.CompletedAt != nil {
+		out.CompletedAt = nullable.NewNullableWithValue(t.CompletedAt.UTC())
+	}
+	return out
+}
+
+// fromDate is the calendar date d as a time (midnight UTC), or nil.
+func fromDate(d *openapi_types.Date) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := d.Time
+	return &t
+}

@@ -1,0 +1,65 @@
+// Compile-time tests: `npm run typecheck` fails if the generated types stop biting. The function
+// below is type-checked but never called, so it needs no server.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+
+import {
+  createCrmClient,
+  unwrap,
+  type Deal,
+  type DealList,
+  type DealStage,
+  type Problem,
+} from "../src/index.js";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_: T): void {}
+
+export async function typeChecks(): Promise<void> {
+  const crm = createCrmClient({ baseUrl: "http://localhost" });
+
+  // Query parameters are typed by the contract: page is an integer, stage an enum.
+  const page = await crm.client.GET("/api/v1/deals", {
+    params: { query: { page: 2, page_size: 50, stage: "proposal", status: ["new", "won"] } },
+  });
+  assertType<Equal<typeof page.data, DealList | undefined>>(true);
+
+  // @ts-expect-error page must be a number, not a string
+  await crm.client.GET("/api/v1/deals", { params: { query: { page: "two" } } });
+
+  // @ts-expect-error "won" is a status, not a stage
+  await crm.client.GET("/api/v1/deals", { params: { query: { stage: "won" } } });
+
+  // @ts-expect-error the path parameter deal_id is required
+  await crm.client.GET("/api/v1/deals/{deal_id}", { params: { path: {} } });
+
+  // @ts-expect-error no such route in the contract
+  await crm.client.GET("/api/v1/nope");
+
+  // @ts-expect-error contact_id is required when creating a deal
+  await crm.client.POST("/api/v1/deals", { body: { title: "x" } });
+
+  // unwrap() narrows to the success type; the error branch is the Problem document.
+  const deal = unwrap(
+    await crm.client.GET("/api/v1/deals/{deal_id}", { params: { path: { deal_id: "00000000-0000-0000-0000-000000000000" } } }),
+  );
+  assertType<Equal<typeof deal, Deal>>(true);
+  const stage: DealStage = deal.stage;
+  void stage;
+
+  const failed = await crm.client.PATCH("/api/v1/deals/{deal_id}", {
+    params: { path: { deal_id: deal.id } },
+    body: { stage: "closed", status: "won" },
+  });
+  if (failed.error) {
+    assertType<Equal<typeof failed.error, Problem>>(true);
+  }
+
+  // A 204 route unwraps to undefined: there is no body to read.
+  const deleted = unwrap(await crm.client.DELETE("/api/v1/deals/{deal_id}", { params: { path: { deal_id: deal.id } } }));
+  assertType<Equal<typeof deleted, undefined>>(true);
+}
+
+it("type checks compile (see typeChecks)", () => {
+  assert.equal(typeof typeChecks, "function");
+});
