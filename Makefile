@@ -27,7 +27,7 @@ run: .env
 ## tests also record which (operation, status) pairs they produced, for `make contract-coverage`
 test:
 	@mkdir -p tmp && rm -f $(COVERAGE_FILE)
-	CONTRACT_COVERAGE_FILE=$(COVERAGE_FILE) $(GO) test -count=1 -shuffle=on ./...
+	CONTRACT_COVERAGE_FILE=$(COVERAGE_FILE) $(GO) test -count=1 -shuffle=on -parallel 8 -timeout 20m ./...
 
 ## contract-coverage: fail unless every documented (operation, status) pair was produced by a test
 contract-coverage:
