@@ -41,7 +41,9 @@ breaking:
 baseline:
 	cp openapi.yaml contract/openapi.baseline.yaml
 
-docs-deps:
+# npm ci only when the lockfile is newer than the installed tree.
+docs-deps: docs/node_modules/.package-lock.json
+docs/node_modules/.package-lock.json: docs/package-lock.json
 	cd docs && npm ci --no-audit --no-fund
 
 ## spec-lint: Redocly lint of openapi.yaml (redocly.yaml), zero errors
@@ -56,7 +58,8 @@ docs: docs-deps
 portal-test: docs-deps
 	scripts/with-service.sh bash -c 'cd docs && npm run --silent test:browser'
 
-sdk-ts-deps:
+sdk-ts-deps: sdk/typescript/node_modules/.package-lock.json
+sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package-lock.json
 	cd sdk/typescript && npm ci --no-audit --no-fund
 
 ## sdk-ts-test: generate-drift, type check, build and the scenario test of the TypeScript SDK

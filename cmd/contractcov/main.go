@@ -93,7 +93,7 @@ func readPairs(path string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	out := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

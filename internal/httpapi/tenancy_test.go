@@ -84,10 +84,9 @@ var tenancyPathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // tenancyCall describes one call of an operation: the organization (path or header) and how
 // to dress the request.
 type tenancyCall struct {
-	org        string // organization_id in the path; "" = a random UUID
-	validBody  bool   // send the spec's example body (must pass validation) instead of {}
-	headers    []func(*http.Request)
-	skipHeader bool
+	org       string // organization_id in the path; "" = a random UUID
+	validBody bool   // send the spec's example body (must pass validation) instead of {}
+	headers   []func(*http.Request)
 }
 
 // tenancyRequest builds a request for op: every other path parameter is a random UUID, required

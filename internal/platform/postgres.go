@@ -56,9 +56,9 @@ func EnsureDatabase(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("connect to maintenance database: %w", err)
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }()
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P04") { // duplicate_database: a racing replica won
+	if err != nil && (!errors.As(err, &pgErr) || pgErr.Code != "42P04") { // 42P04 duplicate_database: a racing replica won
 		return fmt.Errorf("create database %q: %w", name, err)
 	}
 	return nil

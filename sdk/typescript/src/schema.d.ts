@@ -54,7 +54,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register a user and their first organization
+         * Register
          * @description Creates the user and an organization in which the user is the owner, and starts a session.
          *     The email is normalised (trimmed, lower-cased) and must not be registered already.
          */
@@ -95,7 +95,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Exchange a refresh token for a new pair
+         * Refresh tokens
          * @description Rotates the session's refresh token: the answer carries a new access token and a new refresh
          *     token, and the presented refresh token stops working. Presenting a refresh token that was
          *     already exchanged revokes the whole session, including its access tokens.
@@ -136,7 +136,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The current user and their memberships
+         * Get current user
          * @description Returns the caller and every organization they belong to, with their role in it.
          */
         get: operations["getMe"];
@@ -158,7 +158,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create an organization
+         * Create organization
          * @description Creates an organization; the caller becomes its owner. Settings take their defaults.
          */
         post: operations["createOrganization"];
@@ -176,7 +176,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's organizations
+         * List my organizations
          * @description Every organization the caller belongs to, with the caller's role, oldest first.
          */
         get: operations["listMyOrganizations"];
@@ -199,21 +199,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get an organization
+         * Get organization
          * @description Any member may read the organization and its settings.
          */
         get: operations["getOrganization"];
         put?: never;
         post?: never;
         /**
-         * Delete an organization
+         * Delete organization
          * @description Only an owner may delete the organization. All of its data is deleted with it.
          */
         delete: operations["deleteOrganization"];
         options?: never;
         head?: never;
         /**
-         * Update an organization's name and settings
+         * Update organization
          * @description Owners and admins change the name and any of the settings; fields left out keep their value.
          *     `timezone` is an IANA zone name such as `Europe/Berlin`.
          */
@@ -231,13 +231,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List the members
+         * List members
          * @description Any member may list the organization's members, oldest membership first.
          */
         get: operations["listMembers"];
         put?: never;
         /**
-         * Add a member
+         * Add member
          * @description Owners and admins add a registered user by email. Only an owner may add another owner.
          */
         post: operations["addMember"];
@@ -263,7 +263,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove a member
+         * Remove member
          * @description Owners and admins remove members (an admin cannot remove an owner); any member may remove
          *     themselves to leave. The last owner cannot be removed. The removed user loses access at once.
          */
@@ -271,7 +271,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a member's role
+         * Change member role
          * @description Owners and admins change roles. Only an owner may grant or revoke the owner role; an admin
          *     cannot change an owner. Nobody changes their own role, and the last owner keeps theirs.
          */
@@ -294,7 +294,7 @@ export interface paths {
         get: operations["listContacts"];
         put?: never;
         /**
-         * Create a contact
+         * Create contact
          * @description The caller owns the new contact; managers and above may pass the `owner_id` of a member.
          *     An email, when given, is unique in the organization (case-insensitively): a duplicate answers
          *     409 `contact_email_taken` with the `existing_id`.
@@ -317,21 +317,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get a contact
+         * Get contact
          * @description One contact of the organization; 404 for a contact of another organization or one a member may not see.
          */
         get: operations["getContact"];
         put?: never;
         post?: never;
         /**
-         * Delete a contact
+         * Delete contact
          * @description A contact that still has deals cannot be deleted (409 `contact_has_deals`).
          */
         delete: operations["deleteContact"];
         options?: never;
         head?: never;
         /**
-         * Update a contact
+         * Update contact
          * @description A partial update: fields left out keep their value, `null` clears an optional field. Members
          *     change only their own contacts; only managers and above change `owner_id`.
          */
@@ -354,7 +354,7 @@ export interface paths {
         get: operations["listDeals"];
         put?: never;
         /**
-         * Create a deal
+         * Create deal
          * @description Creates a deal with status `new` at stage `qualification`. `amount` defaults to 0 and
          *     `currency` to the organization's `default_currency`. The caller owns it; managers and above
          *     may pass the `owner_id` of a member. A `contact_id` outside the organization answers 400
@@ -378,21 +378,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get a deal
+         * Get deal
          * @description One deal of the organization; 404 for a deal of another organization or one a member may not see.
          */
         get: operations["getDeal"];
         put?: never;
         post?: never;
         /**
-         * Delete a deal
+         * Delete deal
          * @description Deletes the deal with its tasks and timeline. Members delete only their own deals.
          */
         delete: operations["deleteDeal"];
         options?: never;
         head?: never;
         /**
-         * Update a deal
+         * Update deal
          * @description A partial update of `title, amount, currency, status, stage, contact_id, owner_id`.
          *     - `won` needs an amount above 0, whether the change sets the status, lowers the amount of a
          *       won deal, or both (400 `won_requires_positive_amount`).
@@ -418,13 +418,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A deal's timeline
+         * List deal activities
          * @description The deal's activities, newest first. `author_id` is null for system events.
          */
         get: operations["listActivities"];
         put?: never;
         /**
-         * Comment on a deal
+         * Comment on deal
          * @description Adds a comment to the deal's timeline. Only `type: comment` may be posted (400
          *     `only_comments_allowed` otherwise); `payload.text` has 1 to 5000 characters. Any member who
          *     can see the deal may comment.
@@ -450,7 +450,7 @@ export interface paths {
         get: operations["listTasks"];
         put?: never;
         /**
-         * Create a task on a deal
+         * Create task
          * @description `due_date` may not be before today in the organization's time zone (400 `due_date_in_past`).
          *     A member may create tasks only on their own deals (403). The caller owns the task unless a
          *     manager or above assigns another member. The deal's timeline gets `task_created`.
@@ -473,21 +473,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get a task
+         * Get task
          * @description One task of the organization.
          */
         get: operations["getTask"];
         put?: never;
         post?: never;
         /**
-         * Delete a task
+         * Delete task
          * @description Members delete only their own tasks.
          */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
         /**
-         * Update a task
+         * Update task
          * @description A partial update of `title, description, due_date, is_done, owner_id`. A new due date may not
          *     be in the past. Members change only their own tasks; only managers and above reassign.
          *     Completing a task writes `task_completed` into the deal's timeline.

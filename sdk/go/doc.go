@@ -1,0 +1,35 @@
+// Package crmsdk is the Go SDK of the Mini-CRM API: a thin convenience layer over the generated,
+// fully typed client in github.com/minicrm/crm/gen/client.
+//
+// A [Client] embeds the generated *client.ClientWithResponses, so every operation of openapi.yaml
+// is available as a typed method (CreateDealWithResponse, GetDealSummaryWithResponse, ...). On top
+// of it the Client keeps the session:
+//
+//   - it sends "Authorization: Bearer <access token>" and, once an organization is selected with
+//     [Client.SetOrganization], "X-Organization-Id" on every request to the API;
+//   - when an authenticated request answers 401, it exchanges the refresh token at
+//     POST /api/v1/auth/refresh, stores the new (rotated) pair and retries the request once.
+//     Concurrent 401s share one refresh: the server revokes the whole session when a refresh
+//     token is presented twice, so two parallel refreshes would log the user out;
+//   - if the refresh is refused, the tokens are cleared and the original 401 is returned.
+//
+// Non-2xx answers become a [*ProblemError] (the RFC 9457 problem document with its stable code)
+// through [Ok] or [Check]:
+//
+//	c, err := crmsdk.New("https://crm.example.com")
+//	if err != nil {
+//		return err
+//	}
+//	if _, err := c.Login(ctx, "ada@example.com", "correct-horse-battery"); err != nil {
+//		return err
+//	}
+//	c.SetOrganization(orgID)
+//	res, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage"}))
+//	if err != nil {
+//		return err // errors.As(err, new(*crmsdk.ProblemError)) for the problem's code
+//	}
+//	fmt.Println(res.JSON201.Id)
+//
+// To keep a session across restarts, resume it with [WithTokens] and persist every change with
+// [WithTokenCallback]: refresh tokens rotate, and an old one presented again ends the session.
+package crmsdk
