@@ -243,17 +243,11 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 
 // GetContact returns a contact the caller may see.
 func (s *Service) GetContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) (Contact, error) {
-	c, err := s.q.GetContact(ctx, db.GetContactParams{OrganizationID: m.OrganizationID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Contact{}, apperr.ErrNotFound
-	}
+	c, err := found(s.q.GetContact(ctx, db.GetContactParams{OrganizationID: m.OrganizationID, ID: id}))
 	if err != nil {
-		return Contact{}, fmt.Errorf("get contact: %w", err)
-	}
-	if err := requireVisible(m, c.OwnerID); err != nil {
 		return Contact{}, err
 	}
-	return c, nil
+	return c, requireVisible(m, c.OwnerID)
 }
 
 // ListContacts returns a page of the contacts the caller may see, ordered by f.OrderBy and then id.
@@ -293,12 +287,9 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 	var out Contact
 	var next contactState
 	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		cur, err := q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		cur, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock contact: %w", err)
+			return err
 		}
 		next, err = applyContactPatch(m, contactStateOf(cur), p)
 		if err != nil {
@@ -336,12 +327,9 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 // DeleteContact deletes a contact that has no deals.
 func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
 	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		c, err := q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		c, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock contact: %w", err)
+			return err
 		}
 		if err := requireModify(m, c.OwnerID); err != nil {
 			return err

@@ -6,10 +6,12 @@ package crm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
@@ -126,6 +128,16 @@ func resolveOwner(ctx context.Context, q *db.Queries, m tenancy.Membership, requ
 		return uuid.Nil, apperr.InvalidReference("owner_id")
 	}
 	return *requested, nil
+}
+
+// found maps a single-row lookup: no row is apperr.ErrNotFound, the one answer for a missing id
+// and for another organization's id alike.
+func found[T any](row T, err error) (T, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		var zero T
+		return zero, apperr.ErrNotFound
+	}
+	return row, err
 }
 
 // newID returns a UUIDv7: time-ordered, so inserts land at the end of the primary-key index.

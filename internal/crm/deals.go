@@ -2,11 +2,9 @@ package crm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/platform"
@@ -85,17 +83,11 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 
 // GetDeal returns a deal the caller may see.
 func (s *Service) GetDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) (Deal, error) {
-	d, err := s.q.GetDeal(ctx, db.GetDealParams{OrganizationID: m.OrganizationID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Deal{}, apperr.ErrNotFound
-	}
+	d, err := found(s.q.GetDeal(ctx, db.GetDealParams{OrganizationID: m.OrganizationID, ID: id}))
 	if err != nil {
-		return Deal{}, fmt.Errorf("get deal: %w", err)
-	}
-	if err := requireVisible(m, d.OwnerID); err != nil {
 		return Deal{}, err
 	}
-	return d, nil
+	return d, requireVisible(m, d.OwnerID)
 }
 
 // ListDeals returns a page of the deals the caller may see.
@@ -138,12 +130,9 @@ func dealFromRow(r db.ListDealsRow) Deal {
 func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch) (Deal, error) {
 	var out Deal
 	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		cur, err := q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		cur, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock deal: %w", err)
+			return err
 		}
 		next, events, err := ApplyDealPatch(m, stateOf(cur), p)
 		if err != nil {
@@ -187,12 +176,9 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 // DeleteDeal deletes a deal with its tasks and timeline.
 func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
 	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		d, err := q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		d, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock deal: %w", err)
+			return err
 		}
 		if err := requireModify(m, d.OwnerID); err != nil {
 			return err

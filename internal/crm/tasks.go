@@ -138,17 +138,11 @@ func (s *Service) CreateTask(ctx context.Context, m tenancy.Membership, in NewTa
 
 // GetTask returns a task the caller may see.
 func (s *Service) GetTask(ctx context.Context, m tenancy.Membership, id uuid.UUID) (Task, error) {
-	t, err := s.q.GetTask(ctx, db.GetTaskParams{OrganizationID: m.OrganizationID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Task{}, apperr.ErrNotFound
-	}
+	t, err := found(s.q.GetTask(ctx, db.GetTaskParams{OrganizationID: m.OrganizationID, ID: id}))
 	if err != nil {
-		return Task{}, fmt.Errorf("get task: %w", err)
-	}
-	if err := requireVisible(m, t.OwnerID); err != nil {
 		return Task{}, err
 	}
-	return t, nil
+	return t, requireVisible(m, t.OwnerID)
 }
 
 // ListTasks returns a page of the tasks the caller may see, by due date (none last), then id.
@@ -187,12 +181,9 @@ func taskFromRow(r db.ListTasksRow) Task {
 func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, p TaskPatch) (Task, error) {
 	var out Task
 	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		cur, err := q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		cur, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock task: %w", err)
+			return err
 		}
 		if err := requireModify(m, cur.OwnerID); err != nil {
 			return err
@@ -249,12 +240,9 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 // DeleteTask deletes a task; members delete only their own.
 func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
 	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
-		t, err := q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
+		t, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
-			return fmt.Errorf("lock task: %w", err)
+			return err
 		}
 		if err := requireModify(m, t.OwnerID); err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Helpers (tkFixture, tkTimeline, tkProblem, ...) live in tasks_test.go.
+// Helpers (tkFixture, tkTimeline, problemOf, ...) live in tasks_test.go.
 
 func actComment(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) *client.CreateActivityResponse {
 	t.Helper()
@@ -168,7 +168,7 @@ func TestActivities_ListRejectsInvalidParameters(t *testing.T) {
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
 			res, body := tkRaw(t, f.app, tkRawRequest{method: http.MethodGet, path: "/api/v1/deals/" + deal + "/activities?" + q, user: &f.owner, org: f.org})
-			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		})
 	}
 }
@@ -182,15 +182,15 @@ func TestActivities_UnknownAndForeignDealAreIdenticalNotFound(t *testing.T) {
 		for _, role := range tkRoles {
 			u := f.as(role)
 			list := actList(t, f.app, u, f.org, deal, client.ListActivitiesParams{})
-			tkProblem(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
+			problemOf(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
 			assert.NotContains(t, string(list.Body), "Foreign")
 			post := actComment(t, f.app, u, f.org, deal, "hello from the other side")
-			tkProblem(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
+			problemOf(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
 			for _, body := range [][]byte{list.Body, post.Body} {
 				if first == nil {
-					first = tkBody(t, body)
+					first = withoutRequestID(t, body)
 				}
-				assert.Equal(t, first, tkBody(t, body), "%s deal as %s", name, role)
+				assert.Equal(t, first, withoutRequestID(t, body), "%s deal as %s", name, role)
 			}
 		}
 	}
@@ -207,7 +207,7 @@ func TestActivities_MalformedDealIDIsBadRequest(t *testing.T) {
 				r.contentType, r.body = "application/json", []byte(`{"type": "comment", "payload": {"text": "hi"}}`)
 			}
 			res, body := tkRaw(t, f.app, r)
-			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		}
 	}
 }
@@ -261,7 +261,7 @@ func TestActivities_OnlyCommentsMayBePosted(t *testing.T) {
 			res, err := f.app.Client.CreateActivityWithResponse(context.Background(), deal,
 				client.ActivityCreate{Type: typ, Payload: client.CommentPayload{Text: "forged"}}, f.owner.In(f.org)...)
 			require.NoError(t, err)
-			tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "only_comments_allowed")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "only_comments_allowed")
 		})
 	}
 	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
@@ -297,7 +297,7 @@ func TestActivities_CommentRejectsInvalidBodies(t *testing.T) {
 			res, err := f.app.Client.CreateActivityWithBodyWithResponse(context.Background(), deal, "application/json",
 				strings.NewReader(tc.body), f.owner.In(f.org)...)
 			require.NoError(t, err)
-			tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 		})
 	}
 	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
@@ -337,11 +337,11 @@ func TestActivities_MembersSeeOnlyTheirOwnDealsTimelinesWhenMembersSeeAllIsOff(t
 	unknownPost := actComment(t, f.app, f.member, f.org, uuid.New(), "hello?")
 	for _, deal := range []uuid.UUID{others, f.member2Deal.Id} {
 		list := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{})
-		tkProblem(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, tkBody(t, unknownList.Body), tkBody(t, list.Body), "like a missing deal")
+		problemOf(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, withoutRequestID(t, unknownList.Body), withoutRequestID(t, list.Body), "like a missing deal")
 		post := actComment(t, f.app, f.member, f.org, deal, "hidden")
-		tkProblem(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, tkBody(t, unknownPost.Body), tkBody(t, post.Body), "like a missing deal")
+		problemOf(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, withoutRequestID(t, unknownPost.Body), withoutRequestID(t, post.Body), "like a missing deal")
 	}
 	assert.Equal(t, before, actCount(t, f.app, f.org, others))
 
@@ -376,7 +376,7 @@ func TestActivities_EveryOperationNeedsAToken(t *testing.T) {
 				r.user = &apptest.User{Access: token}
 			}
 			res, body := tkRaw(t, f.app, r)
-			tkProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 			assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), "%s %s", r.method, name)
 		}
 	}
@@ -399,17 +399,17 @@ func TestActivities_EveryOperationRefusesAnOrganizationTheCallerIsNotIn(t *testi
 		for _, r := range actOperations(c.deal) {
 			r.user, r.org = &c.u, c.org
 			res, body := tkRaw(t, f.app, r)
-			tkProblem(t, res, body, http.StatusForbidden, "not_a_member")
+			problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 			if first == nil {
-				first = tkBody(t, body)
+				first = withoutRequestID(t, body)
 			}
-			assert.Equal(t, first, tkBody(t, body))
+			assert.Equal(t, first, withoutRequestID(t, body))
 		}
 	}
 	for _, r := range actOperations(f.deal[client.RoleOwner].Id) {
 		r.user = &f.owner
 		res, body := tkRaw(t, f.app, r)
-		tkProblem(t, res, body, http.StatusBadRequest, "organization_header_required")
+		problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
 	}
 	assert.Equal(t, 1, actCount(t, f.app, f.org, f.deal[client.RoleOwner].Id))
 	assert.Equal(t, 2, actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id))
@@ -425,13 +425,13 @@ func TestActivities_OversizedAndNonJSONCommentsAreRefused(t *testing.T) {
 	big := post
 	big.body = tkJSON(t, map[string]any{"type": "comment", "payload": map[string]any{"text": strings.Repeat("x", 1<<20)}})
 	res, body := tkRaw(t, f.app, big)
-	tkProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
 		plain := post
 		plain.contentType = ct
 		res, body := tkRaw(t, f.app, plain)
-		tkProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	}
 	assert.Equal(t, 1, actCount(t, f.app, f.org, deal))
 }

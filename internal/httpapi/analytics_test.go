@@ -188,20 +188,6 @@ func analyticsOK(t *testing.T, res *http.Response, body []byte, want string) {
 	assert.JSONEq(t, want, string(body))
 }
 
-// analyticsProblem asserts a problem+json answer with status and code.
-func analyticsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	return p
-}
-
-func analyticsPtr[T any](v T) *T { return &v }
-
 func (f analyticsFixture) as(role client.Role) apptest.User {
 	switch role {
 	case client.RoleOwner:
@@ -267,14 +253,14 @@ func TestAnalytics_NewDealsCountsTheRequestedPeriod(t *testing.T) {
 		days *int32
 		want int64
 	}{
-		{analyticsPtr[int32](1), 5},
-		{analyticsPtr[int32](9), 5},
-		{analyticsPtr[int32](11), 6},
+		{ptr[int32](1), 5},
+		{ptr[int32](9), 5},
+		{ptr[int32](11), 6},
 		{nil, 6}, // default 30
-		{analyticsPtr[int32](30), 6},
-		{analyticsPtr[int32](39), 6},
-		{analyticsPtr[int32](41), 8},
-		{analyticsPtr[int32](365), 8},
+		{ptr[int32](30), 6},
+		{ptr[int32](39), 6},
+		{ptr[int32](41), 8},
+		{ptr[int32](365), 8},
 	}
 	for _, tt := range tests {
 		name := "default"
@@ -305,8 +291,8 @@ func TestAnalytics_SummaryRejectsDaysOutOfRange(t *testing.T) {
 	f := newAnalyticsFixture(t)
 	for _, days := range []int32{0, -1, 366, 100000} {
 		t.Run(fmt.Sprint(days), func(t *testing.T) {
-			res := analyticsSummary(t, f.app, analyticsPtr(days), f.owner.In(f.org)...)
-			p := analyticsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
+			res := analyticsSummary(t, f.app, ptr(days), f.owner.In(f.org)...)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, res.ApplicationproblemJSON400)
 			require.NotNil(t, p.Errors)
 			require.NotEmpty(t, *p.Errors)
@@ -317,7 +303,7 @@ func TestAnalytics_SummaryRejectsDaysOutOfRange(t *testing.T) {
 		t.Run("raw "+raw, func(t *testing.T) {
 			res := analyticsRaw(t, f.app, f.owner, f.org.String(), "/api/v1/analytics/deals/summary?days="+raw)
 			body := analyticsReadBody(t, res)
-			p := analyticsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, p.Errors)
 			require.NotEmpty(t, *p.Errors)
 			assert.Equal(t, "days", (*p.Errors)[0].Field)
@@ -359,7 +345,7 @@ func TestAnalytics_RequireAToken(t *testing.T) {
 			for name, u := range map[string]apptest.User{"no token": {}, "garbage token": {Access: "not-a-jwt"}} {
 				res := analyticsRaw(t, f.app, u, f.org.String(), path)
 				body := analyticsReadBody(t, res)
-				analyticsProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+				problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 				assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"), name)
 				assert.NotContains(t, string(body), "3010.35", name)
 			}
@@ -381,7 +367,7 @@ func TestAnalytics_RequireAnOrganizationHeader(t *testing.T) {
 			t.Run(path+" "+code, func(t *testing.T) {
 				res := analyticsRaw(t, f.app, f.owner, header, path)
 				body := analyticsReadBody(t, res)
-				analyticsProblem(t, res, body, http.StatusBadRequest, code)
+				problemOf(t, res, body, http.StatusBadRequest, code)
 				assert.NotContains(t, string(body), "by_status")
 				assert.NotContains(t, string(body), "stages")
 			})
@@ -408,10 +394,10 @@ func TestAnalytics_OutsiderIsNotAMember(t *testing.T) {
 				u = gone
 			}
 			s := analyticsSummary(t, f.app, nil, u.In(org)...)
-			p := analyticsProblem(t, s.HTTPResponse, s.Body, http.StatusForbidden, "not_a_member")
+			p := problemOf(t, s.HTTPResponse, s.Body, http.StatusForbidden, "not_a_member")
 			require.NotNil(t, s.ApplicationproblemJSON403)
 			fn := analyticsFunnel(t, f.app, u.In(org)...)
-			analyticsProblem(t, fn.HTTPResponse, fn.Body, http.StatusForbidden, "not_a_member")
+			problemOf(t, fn.HTTPResponse, fn.Body, http.StatusForbidden, "not_a_member")
 			require.NotNil(t, fn.ApplicationproblemJSON403)
 			assert.NotContains(t, string(s.Body), "3010.35")
 			if p.Detail != nil {
@@ -465,7 +451,7 @@ func TestAnalytics_MembersSeeOnlyTheirOwnDealsWhenMembersSeeAllIsOff(t *testing.
 	analyticsOK(t, fres.HTTPResponse, fres.Body, analyticsMemberFunnel)
 
 	// The member's deal from 400 days ago is theirs too.
-	res = analyticsSummary(t, f.app, analyticsPtr[int32](365), f.member.In(f.org)...)
+	res = analyticsSummary(t, f.app, ptr[int32](365), f.member.In(f.org)...)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	assert.EqualValues(t, 2, res.JSON200.NewDeals.Count)
 

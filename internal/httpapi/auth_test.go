@@ -76,60 +76,16 @@ func authAddHeader(name, value string) func(*http.Request) {
 	return func(r *http.Request) { r.Header.Add(name, value) }
 }
 
-// authProblem asserts that the answer is an RFC 9457 problem+json with status and code, carrying
-// the request id in header and body, and returns it.
-func authProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.NotNil(t, res)
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, http.StatusText(status), p.Title)
-	assert.Equal(t, "about:blank", p.Type)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	assert.NotEmpty(t, p.Detail)
-	rid := res.Header.Get("X-Request-Id")
-	assert.NotEmpty(t, rid, "X-Request-Id header")
-	if assert.NotNil(t, p.RequestId, "request_id") {
-		assert.Equal(t, rid, *p.RequestId)
-	}
-	return p
-}
-
 // authUnauthorized asserts a 401 unauthorized with the bearer challenge RFC 6750 asks for: no error
 // attribute when no credentials were sent, error="invalid_token" when bad ones were.
 func authUnauthorized(t *testing.T, res *http.Response, body []byte, credentialsSent bool) {
 	t.Helper()
-	authProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 	want := "Bearer"
 	if credentialsSent {
 		want = `Bearer error="invalid_token"`
 	}
 	assert.Equal(t, want, res.Header.Get("WWW-Authenticate"))
-}
-
-// authWithoutRequestID is the problem body without its request_id, for "identical answers" checks.
-func authWithoutRequestID(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
-	require.Contains(t, m, "request_id")
-	delete(m, "request_id")
-	return m
-}
-
-// authFields returns the fields a validation problem names.
-func authFields(p client.Problem) []string {
-	var out []string
-	if p.Errors != nil {
-		for _, e := range *p.Errors {
-			out = append(out, e.Field)
-		}
-	}
-	return out
 }
 
 func authJSON(t *testing.T, v any) []byte {
@@ -188,7 +144,7 @@ func authRefreshOK(t *testing.T, app *apptest.App, refresh string) client.TokenP
 func authRefreshUnauthorized(t *testing.T, app *apptest.App, refresh string) {
 	t.Helper()
 	res := authRefresh(t, app, refresh)
-	authProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	require.NotNil(t, res.ApplicationproblemJSON401)
 	assert.Equal(t, "unauthorized", res.ApplicationproblemJSON401.Code)
 }
@@ -367,10 +323,10 @@ func TestAuth_RegisterRejectsInvalidBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := app.Client.RegisterWithBodyWithResponse(authBG, "application/json", bytes.NewReader(authJSON(t, tc.body)))
 			require.NoError(t, err)
-			p := authProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, res.ApplicationproblemJSON400)
 			assert.Equal(t, "validation_failed", res.ApplicationproblemJSON400.Code)
-			assert.Contains(t, authFields(p), tc.field, "body: %s", res.Body)
+			assert.Contains(t, fieldsOf(p), tc.field, "body: %s", res.Body)
 		})
 	}
 	var n int
@@ -386,7 +342,7 @@ func TestAuth_MalformedJSONIsMalformedRequest(t *testing.T) {
 		for _, raw := range []string{`{`, `{"email": "a@b.co",`, `not json`, `{"email" "x"}`, `{'email': 'x'}`} {
 			t.Run(op.name+"/"+raw, func(t *testing.T) {
 				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path, contentType: "application/json", body: []byte(raw)})
-				authProblem(t, res, body, http.StatusBadRequest, "malformed_request")
+				problemOf(t, res, body, http.StatusBadRequest, "malformed_request")
 			})
 		}
 	}
@@ -416,7 +372,7 @@ func TestAuth_TrailingDataAndDuplicateKeysAreMalformed(t *testing.T) {
 			}
 			r.contentType = "application/json"
 			res, body := authDo(t, app, r)
-			authProblem(t, res, body, http.StatusBadRequest, "malformed_request")
+			problemOf(t, res, body, http.StatusBadRequest, "malformed_request")
 		})
 	}
 	// Whitespace around the value is fine; the refresh token was not consumed above.
@@ -439,7 +395,7 @@ func TestAuth_RegisterDuplicateEmailIsConflict(t *testing.T) {
 				Email: email, Password: "another-password", Name: "Impostor", OrganizationName: "Shadow",
 			})
 			require.NoError(t, err)
-			authProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "email_taken")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "email_taken")
 			require.NotNil(t, res.ApplicationproblemJSON409)
 			assert.Equal(t, "email_taken", res.ApplicationproblemJSON409.Code)
 		})
@@ -476,7 +432,7 @@ func TestAuth_OversizedBodyIsPayloadTooLarge(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path,
 					contentType: "application/json", body: raw, chunked: chunked})
-				authProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+				problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 			})
 		}
 	}
@@ -493,7 +449,7 @@ func TestAuth_NonJSONBodyIsUnsupportedMediaType(t *testing.T) {
 		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/xml"} {
 			t.Run(op.name+"/"+ct, func(t *testing.T) {
 				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path, contentType: ct, body: raw})
-				authProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+				problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 			})
 		}
 	}
@@ -548,11 +504,11 @@ func TestAuth_LoginFailuresAreIndistinguishable(t *testing.T) {
 	var firstHeaders []string
 	for _, a := range attempts {
 		res := authLogin(t, app, a.email, a.password)
-		authProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "invalid_credentials")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "invalid_credentials")
 		require.NotNil(t, res.ApplicationproblemJSON401, a.name)
 		assert.Equal(t, "invalid_credentials", res.ApplicationproblemJSON401.Code)
 		assert.Nil(t, res.JSON200)
-		body := authWithoutRequestID(t, res.Body)
+		body := withoutRequestID(t, res.Body)
 		var names []string
 		for k := range res.HTTPResponse.Header {
 			if k != "Date" && k != "X-Request-Id" {
@@ -592,9 +548,9 @@ func TestAuth_LoginRejectsInvalidBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := app.Client.LoginWithBodyWithResponse(authBG, "application/json", bytes.NewReader(authJSON(t, tc.body)))
 			require.NoError(t, err)
-			p := authProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, res.ApplicationproblemJSON400)
-			assert.Contains(t, authFields(p), tc.field)
+			assert.Contains(t, fieldsOf(p), tc.field)
 		})
 	}
 }
@@ -731,11 +687,11 @@ func TestAuth_RefreshRejectsAccessTokensAndGarbage(t *testing.T) {
 	// The body itself is validated.
 	for _, body := range []string{`{}`, `{"refresh_token": ""}`, `{"refresh_token": 1}`, `{"refresh_token": "x", "user_id": "y"}`} {
 		res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/refresh", contentType: "application/json", body: []byte(body)})
-		authProblem(t, res, b, http.StatusBadRequest, "validation_failed")
+		problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 	}
 	res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/refresh", contentType: "application/json",
 		body: authJSON(t, map[string]string{"refresh_token": strings.Repeat("a", 4097)})})
-	authProblem(t, res, b, http.StatusBadRequest, "validation_failed")
+	problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 }
 
 func TestAuth_ExpiredTokensAreUnauthorized(t *testing.T) {
@@ -760,7 +716,7 @@ func TestAuth_ExpiredTokensAreUnauthorized(t *testing.T) {
 
 	// An expired refresh token no longer verifies, so it cannot log out either; logging in again works.
 	res := authLogout(t, app, pair.RefreshToken)
-	authProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	fresh := authLoginOK(t, app, ada)
 	authMeOK(t, app, fresh.AccessToken)
 }
@@ -814,14 +770,14 @@ func TestAuth_LogoutRejectsGarbageAndAccessTokens(t *testing.T) {
 	for name, tok := range map[string]string{"garbage": "garbage", "access token": ada.Access, "a.b.c": "a.b.c"} {
 		t.Run(name, func(t *testing.T) {
 			res := authLogout(t, app, tok)
-			authProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 			require.NotNil(t, res.ApplicationproblemJSON401)
 			assert.Equal(t, "unauthorized", res.ApplicationproblemJSON401.Code)
 		})
 	}
 	for _, body := range []string{`{}`, `{"refresh_token": ""}`, `{"refresh_token": "x", "all": true}`} {
 		res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/logout", contentType: "application/json", body: []byte(body)})
-		authProblem(t, res, b, http.StatusBadRequest, "validation_failed")
+		problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 	}
 	// The session is intact.
 	authMeOK(t, app, ada.Access)
@@ -925,7 +881,7 @@ func TestAuth_RequestIDIsEchoedOrMade(t *testing.T) {
 	// On a problem the body names the same id.
 	res, err = app.Client.GetMeWithResponse(authBG, apptest.Header("X-Request-Id", "trace-43"))
 	require.NoError(t, err)
-	p := authProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	p := problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, "trace-43", *p.RequestId)
 
 	// An id that is not a plain token is replaced, not reflected.
@@ -954,7 +910,7 @@ func TestAuth_UnknownRouteIsNotFoundProblem(t *testing.T) {
 				edits = append(edits, authBearer(ada.Access))
 			}
 			res, body := authDo(t, app, authReq{method: http.MethodGet, path: path, edit: edits})
-			authProblem(t, res, body, http.StatusNotFound, "not_found")
+			problemOf(t, res, body, http.StatusNotFound, "not_found")
 		}
 	}
 }
@@ -972,7 +928,7 @@ func TestAuth_WrongMethodIsMethodNotAllowedProblem(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			res, body := authDo(t, app, authReq{method: tc.method, path: tc.path, edit: []func(*http.Request){authBearer(ada.Access)}})
-			authProblem(t, res, body, http.StatusMethodNotAllowed, "method_not_allowed")
+			problemOf(t, res, body, http.StatusMethodNotAllowed, "method_not_allowed")
 			assert.Contains(t, res.Header.Get("Allow"), tc.allow)
 		})
 	}
@@ -986,7 +942,7 @@ func TestAuth_DatabaseDownIsServiceUnavailable(t *testing.T) {
 
 	check := func(t *testing.T, res *http.Response, body []byte) {
 		t.Helper()
-		authProblem(t, res, body, http.StatusServiceUnavailable, "service_unavailable")
+		problemOf(t, res, body, http.StatusServiceUnavailable, "service_unavailable")
 		assert.NotEmpty(t, res.Header.Get("Retry-After"))
 		assert.NotContains(t, string(body), "pool")
 	}

@@ -169,41 +169,6 @@ func (f *contactsFixture) addDeal(t *testing.T, u apptest.User, contact uuid.UUI
 	return f.app.CreateDeal(t, u, f.org, client.DealCreate{ContactId: contact, Title: "Deal for " + contact.String()[:8]}).Id
 }
 
-// contactsProblem asserts an RFC 9457 problem with status and code and returns it.
-func contactsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.NotNil(t, res)
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	require.NotNil(t, p.RequestId)
-	assert.Equal(t, res.Header.Get("X-Request-Id"), *p.RequestId)
-	return p
-}
-
-func contactsFields(p client.Problem) []string {
-	if p.Errors == nil {
-		return nil
-	}
-	out := make([]string, len(*p.Errors))
-	for i, e := range *p.Errors {
-		out[i] = e.Field
-	}
-	return out
-}
-
-// contactsBody decodes a problem and drops the one field allowed to differ between two answers.
-func contactsBody(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
-	delete(m, "request_id")
-	return m
-}
-
 // contactsRaw sends a raw request through the contract-checking transport.
 func contactsRaw(t *testing.T, app *apptest.App, method, path string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
@@ -318,9 +283,9 @@ func TestContacts_CreateRejectsInvalidBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := contactsRaw(t, f.app, http.MethodPost, "/api/v1/contacts", strings.NewReader(tc.body),
 				contactsHeaders(f.owner, f.org, "application/json"))
-			p := contactsProblem(t, res, body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res, body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, contactsFields(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -343,7 +308,7 @@ func TestContacts_MemberCannotCreateForSomeoneElse(t *testing.T) {
 	t.Parallel()
 	f := newContactsFixture(t)
 	res := f.create(t, f.member(t), f.org, client.ContactCreate{Name: "Not mine", OwnerId: contactsPtr(f.member2(t).ID)})
-	contactsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	assert.Equal(t, 0, f.count(t, f.org))
 
 	own := f.create(t, f.member(t), f.org, client.ContactCreate{Name: "Mine", OwnerId: contactsPtr(f.member(t).ID)})
@@ -355,11 +320,11 @@ func TestContacts_CreateWithOwnerOutsideTheOrganizationIsInvalidReference(t *tes
 	t.Parallel()
 	f := newContactsFixture(t)
 	foreign := f.create(t, f.manager(t), f.org, client.ContactCreate{Name: "X", OwnerId: contactsPtr(f.outsider(t).ID)})
-	p := contactsProblem(t, foreign.HTTPResponse, foreign.Body, http.StatusBadRequest, "invalid_reference")
-	assert.Equal(t, []string{"owner_id"}, contactsFields(p))
+	p := problemOf(t, foreign.HTTPResponse, foreign.Body, http.StatusBadRequest, "invalid_reference")
+	assert.Equal(t, []string{"owner_id"}, fieldsOf(p))
 	unknown := f.create(t, f.manager(t), f.org, client.ContactCreate{Name: "X", OwnerId: contactsPtr(uuid.New())})
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusBadRequest, "invalid_reference")
-	assert.Equal(t, contactsBody(t, foreign.Body), contactsBody(t, unknown.Body), "foreign and unknown ids are answered alike")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusBadRequest, "invalid_reference")
+	assert.Equal(t, withoutRequestID(t, foreign.Body), withoutRequestID(t, unknown.Body), "foreign and unknown ids are answered alike")
 	assert.Equal(t, 0, f.count(t, f.org))
 }
 
@@ -371,7 +336,7 @@ func TestContacts_EmailIsUniquePerOrganizationCaseInsensitively(t *testing.T) {
 	for _, email := range []string{"Ada@Example.com", "ada@example.com", " ADA@EXAMPLE.COM "} {
 		for _, u := range []apptest.User{f.owner, f.member2(t)} {
 			res := f.create(t, u, f.org, client.ContactCreate{Name: "Ada again", Email: &email})
-			p := contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
 			require.NotNil(t, p.ExistingId, "body: %s", res.Body)
 			assert.Equal(t, first.Id, *p.ExistingId)
 		}
@@ -394,7 +359,7 @@ func TestContacts_EmailTakenEvenWhenTheOtherContactIsInvisible(t *testing.T) {
 	f.membersSeeAll(t, false)
 	theirs := f.app.CreateContact(t, f.member2(t), f.org, client.ContactCreate{Name: "B", Email: contactsPtr("b@example.com")})
 	res := f.create(t, f.member(t), f.org, client.ContactCreate{Name: "B", Email: contactsPtr("B@example.com")})
-	p := contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
+	p := problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
 	require.NotNil(t, p.ExistingId)
 	assert.Equal(t, theirs.Id, *p.ExistingId)
 }
@@ -430,7 +395,7 @@ func TestContacts_ConcurrentCreatesWithTheSameEmailLeaveOneContact(t *testing.T)
 			require.Equal(t, uuid.Nil, winner, "only one create may win")
 			winner = res.JSON201.Id
 		case http.StatusConflict:
-			conflicts = append(conflicts, contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken"))
+			conflicts = append(conflicts, problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken"))
 		default:
 			t.Fatalf("unexpected status %d: %s", res.StatusCode(), res.Body)
 		}
@@ -452,10 +417,10 @@ func TestContacts_GetUnknownAndForeignContactsAreIdenticalNotFound(t *testing.T)
 	foreign := f.app.NewContact(t, f.outsider(t), f.outsider(t).OrgID, "Foreign")
 
 	unknown := f.get(t, f.owner, f.org, uuid.New())
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	other := f.get(t, f.owner, f.org, foreign.Id)
-	contactsProblem(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, other.Body))
+	problemOf(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, other.Body))
 	assert.NotContains(t, string(other.Body), "Foreign")
 }
 
@@ -627,7 +592,7 @@ func TestContacts_MemberCannotFilterByAnotherOwner(t *testing.T) {
 	for _, owner := range []uuid.UUID{f.member2(t).ID, f.owner.ID, uuid.New()} {
 		res, err := f.app.Client.ListContactsWithResponse(f.ctx, &client.ListContactsParams{OwnerId: &owner}, f.member(t).In(f.org)...)
 		require.NoError(t, err)
-		contactsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		assert.NotContains(t, string(res.Body), "Theirs")
 	}
 }
@@ -649,8 +614,8 @@ func TestContacts_ListRejectsBadParameters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
 			res, body := contactsRaw(t, f.app, http.MethodGet, "/api/v1/contacts?"+tc.query, nil, contactsHeaders(f.owner, f.org, ""))
-			p := contactsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
-			assert.Contains(t, strings.Join(contactsFields(p), ","), tc.field)
+			p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+			assert.Contains(t, strings.Join(fieldsOf(p), ","), tc.field)
 		})
 	}
 }
@@ -677,19 +642,19 @@ func TestContacts_MembersSeeOnlyTheirOwnWhenMembersSeeAllIsOff(t *testing.T) {
 	require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
 
 	unknown := f.get(t, f.member(t), f.org, uuid.New())
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	for _, c := range []client.Contact{theirs, owners} {
 		res := f.get(t, f.member(t), f.org, c.Id)
-		contactsProblem(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, res.Body), "invisible is answered like missing")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, res.Body), "invisible is answered like missing")
 
 		upd := f.patch(t, f.member(t), f.org, c.Id, client.ContactUpdate{Name: contactsPtr("Hijacked")})
-		contactsProblem(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, upd.Body))
+		problemOf(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, upd.Body))
 
 		del := f.del(t, f.member(t), f.org, c.Id)
-		contactsProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, del.Body))
+		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, del.Body))
 
 		name, _, _, ok := f.stored(t, f.org, c.Id)
 		assert.True(t, ok)
@@ -776,9 +741,9 @@ func TestContacts_UpdateRejectsInvalidBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := contactsRaw(t, f.app, http.MethodPatch, "/api/v1/contacts/"+c.Id.String(), strings.NewReader(tc.body),
 				contactsHeaders(f.owner, f.org, "application/json"))
-			p := contactsProblem(t, res, body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res, body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, contactsFields(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -793,7 +758,7 @@ func TestContacts_UpdateToAnotherContactsEmailConflicts(t *testing.T) {
 	bob := f.app.CreateContact(t, f.owner, f.org, client.ContactCreate{Name: "Bob", Email: contactsPtr("bob@example.com")})
 
 	res := f.patch(t, f.owner, f.org, bob.Id, client.ContactUpdate{Email: nullable.NewNullableWithValue("ADA@example.com"), Name: contactsPtr("Bobby")})
-	p := contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
+	p := problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
 	require.NotNil(t, p.ExistingId)
 	assert.Equal(t, ada.Id, *p.ExistingId)
 	name, email, _, _ := f.stored(t, f.org, bob.Id)
@@ -852,7 +817,7 @@ func TestContacts_ConcurrentUpdatesToTheSameEmailLetOneWin(t *testing.T) {
 	require.NotEqual(t, uuid.Nil, winner)
 	for _, res := range results {
 		if res.StatusCode() != http.StatusOK {
-			p := contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_email_taken")
 			require.NotNil(t, p.ExistingId)
 			assert.Equal(t, winner, *p.ExistingId)
 		}
@@ -865,7 +830,7 @@ func TestContacts_MemberCannotEditOthersContact(t *testing.T) {
 	for _, owner := range []apptest.User{f.member2(t), f.manager(t), f.owner} {
 		c := f.app.NewContact(t, owner, f.org, "Not yours")
 		res := f.patch(t, f.member(t), f.org, c.Id, client.ContactUpdate{Name: contactsPtr("Mine now")})
-		contactsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		name, _, _, _ := f.stored(t, f.org, c.Id)
 		assert.Equal(t, "Not yours", name)
 	}
@@ -890,7 +855,7 @@ func TestContacts_OnlyManagersAndAboveChangeTheOwner(t *testing.T) {
 	t.Run("member", func(t *testing.T) {
 		c := f.app.NewContact(t, f.member(t), f.org, "Mine")
 		res := f.patch(t, f.member(t), f.org, c.Id, client.ContactUpdate{OwnerId: contactsPtr(f.member2(t).ID), Name: contactsPtr("Given away")})
-		contactsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		name, _, owner, _ := f.stored(t, f.org, c.Id)
 		assert.Equal(t, "Mine", name)
 		assert.Equal(t, f.member(t).ID, owner)
@@ -905,11 +870,11 @@ func TestContacts_UpdateOwnerOutsideTheOrganizationIsInvalidReference(t *testing
 	f := newContactsFixture(t)
 	c := f.app.NewContact(t, f.member(t), f.org, "C")
 	foreign := f.patch(t, f.manager(t), f.org, c.Id, client.ContactUpdate{OwnerId: contactsPtr(f.outsider(t).ID)})
-	p := contactsProblem(t, foreign.HTTPResponse, foreign.Body, http.StatusBadRequest, "invalid_reference")
-	assert.Equal(t, []string{"owner_id"}, contactsFields(p))
+	p := problemOf(t, foreign.HTTPResponse, foreign.Body, http.StatusBadRequest, "invalid_reference")
+	assert.Equal(t, []string{"owner_id"}, fieldsOf(p))
 	unknown := f.patch(t, f.manager(t), f.org, c.Id, client.ContactUpdate{OwnerId: contactsPtr(uuid.New())})
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusBadRequest, "invalid_reference")
-	assert.Equal(t, contactsBody(t, foreign.Body), contactsBody(t, unknown.Body))
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusBadRequest, "invalid_reference")
+	assert.Equal(t, withoutRequestID(t, foreign.Body), withoutRequestID(t, unknown.Body))
 	_, _, owner, _ := f.stored(t, f.org, c.Id)
 	assert.Equal(t, f.member(t).ID, owner)
 }
@@ -919,10 +884,10 @@ func TestContacts_UpdateUnknownOrForeignContactIsNotFound(t *testing.T) {
 	f := newContactsFixture(t)
 	foreign := f.app.NewContact(t, f.outsider(t), f.outsider(t).OrgID, "Foreign")
 	unknown := f.patch(t, f.owner, f.org, uuid.New(), client.ContactUpdate{Name: contactsPtr("X")})
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	other := f.patch(t, f.owner, f.org, foreign.Id, client.ContactUpdate{Name: contactsPtr("X")})
-	contactsProblem(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, other.Body))
+	problemOf(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, other.Body))
 	name, _, _, _ := f.stored(t, f.outsider(t).OrgID, foreign.Id)
 	assert.Equal(t, "Foreign", name)
 }
@@ -939,9 +904,9 @@ func TestContacts_DeleteRemovesTheContact(t *testing.T) {
 	_, _, _, ok := f.stored(t, f.org, c.Id)
 	assert.False(t, ok)
 	got := f.get(t, f.member(t), f.org, c.Id)
-	contactsProblem(t, got.HTTPResponse, got.Body, http.StatusNotFound, "not_found")
+	problemOf(t, got.HTTPResponse, got.Body, http.StatusNotFound, "not_found")
 	again := f.del(t, f.member(t), f.org, c.Id)
-	contactsProblem(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
+	problemOf(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
 }
 
 func TestContacts_DeleteUnknownOrForeignContactIsNotFound(t *testing.T) {
@@ -949,10 +914,10 @@ func TestContacts_DeleteUnknownOrForeignContactIsNotFound(t *testing.T) {
 	f := newContactsFixture(t)
 	foreign := f.app.NewContact(t, f.outsider(t), f.outsider(t).OrgID, "Foreign")
 	unknown := f.del(t, f.owner, f.org, uuid.New())
-	contactsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	other := f.del(t, f.owner, f.org, foreign.Id)
-	contactsProblem(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, contactsBody(t, unknown.Body), contactsBody(t, other.Body))
+	problemOf(t, other.HTTPResponse, other.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, other.Body))
 	_, _, _, ok := f.stored(t, f.outsider(t).OrgID, foreign.Id)
 	assert.True(t, ok, "the foreign contact survives")
 }
@@ -962,7 +927,7 @@ func TestContacts_MemberCannotDeleteOthersContact(t *testing.T) {
 	f := newContactsFixture(t)
 	c := f.app.NewContact(t, f.member2(t), f.org, "Theirs")
 	res := f.del(t, f.member(t), f.org, c.Id)
-	contactsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	_, _, _, ok := f.stored(t, f.org, c.Id)
 	assert.True(t, ok)
 }
@@ -975,7 +940,7 @@ func TestContacts_ContactWithDealsCannotBeDeleted(t *testing.T) {
 
 	for _, u := range []apptest.User{f.member(t), f.owner} {
 		res := f.del(t, u, f.org, c.Id)
-		contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_has_deals")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_has_deals")
 	}
 	_, _, _, ok := f.stored(t, f.org, c.Id)
 	assert.True(t, ok)
@@ -1014,7 +979,7 @@ func TestContacts_DeleteRacingANewDealIsAConflict(t *testing.T) {
 	require.NoError(t, tx.Commit(f.ctx))
 	res := <-done
 	require.NotNil(t, res)
-	contactsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_has_deals")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "contact_has_deals")
 	_, _, _, ok := f.stored(t, f.org, c.Id)
 	assert.True(t, ok)
 }
@@ -1110,17 +1075,17 @@ func TestContacts_OrganizationWhereTheCallerIsNotAMemberIsForbidden(t *testing.T
 		in := f.owner.In(org)
 		l, err := f.app.Client.ListContactsWithResponse(f.ctx, nil, in...)
 		require.NoError(t, err)
-		contactsProblem(t, l.HTTPResponse, l.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, l.HTTPResponse, l.Body, http.StatusForbidden, "not_a_member")
 		c := f.create(t, f.owner, org, client.ContactCreate{Name: "Intruder"})
-		contactsProblem(t, c.HTTPResponse, c.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, c.HTTPResponse, c.Body, http.StatusForbidden, "not_a_member")
 		g := f.get(t, f.owner, org, foreign.Id)
-		contactsProblem(t, g.HTTPResponse, g.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, g.HTTPResponse, g.Body, http.StatusForbidden, "not_a_member")
 		u := f.patch(t, f.owner, org, foreign.Id, client.ContactUpdate{Name: contactsPtr("Hijacked")})
-		contactsProblem(t, u.HTTPResponse, u.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, u.HTTPResponse, u.Body, http.StatusForbidden, "not_a_member")
 		d := f.del(t, f.owner, org, foreign.Id)
-		contactsProblem(t, d.HTTPResponse, d.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, d.HTTPResponse, d.Body, http.StatusForbidden, "not_a_member")
 		for _, body := range [][]byte{c.Body, g.Body, u.Body, d.Body} {
-			assert.Equal(t, contactsBody(t, l.Body), contactsBody(t, body), "not_a_member is identical everywhere")
+			assert.Equal(t, withoutRequestID(t, l.Body), withoutRequestID(t, body), "not_a_member is identical everywhere")
 			assert.NotContains(t, string(body), "Foreign")
 		}
 	}
@@ -1170,7 +1135,7 @@ func TestContacts_EveryOperationNeedsAToken(t *testing.T) {
 	for name, call := range cases {
 		t.Run(name, func(t *testing.T) {
 			res, body := call()
-			contactsProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 			assert.Contains(t, res.Header.Get("WWW-Authenticate"), "Bearer")
 		})
 	}
@@ -1217,9 +1182,9 @@ func TestContacts_BadOrganizationHeaderAndContactIDAreBadRequests(t *testing.T) 
 				rd, ct = strings.NewReader(tc.body), "application/json"
 			}
 			res, b := contactsRaw(t, f.app, tc.method, tc.path, rd, headers(tc.org, ct))
-			p := contactsProblem(t, res, b, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res, b, http.StatusBadRequest, tc.code)
 			if tc.code == "validation_failed" {
-				assert.Equal(t, []string{"contact_id"}, contactsFields(p))
+				assert.Equal(t, []string{"contact_id"}, fieldsOf(p))
 			}
 		})
 	}
@@ -1239,9 +1204,9 @@ func TestContacts_OversizedBodyAndWrongMediaTypeAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			res, body := contactsRaw(t, f.app, tc.method, tc.path, strings.NewReader(big), contactsHeaders(f.owner, f.org, "application/json"))
-			contactsProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+			problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 			res, body = contactsRaw(t, f.app, tc.method, tc.path, strings.NewReader(`{"name":"X"}`), contactsHeaders(f.owner, f.org, "text/plain"))
-			contactsProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+			problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 		})
 	}
 	assert.Equal(t, 1, f.count(t, f.org))

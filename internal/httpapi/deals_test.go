@@ -98,41 +98,6 @@ func dealsAmount(s string) *client.Amount {
 func dealsStatusPtr(s client.DealStatus) *client.DealStatus { return &s }
 func dealsStagePtr(s client.DealStage) *client.DealStage    { return &s }
 
-// dealsProblem asserts an RFC 9457 problem with status and code and returns it.
-func dealsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.NotNil(t, res)
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	require.NotNil(t, p.RequestId)
-	assert.Equal(t, res.Header.Get("X-Request-Id"), *p.RequestId)
-	return p
-}
-
-func dealsFields(p client.Problem) []string {
-	var out []string
-	if p.Errors != nil {
-		for _, e := range *p.Errors {
-			out = append(out, e.Field)
-		}
-	}
-	return out
-}
-
-// dealsWithoutRequestID decodes a problem body and drops the one field allowed to differ.
-func dealsWithoutRequestID(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
-	require.Contains(t, m, "request_id")
-	delete(m, "request_id")
-	return m
-}
-
 // dealsDo sends a raw request; headers are name/value pairs.
 func dealsDo(t *testing.T, app *apptest.App, method, path string, body []byte, headers ...string) (*http.Response, []byte) {
 	t.Helper()
@@ -373,7 +338,7 @@ func TestDeals_CreateWithOwnerIDIsForManagersAndAbove(t *testing.T) {
 				client.DealCreate{ContactId: c.Id, Title: "For member2", OwnerId: &f.member2.ID}, u.In(f.org)...)
 			require.NoError(t, err)
 			if role == client.RoleMember {
-				dealsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 			} else {
 				require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 				assert.Equal(t, f.member2.ID, res.JSON201.OwnerId)
@@ -394,9 +359,9 @@ func TestDeals_CreateWithOwnerIDIsForManagersAndAbove(t *testing.T) {
 				res, err := f.app.Client.CreateDealWithResponse(context.Background(),
 					client.DealCreate{ContactId: c.Id, Title: "Nobody's", OwnerId: &id}, u.In(f.org)...)
 				require.NoError(t, err)
-				p := dealsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
-				assert.Equal(t, []string{"owner_id"}, dealsFields(p))
-				bodies = append(bodies, dealsWithoutRequestID(t, res.Body))
+				p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
+				assert.Equal(t, []string{"owner_id"}, fieldsOf(p))
+				bodies = append(bodies, withoutRequestID(t, res.Body))
 			}
 			assert.Equal(t, bodies[0], bodies[1])
 		})
@@ -416,9 +381,9 @@ func TestDeals_CreateWithUnknownOrForeignContactIsInvalidReference(t *testing.T)
 		res, err := f.app.Client.CreateDealWithResponse(context.Background(),
 			client.DealCreate{ContactId: id, Title: "Dangling"}, f.owner.In(f.org)...)
 		require.NoError(t, err)
-		p := dealsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
-		assert.Equal(t, []string{"contact_id"}, dealsFields(p))
-		bodies = append(bodies, dealsWithoutRequestID(t, res.Body))
+		p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
+		assert.Equal(t, []string{"contact_id"}, fieldsOf(p))
+		bodies = append(bodies, withoutRequestID(t, res.Body))
 	}
 	assert.Equal(t, bodies[0], bodies[1], "unknown and foreign contacts answer alike")
 	for _, org := range []uuid.UUID{f.org, f.outsider.OrgID} {
@@ -458,9 +423,9 @@ func TestDeals_CreateRejectsInvalidBodies(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := dealsCreateRaw(t, f.app, f.owner, f.org, c.body)
-			p := dealsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, c.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, c.code)
 			if c.field != "" {
-				assert.Contains(t, dealsFields(p), c.field)
+				assert.Contains(t, fieldsOf(p), c.field)
 			}
 		})
 	}
@@ -499,25 +464,25 @@ func TestDeals_EveryOperationNeedsATokenAndAnOrganization(t *testing.T) {
 			}
 			// 401: no token, garbage token (the organization header does not help).
 			res, body := dealsDo(t, f.app, op.method, op.path, op.body, append(ct, "X-Organization-Id", f.org.String())...)
-			dealsProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 			assert.Equal(t, "Bearer", res.Header.Get("WWW-Authenticate"))
 			res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(ct, "X-Organization-Id", f.org.String(), "Authorization", "Bearer garbage")...)
-			dealsProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 
 			auth := append(ct, "Authorization", "Bearer "+f.owner.Access)
 			// 400: header missing or not one UUID.
 			res, body = dealsDo(t, f.app, op.method, op.path, op.body, auth...)
-			dealsProblem(t, res, body, http.StatusBadRequest, "organization_header_required")
+			problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
 			for _, bad := range []string{"not-a-uuid", f.org.String() + "," + f.org.String(), "123"} {
 				res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(auth, "X-Organization-Id", bad)...)
-				dealsProblem(t, res, body, http.StatusBadRequest, "invalid_organization_header")
+				problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
 			}
 			// 403 not_a_member: another organization, an unknown one — identical.
 			var bodies []map[string]any
 			for _, org := range []uuid.UUID{f.outsider.OrgID, uuid.New()} {
 				res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(auth, "X-Organization-Id", org.String())...)
-				dealsProblem(t, res, body, http.StatusForbidden, "not_a_member")
-				bodies = append(bodies, dealsWithoutRequestID(t, body))
+				problemOf(t, res, body, http.StatusForbidden, "not_a_member")
+				bodies = append(bodies, withoutRequestID(t, body))
 			}
 			assert.Equal(t, bodies[0], bodies[1])
 		})
@@ -540,8 +505,8 @@ func TestDeals_MalformedDealIDIsBadRequest(t *testing.T) {
 			body = []byte(`{"title":"x"}`)
 		}
 		res, b := dealsDo(t, f.app, method, "/api/v1/deals/not-a-uuid", body, dealsAs(f.owner, f.org)...)
-		p := dealsProblem(t, res, b, http.StatusBadRequest, "validation_failed")
-		assert.Contains(t, dealsFields(p), "deal_id", method)
+		p := problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
+		assert.Contains(t, fieldsOf(p), "deal_id", method)
 	}
 }
 
@@ -552,9 +517,9 @@ func TestDeals_OversizedBodyIsPayloadTooLarge(t *testing.T) {
 	big := []byte(`{"title":"` + strings.Repeat("x", 1<<20) + `"}`)
 	bigCreate := []byte(`{"contact_id":"` + d.ContactId.String() + `","title":"` + strings.Repeat("x", 1<<20) + `"}`)
 	res, body := dealsDo(t, f.app, http.MethodPost, "/api/v1/deals", bigCreate, dealsAs(f.owner, f.org)...)
-	dealsProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 	res, body = dealsDo(t, f.app, http.MethodPatch, "/api/v1/deals/"+d.Id.String(), big, dealsAs(f.owner, f.org)...)
-	dealsProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
 	assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
 }
@@ -567,10 +532,10 @@ func TestDeals_NonJSONBodyIsUnsupportedMediaType(t *testing.T) {
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
 		res, body := dealsDo(t, f.app, http.MethodPost, "/api/v1/deals",
 			[]byte(`{"contact_id":"`+d.ContactId.String()+`","title":"x"}`), append(auth, "Content-Type", ct)...)
-		dealsProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 		res, body = dealsDo(t, f.app, http.MethodPatch, "/api/v1/deals/"+d.Id.String(),
 			[]byte(`{"title":"x"}`), append(auth, "Content-Type", ct)...)
-		dealsProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	}
 	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
 	assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
@@ -669,7 +634,7 @@ func TestDeals_ListFilters(t *testing.T) {
 	for _, other := range []uuid.UUID{f.owner.ID, f.member2.ID, uuid.New()} {
 		res, err := f.app.Client.ListDealsWithResponse(ctx, &client.ListDealsParams{OwnerId: &other}, f.member.In(f.org)...)
 		require.NoError(t, err)
-		dealsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
 }
 
@@ -696,10 +661,10 @@ func TestDeals_ListRejectsBadParameters(t *testing.T) {
 	}
 	for q, field := range cases {
 		res, body := dealsDo(t, f.app, http.MethodGet, "/api/v1/deals?"+q, nil, dealsAs(f.owner, f.org)...)
-		p := dealsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
-		assert.True(t, slices.ContainsFunc(dealsFields(p), func(f string) bool {
+		p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+		assert.True(t, slices.ContainsFunc(fieldsOf(p), func(f string) bool {
 			return f == field || strings.HasPrefix(f, field+".") // status.0: the first item of status
-		}), "%s: %v", q, dealsFields(p))
+		}), "%s: %v", q, fieldsOf(p))
 	}
 	// The bounds themselves are fine.
 	for _, q := range []string{"page_size=100", "page_size=1", "page=1000000", "min_amount=0&max_amount=999999999999.99"} {
@@ -826,10 +791,10 @@ func TestDeals_MembersSeeAllFalseHidesOthersDealsFromMembersOnly(t *testing.T) {
 		assert.Equal(t, d, dealsMustGet(t, f.app, f.member, f.org, d.Id))
 	}
 	res := dealsPatch(t, f.app, f.member, f.org, theirs.Id, client.DealUpdate{Title: dealsPtr("x")})
-	dealsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	del, err := f.app.Client.DeleteDealWithResponse(context.Background(), theirs.Id, f.member.In(f.org)...)
 	require.NoError(t, err)
-	dealsProblem(t, del.HTTPResponse, del.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "forbidden")
 
 	f.settings(t, client.OrganizationSettingsUpdate{MembersSeeAll: dealsPtr(false)})
 
@@ -841,23 +806,23 @@ func TestDeals_MembersSeeAllFalseHidesOthersDealsFromMembersOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"Member's"}, dealsTitles(list.JSON200.Items))
 	list = dealsList(t, f.app, f.member, f.org, client.ListDealsParams{OwnerId: &f.member2.ID})
-	dealsProblem(t, list.HTTPResponse, list.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "forbidden")
 
 	assert.Equal(t, mine, dealsMustGet(t, f.app, f.member, f.org, mine.Id))
 	unknown := dealsGet(t, f.app, f.member, f.org, uuid.New())
-	dealsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
-	want := dealsWithoutRequestID(t, unknown.Body)
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	want := withoutRequestID(t, unknown.Body)
 	for _, d := range []client.Deal{theirs, owners} {
 		g := dealsGet(t, f.app, f.member, f.org, d.Id)
-		dealsProblem(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, dealsWithoutRequestID(t, g.Body), "invisible looks like missing")
+		problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, g.Body), "invisible looks like missing")
 		p := dealsPatch(t, f.app, f.member, f.org, d.Id, client.DealUpdate{Title: dealsPtr("x")})
-		dealsProblem(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, dealsWithoutRequestID(t, p.Body))
+		problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, p.Body))
 		del, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, f.member.In(f.org)...)
 		require.NoError(t, err)
-		dealsProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, dealsWithoutRequestID(t, del.Body))
+		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, del.Body))
 		assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id), "untouched")
 		assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
 	}
@@ -900,15 +865,15 @@ func TestDeals_UnknownAndForeignDealsAreNotFoundAlike(t *testing.T) {
 	var bodies []map[string]any
 	for _, id := range []uuid.UUID{uuid.New(), foreign.Id} {
 		g := dealsGet(t, f.app, f.owner, f.org, id)
-		dealsProblem(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
-		bodies = append(bodies, dealsWithoutRequestID(t, g.Body))
+		problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
+		bodies = append(bodies, withoutRequestID(t, g.Body))
 		p := dealsPatch(t, f.app, f.owner, f.org, id, client.DealUpdate{Title: dealsPtr("x")})
-		dealsProblem(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
-		bodies = append(bodies, dealsWithoutRequestID(t, p.Body))
+		problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
+		bodies = append(bodies, withoutRequestID(t, p.Body))
 		del, err := f.app.Client.DeleteDealWithResponse(context.Background(), id, f.owner.In(f.org)...)
 		require.NoError(t, err)
-		dealsProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
-		bodies = append(bodies, dealsWithoutRequestID(t, del.Body))
+		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+		bodies = append(bodies, withoutRequestID(t, del.Body))
 	}
 	for _, b := range bodies[1:] {
 		assert.Equal(t, bodies[0], b)
@@ -1039,7 +1004,7 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 				n := dealsActivityCount(t, f.app, before.Id)
 				res := dealsPatch(t, f.app, actor, f.org, before.Id, patch)
 				if w.status != http.StatusOK {
-					dealsProblem(t, res.HTTPResponse, res.Body, w.status, w.code)
+					problemOf(t, res.HTTPResponse, res.Body, w.status, w.code)
 					assert.Equal(t, before, dealsMustGet(t, f.app, f.owner, f.org, before.Id), "a refused change changes nothing")
 					assert.Equal(t, n, dealsActivityCount(t, f.app, before.Id), "and writes nothing")
 					return
@@ -1163,11 +1128,11 @@ func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := dealsPatchRaw(t, f.app, f.manager, f.org, d.Id, c.body)
-			p := dealsProblem(t, res.HTTPResponse, res.Body, c.status, c.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, c.status, c.code)
 			if c.field != "" {
-				assert.Contains(t, dealsFields(p), c.field)
+				assert.Contains(t, fieldsOf(p), c.field)
 			}
-			bodies[c.name] = dealsWithoutRequestID(t, res.Body)
+			bodies[c.name] = withoutRequestID(t, res.Body)
 			assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id), "a failed PATCH changes nothing")
 			assert.Equal(t, n, dealsActivityCount(t, f.app, d.Id), "and writes no activity")
 		})
@@ -1277,12 +1242,12 @@ func TestDeals_DeleteRemovesTheDealItsTasksAndTimeline(t *testing.T) {
 	assert.Empty(t, res.Body)
 
 	g := dealsGet(t, f.app, f.owner, f.org, d.Id)
-	dealsProblem(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
+	problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 	assert.Zero(t, dealsActivityCount(t, f.app, d.Id))
 	assert.Zero(t, dealsTaskCount(t, f.app, d.Id))
 	again, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, f.owner.In(f.org)...)
 	require.NoError(t, err)
-	dealsProblem(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
+	problemOf(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
 	// The other deal is untouched.
 	assert.Equal(t, keep, dealsMustGet(t, f.app, f.owner, f.org, keep.Id))
 	assert.Equal(t, keepActivities, dealsActivityCount(t, f.app, keep.Id))
@@ -1300,7 +1265,7 @@ func TestDeals_DeleteRoleMatrix(t *testing.T) {
 			res, err := f.app.Client.DeleteDealWithResponse(context.Background(), other.Id, u.In(f.org)...)
 			require.NoError(t, err)
 			if role == client.RoleMember {
-				dealsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 				assert.Equal(t, other, dealsMustGet(t, f.app, f.owner, f.org, other.Id))
 				assert.Equal(t, 1, dealsActivityCount(t, f.app, other.Id))
 			} else {
@@ -1311,7 +1276,7 @@ func TestDeals_DeleteRoleMatrix(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 			g := dealsGet(t, f.app, f.owner, f.org, own.Id)
-			dealsProblem(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
+			problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 		})
 	}
 }
@@ -1328,43 +1293,43 @@ func TestDeals_OwnerOfAnotherOrganizationCannotReachADeal(t *testing.T) {
 
 	// With B's header: A's deal does not exist.
 	unknown := dealsGet(t, f.app, b, b.OrgID, uuid.New())
-	dealsProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
-	want := dealsWithoutRequestID(t, unknown.Body)
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	want := withoutRequestID(t, unknown.Body)
 
 	g := dealsGet(t, f.app, b, b.OrgID, d.Id)
-	dealsProblem(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, want, dealsWithoutRequestID(t, g.Body))
+	problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, want, withoutRequestID(t, g.Body))
 	assert.NotContains(t, string(g.Body), "A's secret")
 	p := dealsPatch(t, f.app, b, b.OrgID, d.Id, client.DealUpdate{Title: dealsPtr("pwned"), Status: dealsStatusPtr("lost")})
-	dealsProblem(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, want, dealsWithoutRequestID(t, p.Body))
+	problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, want, withoutRequestID(t, p.Body))
 	del, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, b.In(b.OrgID)...)
 	require.NoError(t, err)
-	dealsProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, want, dealsWithoutRequestID(t, del.Body))
+	problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, want, withoutRequestID(t, del.Body))
 	list := dealsList(t, f.app, b, b.OrgID, client.ListDealsParams{PageSize: dealsPtr(int32(100))})
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"B's deal"}, dealsTitles(list.JSON200.Items))
 	// B cannot point its own deal at A's contact or give it to A's member either.
 	mine := dealsList(t, f.app, b, b.OrgID, client.ListDealsParams{}).JSON200.Items[0]
 	r := dealsPatch(t, f.app, b, b.OrgID, mine.Id, client.DealUpdate{ContactId: &d.ContactId})
-	dealsProblem(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
+	problemOf(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
 	r = dealsPatch(t, f.app, b, b.OrgID, mine.Id, client.DealUpdate{OwnerId: &f.member.ID})
-	dealsProblem(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
+	problemOf(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
 
 	// With A's header: not a member.
 	g = dealsGet(t, f.app, b, f.org, d.Id)
-	dealsProblem(t, g.HTTPResponse, g.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, g.HTTPResponse, g.Body, http.StatusForbidden, "not_a_member")
 	p = dealsPatch(t, f.app, b, f.org, d.Id, client.DealUpdate{Title: dealsPtr("pwned")})
-	dealsProblem(t, p.HTTPResponse, p.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, p.HTTPResponse, p.Body, http.StatusForbidden, "not_a_member")
 	del, err = f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, b.In(f.org)...)
 	require.NoError(t, err)
-	dealsProblem(t, del.HTTPResponse, del.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "not_a_member")
 	list = dealsList(t, f.app, b, f.org, client.ListDealsParams{})
-	dealsProblem(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
 	cr, err := f.app.Client.CreateDealWithResponse(context.Background(), client.DealCreate{ContactId: d.ContactId, Title: "x"}, b.In(f.org)...)
 	require.NoError(t, err)
-	dealsProblem(t, cr.HTTPResponse, cr.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, cr.HTTPResponse, cr.Body, http.StatusForbidden, "not_a_member")
 
 	// A's deal is untouched.
 	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))

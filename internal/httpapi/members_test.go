@@ -21,7 +21,7 @@ import (
 func membersRoles(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID) map[uuid.UUID]client.Role {
 	t.Helper()
 	res, err := app.Client.ListMembersWithResponse(context.Background(), org,
-		&client.ListMembersParams{PageSize: orgsPtr[int32](100)}, u.Auth())
+		&client.ListMembersParams{PageSize: ptr[int32](100)}, u.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	out := map[uuid.UUID]client.Role{}
@@ -98,11 +98,11 @@ func TestMembers_EveryRoleListsMembers(t *testing.T) {
 	}
 	res, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, f.outsider.Auth())
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
 
 	res, err = f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil)
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 }
 
 func TestMembers_ListPaginatesStablyAndPastTheEndIsEmptyWithTotal(t *testing.T) {
@@ -170,9 +170,9 @@ func TestMembers_ListRejectsBadPageParameters(t *testing.T) {
 		t.Run(q.query, func(t *testing.T) {
 			t.Parallel()
 			res, body := orgsRaw(t, f.app, http.MethodGet, base+"?"+q.query, f.owner.Access, "")
-			p := orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
-			require.NotEmpty(t, orgsFieldErrors(p))
-			assert.True(t, strings.HasPrefix(orgsFieldErrors(p)[0], q.field), "fields: %v", orgsFieldErrors(p))
+			p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+			require.NotEmpty(t, fieldsOf(p))
+			assert.True(t, strings.HasPrefix(fieldsOf(p)[0], q.field), "fields: %v", fieldsOf(p))
 		})
 	}
 	res, body := orgsRaw(t, f.app, http.MethodGet, base+"?page_size=100", f.owner.Access, "")
@@ -213,7 +213,7 @@ func TestMembers_ManagerAndMemberCannotAdd(t *testing.T) {
 	for _, actor := range []client.Role{client.RoleManager, client.RoleMember} {
 		for _, role := range orgsAllRoles {
 			res := membersAdd(t, f.app, f.as(actor), f.org, u.Email, role)
-			orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		}
 	}
 	assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), u.ID)
@@ -223,7 +223,7 @@ func TestMembers_AddUnknownEmailIsUserNotFound(t *testing.T) {
 	t.Parallel()
 	f := newOrgsFixture(t)
 	res := membersAdd(t, f.app, f.owner, f.org, apptest.UniqueEmail("ghost"), client.RoleMember)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusNotFound, "user_not_found")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "user_not_found")
 	assert.Len(t, membersRoles(t, f.app, f.owner, f.org), 4)
 }
 
@@ -232,10 +232,10 @@ func TestMembers_AddExistingMemberIsAlreadyMember(t *testing.T) {
 	f := newOrgsFixture(t)
 	for _, u := range []apptest.User{f.owner, f.admin, f.manager, f.member} {
 		res := membersAdd(t, f.app, f.owner, f.org, u.Email, client.RoleAdmin)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
 	}
 	res := membersAdd(t, f.app, f.admin, f.org, strings.ToUpper(f.member.Email), client.RoleManager)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
 	// The existing roles are untouched.
 	assert.Equal(t, map[uuid.UUID]client.Role{
 		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin,
@@ -248,7 +248,7 @@ func TestMembers_AdminCannotAddAnOwnerButOwnerCan(t *testing.T) {
 	f := newOrgsFixture(t)
 	u := f.app.Register(t, "new")
 	res := membersAdd(t, f.app, f.admin, f.org, u.Email, client.RoleOwner)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), u.ID)
 
 	res = membersAdd(t, f.app, f.owner, f.org, u.Email, client.RoleOwner)
@@ -293,9 +293,9 @@ func TestMembers_AddRejectsInvalidBodies(t *testing.T) {
 			res, err := f.app.Client.AddMemberWithBodyWithResponse(context.Background(), f.org,
 				"application/json", strings.NewReader(tc.body), f.owner.Auth())
 			require.NoError(t, err)
-			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, orgsFieldErrors(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -340,7 +340,7 @@ func TestMembers_NewRoleTakesEffectAtOnce(t *testing.T) {
 	f := newOrgsFixture(t)
 	rename := func(u apptest.User) int {
 		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-			client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("By " + u.Name)}, u.Auth())
+			client.UpdateOrganizationJSONRequestBody{Name: ptr("By " + u.Name)}, u.Auth())
 		require.NoError(t, err)
 		return res.StatusCode()
 	}
@@ -356,7 +356,7 @@ func TestMembers_AdminCannotChangeAnOwnersRole(t *testing.T) {
 	f := newOrgsFixture(t)
 	for _, role := range orgsAllRoles {
 		res := membersPatch(t, f.app, f.admin, f.org, f.owner.ID, role)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
 	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, f.owner, f.org)[f.owner.ID])
 }
@@ -368,7 +368,7 @@ func TestMembers_AdminCannotPromoteAnyoneToOwner(t *testing.T) {
 	f.app.AddMember(t, f.owner, f.org, other, client.RoleAdmin)
 	for _, target := range []apptest.User{f.manager, f.member, other} {
 		res := membersPatch(t, f.app, f.admin, f.org, target.ID, client.RoleOwner)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
 	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
 }
@@ -407,10 +407,10 @@ func TestMembers_OneOfTwoOwnersDemotesTheOtherButNotTheLastOne(t *testing.T) {
 
 	// The demoted founder now has no say over the remaining owner.
 	res = membersPatch(t, f.app, f.owner, f.org, f.admin.ID, client.RoleMember)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	// And the last owner cannot demote themselves.
 	res = membersPatch(t, f.app, f.admin, f.org, f.admin.ID, client.RoleAdmin)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "own_role")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "own_role")
 	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
 	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, f.admin, f.org)[f.admin.ID])
 }
@@ -437,7 +437,7 @@ func TestMembers_NobodyChangesTheirOwnRole(t *testing.T) {
 	}
 	for _, tc := range tests {
 		res := membersPatch(t, f.app, tc.actor, f.org, tc.actor.ID, tc.role)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, tc.code)
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, tc.code)
 	}
 	assert.Equal(t, map[uuid.UUID]client.Role{
 		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin, f.manager.ID: client.RoleManager,
@@ -451,7 +451,7 @@ func TestMembers_ChangeRoleOfNonMemberIsNotFound(t *testing.T) {
 	for _, target := range []uuid.UUID{f.outsider.ID, uuid.New()} {
 		for _, actor := range []apptest.User{f.owner, f.admin} {
 			res := membersPatch(t, f.app, actor, f.org, target, client.RoleManager)
-			orgsProblem(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
 		}
 	}
 	assert.NotContains(t, orgsMine(t, f.app, f.outsider), f.org)
@@ -467,7 +467,7 @@ func TestMembers_ManagerAndMemberCannotChangeRoles(t *testing.T) {
 			}
 			for _, role := range orgsAllRoles {
 				res := membersPatch(t, f.app, actor, f.org, target.ID, role)
-				orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 			}
 		}
 	}
@@ -492,9 +492,9 @@ func TestMembers_UpdateRejectsInvalidBodiesAndIDs(t *testing.T) {
 			res, err := f.app.Client.UpdateMemberWithBodyWithResponse(context.Background(), f.org, f.member.ID,
 				"application/json", strings.NewReader(tc.body), f.owner.Auth())
 			require.NoError(t, err)
-			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, orgsFieldErrors(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -502,9 +502,9 @@ func TestMembers_UpdateRejectsInvalidBodiesAndIDs(t *testing.T) {
 		t.Parallel()
 		path := "/api/v1/organizations/" + f.org.String() + "/members/not-a-uuid"
 		res, body := orgsRaw(t, f.app, http.MethodPatch, path, f.owner.Access, `{"role": "admin"}`)
-		orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+		problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		res, body = orgsRaw(t, f.app, http.MethodDelete, path, f.owner.Access, "")
-		orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+		problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 	})
 	t.Cleanup(func() { assert.Equal(t, client.RoleMember, membersRoles(t, f.app, f.owner, f.org)[f.member.ID]) })
 }
@@ -543,7 +543,7 @@ func TestMembers_AdminCannotRemoveAnOwner(t *testing.T) {
 	f.app.AddMember(t, f.owner, f.org, co, client.RoleOwner)
 	for _, target := range []apptest.User{f.owner, co} {
 		res := membersRemove(t, f.app, f.admin, f.org, target.ID)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
 	assert.Equal(t, 2, membersOwnerCount(t, f.app, f.org))
 	// An owner may remove another owner.
@@ -561,7 +561,7 @@ func TestMembers_AnyMemberMayLeave(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, res.StatusCode(), "%s leaves: %s", role, res.Body)
 		assert.NotContains(t, orgsMine(t, f.app, u), f.org)
 		got := orgsGet(t, f.app, u, f.org)
-		orgsProblem(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
 	}
 	assert.Equal(t, map[uuid.UUID]client.Role{f.owner.ID: client.RoleOwner}, membersRoles(t, f.app, f.owner, f.org))
 }
@@ -570,7 +570,7 @@ func TestMembers_LastOwnerCannotLeaveButAnOwnerAmongTwoCan(t *testing.T) {
 	t.Parallel()
 	f := newOrgsFixture(t)
 	res := membersRemove(t, f.app, f.owner, f.org, f.owner.ID)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
 	assert.Equal(t, client.RoleOwner, orgsMine(t, f.app, f.owner)[f.org])
 
 	co := f.app.Register(t, "co-owner")
@@ -581,9 +581,9 @@ func TestMembers_LastOwnerCannotLeaveButAnOwnerAmongTwoCan(t *testing.T) {
 
 	// Now co is the last owner: they can neither leave nor be removed by anyone.
 	res = membersRemove(t, f.app, co, f.org, co.ID)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
 	res = membersRemove(t, f.app, f.admin, f.org, co.ID)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
 	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, co, f.org)[co.ID])
 }
@@ -601,18 +601,18 @@ func TestMembers_RemovedUserLosesAccessAtOnce(t *testing.T) {
 
 		// ...and the same token is refused right after, on every organization route.
 		got := orgsGet(t, f.app, victim, f.org)
-		orgsProblem(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
 		list, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, victim.Auth())
 		require.NoError(t, err)
-		orgsProblem(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
 		upd, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-			client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("revenge")}, victim.Auth())
+			client.UpdateOrganizationJSONRequestBody{Name: ptr("revenge")}, victim.Auth())
 		require.NoError(t, err)
-		orgsProblem(t, upd.HTTPResponse, upd.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, upd.HTTPResponse, upd.Body, http.StatusForbidden, "not_a_member")
 		add := membersAdd(t, f.app, victim, f.org, victim.Email, client.RoleAdmin)
-		orgsProblem(t, add.HTTPResponse, add.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, add.HTTPResponse, add.Body, http.StatusForbidden, "not_a_member")
 		again := membersRemove(t, f.app, victim, f.org, victim.ID)
-		orgsProblem(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
 
 		// The session itself is still alive for the victim's other organizations.
 		mine := orgsMine(t, f.app, victim)
@@ -633,11 +633,11 @@ func TestMembers_ManagerAndMemberCannotRemoveOthers(t *testing.T) {
 				continue
 			}
 			res := membersRemove(t, f.app, actor, f.org, target.ID)
-			orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		}
 		// Not even someone who is not a member: the role check comes first.
 		res := membersRemove(t, f.app, actor, f.org, uuid.New())
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
 	assert.Len(t, membersRoles(t, f.app, f.owner, f.org), 4)
 }
@@ -648,7 +648,7 @@ func TestMembers_RemoveNonMemberIsNotFound(t *testing.T) {
 	for _, actor := range []apptest.User{f.owner, f.admin} {
 		for _, target := range []uuid.UUID{f.outsider.ID, uuid.New()} {
 			res := membersRemove(t, f.app, actor, f.org, target)
-			orgsProblem(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
 		}
 	}
 	// The outsider keeps their own organization.
@@ -668,7 +668,7 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 
 	notAMember := func(res *http.Response, body []byte) {
 		t.Helper()
-		orgsProblem(t, res, body, http.StatusForbidden, "not_a_member")
+		problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 	}
 	list, err := app.Client.ListMembersWithResponse(context.Background(), orgB, nil, ada.Auth())
 	require.NoError(t, err)
@@ -684,7 +684,7 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 	get := orgsGet(t, app, ada, orgB)
 	notAMember(get.HTTPResponse, get.Body)
 	patch, err := app.Client.UpdateOrganizationWithResponse(context.Background(), orgB,
-		client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Taken")}, ada.Auth())
+		client.UpdateOrganizationJSONRequestBody{Name: ptr("Taken")}, ada.Auth())
 	require.NoError(t, err)
 	notAMember(patch.HTTPResponse, patch.Body)
 	delOrg, err := app.Client.DeleteOrganizationWithResponse(context.Background(), orgB, ada.Auth())
@@ -693,9 +693,9 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 
 	// B's members addressed through A, where ada IS the owner, are simply not there.
 	upd := membersPatch(t, app, ada, orgA, bobsMember.ID, client.RoleAdmin)
-	orgsProblem(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
+	problemOf(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
 	del := membersRemove(t, app, ada, orgA, bob.ID)
-	orgsProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+	problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
 
 	// Nothing of B appears in A's answers, and B is intact.
 	assert.Equal(t, map[uuid.UUID]client.Role{ada.ID: client.RoleOwner}, membersRoles(t, app, ada, orgA))
@@ -750,7 +750,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 
 		{"update settings", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
 			res, err := w.app.Client.UpdateOrganizationWithResponse(context.Background(), w.org, client.UpdateOrganizationJSONRequestBody{
-				Name: orgsPtr("Changed"), Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: orgsPtr(false)},
+				Name: ptr("Changed"), Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: ptr(false)},
 			}, w.actor.Auth())
 			require.NoError(t, err)
 			return res.HTTPResponse, res.Body, func(allowed bool) {
@@ -885,7 +885,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 					if want.status < 300 {
 						require.Equal(t, want.status, res.StatusCode, "body: %s", body)
 					} else {
-						orgsProblem(t, res, body, want.status, want.code)
+						problemOf(t, res, body, want.status, want.code)
 					}
 					check(want.status < 300)
 				})

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -57,44 +56,6 @@ func (f orgsFixture) as(role client.Role) apptest.User {
 }
 
 var orgsAllRoles = []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager, client.RoleMember}
-
-func orgsPtr[T any](v T) *T { return &v }
-
-// orgsProblem asserts that the answer is an RFC 9457 problem with status and code, and returns it.
-func orgsProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.NotNil(t, res)
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	require.NotNil(t, p.RequestId)
-	assert.Equal(t, res.Header.Get("X-Request-Id"), *p.RequestId)
-	return p
-}
-
-// orgsFieldErrors returns the fields named by a validation problem.
-func orgsFieldErrors(p client.Problem) []string {
-	if p.Errors == nil {
-		return nil
-	}
-	out := make([]string, len(*p.Errors))
-	for i, e := range *p.Errors {
-		out[i] = e.Field
-	}
-	return out
-}
-
-// orgsWithoutRequestID decodes a problem body and drops the one field allowed to differ.
-func orgsWithoutRequestID(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
-	delete(m, "request_id")
-	return m
-}
 
 // orgsRaw sends a raw request (through the contract-checking transport) for what the typed client
 // cannot express, e.g. a malformed path parameter.
@@ -175,7 +136,7 @@ func TestOrganizations_MeWithoutTokenIsUnauthorized(t *testing.T) {
 	app := apptest.New(t)
 	res, err := app.Client.ListMyOrganizationsWithResponse(context.Background())
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, "Bearer", res.HTTPResponse.Header.Get("WWW-Authenticate"))
 }
 
@@ -249,9 +210,9 @@ func TestOrganizations_CreateRejectsInvalidBodies(t *testing.T) {
 			res, err := app.Client.CreateOrganizationWithBodyWithResponse(context.Background(),
 				"application/json", strings.NewReader(tc.body), ada.Auth())
 			require.NoError(t, err)
-			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, orgsFieldErrors(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -265,13 +226,13 @@ func TestOrganizations_CreateWithoutTokenIsUnauthorized(t *testing.T) {
 	res, err := app.Client.CreateOrganizationWithResponse(context.Background(),
 		client.CreateOrganizationJSONRequestBody{Name: "Acme"})
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, "Bearer", res.HTTPResponse.Header.Get("WWW-Authenticate"))
 
 	res, err = app.Client.CreateOrganizationWithResponse(context.Background(),
 		client.CreateOrganizationJSONRequestBody{Name: "Acme"}, apptest.Bearer("not-a-jwt"))
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 }
 
 // ---- GET /organizations/{id} ----
@@ -311,8 +272,8 @@ func TestOrganizations_NonMemberUnknownAndDeletedLookIdentical(t *testing.T) {
 	var first map[string]any
 	for name, org := range cases {
 		res := orgsGet(t, app, ada, org)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
-		body := orgsWithoutRequestID(t, res.Body)
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+		body := withoutRequestID(t, res.Body)
 		if first == nil {
 			first = body
 			continue
@@ -327,7 +288,7 @@ func TestOrganizations_GetWithMalformedIDIsBadRequest(t *testing.T) {
 	ada := app.Register(t, "ada")
 	for _, id := range []string{"not-a-uuid", "1234", ada.OrgID.String() + "0"} {
 		res, body := orgsRaw(t, app, http.MethodGet, "/api/v1/organizations/"+id, ada.Access, "")
-		orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+		problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 	}
 }
 
@@ -337,7 +298,7 @@ func TestOrganizations_GetWithoutTokenIsUnauthorized(t *testing.T) {
 	ada := app.Register(t, "ada")
 	res, err := app.Client.GetOrganizationWithResponse(context.Background(), ada.OrgID)
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 }
 
 // ---- PATCH /organizations/{id} ----
@@ -384,20 +345,20 @@ func TestOrganizations_UpdateKeepsFieldsLeftOut(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		return *res.JSON200
 	}
-	org := patch(client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Acme"), Settings: &client.OrganizationSettingsUpdate{
-		MembersSeeAll: orgsPtr(false), DefaultCurrency: orgsPtr("EUR"), Timezone: orgsPtr("Europe/Berlin"),
+	org := patch(client.UpdateOrganizationJSONRequestBody{Name: ptr("Acme"), Settings: &client.OrganizationSettingsUpdate{
+		MembersSeeAll: ptr(false), DefaultCurrency: ptr("EUR"), Timezone: ptr("Europe/Berlin"),
 	}})
 	require.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Europe/Berlin"}, org.Settings)
 
-	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{Timezone: orgsPtr("Asia/Tokyo")}})
+	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{Timezone: ptr("Asia/Tokyo")}})
 	assert.Equal(t, "Acme", org.Name)
 	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
 
-	org = patch(client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Acme Two")})
+	org = patch(client.UpdateOrganizationJSONRequestBody{Name: ptr("Acme Two")})
 	assert.Equal(t, "Acme Two", org.Name)
 	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
 
-	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: orgsPtr(true)}})
+	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: ptr(true)}})
 	assert.Equal(t, "Acme Two", org.Name)
 	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
 
@@ -411,9 +372,9 @@ func TestOrganizations_ManagerAndMemberCannotUpdate(t *testing.T) {
 	f := newOrgsFixture(t)
 	for _, role := range []client.Role{client.RoleManager, client.RoleMember} {
 		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-			client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Hijacked")}, f.as(role).Auth())
+			client.UpdateOrganizationJSONRequestBody{Name: ptr("Hijacked")}, f.as(role).Auth())
 		require.NoError(t, err)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
 	got := orgsGet(t, f.app, f.owner, f.org)
 	require.Equal(t, http.StatusOK, got.StatusCode())
@@ -452,9 +413,9 @@ func TestOrganizations_UpdateRejectsInvalidBodies(t *testing.T) {
 			res, err := f.app.Client.UpdateOrganizationWithBodyWithResponse(context.Background(), f.org,
 				"application/json", strings.NewReader(tc.body), f.owner.Auth())
 			require.NoError(t, err)
-			p := orgsProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, orgsFieldErrors(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -470,9 +431,9 @@ func TestOrganizations_UpdateOfAnotherOrganizationIsNotAMember(t *testing.T) {
 	t.Parallel()
 	f := newOrgsFixture(t)
 	res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-		client.UpdateOrganizationJSONRequestBody{Name: orgsPtr("Mine now")}, f.outsider.Auth())
+		client.UpdateOrganizationJSONRequestBody{Name: ptr("Mine now")}, f.outsider.Auth())
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
 }
 
 // ---- DELETE /organizations/{id} ----
@@ -488,11 +449,11 @@ func TestOrganizations_OwnerDeletesAndTheOrganizationIsGoneForEveryone(t *testin
 	for _, role := range orgsAllRoles {
 		u := f.as(role)
 		got := orgsGet(t, f.app, u, f.org)
-		orgsProblem(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
 
 		list, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, u.Auth())
 		require.NoError(t, err)
-		orgsProblem(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
+		problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
 
 		assert.NotContains(t, orgsMine(t, f.app, u), f.org, "%s still lists the organization", role)
 
@@ -506,7 +467,7 @@ func TestOrganizations_OwnerDeletesAndTheOrganizationIsGoneForEveryone(t *testin
 	// Deleting it again is indistinguishable from any organization one is not a member of.
 	again, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.owner.Auth())
 	require.NoError(t, err)
-	orgsProblem(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
 	// The other organizations of its members are untouched.
 	assert.Equal(t, map[uuid.UUID]client.Role{f.admin.OrgID: client.RoleOwner}, orgsMine(t, f.app, f.admin))
 }
@@ -517,11 +478,11 @@ func TestOrganizations_OnlyTheOwnerDeletes(t *testing.T) {
 	for _, role := range []client.Role{client.RoleAdmin, client.RoleManager, client.RoleMember} {
 		res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.as(role).Auth())
 		require.NoError(t, err)
-		orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
 	res, err := f.app.Client.DeleteOrganizationWithResponse(context.Background(), f.org, f.outsider.Auth())
 	require.NoError(t, err)
-	orgsProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
 
 	got := orgsGet(t, f.app, f.member, f.org)
 	assert.Equal(t, http.StatusOK, got.StatusCode(), "the organization survives: %s", got.Body)
@@ -532,6 +493,6 @@ func TestOrganizations_DeleteWithMalformedIDIsBadRequest(t *testing.T) {
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	res, body := orgsRaw(t, app, http.MethodDelete, "/api/v1/organizations/nope", ada.Access, "")
-	orgsProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 	assert.Contains(t, orgsMine(t, app, ada), ada.OrgID)
 }

@@ -169,5 +169,3 @@ func amount(s string) *money.Amount {
 	a := money.MustParse(s)
 	return &a
 }
-
-func ptr[T any](v T) *T { return &v }

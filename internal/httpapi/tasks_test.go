@@ -204,39 +204,6 @@ func tkTypes(items []client.Activity) []client.ActivityType {
 	return out
 }
 
-// tkProblem asserts an RFC 9457 problem with status and code and returns it.
-func tkProblem(t *testing.T, res *http.Response, body []byte, status int, code string) client.Problem {
-	t.Helper()
-	require.NotNil(t, res)
-	require.Equal(t, status, res.StatusCode, "body: %s", body)
-	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
-	var p client.Problem
-	require.NoError(t, json.Unmarshal(body, &p), "body: %s", body)
-	assert.Equal(t, status, p.Status)
-	assert.Equal(t, code, p.Code, "body: %s", body)
-	return p
-}
-
-func tkFields(p client.Problem) []string {
-	if p.Errors == nil {
-		return nil
-	}
-	out := make([]string, len(*p.Errors))
-	for i, e := range *p.Errors {
-		out[i] = e.Field
-	}
-	return out
-}
-
-// tkBody decodes a problem without the one field allowed to differ between two answers.
-func tkBody(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
-	delete(m, "request_id")
-	return m
-}
-
 // tkRawRequest is a request the typed client cannot express.
 type tkRawRequest struct {
 	method, path string
@@ -382,9 +349,9 @@ func TestTasks_CreateRejectsInvalidBodies(t *testing.T) {
 			res, err := app.Client.CreateTaskWithBodyWithResponse(context.Background(), "application/json",
 				strings.NewReader(tc.body), ada.In(ada.OrgID)...)
 			require.NoError(t, err)
-			p := tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, tkFields(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -410,9 +377,9 @@ func TestTasks_CreateOnUnknownOrForeignDealIsInvalidReference(t *testing.T) {
 	for name, deal := range map[string]uuid.UUID{"unknown": uuid.New(), "foreign": f.foreignDeal.Id} {
 		for _, role := range tkRoles {
 			res := tkCreate(t, f.app, f.as(role), f.org, client.TaskCreate{DealId: deal, Title: "Sneaky"})
-			p := tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
-			assert.Equal(t, []string{"deal_id"}, tkFields(p), "%s as %s", name, role)
-			body := tkBody(t, res.Body)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
+			assert.Equal(t, []string{"deal_id"}, fieldsOf(p), "%s as %s", name, role)
+			body := withoutRequestID(t, res.Body)
 			if first == nil {
 				first = body
 			}
@@ -448,7 +415,7 @@ func TestTasks_CreateRoleMatrix(t *testing.T) {
 					assert.Equal(t, wantOwner, res.JSON201.OwnerId, what)
 					return
 				}
-				tkProblem(t, res.HTTPResponse, res.Body, status, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, status, "forbidden")
 			}
 			check("own deal", tkCreate(t, f.app, u, f.org, client.TaskCreate{DealId: f.deal[tc.role].Id, Title: "On my deal"}), tc.ownDeal, u.ID)
 			check("another's deal", tkCreate(t, f.app, u, f.org, client.TaskCreate{DealId: f.member2Deal.Id, Title: "On member2's deal"}), tc.othersDeal, u.ID)
@@ -473,12 +440,12 @@ func TestTasks_CreateAssigningANonMemberIsInvalidReference(t *testing.T) {
 	var first map[string]any
 	for name, owner := range map[string]uuid.UUID{"unknown user": uuid.New(), "user of another organization": f.outsider.ID} {
 		res := tkCreate(t, f.app, f.manager, f.org, client.TaskCreate{DealId: f.deal[client.RoleManager].Id, Title: "Who?", OwnerId: &owner})
-		p := tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
-		assert.Equal(t, []string{"owner_id"}, tkFields(p), name)
+		p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
+		assert.Equal(t, []string{"owner_id"}, fieldsOf(p), name)
 		if first == nil {
-			first = tkBody(t, res.Body)
+			first = withoutRequestID(t, res.Body)
 		}
-		assert.Equal(t, first, tkBody(t, res.Body), name)
+		assert.Equal(t, first, withoutRequestID(t, res.Body), name)
 	}
 	assert.Equal(t, 0, tkCountTasks(t, f.app, f.org))
 }
@@ -498,9 +465,9 @@ func TestTasks_DueDateTodayIsAcceptedAndYesterdayIsInThePast(t *testing.T) {
 	})
 	assert.Equal(t, http.StatusCreated, today.StatusCode(), "body: %s", today.Body)
 	assert.Equal(t, http.StatusCreated, tomorrow.StatusCode(), "body: %s", tomorrow.Body)
-	tkProblem(t, yesterday.HTTPResponse, yesterday.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, yesterday.HTTPResponse, yesterday.Body, http.StatusBadRequest, "due_date_in_past")
 	long := tkCreate(t, app, ada, ada.OrgID, client.TaskCreate{DealId: deal.Id, Title: "Ages ago", DueDate: tkPtr(tkDay(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))})
-	tkProblem(t, long.HTTPResponse, long.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, long.HTTPResponse, long.Body, http.StatusBadRequest, "due_date_in_past")
 
 	// The same rule for a new due date on PATCH.
 	task := tkNew(t, app, ada, ada.OrgID, client.TaskCreate{DealId: deal.Id, Title: "Movable"})
@@ -509,7 +476,7 @@ func TestTasks_DueDateTodayIsAcceptedAndYesterdayIsInThePast(t *testing.T) {
 		toYesterday = tkUpdate(t, app, ada, ada.OrgID, task.Id, client.TaskUpdate{DueDate: nullable.NewNullableWithValue(tkAddDays(d["UTC"], -1))})
 		toToday = tkUpdate(t, app, ada, ada.OrgID, task.Id, client.TaskUpdate{DueDate: nullable.NewNullableWithValue(d["UTC"])})
 	})
-	tkProblem(t, toYesterday.HTTPResponse, toYesterday.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, toYesterday.HTTPResponse, toYesterday.Body, http.StatusBadRequest, "due_date_in_past")
 	require.Equal(t, http.StatusOK, toToday.StatusCode(), "body: %s", toToday.Body)
 }
 
@@ -535,11 +502,11 @@ func TestTasks_DueDateIsJudgedInTheOrganizationsTimeZone(t *testing.T) {
 	})
 	require.Equal(t, http.StatusCreated, kToday.StatusCode(), "today in the organization's zone: %s", kToday.Body)
 	assert.Equal(t, days[kiri].String(), kToday.JSON201.DueDate.MustGet().String())
-	tkProblem(t, kYesterday.HTTPResponse, kYesterday.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, kYesterday.HTTPResponse, kYesterday.Body, http.StatusBadRequest, "due_date_in_past")
 	if days[kiri] == days["UTC"] {
 		assert.Equal(t, http.StatusCreated, kUTC.StatusCode(), "body: %s", kUTC.Body)
 	} else {
-		tkProblem(t, kUTC.HTTPResponse, kUTC.Body, http.StatusBadRequest, "due_date_in_past")
+		problemOf(t, kUTC.HTTPResponse, kUTC.Body, http.StatusBadRequest, "due_date_in_past")
 	}
 
 	// Pago Pago is a day behind UTC until 11:00 UTC: its today may be UTC's yesterday, and UTC's
@@ -554,7 +521,7 @@ func TestTasks_DueDateIsJudgedInTheOrganizationsTimeZone(t *testing.T) {
 		pKiri = create("Kiritimati today in Pago Pago", d[kiri])
 	})
 	require.Equal(t, http.StatusCreated, pToday.StatusCode(), "today in the organization's zone: %s", pToday.Body)
-	tkProblem(t, pYesterday.HTTPResponse, pYesterday.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, pYesterday.HTTPResponse, pYesterday.Body, http.StatusBadRequest, "due_date_in_past")
 	assert.Equal(t, http.StatusCreated, pUTC.StatusCode(), "body: %s", pUTC.Body)
 	assert.Equal(t, http.StatusCreated, pKiri.StatusCode(), "body: %s", pKiri.Body)
 
@@ -562,7 +529,7 @@ func TestTasks_DueDateIsJudgedInTheOrganizationsTimeZone(t *testing.T) {
 	old := *pToday.JSON201
 	f.settings(t, client.OrganizationSettingsUpdate{Timezone: tkPtr(kiri)})
 	again := create("Pago Pago's today, judged in Kiritimati", old.DueDate.MustGet())
-	tkProblem(t, again.HTTPResponse, again.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, again.HTTPResponse, again.Body, http.StatusBadRequest, "due_date_in_past")
 
 	// The rule applies to a NEW due date only: a task whose date has since passed stays editable,
 	// and restating its date is not a change.
@@ -573,11 +540,11 @@ func TestTasks_DueDateIsJudgedInTheOrganizationsTimeZone(t *testing.T) {
 	same := tkMustUpdate(t, f.app, f.owner, f.org, old.Id, client.TaskUpdate{DueDate: nullable.NewNullableWithValue(old.DueDate.MustGet())})
 	assert.Equal(t, old.DueDate.MustGet().String(), same.DueDate.MustGet().String())
 	earlier := tkUpdate(t, f.app, f.owner, f.org, old.Id, client.TaskUpdate{DueDate: nullable.NewNullableWithValue(tkAddDays(old.DueDate.MustGet(), -1))})
-	tkProblem(t, earlier.HTTPResponse, earlier.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, earlier.HTTPResponse, earlier.Body, http.StatusBadRequest, "due_date_in_past")
 	cleared := tkMustUpdate(t, f.app, f.owner, f.org, old.Id, client.TaskUpdate{DueDate: nullable.NewNullNullable[openapi_types.Date]()})
 	assert.True(t, cleared.DueDate.IsNull())
 	back := tkUpdate(t, f.app, f.owner, f.org, old.Id, client.TaskUpdate{DueDate: nullable.NewNullableWithValue(old.DueDate.MustGet())})
-	tkProblem(t, back.HTTPResponse, back.Body, http.StatusBadRequest, "due_date_in_past")
+	problemOf(t, back.HTTPResponse, back.Body, http.StatusBadRequest, "due_date_in_past")
 	assert.True(t, tkMustGet(t, f.app, f.owner, f.org, old.Id).DueDate.IsNull(), "the refused change changed nothing")
 }
 
@@ -597,10 +564,10 @@ func TestTasks_GetUnknownAndForeignTaskAreIdenticalNotFound(t *testing.T) {
 	t.Parallel()
 	f := newTkFixture(t)
 	unknown := tkGet(t, f.app, f.owner, f.org, uuid.New())
-	tkProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	foreign := tkGet(t, f.app, f.owner, f.org, f.foreignTask.Id)
-	tkProblem(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, tkBody(t, unknown.Body), tkBody(t, foreign.Body))
+	problemOf(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, foreign.Body))
 	assert.NotContains(t, string(foreign.Body), "Foreign task")
 }
 
@@ -614,7 +581,7 @@ func TestTasks_MalformedTaskIDIsBadRequest(t *testing.T) {
 				r.contentType, r.body = "application/json", []byte(`{"title": "x"}`)
 			}
 			res, body := tkRaw(t, f.app, r)
-			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		}
 	}
 }
@@ -704,7 +671,7 @@ func TestTasks_ListOwnerFilterByRole(t *testing.T) {
 		res, err := f.app.Client.ListTasksWithResponse(context.Background(), &client.ListTasksParams{OwnerId: &f.owner.ID}, u.In(f.org)...)
 		require.NoError(t, err)
 		if role == client.RoleMember {
-			tkProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		} else {
 			require.Equal(t, http.StatusOK, res.StatusCode(), "%s: %s", role, res.Body)
 			assert.EqualValues(t, 1, res.JSON200.Total)
@@ -724,7 +691,7 @@ func TestTasks_ListRejectsInvalidParameters(t *testing.T) {
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
 			res, body := tkRaw(t, f.app, tkRawRequest{method: http.MethodGet, path: "/api/v1/tasks?" + q, user: &f.owner, org: f.org})
-			tkProblem(t, res, body, http.StatusBadRequest, "validation_failed")
+			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		})
 	}
 }
@@ -747,22 +714,22 @@ func TestTasks_MembersSeeOnlyTheirOwnTasksWhenMembersSeeAllIsOff(t *testing.T) {
 	assert.Equal(t, []uuid.UUID{assigned.Id}, tkIDs(onOwnersDeal.Items))
 	res, err := f.app.Client.ListTasksWithResponse(context.Background(), &client.ListTasksParams{OwnerId: &f.member2.ID}, f.member.In(f.org)...)
 	require.NoError(t, err)
-	tkProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	assert.EqualValues(t, 4, tkList(t, f.app, f.manager, f.org, client.ListTasksParams{}).Total, "managers still see everything")
 
 	// Someone else's task answers exactly like a missing one, for every operation.
 	missing := tkGet(t, f.app, f.member, f.org, uuid.New())
-	want := tkBody(t, missing.Body)
+	want := withoutRequestID(t, missing.Body)
 	for _, id := range []uuid.UUID{ownerTask.Id, other.Id} {
 		get := tkGet(t, f.app, f.member, f.org, id)
-		tkProblem(t, get.HTTPResponse, get.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, tkBody(t, get.Body))
+		problemOf(t, get.HTTPResponse, get.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, get.Body))
 		upd := tkUpdate(t, f.app, f.member, f.org, id, client.TaskUpdate{Title: tkPtr("mine now")})
-		tkProblem(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, tkBody(t, upd.Body))
+		problemOf(t, upd.HTTPResponse, upd.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, upd.Body))
 		del := tkDelete(t, f.app, f.member, f.org, id)
-		tkProblem(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
-		assert.Equal(t, want, tkBody(t, del.Body))
+		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
+		assert.Equal(t, want, withoutRequestID(t, del.Body))
 	}
 	assert.Equal(t, "owner's", tkMustGet(t, f.app, f.owner, f.org, ownerTask.Id).Title)
 	assert.Equal(t, "member2's", tkMustGet(t, f.app, f.owner, f.org, other.Id).Title)
@@ -773,9 +740,9 @@ func TestTasks_MembersSeeOnlyTheirOwnTasksWhenMembersSeeAllIsOff(t *testing.T) {
 
 	// An invisible deal is not a valid reference, exactly like an unknown one.
 	hidden := tkCreate(t, f.app, f.member, f.org, client.TaskCreate{DealId: f.deal[client.RoleOwner].Id, Title: "sneaky"})
-	tkProblem(t, hidden.HTTPResponse, hidden.Body, http.StatusBadRequest, "invalid_reference")
+	problemOf(t, hidden.HTTPResponse, hidden.Body, http.StatusBadRequest, "invalid_reference")
 	unknown := tkCreate(t, f.app, f.member, f.org, client.TaskCreate{DealId: uuid.New(), Title: "sneaky"})
-	assert.Equal(t, tkBody(t, unknown.Body), tkBody(t, hidden.Body))
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, hidden.Body))
 	tkNew(t, f.app, f.member, f.org, client.TaskCreate{DealId: f.deal[client.RoleMember].Id, Title: "on my own deal"})
 }
 
@@ -890,7 +857,7 @@ func TestTasks_UpdateRoleMatrix(t *testing.T) {
 					require.Equal(t, status, res.StatusCode(), "%s: %s", what, res.Body)
 					return
 				}
-				tkProblem(t, res.HTTPResponse, res.Body, status, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, status, "forbidden")
 			}
 			check("edit own", tkUpdate(t, f.app, u, f.org, own.Id, client.TaskUpdate{Title: tkPtr("mine, edited")}), tc.editOwn)
 			check("complete own", tkUpdate(t, f.app, u, f.org, own.Id, client.TaskUpdate{IsDone: tkPtr(true)}), tc.editOwn)
@@ -928,12 +895,12 @@ func TestTasks_ReassignToANonMemberIsInvalidReference(t *testing.T) {
 	var first map[string]any
 	for name, owner := range map[string]uuid.UUID{"unknown user": uuid.New(), "user of another organization": f.outsider.ID} {
 		res := tkUpdate(t, f.app, f.manager, f.org, task.Id, client.TaskUpdate{OwnerId: &owner, Title: tkPtr("changed")})
-		p := tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
-		assert.Equal(t, []string{"owner_id"}, tkFields(p), name)
+		p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
+		assert.Equal(t, []string{"owner_id"}, fieldsOf(p), name)
 		if first == nil {
-			first = tkBody(t, res.Body)
+			first = withoutRequestID(t, res.Body)
 		}
-		assert.Equal(t, first, tkBody(t, res.Body), name)
+		assert.Equal(t, first, withoutRequestID(t, res.Body), name)
 	}
 	assert.Equal(t, task, tkMustGet(t, f.app, f.owner, f.org, task.Id), "nothing changed")
 	// A manager hands it to a member, who may then edit it.
@@ -971,9 +938,9 @@ func TestTasks_UpdateRejectsInvalidBodies(t *testing.T) {
 			res, err := f.app.Client.UpdateTaskWithBodyWithResponse(context.Background(), task.Id, "application/json",
 				strings.NewReader(tc.body), f.owner.In(f.org)...)
 			require.NoError(t, err)
-			p := tkProblem(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
+			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
-				assert.Contains(t, tkFields(p), tc.field)
+				assert.Contains(t, fieldsOf(p), tc.field)
 			}
 		})
 	}
@@ -985,10 +952,10 @@ func TestTasks_UpdateUnknownAndForeignTaskAreIdenticalNotFound(t *testing.T) {
 	f := newTkFixture(t)
 	body := client.TaskUpdate{Title: tkPtr("hijacked"), IsDone: tkPtr(true), OwnerId: &f.owner.ID}
 	unknown := tkUpdate(t, f.app, f.owner, f.org, uuid.New(), body)
-	tkProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	foreign := tkUpdate(t, f.app, f.owner, f.org, f.foreignTask.Id, body)
-	tkProblem(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, tkBody(t, unknown.Body), tkBody(t, foreign.Body))
+	problemOf(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, foreign.Body))
 
 	assert.Equal(t, f.foreignTask, tkMustGet(t, f.app, f.outsider, f.outsider.OrgID, f.foreignTask.Id), "the foreign task is unchanged")
 	assert.Equal(t, []client.ActivityType{client.TaskCreated, client.DealCreated},
@@ -1011,18 +978,18 @@ func TestTasks_DeleteRoleMatrix(t *testing.T) {
 			require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 			assert.Empty(t, res.Body)
 			gone := tkGet(t, f.app, f.owner, f.org, own.Id)
-			tkProblem(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
+			problemOf(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
 			again := tkDelete(t, f.app, u, f.org, own.Id)
-			tkProblem(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
+			problemOf(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
 
 			res = tkDelete(t, f.app, u, f.org, others.Id)
 			if role == client.RoleMember {
-				tkProblem(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
+				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 				assert.Equal(t, others, tkMustGet(t, f.app, f.owner, f.org, others.Id), "still there")
 			} else {
 				require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 				gone := tkGet(t, f.app, f.owner, f.org, others.Id)
-				tkProblem(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
+				problemOf(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
 			}
 		})
 	}
@@ -1032,10 +999,10 @@ func TestTasks_DeleteUnknownAndForeignTaskAreIdenticalNotFound(t *testing.T) {
 	t.Parallel()
 	f := newTkFixture(t)
 	unknown := tkDelete(t, f.app, f.owner, f.org, uuid.New())
-	tkProblem(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
+	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	foreign := tkDelete(t, f.app, f.owner, f.org, f.foreignTask.Id)
-	tkProblem(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
-	assert.Equal(t, tkBody(t, unknown.Body), tkBody(t, foreign.Body))
+	problemOf(t, foreign.HTTPResponse, foreign.Body, http.StatusNotFound, "not_found")
+	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, foreign.Body))
 	assert.Equal(t, f.foreignTask, tkMustGet(t, f.app, f.outsider, f.outsider.OrgID, f.foreignTask.Id), "the foreign task survives")
 }
 
@@ -1048,11 +1015,11 @@ func TestTasks_DeletingTheDealDeletesItsTasks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 	gone := tkGet(t, f.app, f.owner, f.org, task.Id)
-	tkProblem(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
+	problemOf(t, gone.HTTPResponse, gone.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, []uuid.UUID{kept.Id}, tkIDs(tkList(t, f.app, f.owner, f.org, client.ListTasksParams{}).Items))
 	// The deleted deal is no longer a valid reference.
 	again := tkCreate(t, f.app, f.owner, f.org, client.TaskCreate{DealId: f.deal[client.RoleOwner].Id, Title: "late"})
-	tkProblem(t, again.HTTPResponse, again.Body, http.StatusBadRequest, "invalid_reference")
+	problemOf(t, again.HTTPResponse, again.Body, http.StatusBadRequest, "invalid_reference")
 }
 
 // ---- authentication, tenancy header, body limits: every task operation ----
@@ -1083,7 +1050,7 @@ func TestTasks_EveryOperationNeedsAToken(t *testing.T) {
 					r.user = &apptest.User{Access: token}
 				}
 				res, body := tkRaw(t, f.app, r)
-				tkProblem(t, res, body, http.StatusUnauthorized, "unauthorized")
+				problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 				assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), res.Header.Get("WWW-Authenticate"))
 			})
 		}
@@ -1107,17 +1074,17 @@ func TestTasks_EveryOperationRefusesAnOrganizationTheCallerIsNotIn(t *testing.T)
 				r := r
 				r.user, r.org = &c.u, c.org
 				res, body := tkRaw(t, f.app, r)
-				tkProblem(t, res, body, http.StatusForbidden, "not_a_member")
+				problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 				if first == nil {
-					first = tkBody(t, body)
+					first = withoutRequestID(t, body)
 				}
-				assert.Equal(t, first, tkBody(t, body))
+				assert.Equal(t, first, withoutRequestID(t, body))
 			}
 			// Without the header at all.
 			r := r
 			r.user = &f.owner
 			res, body := tkRaw(t, f.app, r)
-			tkProblem(t, res, body, http.StatusBadRequest, "organization_header_required")
+			problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
 		})
 	}
 	assert.Equal(t, task, tkMustGet(t, f.app, f.owner, f.org, task.Id))
@@ -1141,13 +1108,13 @@ func TestTasks_OversizedAndNonJSONBodiesAreRefused(t *testing.T) {
 			big := r
 			big.body = tkJSON(t, fields)
 			res, body := tkRaw(t, f.app, big)
-			tkProblem(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
+			problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 
 			for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
 				plain := r
 				plain.contentType = ct
 				res, body := tkRaw(t, f.app, plain)
-				tkProblem(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+				problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 			}
 		})
 	}

@@ -166,9 +166,9 @@ func tenancyIn(t *testing.T, o tenancyOp, token string, org uuid.UUID) authReq {
 // request id.
 func tenancyRequireNotAMember(t *testing.T, res *http.Response, body []byte) map[string]any {
 	t.Helper()
-	authProblem(t, res, body, http.StatusForbidden, "not_a_member")
+	problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 	assert.NotContains(t, string(body), "organization_id", "no hint which organization was named")
-	return authWithoutRequestID(t, body)
+	return withoutRequestID(t, body)
 }
 
 func TestTenancy_EveryProtectedOperationRejectsAnonymousCallers(t *testing.T) {
@@ -292,7 +292,7 @@ func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testi
 						headers: append([]func(*http.Request){authBearer(ada.Access)}, h...)}))
 				}
 				res, body := call()
-				authProblem(t, res, body, http.StatusBadRequest, "organization_header_required")
+				problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
 
 				bad := tenancyMalformedOrgIDs(ada.OrgID)
 				bad["empty"] = ""
@@ -300,16 +300,16 @@ func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testi
 				bad["two ids in one line"] = ada.OrgID.String() + ", " + bob.OrgID.String()
 				for name, v := range bad {
 					res, body = call(authSetHeader("X-Organization-Id", v))
-					p := authProblem(t, res, body, http.StatusBadRequest, "invalid_organization_header")
+					p := problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
 					if len(v) > 3 {
 						assert.NotContains(t, string(body), v, "%s: the value is not echoed", name)
 					}
-					assert.Empty(t, authFields(p))
+					assert.Empty(t, fieldsOf(p))
 				}
 				// Two header lines, in both orders, even for two organizations the caller is in.
 				for _, pair := range [][2]uuid.UUID{{ada.OrgID, bob.OrgID}, {bob.OrgID, ada.OrgID}, {ada.OrgID, ada.OrgID}} {
 					res, body = call(authAddHeader("X-Organization-Id", pair[0].String()), authAddHeader("X-Organization-Id", pair[1].String()))
-					authProblem(t, res, body, http.StatusBadRequest, "invalid_organization_header")
+					problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
 				}
 			})
 		}
@@ -319,8 +319,8 @@ func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testi
 				for name, v := range tenancyMalformedOrgIDs(ada.OrgID) {
 					res, body := authDo(t, app, tenancyRequest(t, o, tenancyCall{org: v, validBody: true,
 						headers: []func(*http.Request){authBearer(ada.Access)}}))
-					p := authProblem(t, res, body, http.StatusBadRequest, "validation_failed")
-					assert.Contains(t, authFields(p), "organization_id", "%s: %s", name, body)
+					p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+					assert.Contains(t, fieldsOf(p), "organization_id", "%s: %s", name, body)
 				}
 			})
 		}
