@@ -932,6 +932,9 @@ type PayloadTooLarge = Problem
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
+// TooManyRequests An RFC 9457 problem document.
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
 
@@ -1200,6 +1203,9 @@ type ClientInterface interface {
 	// LoginWithBody Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+	// `Retry-After`); during the lock even the right password is refused.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1209,6 +1215,9 @@ type ClientInterface interface {
 	// Login Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+	// `Retry-After`); during the lock even the right password is refused.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1696,6 +1705,9 @@ func (c *Client) GetDealSummary(ctx context.Context, params *GetDealSummaryParam
 // LoginWithBody Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+// `Retry-After`); during the lock even the right password is refused.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1715,6 +1727,9 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Login Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+// `Retry-After`); during the lock even the right password is refused.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4429,6 +4444,9 @@ type ClientWithResponsesInterface interface {
 	// LoginWithBodyWithResponse Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+	// `Retry-After`); during the lock even the right password is refused.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4438,6 +4456,9 @@ type ClientWithResponsesInterface interface {
 	// LoginWithResponse Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+	// `Retry-After`); during the lock even the right password is refused.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5089,6 +5110,11 @@ type LoginResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
+type LoginResponse429Headers struct {
+	RetryAfter *int
+}
+
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
 type LoginResponse503Headers struct {
 	RetryAfter *int
@@ -5107,10 +5133,14 @@ type LoginResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LoginResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoginResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LoginResponse503Headers
 }
@@ -5138,6 +5168,11 @@ func (r LoginResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -8065,6 +8100,9 @@ func (c *ClientWithResponses) GetDealSummaryWithResponse(ctx context.Context, pa
 // LoginWithBodyWithResponse Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+// `Retry-After`); during the lock even the right password is refused.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8080,6 +8118,9 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // LoginWithResponse Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+// `Retry-After`); during the lock even the right password is refused.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9044,6 +9085,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9064,6 +9112,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers LoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -13,6 +13,7 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
+	ClearLoginFailures(ctx context.Context, email string) error
 	ContactExists(ctx context.Context, arg ContactExistsParams) (bool, error)
 	ContactHasDeals(ctx context.Context, arg ContactHasDealsParams) (bool, error)
 	CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error)
@@ -42,6 +43,7 @@ type Querier interface {
 	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
 	// timeline always agrees with the deal.
 	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
+	GetLoginThrottleForUpdate(ctx context.Context, email string) (GetLoginThrottleForUpdateRow, error)
 	GetMember(ctx context.Context, arg GetMemberParams) (GetMemberRow, error)
 	GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdateParams) (string, error)
 	GetOrganization(ctx context.Context, organizationID uuid.UUID) (Organization, error)
@@ -62,6 +64,7 @@ type Querier interface {
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
+	LoginLockedUntil(ctx context.Context, email string) (*time.Time, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
@@ -69,6 +72,7 @@ type Querier interface {
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
+	SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
 	UpdateContact(ctx context.Context, arg UpdateContactParams) (Contact, error)

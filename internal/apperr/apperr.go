@@ -37,6 +37,8 @@ type Error struct {
 	Fields  []FieldError
 	// ExistingID names the object a conflict collided with, when there is one.
 	ExistingID string
+	// RetryAfter is the number of seconds a throttled client should wait (429), when known.
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/alexedwards/argon2id"
@@ -17,8 +18,18 @@ var PasswordParams = &argon2id.Params{
 	KeyLength:   32,
 }
 
+// hashSlots bounds the password hashes computed at once: each takes 19 MiB and a core for tens of
+// milliseconds, so a burst of logins queues here instead of exhausting memory.
+var hashSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+func acquireHashSlot() func() {
+	hashSlots <- struct{}{}
+	return func() { <-hashSlots }
+}
+
 // HashPassword returns an encoded argon2id hash (PHC string format).
 func HashPassword(password string) (string, error) {
+	defer acquireHashSlot()()
 	h, err := argon2id.CreateHash(password, PasswordParams)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
@@ -28,6 +39,7 @@ func HashPassword(password string) (string, error) {
 
 // CheckPassword reports whether password matches the encoded hash, in constant time.
 func CheckPassword(password, encoded string) (bool, error) {
+	defer acquireHashSlot()()
 	ok, err := argon2id.ComparePasswordAndHash(password, encoded)
 	if err != nil {
 		return false, fmt.Errorf("check password: %w", err)

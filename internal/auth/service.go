@@ -90,10 +90,14 @@ func (s *Service) Register(ctx context.Context, email, password, name, orgName s
 // Login checks the credentials and starts a session. Unknown email and wrong password are the same
 // error, and cost the same password check.
 func (s *Service) Login(ctx context.Context, email, password string) (User, Pair, error) {
-	row, err := s.q.GetUserByEmail(ctx, NormalizeEmail(email))
+	email = NormalizeEmail(email)
+	if err := s.checkThrottle(ctx, email); err != nil {
+		return User{}, Pair{}, err
+	}
+	row, err := s.q.GetUserByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		BurnPasswordCheck(password)
-		return User{}, Pair{}, errInvalidCredentials
+		return User{}, Pair{}, s.failLogin(ctx, email)
 	}
 	if err != nil {
 		return User{}, Pair{}, fmt.Errorf("find user: %w", err)
@@ -103,13 +107,24 @@ func (s *Service) Login(ctx context.Context, email, password string) (User, Pair
 		return User{}, Pair{}, err
 	}
 	if !ok {
-		return User{}, Pair{}, errInvalidCredentials
+		return User{}, Pair{}, s.failLogin(ctx, email)
+	}
+	if err := s.q.ClearLoginFailures(ctx, email); err != nil {
+		return User{}, Pair{}, fmt.Errorf("clear login failures: %w", err)
 	}
 	pair, err := s.startSession(ctx, s.q, row.ID)
 	if err != nil {
 		return User{}, Pair{}, err
 	}
 	return User{ID: row.ID, Email: row.Email, Name: row.Name, CreatedAt: row.CreatedAt}, pair, nil
+}
+
+// failLogin counts the failure and answers invalid_credentials.
+func (s *Service) failLogin(ctx context.Context, email string) error {
+	if err := s.recordFailure(ctx, email); err != nil {
+		return err
+	}
+	return errInvalidCredentials
 }
 
 // Refresh exchanges a refresh token for a new pair. The presented token stops working; presenting

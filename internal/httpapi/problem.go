@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -69,7 +70,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				h.Set(echo.HeaderWWWAuthenticate, "Bearer")
 			}
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-			if h.Get(echo.HeaderRetryAfter) == "" {
+			if ae.RetryAfter > 0 {
+				h.Set(echo.HeaderRetryAfter, strconv.Itoa(ae.RetryAfter))
+			} else if h.Get(echo.HeaderRetryAfter) == "" {
 				h.Set(echo.HeaderRetryAfter, "5")
 			}
 		case http.StatusMethodNotAllowed:

@@ -77,6 +77,9 @@ export interface paths {
         /**
          * Log in
          * @description Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
+         *     After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
+         *     doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
+         *     `Retry-After`); during the lock even the right password is refused.
          */
         post: operations["login"];
         delete?: never;
@@ -1196,6 +1199,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Too many failed attempts; wait for Retry-After seconds. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "detail": "Too many failed logins for this account; try again later.",
+                 *       "code": "too_many_attempts",
+                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The database is unreachable or the service is shutting down. */
         ServiceUnavailable: {
             headers: {
@@ -1411,6 +1434,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
