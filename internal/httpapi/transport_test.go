@@ -83,4 +83,3 @@ func readAll(t *testing.T, res *http.Response) []byte {
 	require.NoError(t, err)
 	return b
 }
-
