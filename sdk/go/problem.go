@@ -1,0 +1,153 @@
+package crmsdk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/minicrm/crm/gen/client"
+)
+
+// ProblemError is an error answer of the API: the HTTP status and the RFC 9457 problem document
+// with its stable Code ("validation_failed", "stage_rollback_forbidden", ...; the list is in
+// openapi.yaml). Get it from any error of this package with errors.As, or use [IsProblem].
+//
+// An error answer that is not a problem document (say, a proxy's HTML page) gets a synthetic
+// problem with code "http_<status>" and the start of the body as detail.
+type ProblemError struct {
+	// Status is the HTTP status code of the answer.
+	Status int
+	// Problem is the answer's problem document.
+	Problem client.Problem
+}
+
+// Error returns "crm: <status> <code>: <detail, or title when there is no detail>".
+func (e *ProblemError) Error() string {
+	msg := e.Problem.Title
+	if e.Problem.Detail != nil && *e.Problem.Detail != "" {
+		msg = *e.Problem.Detail
+	}
+	return fmt.Sprintf("crm: %d %s: %s", e.Status, e.Problem.Code, msg)
+}
+
+// Code returns the problem's stable code, e.g. "email_taken".
+func (e *ProblemError) Code() string { return e.Problem.Code }
+
+// FieldErrors returns the field-level errors of a "validation_failed" problem, nil otherwise.
+func (e *ProblemError) FieldErrors() []client.FieldError {
+	if e.Problem.Errors == nil {
+		return nil
+	}
+	return *e.Problem.Errors
+}
+
+// RequestID returns the request id the server logged the failure under, "" when absent.
+func (e *ProblemError) RequestID() string {
+	if e.Problem.RequestId == nil {
+		return ""
+	}
+	return *e.Problem.RequestId
+}
+
+// IsProblem reports whether err is (or wraps) a [*ProblemError] with the given code; with an empty
+// code, any ProblemError matches.
+func IsProblem(err error, code string) bool {
+	var pe *ProblemError
+	return errors.As(err, &pe) && (code == "" || pe.Problem.Code == code)
+}
+
+// Response is implemented by every *XxxResponse of the generated client.
+type Response interface {
+	StatusCode() int
+}
+
+// Check returns nil for a 2xx answer and a [*ProblemError] built from body otherwise:
+//
+//	res, err := c.GetDealWithResponse(ctx, id)
+//	if err == nil { err = crmsdk.Check(res, res.Body) }
+//
+// [Ok] does the same in one call.
+func Check(res Response, body []byte) error {
+	if isNil(res) {
+		return errors.New("crmsdk: no response")
+	}
+	status := res.StatusCode()
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	return newProblemError(status, body)
+}
+
+// Ok wraps a call of the generated client and turns an error answer into a [*ProblemError], so
+// that typical use is two lines:
+//
+//	res, err := crmsdk.Ok(c.CreateDealWithResponse(ctx, body))
+//	if err != nil { return err }
+//	deal := res.JSON201
+//
+// A transport error is returned as it is. The response is returned in every case (nil only
+// when the call itself failed).
+func Ok[R Response](res R, err error) (R, error) {
+	if err != nil {
+		return res, err
+	}
+	return res, Check(res, bodyOf(res))
+}
+
+// newProblemError builds the error of a non-2xx answer.
+func newProblemError(status int, body []byte) *ProblemError {
+	var p client.Problem
+	if json.Unmarshal(body, &p) == nil && p.Code != "" {
+		if p.Status == 0 {
+			p.Status = status
+		}
+		return &ProblemError{Status: status, Problem: p}
+	}
+	p = client.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: fmt.Sprintf("http_%d", status)}
+	if p.Title == "" {
+		p.Title = fmt.Sprintf("HTTP %d", status)
+	}
+	if d := strings.TrimSpace(string(body)); d != "" {
+		if len(d) > 500 {
+			d = strings.ToValidUTF8(d[:500], "") + "…"
+		}
+		p.Detail = &d
+	}
+	return &ProblemError{Status: status, Problem: p}
+}
+
+// unexpected is the error of a 2xx answer without the document the contract promises.
+func unexpected(status int, body []byte) error {
+	return fmt.Errorf("crmsdk: unexpected answer %d: %.200s", status, body)
+}
+
+// bodyOf returns the Body []byte field of a generated response struct, nil when it has none.
+func bodyOf(res any) []byte {
+	v := reflect.ValueOf(res)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.FieldByName("Body")
+	if !f.IsValid() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint8 {
+		return nil
+	}
+	return f.Bytes()
+}
+
+// isNil reports whether res is nil or a nil pointer (whose StatusCode method would panic).
+func isNil(res Response) bool {
+	if res == nil {
+		return true
+	}
+	v := reflect.ValueOf(res)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
