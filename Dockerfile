@@ -1,4 +1,5 @@
 # syntax=docker/dockerfile:1
+# Build: a static binary (no cgo; time zones and the portal are embedded).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
@@ -7,10 +8,11 @@ RUN go mod download
 COPY . .
 RUN go build -ldflags="-s -w" -o /out/crm ./cmd/crm
 
-# distroless/static: no shell, no package manager, CA certificates, a non-root user.
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/crm /usr/local/bin/crm
-USER nonroot:nonroot
+# Run: nothing but the binary and CA certificates, as an unprivileged user.
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/crm /crm
+USER 65532:65532
 EXPOSE 8080
-ENTRYPOINT ["/usr/local/bin/crm"]
+ENTRYPOINT ["/crm"]
 CMD ["serve"]
