@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -40,22 +41,22 @@ func timelineDeal(ctx context.Context, q *db.Queries, m tenancy.Membership, id u
 }
 
 // ListActivities returns a page of a deal's timeline, newest first, optionally of one type only.
-func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, dealID uuid.UUID, typ *string, p PageRequest) (Page[Activity], error) {
+func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, dealID uuid.UUID, typ *string, p paging.Request) (paging.Page[Activity], error) {
 	if err := m.Require(tenancy.ReadRecords); err != nil {
-		return Page[Activity]{}, err
+		return paging.Page[Activity]{}, err
 	}
 	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
-		return Page[Activity]{}, err
+		return paging.Page[Activity]{}, err
 	}
 	args := db.ListActivitiesParams{
 		OrganizationID: m.OrganizationID, DealID: dealID, Type: typ,
-		PageLimit: p.limit(), PageOffset: p.offset(),
+		PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
 	rows, err := s.q.ListActivities(ctx, args)
 	if err != nil {
-		return Page[Activity]{}, fmt.Errorf("list activities: %w", err)
+		return paging.Page[Activity]{}, fmt.Errorf("list activities: %w", err)
 	}
-	return pageOf(p, rows, func(r db.ListActivitiesRow) int64 { return r.Total }, activityFromRow, func() (int64, error) {
+	return paging.Of(p, rows, func(r db.ListActivitiesRow) int64 { return r.Total }, activityFromRow, func() (int64, error) {
 		return s.q.CountActivities(ctx, db.CountActivitiesParams{
 			OrganizationID: args.OrganizationID, DealID: args.DealID, Type: args.Type,
 		})

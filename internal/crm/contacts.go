@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
@@ -251,23 +252,23 @@ func (s *Service) GetContact(ctx context.Context, m tenancy.Membership, id uuid.
 }
 
 // ListContacts returns a page of the contacts the caller may see, ordered by f.OrderBy and then id.
-func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f ContactFilter, p PageRequest) (Page[Contact], error) {
+func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f ContactFilter, p paging.Request) (paging.Page[Contact], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
-		return Page[Contact]{}, err
+		return paging.Page[Contact]{}, err
 	}
 	if f.OrderBy == "" {
 		f.OrderBy = "created_at"
 	}
 	args := db.ListContactsParams{
 		OrganizationID: m.OrganizationID, OwnerID: owner, Search: likePattern(f.Search),
-		OrderBy: f.OrderBy, Descending: f.Descending, PageLimit: p.limit(), PageOffset: p.offset(),
+		OrderBy: f.OrderBy, Descending: f.Descending, PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
 	rows, err := s.q.ListContacts(ctx, args)
 	if err != nil {
-		return Page[Contact]{}, fmt.Errorf("list contacts: %w", err)
+		return paging.Page[Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	return pageOf(p, rows, func(r db.ListContactsRow) int64 { return r.Total }, contactFromRow, func() (int64, error) {
+	return paging.Of(p, rows, func(r db.ListContactsRow) int64 { return r.Total }, contactFromRow, func() (int64, error) {
 		return s.q.CountContacts(ctx, db.CountContactsParams{
 			OrganizationID: args.OrganizationID, OwnerID: args.OwnerID, Search: args.Search,
 		})

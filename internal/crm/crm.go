@@ -27,40 +27,6 @@ type Service struct {
 // NewService returns a Service on pool.
 func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
 
-// Page is one page of a list.
-type Page[T any] struct {
-	Items    []T
-	Total    int64
-	Page     int32
-	PageSize int32
-}
-
-// PageRequest is a validated page number and size (the spec bounds both).
-type PageRequest struct {
-	Page, Size int32
-}
-
-func (p PageRequest) limit() int32  { return p.Size }
-func (p PageRequest) offset() int32 { return (p.Page - 1) * p.Size }
-
-// pageOf builds a page from rows that carry a window count; past the last page no row carries it,
-// so count() is asked instead.
-func pageOf[R, T any](p PageRequest, rows []R, total func(R) int64, conv func(R) T, count func() (int64, error)) (Page[T], error) {
-	out := Page[T]{Items: make([]T, len(rows)), Page: p.Page, PageSize: p.Size}
-	for i, r := range rows {
-		out.Items[i] = conv(r)
-		out.Total = total(r)
-	}
-	if len(rows) == 0 && p.Page > 1 {
-		n, err := count()
-		if err != nil {
-			return Page[T]{}, fmt.Errorf("count: %w", err)
-		}
-		out.Total = n
-	}
-	return out, nil
-}
-
 // likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _
 // (and the escape character itself) lose their wildcard meaning.
 func likePattern(s *string) *string {

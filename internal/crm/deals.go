@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/money"
@@ -91,10 +92,10 @@ func (s *Service) GetDeal(ctx context.Context, m tenancy.Membership, id uuid.UUI
 }
 
 // ListDeals returns a page of the deals the caller may see.
-func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFilter, p PageRequest) (Page[Deal], error) {
+func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFilter, p paging.Request) (paging.Page[Deal], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
-		return Page[Deal]{}, err
+		return paging.Page[Deal]{}, err
 	}
 	if f.Statuses == nil {
 		f.Statuses = []string{}
@@ -103,13 +104,13 @@ func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFil
 		OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage,
 		MinAmount: f.MinAmount, MaxAmount: f.MaxAmount, OwnerID: owner, ContactID: f.ContactID,
 		Search: likePattern(f.Search), OrderBy: f.OrderBy, Descending: f.Descending,
-		PageLimit: p.limit(), PageOffset: p.offset(),
+		PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
 	rows, err := s.q.ListDeals(ctx, args)
 	if err != nil {
-		return Page[Deal]{}, fmt.Errorf("list deals: %w", err)
+		return paging.Page[Deal]{}, fmt.Errorf("list deals: %w", err)
 	}
-	return pageOf(p, rows, func(r db.ListDealsRow) int64 { return r.Total }, dealFromRow, func() (int64, error) {
+	return paging.Of(p, rows, func(r db.ListDealsRow) int64 { return r.Total }, dealFromRow, func() (int64, error) {
 		return s.q.CountDeals(ctx, db.CountDealsParams{
 			OrganizationID: args.OrganizationID, Statuses: args.Statuses, Stage: args.Stage,
 			MinAmount: args.MinAmount, MaxAmount: args.MaxAmount, OwnerID: args.OwnerID,

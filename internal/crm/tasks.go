@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -146,21 +147,21 @@ func (s *Service) GetTask(ctx context.Context, m tenancy.Membership, id uuid.UUI
 }
 
 // ListTasks returns a page of the tasks the caller may see, by due date (none last), then id.
-func (s *Service) ListTasks(ctx context.Context, m tenancy.Membership, f TaskFilter, p PageRequest) (Page[Task], error) {
+func (s *Service) ListTasks(ctx context.Context, m tenancy.Membership, f TaskFilter, p paging.Request) (paging.Page[Task], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
-		return Page[Task]{}, err
+		return paging.Page[Task]{}, err
 	}
 	args := db.ListTasksParams{
 		OrganizationID: m.OrganizationID, DealID: f.DealID, OwnerID: owner, OnlyOpen: f.OnlyOpen,
 		DueBefore: dateOrNil(f.DueBefore), DueAfter: dateOrNil(f.DueAfter),
-		PageLimit: p.limit(), PageOffset: p.offset(),
+		PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
 	rows, err := s.q.ListTasks(ctx, args)
 	if err != nil {
-		return Page[Task]{}, fmt.Errorf("list tasks: %w", err)
+		return paging.Page[Task]{}, fmt.Errorf("list tasks: %w", err)
 	}
-	return pageOf(p, rows, func(r db.ListTasksRow) int64 { return r.Total }, taskFromRow, func() (int64, error) {
+	return paging.Of(p, rows, func(r db.ListTasksRow) int64 { return r.Total }, taskFromRow, func() (int64, error) {
 		return s.q.CountTasks(ctx, db.CountTasksParams{
 			OrganizationID: args.OrganizationID, DealID: args.DealID, OwnerID: args.OwnerID,
 			OnlyOpen: args.OnlyOpen, DueBefore: args.DueBefore, DueAfter: args.DueAfter,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -19,8 +20,8 @@ func (s *Server) ListActivities(ctx context.Context, req api.ListActivitiesReque
 	if err != nil {
 		return nil, err
 	}
-	page, size := pageParams(req.Params.Page, req.Params.PageSize)
-	res, err := s.crm.ListActivities(ctx, m, req.DealId, (*string)(req.Params.Type), crm.PageRequest{Page: page, Size: size})
+	page := paging.FromParams(req.Params.Page, req.Params.PageSize)
+	res, err := s.crm.ListActivities(ctx, m, req.DealId, (*string)(req.Params.Type), page)
 	if err != nil {
 		return nil, err
 	}

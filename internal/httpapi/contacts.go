@@ -5,6 +5,7 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
 )
@@ -23,8 +24,8 @@ func (s *Server) ListContacts(ctx context.Context, req api.ListContactsRequestOb
 	if p.OrderBy != nil {
 		f.OrderBy = string(*p.OrderBy)
 	}
-	page, size := pageParams(p.Page, p.PageSize)
-	res, err := s.crm.ListContacts(ctx, m, f, crm.PageRequest{Page: page, Size: size})
+	page := paging.FromParams(p.Page, p.PageSize)
+	res, err := s.crm.ListContacts(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -28,8 +29,8 @@ func (s *Server) ListDeals(ctx context.Context, req api.ListDealsRequestObject) 
 			f.Statuses = append(f.Statuses, string(st))
 		}
 	}
-	page, size := pageParams(p.Page, p.PageSize)
-	res, err := s.crm.ListDeals(ctx, m, f, crm.PageRequest{Page: page, Size: size})
+	page := paging.FromParams(p.Page, p.PageSize)
+	res, err := s.crm.ListDeals(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -91,8 +92,8 @@ func (s *Server) ListMembers(ctx context.Context, req api.ListMembersRequestObje
 	if err != nil {
 		return nil, err
 	}
-	page, size := pageParams(req.Params.Page, req.Params.PageSize)
-	res, err := s.orgs.ListMembers(ctx, m, page, size)
+	page := paging.FromParams(req.Params.Page, req.Params.PageSize)
+	res, err := s.orgs.ListMembers(ctx, m, page)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +145,4 @@ func (s *Server) RemoveMember(ctx context.Context, req api.RemoveMemberRequestOb
 		return nil, err
 	}
 	return api.RemoveMember204Response{}, nil
-}
-
-// pageParams applies the list defaults (the generated code does not apply spec defaults).
-func pageParams(page, size *int32) (int32, int32) {
-	p, s := int32(1), int32(20)
-	if page != nil {
-		p = *page
-	}
-	if size != nil {
-		s = *size
-	}
-	return p, s
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -22,8 +23,8 @@ func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) 
 		DealID: p.DealId, OwnerID: p.OwnerId, OnlyOpen: p.OnlyOpen != nil && *p.OnlyOpen,
 		DueBefore: fromDate(p.DueBefore), DueAfter: fromDate(p.DueAfter),
 	}
-	page, size := pageParams(p.Page, p.PageSize)
-	res, err := s.crm.ListTasks(ctx, m, f, crm.PageRequest{Page: page, Size: size})
+	page := paging.FromParams(p.Page, p.PageSize)
+	res, err := s.crm.ListTasks(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -25,36 +26,20 @@ var (
 // Member is a user's membership seen from the organization.
 type Member = db.GetMemberRow
 
-// Page is a page of a list.
-type Page[T any] struct {
-	Items    []T
-	Total    int64
-	Page     int32
-	PageSize int32
-}
-
 // ListMembers returns a page of members, oldest membership first (any member).
-func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, page, size int32) (Page[Member], error) {
+func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, p paging.Request) (paging.Page[Member], error) {
 	if err := m.Require(tenancy.ReadRecords); err != nil {
-		return Page[Member]{}, err
+		return paging.Page[Member]{}, err
 	}
 	rows, err := s.q.ListMembers(ctx, db.ListMembersParams{
-		OrganizationID: m.OrganizationID, PageLimit: size, PageOffset: (page - 1) * size,
+		OrganizationID: m.OrganizationID, PageLimit: p.Limit(), PageOffset: p.Offset(),
 	})
 	if err != nil {
-		return Page[Member]{}, fmt.Errorf("list members: %w", err)
+		return paging.Page[Member]{}, fmt.Errorf("list members: %w", err)
 	}
-	out := Page[Member]{Items: make([]Member, len(rows)), Page: page, PageSize: size}
-	for i, r := range rows {
-		out.Items[i] = Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}
-		out.Total = r.Total
-	}
-	if len(rows) == 0 && page > 1 { // past the last page the window count is not there to read
-		if out.Total, err = s.q.CountMembers(ctx, m.OrganizationID); err != nil {
-			return Page[Member]{}, fmt.Errorf("count members: %w", err)
-		}
-	}
-	return out, nil
+	return paging.Of(p, rows, func(r db.ListMembersRow) int64 { return r.Total }, func(r db.ListMembersRow) Member {
+		return Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}
+	}, func() (int64, error) { return s.q.CountMembers(ctx, m.OrganizationID) })
 }
 
 // AddMember adds a registered user by email (owner, admin; only an owner adds an owner).

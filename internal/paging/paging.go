@@ -1,0 +1,60 @@
+// Package paging is the list convention of the API: page (from 1) and page_size in, a page of
+// items with the total out.
+package paging
+
+import "fmt"
+
+// Defaults of the spec's page and page_size parameters (the generated code does not apply them).
+const (
+	DefaultPage = 1
+	DefaultSize = 20
+)
+
+// Request is a validated page number and size (the spec bounds both).
+type Request struct {
+	Page, Size int32
+}
+
+// FromParams applies the defaults to the optional query parameters.
+func FromParams(page, size *int32) Request {
+	r := Request{Page: DefaultPage, Size: DefaultSize}
+	if page != nil {
+		r.Page = *page
+	}
+	if size != nil {
+		r.Size = *size
+	}
+	return r
+}
+
+// Limit is the SQL LIMIT.
+func (r Request) Limit() int32 { return r.Size }
+
+// Offset is the SQL OFFSET.
+func (r Request) Offset() int32 { return (r.Page - 1) * r.Size }
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items    []T
+	Total    int64
+	Page     int32
+	PageSize int32
+}
+
+// Of builds a page from rows that carry a window count (count(*) OVER ()). Past the last page no
+// row carries it, so count is asked instead.
+func Of[R, T any](r Request, rows []R, total func(R) int64, conv func(R) T, count func() (int64, error)) (Page[T], error) {
+	out := Page[T]{Items: make([]T, len(rows)), Page: r.Page, PageSize: r.Size}
+	for i, row := range rows {
+		out.Items[i] = conv(row)
+		out.Total = total(row)
+	}
+	if len(rows) == 0 && r.Page > 1 {
+		n, err := count()
+		if err != nil {
+			return Page[T]{}, fmt.Errorf("count: %w", err)
+		}
+		out.Total = n
+	}
+	return out, nil
+}
