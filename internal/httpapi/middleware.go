@@ -178,6 +178,20 @@ func resolveCaller(res tenancy.Resolver) echo.MiddlewareFunc {
 	}
 }
 
+// rejectNUL refuses query parameters that hold U+0000, which no PostgreSQL text value can.
+func rejectNUL(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for name, values := range c.QueryParams() {
+			for _, v := range values {
+				if strings.ContainsRune(v, 0) {
+					return apperr.Validation(name, "must not contain the NUL character")
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
 // timeoutContext bounds the work one request may cause in the database.
 func timeoutContext(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -234,6 +248,9 @@ func checkJSONValue(dec *json.Decoder, depth int) error {
 				return err
 			}
 			k, _ := key.(string)
+			if strings.ContainsRune(k, 0) {
+				return errNULCharacter
+			}
 			if seen[k] {
 				return errors.New("duplicate object key")
 			}
@@ -249,8 +266,14 @@ func checkJSONValue(dec *json.Decoder, depth int) error {
 			}
 		}
 	default:
+		if str, ok := tok.(string); ok && strings.ContainsRune(str, 0) {
+			return errNULCharacter
+		}
 		return nil
 	}
 	_, err = dec.Token() // the closing delimiter
 	return err
 }
+
+// errNULCharacter: PostgreSQL text cannot hold U+0000, so it is refused at the door.
+var errNULCharacter = errors.New("strings must not contain the NUL character")

@@ -95,6 +95,11 @@ func classify(err error) (int, *apperr.Error) {
 	if platform.IsUnavailable(err) {
 		return http.StatusServiceUnavailable, apperr.ErrUnavailable
 	}
+	if platform.IsDataException(err) {
+		// A value the validator let through but PostgreSQL cannot store or compare (the input's
+		// fault, never the server's): a safety net behind the validation.
+		return http.StatusBadRequest, apperr.Invalid("invalid_value", "A value in the request cannot be processed.")
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		if he.Internal != nil {

@@ -114,6 +114,7 @@ func New(d Deps) (*echo.Echo, error) {
 		Skipper: func(c echo.Context) bool { return !guards.known(c.Request().Method, c.Path()) },
 	}))
 	e.Use(resolveCaller(tenancy.Resolver{Q: db.New(d.Pool)}))
+	e.Use(rejectNUL)
 
 	s := &Server{
 		pool: d.Pool,

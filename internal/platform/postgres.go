@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,4 +92,11 @@ func IsUnavailable(err error) bool {
 	// 57P01..03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections.
 	return errors.As(err, &pgErr) && (pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
 		pgErr.Code == "57P03" || pgErr.Code == "53300")
+}
+
+// IsDataException reports whether err is a PostgreSQL data exception (SQLSTATE class 22: invalid
+// text, numeric overflow, ...), which only a client-supplied value can cause.
+func IsDataException(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }
