@@ -56,9 +56,6 @@ RETURNING *;
 DELETE FROM contacts
 WHERE organization_id = @organization_id AND id = @id;
 
--- name: ContactHasDeals :one
-SELECT EXISTS (SELECT 1 FROM deals WHERE organization_id = @organization_id AND contact_id = @contact_id);
-
 -- name: IsMember :one
 SELECT EXISTS (
     SELECT 1 FROM organization_members WHERE organization_id = @organization_id AND user_id = @user_id

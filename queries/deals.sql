@@ -65,6 +65,3 @@ RETURNING *;
 -- name: DeleteDeal :execrows
 DELETE FROM deals
 WHERE organization_id = @organization_id AND id = @id;
-
--- name: ContactExists :one
-SELECT EXISTS (SELECT 1 FROM contacts WHERE organization_id = @organization_id AND id = @id);

@@ -12,22 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const contactHasDeals = `-- name: ContactHasDeals :one
-SELECT EXISTS (SELECT 1 FROM deals WHERE organization_id = $1 AND contact_id = $2)
-`
-
-type ContactHasDealsParams struct {
-	OrganizationID uuid.UUID
-	ContactID      uuid.UUID
-}
-
-func (q *Queries) ContactHasDeals(ctx context.Context, arg ContactHasDealsParams) (bool, error) {
-	row := q.db.QueryRow(ctx, contactHasDeals, arg.OrganizationID, arg.ContactID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const countContacts = `-- name: CountContacts :one
 SELECT count(*) FROM contacts c
 WHERE c.organization_id = $1

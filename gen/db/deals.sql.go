@@ -13,22 +13,6 @@ import (
 	"github.com/minicrm/crm/money"
 )
 
-const contactExists = `-- name: ContactExists :one
-SELECT EXISTS (SELECT 1 FROM contacts WHERE organization_id = $1 AND id = $2)
-`
-
-type ContactExistsParams struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-}
-
-func (q *Queries) ContactExists(ctx context.Context, arg ContactExistsParams) (bool, error) {
-	row := q.db.QueryRow(ctx, contactExists, arg.OrganizationID, arg.ID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const countDeals = `-- name: CountDeals :one
 SELECT count(*) FROM deals d
 WHERE d.organization_id = $1

@@ -14,8 +14,6 @@ import (
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
 	ClearLoginFailures(ctx context.Context, email string) error
-	ContactExists(ctx context.Context, arg ContactExistsParams) (bool, error)
-	ContactHasDeals(ctx context.Context, arg ContactHasDealsParams) (bool, error)
 	CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error)
 	CountContacts(ctx context.Context, arg CountContactsParams) (int64, error)
 	CountDeals(ctx context.Context, arg CountDealsParams) (int64, error)

@@ -180,28 +180,10 @@ func (st contactState) equal(o contactState) bool {
 		sameContactText(st.Phone, o.Phone) && sameContactText(st.Company, o.Company) && sameContactText(st.Notes, o.Notes)
 }
 
-// requireFreeEmail fails with contact_email_taken when a contact other than self has email
-// (case-insensitively) in the organization.
-func requireFreeEmail(ctx context.Context, q *db.Queries, m tenancy.Membership, email *string, self uuid.UUID) error {
-	if email == nil {
-		return nil
-	}
-	id, err := q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: *email})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("find contact by email: %w", err)
-	}
-	if id != self {
-		return contactEmailTaken(id)
-	}
-	return nil
-}
-
-// emailRaceLost answers an insert or update that lost a race for an email on the unique index
-// (the transaction is aborted, so the winner is looked up outside it).
-func (s *Service) emailRaceLost(ctx context.Context, m tenancy.Membership, email string) error {
+// emailTaken answers an insert or update refused by the unique email index (contacts_org_email_key
+// is the one check, races included): the transaction is aborted, so the other contact is looked up
+// outside it for existing_id.
+func (s *Service) emailTaken(ctx context.Context, m tenancy.Membership, email string) error {
 	id, err := s.q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: email})
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("find contact by email: %w", err)
@@ -224,9 +206,6 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 		if err != nil {
 			return err
 		}
-		if err := requireFreeEmail(ctx, q, m, st.Email, uuid.Nil); err != nil {
-			return err
-		}
 		c, err = q.CreateContact(ctx, db.CreateContactParams{
 			OrganizationID: m.OrganizationID, ID: newID(), OwnerID: owner, Name: st.Name,
 			Email: st.Email, Phone: st.Phone, Company: st.Company, Notes: st.Notes,
@@ -234,7 +213,7 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 		return err
 	})
 	if platform.IsUniqueViolation(err, contactEmailIndex) {
-		return Contact{}, s.emailRaceLost(ctx, m, *st.Email)
+		return Contact{}, s.emailTaken(ctx, m, *st.Email)
 	}
 	if err != nil {
 		return Contact{}, fmt.Errorf("create contact: %w", err)
@@ -305,11 +284,6 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 				return err
 			}
 		}
-		if !sameContactText(next.Email, cur.Email) {
-			if err := requireFreeEmail(ctx, q, m, next.Email, id); err != nil {
-				return err
-			}
-		}
 		out, err = q.UpdateContact(ctx, db.UpdateContactParams{
 			OrganizationID: m.OrganizationID, ID: id, Name: next.Name, Email: next.Email,
 			Phone: next.Phone, Company: next.Company, Notes: next.Notes, OwnerID: next.OwnerID,
@@ -317,7 +291,7 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 		return err
 	})
 	if platform.IsUniqueViolation(err, contactEmailIndex) {
-		return Contact{}, s.emailRaceLost(ctx, m, *next.Email)
+		return Contact{}, s.emailTaken(ctx, m, *next.Email)
 	}
 	if err != nil {
 		return Contact{}, fmt.Errorf("update contact: %w", err)
@@ -335,17 +309,10 @@ func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uu
 		if err := requireModify(m, c.OwnerID); err != nil {
 			return err
 		}
-		has, err := q.ContactHasDeals(ctx, db.ContactHasDealsParams{OrganizationID: m.OrganizationID, ContactID: id})
-		if err != nil {
-			return fmt.Errorf("check deals: %w", err)
-		}
-		if has {
-			return errContactHasDeals
-		}
 		_, err = q.DeleteContact(ctx, db.DeleteContactParams{OrganizationID: m.OrganizationID, ID: id})
 		return err
 	})
-	if platform.IsForeignKeyViolation(err, dealContactFK) { // a deal was added meanwhile
+	if platform.IsForeignKeyViolation(err, dealContactFK) { // the composite key is the one check
 		return errContactHasDeals
 	}
 	if err != nil {

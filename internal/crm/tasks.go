@@ -122,9 +122,6 @@ func (s *Service) CreateTask(ctx context.Context, m tenancy.Membership, in NewTa
 			OrganizationID: m.OrganizationID, ID: newID(), DealID: deal.ID, OwnerID: owner,
 			Title: in.Title, Description: in.Description, DueDate: dateOrNil(in.DueDate),
 		})
-		if platform.IsForeignKeyViolation(err, "tasks_deal_fkey") { // the deal was deleted meanwhile
-			return apperr.InvalidReference("deal_id")
-		}
 		if err != nil {
 			return fmt.Errorf("create task: %w", err)
 		}
