@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs a command against a live service: builds the binary, starts it on a free loopback port with
-# a fresh database on the local PostgreSQL, exports CRM_BASE_URL, runs "$@", then stops the service
-# and drops the database. Used by the TypeScript SDK tests and the portal's browser check.
+# a fresh database on the local PostgreSQL (TEST_DATABASE_URL's server), exports CRM_BASE_URL, runs
+# "$@", then stops the service and drops the database. When CRM_BASE_URL is already set, "$@" runs
+# against that service instead. Used by the TypeScript SDK tests and the portal's browser check.
 set -euo pipefail
+if [ -n "${CRM_BASE_URL:-}" ]; then
+  exec "$@"
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 base="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -18,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The work directory is the service's cwd, so a developer's .env in the repository is not read.
 touch "$work/service.log"
 (cd "$work" && DATABASE_URL="$dburl" HTTP_ADDR=127.0.0.1:0 LOG_LEVEL=info \
   JWT_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
@@ -35,4 +40,10 @@ done
 
 export CRM_BASE_URL="http://$addr"
 echo "service ready at $CRM_BASE_URL (database $db)"
-"$@"
+rc=0
+"$@" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "--- service log (last 200 lines)" >&2
+  tail -n 200 "$work/service.log" >&2
+fi
+exit "$rc"
