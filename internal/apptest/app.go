@@ -42,22 +42,31 @@ type Options struct {
 // New starts the service on its own database.
 func New(t testing.TB) *App { return NewWithOptions(t, Options{}) }
 
-// NewWithOptions starts the service with non-default token settings.
-func NewWithOptions(t testing.TB, o Options) *App {
-	t.Helper()
+// NewHandler builds the service on pool as the tests run it: the test secret, silent logs, and the
+// token lifetimes of o (defaults: 15 minutes, 7 days).
+func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, error) {
 	if o.AccessTTL == 0 {
 		o.AccessTTL = 15 * time.Minute
 	}
 	if o.RefreshTTL == 0 {
 		o.RefreshTTL = 7 * 24 * time.Hour
 	}
-	pool := NewPool(t)
 	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: TestSecret, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL, Now: o.Now})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: log})
+	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, tokens, nil
+}
+
+// NewWithOptions starts the service with non-default token settings.
+func NewWithOptions(t testing.TB, o Options) *App {
+	t.Helper()
+	pool := NewPool(t)
+	e, tokens, err := NewHandler(pool, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -16,8 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/internal/apptest"
-	"github.com/minicrm/crm/internal/auth"
-	"github.com/minicrm/crm/internal/httpapi"
 	"github.com/minicrm/crm/internal/platform"
 )
 
@@ -55,11 +51,7 @@ func runTests(m *testing.M) int {
 	if err := platform.MigrateUp(pool); err != nil {
 		return fail("migrate: %v", err)
 	}
-	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: apptest.TestSecret, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour})
-	if err != nil {
-		return fail("tokens: %v", err)
-	}
-	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	e, _, err := apptest.NewHandler(pool, apptest.Options{})
 	if err != nil {
 		return fail("server: %v", err)
 	}
