@@ -6,6 +6,8 @@ package apperr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/google/uuid"
 )
 
 // Kind classifies an error; the HTTP layer owns the one table that maps kinds to statuses.
@@ -35,8 +37,8 @@ type Error struct {
 	Code    string // stable snake_case identifier, listed in openapi.yaml
 	Message string // human-readable detail
 	Fields  []FieldError
-	// ExistingID names the object a conflict collided with, when there is one.
-	ExistingID string
+	// ExistingID names the object a conflict collided with; uuid.Nil when there is none.
+	ExistingID uuid.UUID
 	// RetryAfter is the number of seconds a throttled client should wait (429), when known.
 	RetryAfter int
 }

@@ -62,7 +62,7 @@ var errContactHasDeals = apperr.Conflict("contact_has_deals", "The contact still
 func contactEmailTaken(existing uuid.UUID) error {
 	e := apperr.Conflict("contact_email_taken", "Another contact of this organization already has this email.")
 	if existing != uuid.Nil {
-		e.ExistingID = existing.String()
+		e.ExistingID = existing
 	}
 	return e
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/auth"
@@ -29,5 +28,3 @@ func toOrganization(o db.Organization) api.Organization {
 func toMember(m orgs.Member) api.Member {
 	return api.Member{UserId: m.UserID, Email: m.Email, Name: m.Name, Role: api.Role(m.Role), JoinedAt: m.CreatedAt.UTC()}
 }
-
-func parseUUID(s string) (uuid.UUID, error) { return uuid.Parse(s) }

@@ -48,7 +48,7 @@ func operationGuards(spec *openapi3.T) (*guards, error) {
 					gd.tenant = true
 				}
 			}
-			if gd.caller && pathParam.MatchString(path) && containsParam(item, op, "organization_id") {
+			if gd.caller && containsParam(item, op, "organization_id") {
 				gd.tenant = true
 			}
 			g.byOperation[op.OperationID] = gd

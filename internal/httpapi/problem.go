@@ -10,6 +10,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
@@ -56,10 +57,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			}
 			p.Errors = &fe
 		}
-		if ae.ExistingID != "" {
-			if id, perr := parseUUID(ae.ExistingID); perr == nil {
-				p.ExistingId = &id
-			}
+		if ae.ExistingID != uuid.Nil {
+			p.ExistingId = &ae.ExistingID
 		}
 		h := c.Response().Header()
 		switch status {
@@ -75,8 +74,6 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			} else if h.Get(echo.HeaderRetryAfter) == "" {
 				h.Set(echo.HeaderRetryAfter, "5")
 			}
-		case http.StatusMethodNotAllowed:
-			// echo sets Allow itself
 		}
 		h.Set(echo.HeaderContentType, "application/problem+json")
 		if c.Request().Method == http.MethodHead {
