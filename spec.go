@@ -1,5 +1,6 @@
-// Package crm is the module root. It embeds the contract so that the binary can serve it as written.
-package crm
+// Package spec is the module root: it embeds the contract, openapi.yaml, so that the binary can
+// serve it byte for byte (the generated code carries only a re-encoded copy).
+package spec
 
 import _ "embed"
 

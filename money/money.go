@@ -5,7 +5,6 @@ package money
 import (
 	"bytes"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 
 	"github.com/shopspring/decimal"
@@ -16,23 +15,11 @@ type Amount struct {
 	decimal.Decimal
 }
 
-// ErrPrecision is returned for an amount with more than two decimals.
-var ErrPrecision = errors.New("an amount has at most 2 decimals")
-
 // New returns the amount of a decimal.
 func New(d decimal.Decimal) Amount { return Amount{d} }
 
 // MustParse parses s or panics; for constants and tests.
 func MustParse(s string) Amount { return Amount{decimal.RequireFromString(s)} }
-
-// Parse parses a decimal string such as "1500.50".
-func Parse(s string) (Amount, error) {
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return Amount{}, err
-	}
-	return Amount{d}, nil
-}
 
 // HasCents reports whether a has at most two decimals.
 func (a Amount) HasCents() bool { return a.Equal(a.Round(2)) }

@@ -4,14 +4,9 @@ VALUES (@organization_id, @id, @deal_id, sqlc.narg(author_id), @type, @payload)
 RETURNING *;
 
 -- name: ListActivities :many
-SELECT a.*, count(*) OVER () AS total
+SELECT sqlc.embed(a), count(*) OVER () AS total
 FROM activities a
 WHERE a.organization_id = @organization_id AND a.deal_id = @deal_id
   AND (sqlc.narg(type)::text IS NULL OR a.type = sqlc.narg(type))
 ORDER BY a.created_at DESC, a.id DESC
 LIMIT @page_limit OFFSET @page_offset;
-
--- name: CountActivities :one
-SELECT count(*) FROM activities a
-WHERE a.organization_id = @organization_id AND a.deal_id = @deal_id
-  AND (sqlc.narg(type)::text IS NULL OR a.type = sqlc.narg(type));

@@ -18,7 +18,7 @@ WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 
 -- name: ListContacts :many
 -- search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
-SELECT c.*, count(*) OVER () AS total
+SELECT sqlc.embed(c), count(*) OVER () AS total
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
@@ -32,13 +32,6 @@ ORDER BY
   CASE WHEN @descending::boolean = false THEN c.id END ASC,
   CASE WHEN @descending::boolean = true THEN c.id END DESC
 LIMIT @page_limit OFFSET @page_offset;
-
--- name: CountContacts :one
-SELECT count(*) FROM contacts c
-WHERE c.organization_id = @organization_id
-  AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
-  AND (sqlc.narg(search)::text IS NULL
-       OR c.name ILIKE sqlc.narg(search) OR c.email ILIKE sqlc.narg(search) OR c.phone ILIKE sqlc.narg(search));
 
 -- name: UpdateContact :one
 UPDATE contacts

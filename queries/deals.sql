@@ -15,7 +15,7 @@ WHERE organization_id = @organization_id AND id = @id
 FOR UPDATE;
 
 -- name: ListDeals :many
-SELECT d.*, count(*) OVER () AS total
+SELECT sqlc.embed(d), count(*) OVER () AS total
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -37,17 +37,6 @@ ORDER BY
   CASE WHEN @descending::boolean = false THEN d.id END ASC,
   CASE WHEN @descending::boolean = true THEN d.id END DESC
 LIMIT @page_limit OFFSET @page_offset;
-
--- name: CountDeals :one
-SELECT count(*) FROM deals d
-WHERE d.organization_id = @organization_id
-  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
-  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
-  AND (sqlc.narg(min_amount)::numeric IS NULL OR d.amount >= sqlc.narg(min_amount))
-  AND (sqlc.narg(max_amount)::numeric IS NULL OR d.amount <= sqlc.narg(max_amount))
-  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
-  AND (sqlc.narg(contact_id)::uuid IS NULL OR d.contact_id = sqlc.narg(contact_id))
-  AND (sqlc.narg(search)::text IS NULL OR d.title ILIKE sqlc.narg(search));
 
 -- name: UpdateDeal :one
 UPDATE deals

@@ -24,10 +24,6 @@ WHERE m.organization_id = @organization_id
 ORDER BY m.created_at, m.user_id
 LIMIT @page_limit OFFSET @page_offset;
 
--- name: CountMembers :one
-SELECT count(*) FROM organization_members
-WHERE organization_id = @organization_id;
-
 -- name: LockOwners :many
 -- Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 -- "another owner remains" check.

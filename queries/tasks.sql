@@ -13,7 +13,7 @@ WHERE organization_id = @organization_id AND id = @id
 FOR UPDATE;
 
 -- name: ListTasks :many
-SELECT t.*, count(*) OVER () AS total
+SELECT sqlc.embed(t), count(*) OVER () AS total
 FROM tasks t
 WHERE t.organization_id = @organization_id
   AND (sqlc.narg(deal_id)::uuid IS NULL OR t.deal_id = sqlc.narg(deal_id))
@@ -23,15 +23,6 @@ WHERE t.organization_id = @organization_id
   AND (sqlc.narg(due_after)::date IS NULL OR t.due_date >= sqlc.narg(due_after))
 ORDER BY t.due_date ASC NULLS LAST, t.id ASC
 LIMIT @page_limit OFFSET @page_offset;
-
--- name: CountTasks :one
-SELECT count(*) FROM tasks t
-WHERE t.organization_id = @organization_id
-  AND (sqlc.narg(deal_id)::uuid IS NULL OR t.deal_id = sqlc.narg(deal_id))
-  AND (sqlc.narg(owner_id)::uuid IS NULL OR t.owner_id = sqlc.narg(owner_id))
-  AND (@only_open::boolean = false OR t.is_done = false)
-  AND (sqlc.narg(due_before)::date IS NULL OR t.due_date <= sqlc.narg(due_before))
-  AND (sqlc.narg(due_after)::date IS NULL OR t.due_date >= sqlc.narg(due_after));
 
 -- name: UpdateTask :one
 UPDATE tasks

@@ -20,8 +20,11 @@ import (
 
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/config"
+	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
+	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
 )
 
 func main() {
@@ -117,7 +120,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := platform.MigrateUp(pool); err != nil {
 		return err
 	}
-	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: log})
+	store := platform.NewDB(pool)
+	e, err := httpapi.New(httpapi.Deps{
+		Auth:    auth.NewService(store, tokens),
+		Orgs:    orgs.NewService(store),
+		CRM:     crm.NewService(store),
+		Callers: tenancy.Resolver{Q: store.Queries()},
+		Ready:   store,
+		Log:     log,
+	})
 	if err != nil {
 		return err
 	}

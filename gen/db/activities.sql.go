@@ -8,29 +8,9 @@ package db
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-const countActivities = `-- name: CountActivities :one
-SELECT count(*) FROM activities a
-WHERE a.organization_id = $1 AND a.deal_id = $2
-  AND ($3::text IS NULL OR a.type = $3)
-`
-
-type CountActivitiesParams struct {
-	OrganizationID uuid.UUID
-	DealID         uuid.UUID
-	Type           *string
-}
-
-func (q *Queries) CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countActivities, arg.OrganizationID, arg.DealID, arg.Type)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const createActivity = `-- name: CreateActivity :one
 INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload)
@@ -87,14 +67,8 @@ type ListActivitiesParams struct {
 }
 
 type ListActivitiesRow struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	DealID         uuid.UUID
-	AuthorID       *uuid.UUID
-	Type           string
-	Payload        json.RawMessage
-	CreatedAt      time.Time
-	Total          int64
+	Activity Activity
+	Total    int64
 }
 
 func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]ListActivitiesRow, error) {
@@ -113,13 +87,13 @@ func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) 
 	for rows.Next() {
 		var i ListActivitiesRow
 		if err := rows.Scan(
-			&i.OrganizationID,
-			&i.ID,
-			&i.DealID,
-			&i.AuthorID,
-			&i.Type,
-			&i.Payload,
-			&i.CreatedAt,
+			&i.Activity.OrganizationID,
+			&i.Activity.ID,
+			&i.Activity.DealID,
+			&i.Activity.AuthorID,
+			&i.Activity.Type,
+			&i.Activity.Payload,
+			&i.Activity.CreatedAt,
 			&i.Total,
 		); err != nil {
 			return nil, err

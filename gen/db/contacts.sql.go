@@ -7,31 +7,9 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-const countContacts = `-- name: CountContacts :one
-SELECT count(*) FROM contacts c
-WHERE c.organization_id = $1
-  AND ($2::uuid IS NULL OR c.owner_id = $2)
-  AND ($3::text IS NULL
-       OR c.name ILIKE $3 OR c.email ILIKE $3 OR c.phone ILIKE $3)
-`
-
-type CountContactsParams struct {
-	OrganizationID uuid.UUID
-	OwnerID        *uuid.UUID
-	Search         *string
-}
-
-func (q *Queries) CountContacts(ctx context.Context, arg CountContactsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countContacts, arg.OrganizationID, arg.OwnerID, arg.Search)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const createContact = `-- name: CreateContact :one
 INSERT INTO contacts (organization_id, id, owner_id, name, email, phone, company, notes)
@@ -215,17 +193,8 @@ type ListContactsParams struct {
 }
 
 type ListContactsRow struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	OwnerID        uuid.UUID
-	Name           string
-	Email          *string
-	Phone          *string
-	Company        *string
-	Notes          *string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Total          int64
+	Contact Contact
+	Total   int64
 }
 
 // search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
@@ -247,16 +216,16 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 	for rows.Next() {
 		var i ListContactsRow
 		if err := rows.Scan(
-			&i.OrganizationID,
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Email,
-			&i.Phone,
-			&i.Company,
-			&i.Notes,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Contact.OrganizationID,
+			&i.Contact.ID,
+			&i.Contact.OwnerID,
+			&i.Contact.Name,
+			&i.Contact.Email,
+			&i.Contact.Phone,
+			&i.Contact.Company,
+			&i.Contact.Notes,
+			&i.Contact.CreatedAt,
+			&i.Contact.UpdatedAt,
 			&i.Total,
 		); err != nil {
 			return nil, err

@@ -7,50 +7,10 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/money"
 )
-
-const countDeals = `-- name: CountDeals :one
-SELECT count(*) FROM deals d
-WHERE d.organization_id = $1
-  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
-  AND ($3::text IS NULL OR d.stage = $3)
-  AND ($4::numeric IS NULL OR d.amount >= $4)
-  AND ($5::numeric IS NULL OR d.amount <= $5)
-  AND ($6::uuid IS NULL OR d.owner_id = $6)
-  AND ($7::uuid IS NULL OR d.contact_id = $7)
-  AND ($8::text IS NULL OR d.title ILIKE $8)
-`
-
-type CountDealsParams struct {
-	OrganizationID uuid.UUID
-	Statuses       []string
-	Stage          *string
-	MinAmount      *money.Amount
-	MaxAmount      *money.Amount
-	OwnerID        *uuid.UUID
-	ContactID      *uuid.UUID
-	Search         *string
-}
-
-func (q *Queries) CountDeals(ctx context.Context, arg CountDealsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countDeals,
-		arg.OrganizationID,
-		arg.Statuses,
-		arg.Stage,
-		arg.MinAmount,
-		arg.MaxAmount,
-		arg.OwnerID,
-		arg.ContactID,
-		arg.Search,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const createDeal = `-- name: CreateDeal :one
 INSERT INTO deals (organization_id, id, contact_id, owner_id, title, amount, currency)
@@ -215,18 +175,8 @@ type ListDealsParams struct {
 }
 
 type ListDealsRow struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	ContactID      uuid.UUID
-	OwnerID        uuid.UUID
-	Title          string
-	Amount         money.Amount
-	Currency       string
-	Status         string
-	Stage          string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Total          int64
+	Deal  Deal
+	Total int64
 }
 
 func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDealsRow, error) {
@@ -252,17 +202,17 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 	for rows.Next() {
 		var i ListDealsRow
 		if err := rows.Scan(
-			&i.OrganizationID,
-			&i.ID,
-			&i.ContactID,
-			&i.OwnerID,
-			&i.Title,
-			&i.Amount,
-			&i.Currency,
-			&i.Status,
-			&i.Stage,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
 			&i.Total,
 		); err != nil {
 			return nil, err

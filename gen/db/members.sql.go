@@ -32,18 +32,6 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (time.Time
 	return created_at, err
 }
 
-const countMembers = `-- name: CountMembers :one
-SELECT count(*) FROM organization_members
-WHERE organization_id = $1
-`
-
-func (q *Queries) CountMembers(ctx context.Context, organizationID uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, countMembers, organizationID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const getMember = `-- name: GetMember :one
 SELECT m.user_id, u.email, u.name, m.role, m.created_at
 FROM organization_members m

@@ -14,11 +14,6 @@ import (
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
 	ClearLoginFailures(ctx context.Context, email string) error
-	CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error)
-	CountContacts(ctx context.Context, arg CountContactsParams) (int64, error)
-	CountDeals(ctx context.Context, arg CountDealsParams) (int64, error)
-	CountMembers(ctx context.Context, organizationID uuid.UUID) (int64, error)
-	CountTasks(ctx context.Context, arg CountTasksParams) (int64, error)
 	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
 	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
 	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)

@@ -12,39 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const countTasks = `-- name: CountTasks :one
-SELECT count(*) FROM tasks t
-WHERE t.organization_id = $1
-  AND ($2::uuid IS NULL OR t.deal_id = $2)
-  AND ($3::uuid IS NULL OR t.owner_id = $3)
-  AND ($4::boolean = false OR t.is_done = false)
-  AND ($5::date IS NULL OR t.due_date <= $5)
-  AND ($6::date IS NULL OR t.due_date >= $6)
-`
-
-type CountTasksParams struct {
-	OrganizationID uuid.UUID
-	DealID         *uuid.UUID
-	OwnerID        *uuid.UUID
-	OnlyOpen       bool
-	DueBefore      *time.Time
-	DueAfter       *time.Time
-}
-
-func (q *Queries) CountTasks(ctx context.Context, arg CountTasksParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countTasks,
-		arg.OrganizationID,
-		arg.DealID,
-		arg.OwnerID,
-		arg.OnlyOpen,
-		arg.DueBefore,
-		arg.DueAfter,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createTask = `-- name: CreateTask :one
 INSERT INTO tasks (organization_id, id, deal_id, owner_id, title, description, due_date)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -190,18 +157,8 @@ type ListTasksParams struct {
 }
 
 type ListTasksRow struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	DealID         uuid.UUID
-	OwnerID        uuid.UUID
-	Title          string
-	Description    *string
-	DueDate        *time.Time
-	IsDone         bool
-	CompletedAt    *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Total          int64
+	Task  Task
+	Total int64
 }
 
 func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error) {
@@ -223,17 +180,17 @@ func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTas
 	for rows.Next() {
 		var i ListTasksRow
 		if err := rows.Scan(
-			&i.OrganizationID,
-			&i.ID,
-			&i.DealID,
-			&i.OwnerID,
-			&i.Title,
-			&i.Description,
-			&i.DueDate,
-			&i.IsDone,
-			&i.CompletedAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Task.OrganizationID,
+			&i.Task.ID,
+			&i.Task.DealID,
+			&i.Task.OwnerID,
+			&i.Task.Title,
+			&i.Task.Description,
+			&i.Task.DueDate,
+			&i.Task.IsDone,
+			&i.Task.CompletedAt,
+			&i.Task.CreatedAt,
+			&i.Task.UpdatedAt,
 			&i.Total,
 		); err != nil {
 			return nil, err

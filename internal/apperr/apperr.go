@@ -1,6 +1,7 @@
-// Package apperr is the one error type the domain speaks: a kind that the HTTP layer maps to a
-// status, a stable code that clients switch on, and a message safe to show. Anything that is not an
-// *Error is an internal failure and is never shown to a client.
+// Package apperr is the one error type the service speaks: a kind that the HTTP layer maps to a
+// status, a stable code that clients switch on, and a message safe to show. Every failure is turned
+// into an *Error where it happens (the domain, the database layer, the HTTP edge); anything that is
+// still not an *Error when it reaches the client is an internal failure and is never shown.
 package apperr
 
 import (
@@ -13,14 +14,17 @@ import (
 // Kind classifies an error; the HTTP layer owns the one table that maps kinds to statuses.
 type Kind int
 
-// The kinds of failure the domain reports.
+// The kinds of failure. Their order means nothing; the zero value is an internal failure.
 const (
 	KindInternal Kind = iota
 	KindInvalid
 	KindUnauthorized
 	KindForbidden
 	KindNotFound
+	KindMethodNotAllowed
 	KindConflict
+	KindTooLarge
+	KindUnsupportedMediaType
 	KindTooManyRequests
 	KindUnavailable
 )
@@ -39,11 +43,34 @@ type Error struct {
 	Fields  []FieldError
 	// ExistingID names the object a conflict collided with; uuid.Nil when there is none.
 	ExistingID uuid.UUID
-	// RetryAfter is the number of seconds a throttled client should wait (429), when known.
+	// RetryAfter is the number of seconds a throttled client should wait (429, 503), when known.
 	RetryAfter int
+	// Cause is the underlying failure, for logs and errors.Is/As; never shown to a client.
+	Cause error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap exposes the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Is makes a copy (WithCause) match the sentinel it was made from: same kind and code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
+// WithCause returns a copy of e that carries cause, leaving e (often a shared sentinel) untouched.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
 
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
@@ -95,4 +122,6 @@ var (
 	ErrForbidden    = Forbidden("forbidden", "Your role does not allow this action.")
 	ErrNotFound     = NotFound("not_found", "The requested object does not exist.")
 	ErrUnavailable  = &Error{Kind: KindUnavailable, Code: "service_unavailable", Message: "The service is temporarily unavailable."}
+	ErrInternal     = &Error{Kind: KindInternal, Code: "internal_error", Message: "An unexpected error occurred."}
+	ErrInvalidValue = Invalid("invalid_value", "A value in the request cannot be processed.")
 )

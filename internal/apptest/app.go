@@ -15,7 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
+	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/tenancy"
 )
 
 // TestSecret signs the tokens of test servers only.
@@ -55,7 +59,16 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := httpapi.New(httpapi.Deps{Pool: pool, Tokens: tokens, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	// The same graph cmd/crm wires, on the test database.
+	store := platform.NewDB(pool)
+	e, err := httpapi.New(httpapi.Deps{
+		Auth:    auth.NewService(store, tokens),
+		Orgs:    orgs.NewService(store),
+		CRM:     crm.NewService(store),
+		Callers: tenancy.Resolver{Q: store.Queries()},
+		Ready:   store,
+		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/httpapi"
 )
 
 // contractTransport validates every response against openapi.yaml (status code declared, headers
@@ -97,7 +98,7 @@ func (ct *contractTransport) RoundTrip(req *http.Request) (*http.Response, error
 		Status:  resp.StatusCode,
 		Header:  resp.Header,
 		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, SchemaValidationOptions: httpapi.SchemaOptions()},
 	}
 	if verr := openapi3filter.ValidateResponse(context.Background(), in); verr != nil {
 		ct.t.Errorf("contract violation: %s %s -> %d: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, verr, truncate(body))

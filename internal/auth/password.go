@@ -8,9 +8,9 @@ import (
 	"github.com/alexedwards/argon2id"
 )
 
-// PasswordParams are argon2id parameters at or above the OWASP recommendation
+// passwordParams are argon2id parameters at or above the OWASP recommendation
 // (m=19 MiB, t=2, p=1).
-var PasswordParams = &argon2id.Params{
+var passwordParams = &argon2id.Params{
 	Memory:      19 * 1024,
 	Iterations:  2,
 	Parallelism: 1,
@@ -30,7 +30,7 @@ func acquireHashSlot() func() {
 // HashPassword returns an encoded argon2id hash (PHC string format).
 func HashPassword(password string) (string, error) {
 	defer acquireHashSlot()()
-	h, err := argon2id.CreateHash(password, PasswordParams)
+	h, err := argon2id.CreateHash(password, passwordParams)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/orgs"
@@ -27,14 +26,14 @@ var (
 
 // Service registers users and runs their sessions.
 type Service struct {
-	pool   *pgxpool.Pool
+	store  *platform.DB
 	q      *db.Queries
 	tokens *Tokens
 }
 
 // NewService returns a Service.
-func NewService(pool *pgxpool.Pool, tokens *Tokens) *Service {
-	return &Service{pool: pool, q: db.New(pool), tokens: tokens}
+func NewService(store *platform.DB, tokens *Tokens) *Service {
+	return &Service{store: store, q: store.Queries(), tokens: tokens}
 }
 
 // Tokens returns the token issuer/verifier.
@@ -42,6 +41,9 @@ func (s *Service) Tokens() *Tokens { return s.tokens }
 
 // User is a user as shown to clients (never with the password hash).
 type User = db.GetUserRow
+
+// Membership is one organization the user belongs to, with their role in it.
+type Membership = db.ListUserMembershipsRow
 
 // Pair is a freshly issued access and refresh token.
 type Pair struct {
@@ -53,21 +55,21 @@ type Pair struct {
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Register creates the user, their first organization (they own it) and a session, atomically.
-func (s *Service) Register(ctx context.Context, email, password, name, orgName string) (User, db.Organization, Pair, error) {
+func (s *Service) Register(ctx context.Context, email, password, name, orgName string) (User, orgs.Organization, Pair, error) {
 	hash, err := HashPassword(password)
 	if err != nil {
-		return User{}, db.Organization{}, Pair{}, err
+		return User{}, orgs.Organization{}, Pair{}, err
 	}
 	userID, err := uuid.NewV7()
 	if err != nil {
-		return User{}, db.Organization{}, Pair{}, err
+		return User{}, orgs.Organization{}, Pair{}, err
 	}
 	var (
 		user User
-		org  db.Organization
+		org  orgs.Organization
 		pair Pair
 	)
-	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err = s.store.InTx(ctx, func(q *db.Queries) error {
 		row, err := q.CreateUser(ctx, db.CreateUserParams{
 			ID: userID, Email: NormalizeEmail(email), PasswordHash: hash, Name: strings.TrimSpace(name),
 		})
@@ -138,7 +140,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		pair  Pair
 		reuse bool
 	)
-	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err = s.store.InTx(ctx, func(q *db.Queries) error {
 		// The row lock serialises concurrent refreshes of one session.
 		sess, err := q.GetSessionForUpdate(ctx, claims.SessionID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -180,7 +182,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 }
 
 // Me returns the caller and their memberships.
-func (s *Service) Me(ctx context.Context, p tenancy.Principal) (User, []db.ListUserMembershipsRow, error) {
+func (s *Service) Me(ctx context.Context, p tenancy.Principal) (User, []Membership, error) {
 	user, err := s.q.GetUser(ctx, p.UserID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, nil, apperr.ErrUnauthorized

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
-	"github.com/minicrm/crm/internal/platform"
 )
 
 // Login throttling, per account (the normalised email, registered or not, so the throttle reveals
@@ -69,7 +68,7 @@ func (s *Service) checkThrottle(ctx context.Context, email string) error {
 
 // recordFailure counts a failed login.
 func (s *Service) recordFailure(ctx context.Context, email string) error {
-	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q *db.Queries) error {
 		var cur *ThrottleState
 		row, err := q.GetLoginThrottleForUpdate(ctx, email)
 		switch {

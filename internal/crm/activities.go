@@ -48,24 +48,15 @@ func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, deal
 	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
 		return paging.Page[Activity]{}, err
 	}
-	args := db.ListActivitiesParams{
-		OrganizationID: m.OrganizationID, DealID: dealID, Type: typ,
-		PageLimit: p.Limit(), PageOffset: p.Offset(),
-	}
-	rows, err := s.q.ListActivities(ctx, args)
+	args := db.ListActivitiesParams{OrganizationID: m.OrganizationID, DealID: dealID, Type: typ}
+	page, err := paging.List(p, func(limit, offset int32) ([]db.ListActivitiesRow, error) {
+		args.PageLimit, args.PageOffset = limit, offset
+		return s.q.ListActivities(ctx, args)
+	}, func(r db.ListActivitiesRow) (Activity, int64) { return r.Activity, r.Total })
 	if err != nil {
-		return paging.Page[Activity]{}, fmt.Errorf("list activities: %w", err)
+		return page, fmt.Errorf("list activities: %w", err)
 	}
-	return paging.Of(p, rows, func(r db.ListActivitiesRow) int64 { return r.Total }, activityFromRow, func() (int64, error) {
-		return s.q.CountActivities(ctx, db.CountActivitiesParams{
-			OrganizationID: args.OrganizationID, DealID: args.DealID, Type: args.Type,
-		})
-	})
-}
-
-func activityFromRow(r db.ListActivitiesRow) Activity {
-	return Activity{OrganizationID: r.OrganizationID, ID: r.ID, DealID: r.DealID, AuthorID: r.AuthorID,
-		Type: r.Type, Payload: r.Payload, CreatedAt: r.CreatedAt}
+	return page, nil
 }
 
 // AddComment posts a comment to a deal's timeline. typ is the posted activity type: only comments

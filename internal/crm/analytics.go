@@ -34,7 +34,7 @@ type StatusSummary struct {
 	Amounts []CurrencyValue // sorted by currency; empty (never nil) when Count is 0
 }
 
-// Summary is the deal summary: every status in the order of Statuses, the average won amount per
+// Summary is the deal summary: every status in the order of statuses, the average won amount per
 // currency, and how many deals were created in the last Days days.
 type Summary struct {
 	ByStatus   []StatusSummary
@@ -76,7 +76,7 @@ type FunnelStage struct {
 	ConversionFromPrevious *decimal.Decimal
 }
 
-// Funnel is every stage of the funnel, in the order of Stages.
+// Funnel is every stage of the funnel, in the order of stages.
 type Funnel struct {
 	Stages []FunnelStage
 }
@@ -126,12 +126,12 @@ func (s *Service) DealFunnel(ctx context.Context, m tenancy.Membership) (Funnel,
 // ignored (the schema allows none). Rows for the same status and currency are added together; the
 // won average is taken from the row as the query computed it.
 func BuildSummary(rows []db.DealSummaryRow, days int32) Summary {
-	out := Summary{ByStatus: make([]StatusSummary, len(Statuses)), WonAverage: []CurrencyValue{}, Days: days}
-	for i, st := range Statuses {
+	out := Summary{ByStatus: make([]StatusSummary, len(statuses)), WonAverage: []CurrencyValue{}, Days: days}
+	for i, st := range statuses {
 		out.ByStatus[i] = StatusSummary{Status: st, Amounts: []CurrencyValue{}}
 	}
 	for _, r := range rows {
-		i := slices.Index(Statuses, r.Status)
+		i := slices.Index(statuses, r.Status)
 		if i < 0 {
 			continue
 		}
@@ -164,12 +164,12 @@ func addTo(list []CurrencyValue, currency string, v money.Amount) []CurrencyValu
 func byCurrency(a, b CurrencyValue) int { return cmp.Compare(a.Currency, b.Currency) }
 
 // BuildFunnel folds the rows of the DealFunnel query (one per stage and status, in any order) into
-// the funnel: all four stages in the order of Stages, zero-filled, with the deals that reached each
+// the funnel: all four stages in the order of stages, zero-filled, with the deals that reached each
 // stage and the exact conversion from the previous one. Rows of an unknown stage or status are
 // ignored (the schema allows none).
 func BuildFunnel(rows []db.DealFunnelRow) Funnel {
-	out := Funnel{Stages: make([]FunnelStage, len(Stages))}
-	for i, st := range Stages {
+	out := Funnel{Stages: make([]FunnelStage, len(stages))}
+	for i, st := range stages {
 		out.Stages[i].Stage = st
 	}
 	for _, r := range rows {

@@ -140,7 +140,7 @@ func TestAnalytics_BuildSummary(t *testing.T) {
 			t.Parallel()
 			got := BuildSummary(tt.rows, tt.days)
 			require.Len(t, got.ByStatus, 4)
-			for i, st := range Statuses {
+			for i, st := range statuses {
 				s := got.ByStatus[i]
 				assert.Equal(t, st, s.Status)
 				assert.Equal(t, tt.want[i].count, s.Count, st)
@@ -352,7 +352,7 @@ func TestAnalytics_BuildFunnel(t *testing.T) {
 			t.Parallel()
 			got := BuildFunnel(tt.rows)
 			require.Len(t, got.Stages, 4)
-			for i, stage := range Stages {
+			for i, stage := range stages {
 				s, w := got.Stages[i], tt.want[i]
 				assert.Equal(t, stage, s.Stage)
 				assert.Equal(t, w.count, s.Count, stage)
@@ -377,7 +377,7 @@ func TestAnalytics_FunnelInvariants(t *testing.T) {
 		var rows []db.DealFunnelRow
 		for i := 0; i < 8; i++ {
 			if mask&(1<<i) != 0 {
-				rows = append(rows, analyticsFunnelRow(Stages[i%4], Statuses[i/2], int64(i+1)))
+				rows = append(rows, analyticsFunnelRow(stages[i%4], statuses[i/2], int64(i+1)))
 			}
 		}
 		f := BuildFunnel(rows)
@@ -430,7 +430,7 @@ func TestAnalytics_ServiceRefusesUnknownRole(t *testing.T) {
 func BenchmarkBuildSummary(b *testing.B) {
 	currencies := []string{"USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK"}
 	var rows []db.DealSummaryRow
-	for _, st := range Statuses {
+	for _, st := range statuses {
 		for i := len(currencies) - 1; i >= 0; i-- {
 			rows = append(rows, analyticsSumRow(st, currencies[i], 1000, "1234567.89", "1234.57", 100))
 		}
@@ -444,8 +444,8 @@ func BenchmarkBuildSummary(b *testing.B) {
 
 func BenchmarkBuildFunnel(b *testing.B) {
 	var rows []db.DealFunnelRow
-	for i, stage := range Stages {
-		for j, st := range Statuses {
+	for i, stage := range stages {
+		for j, st := range statuses {
 			rows = append(rows, analyticsFunnelRow(stage, st, int64(1000*(4-i)+j)))
 		}
 	}

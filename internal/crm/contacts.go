@@ -11,9 +11,9 @@ import (
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
 )
 
 // Contact is a contact as stored.
@@ -29,15 +29,14 @@ type NewContact struct {
 	OwnerID *uuid.UUID // default: the caller
 }
 
-// ContactPatch is a partial change to a contact: nil (or unspecified) fields are left alone, a
-// null optional field is cleared.
+// ContactPatch is a partial change to a contact; Email, Phone, Company and Notes may be cleared.
 type ContactPatch struct {
-	Name    *string
-	Email   nullable.Nullable[string]
-	Phone   nullable.Nullable[string]
-	Company nullable.Nullable[string]
-	Notes   nullable.Nullable[string]
-	OwnerID *uuid.UUID
+	Name    patch.Field[string]
+	Email   patch.Field[string]
+	Phone   patch.Field[string]
+	Company patch.Field[string]
+	Notes   patch.Field[string]
+	OwnerID patch.Field[uuid.UUID]
 }
 
 // ContactFilter narrows a contact list; nil fields do not filter.
@@ -116,19 +115,12 @@ func (in NewContact) normalize() (contactState, error) {
 	return st, nil
 }
 
-// patchContactText applies a change to an optional text field: unspecified keeps cur, null clears it.
-func patchContactText(field string, cur *string, p nullable.Nullable[string], trim bool) (*string, error) {
-	if !p.IsSpecified() {
-		return cur, nil
+// patchContactText applies a change to an optional single-line text field: trimmed, never blank.
+func patchContactText(field string, cur *string, p patch.Field[string]) (*string, error) {
+	if v, ok := p.Value(); ok {
+		return contactText(field, &v)
 	}
-	if p.IsNull() {
-		return nil, nil
-	}
-	v := p.MustGet()
-	if !trim {
-		return &v, nil
-	}
-	return contactText(field, &v)
+	return p.OrPtr(cur), nil
 }
 
 // applyContactPatch decides, without touching the database, whether the caller may make the
@@ -141,29 +133,27 @@ func applyContactPatch(m tenancy.Membership, cur contactState, p ContactPatch) (
 	}
 	next := cur
 	var err error
-	if p.OwnerID != nil && *p.OwnerID != cur.OwnerID {
+	if owner, ok := p.OwnerID.Value(); ok && owner != cur.OwnerID {
 		if !m.Can(tenancy.AssignRecordOwner) {
-			return cur, apperr.Forbidden("forbidden", "Only managers and above may change owner_id.")
+			return cur, errAssignOwner
 		}
-		next.OwnerID = *p.OwnerID
+		next.OwnerID = owner
 	}
-	if p.Name != nil {
-		if next.Name, err = contactName(*p.Name); err != nil {
+	if name, ok := p.Name.Value(); ok {
+		if next.Name, err = contactName(name); err != nil {
 			return cur, err
 		}
 	}
-	if next.Email, err = patchContactText("email", cur.Email, p.Email, true); err != nil {
+	if next.Email, err = patchContactText("email", cur.Email, p.Email); err != nil {
 		return cur, err
 	}
-	if next.Phone, err = patchContactText("phone", cur.Phone, p.Phone, true); err != nil {
+	if next.Phone, err = patchContactText("phone", cur.Phone, p.Phone); err != nil {
 		return cur, err
 	}
-	if next.Company, err = patchContactText("company", cur.Company, p.Company, true); err != nil {
+	if next.Company, err = patchContactText("company", cur.Company, p.Company); err != nil {
 		return cur, err
 	}
-	if next.Notes, err = patchContactText("notes", cur.Notes, p.Notes, false); err != nil {
-		return cur, err
-	}
+	next.Notes = p.Notes.OrPtr(cur.Notes) // free text, kept as given
 	return next, nil
 }
 
@@ -171,13 +161,9 @@ func contactStateOf(c Contact) contactState {
 	return contactState{Name: c.Name, Email: c.Email, Phone: c.Phone, Company: c.Company, Notes: c.Notes, OwnerID: c.OwnerID}
 }
 
-func sameContactText(a, b *string) bool {
-	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
-}
-
 func (st contactState) equal(o contactState) bool {
-	return st.Name == o.Name && st.OwnerID == o.OwnerID && sameContactText(st.Email, o.Email) &&
-		sameContactText(st.Phone, o.Phone) && sameContactText(st.Company, o.Company) && sameContactText(st.Notes, o.Notes)
+	return st.Name == o.Name && st.OwnerID == o.OwnerID && sameOptional(st.Email, o.Email) &&
+		sameOptional(st.Phone, o.Phone) && sameOptional(st.Company, o.Company) && sameOptional(st.Notes, o.Notes)
 }
 
 // emailTaken answers an insert or update refused by the unique email index (contacts_org_email_key
@@ -201,7 +187,7 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 		return Contact{}, err
 	}
 	var c Contact
-	err = platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err = s.store.InTx(ctx, func(q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -241,23 +227,16 @@ func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f Cont
 	}
 	args := db.ListContactsParams{
 		OrganizationID: m.OrganizationID, OwnerID: owner, Search: likePattern(f.Search),
-		OrderBy: f.OrderBy, Descending: f.Descending, PageLimit: p.Limit(), PageOffset: p.Offset(),
+		OrderBy: f.OrderBy, Descending: f.Descending,
 	}
-	rows, err := s.q.ListContacts(ctx, args)
+	page, err := paging.List(p, func(limit, offset int32) ([]db.ListContactsRow, error) {
+		args.PageLimit, args.PageOffset = limit, offset
+		return s.q.ListContacts(ctx, args)
+	}, func(r db.ListContactsRow) (Contact, int64) { return r.Contact, r.Total })
 	if err != nil {
-		return paging.Page[Contact]{}, fmt.Errorf("list contacts: %w", err)
+		return page, fmt.Errorf("list contacts: %w", err)
 	}
-	return paging.Of(p, rows, func(r db.ListContactsRow) int64 { return r.Total }, contactFromRow, func() (int64, error) {
-		return s.q.CountContacts(ctx, db.CountContactsParams{
-			OrganizationID: args.OrganizationID, OwnerID: args.OwnerID, Search: args.Search,
-		})
-	})
-}
-
-func contactFromRow(r db.ListContactsRow) Contact {
-	return Contact{OrganizationID: r.OrganizationID, ID: r.ID, OwnerID: r.OwnerID, Name: r.Name,
-		Email: r.Email, Phone: r.Phone, Company: r.Company, Notes: r.Notes,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return page, nil
 }
 
 // UpdateContact applies a partial change under applyContactPatch's rules, with the contact row
@@ -266,7 +245,7 @@ func contactFromRow(r db.ListContactsRow) Contact {
 func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, p ContactPatch) (Contact, error) {
 	var out Contact
 	var next contactState
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -301,7 +280,7 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 
 // DeleteContact deletes a contact that has no deals.
 func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		c, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err

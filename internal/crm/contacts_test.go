@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,8 +24,8 @@ func TestContacts_ApplyContactPatch(t *testing.T) {
 		return contactState{Name: "Ada", Email: contactsTestPtr("ada@example.com"), Phone: contactsTestPtr("+1"),
 			Company: contactsTestPtr("AE"), Notes: contactsTestPtr("n"), OwnerID: owner}
 	}
-	set := nullable.NewNullableWithValue[string]
-	null := nullable.NewNullNullable[string]
+	set := patch.Set[string]
+	null := patch.Null[string]
 
 	cases := []struct {
 		name  string
@@ -45,25 +45,25 @@ func TestContacts_ApplyContactPatch(t *testing.T) {
 				return s
 			}},
 		{name: "values are trimmed, notes kept as given", m: as(tenancy.RoleManager, true), owner: other,
-			patch: ContactPatch{Name: contactsTestPtr(" Grace "), Email: set(" G@x.io "), Notes: set("  keep  ")},
+			patch: ContactPatch{Name: set(" Grace "), Email: set(" G@x.io "), Notes: set("  keep  ")},
 			want: func(s contactState) contactState {
 				s.Name, s.Email, s.Notes = "Grace", contactsTestPtr("G@x.io"), contactsTestPtr("  keep  ")
 				return s
 			}},
 		{name: "blank name", m: as(tenancy.RoleOwner, true), owner: me,
-			patch: ContactPatch{Name: contactsTestPtr("  ")}, code: "validation_failed", kind: apperr.KindInvalid},
+			patch: ContactPatch{Name: set("  ")}, code: "validation_failed", kind: apperr.KindInvalid},
 		{name: "blank phone", m: as(tenancy.RoleOwner, true), owner: me,
 			patch: ContactPatch{Phone: set(" ")}, code: "validation_failed", kind: apperr.KindInvalid},
 		{name: "manager changes owner", m: as(tenancy.RoleManager, true), owner: me,
-			patch: ContactPatch{OwnerID: &other},
+			patch: ContactPatch{OwnerID: patch.Set(other)},
 			want: func(s contactState) contactState {
 				s.OwnerID = other
 				return s
 			}},
 		{name: "member cannot change owner", m: as(tenancy.RoleMember, true), owner: me,
-			patch: ContactPatch{OwnerID: &other}, code: "forbidden", kind: apperr.KindForbidden},
+			patch: ContactPatch{OwnerID: patch.Set(other)}, code: "forbidden", kind: apperr.KindForbidden},
 		{name: "member naming the current owner is no change", m: as(tenancy.RoleMember, true), owner: me,
-			patch: ContactPatch{OwnerID: &me}, want: func(s contactState) contactState { return s }},
+			patch: ContactPatch{OwnerID: patch.Set(me)}, want: func(s contactState) contactState { return s }},
 		{name: "member cannot change another's contact", m: as(tenancy.RoleMember, true), owner: other,
 			patch: ContactPatch{Notes: set("x")}, code: "forbidden", kind: apperr.KindForbidden},
 		{name: "member cannot see another's contact", m: as(tenancy.RoleMember, false), owner: other,

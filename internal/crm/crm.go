@@ -9,23 +9,28 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
 // Service is the CRM core.
 type Service struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	store *platform.DB
+	q     *db.Queries
+	// Now is the clock of the rules that read it (due dates, completed_at); tests may set it.
+	Now func() time.Time
 }
 
-// NewService returns a Service on pool.
-func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
+// NewService returns a Service on store.
+func NewService(store *platform.DB) *Service {
+	return &Service{store: store, q: store.Queries(), Now: time.Now}
+}
 
 // likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _
 // (and the escape character itself) lose their wildcard meaning.
@@ -104,6 +109,11 @@ func found[T any](row T, err error) (T, error) {
 		return zero, apperr.ErrNotFound
 	}
 	return row, err
+}
+
+// sameOptional reports whether two optional values are both absent or equal.
+func sameOptional[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // newID returns a UUIDv7: time-ordered, so inserts land at the end of the primary-key index.

@@ -5,18 +5,19 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/money"
 )
 
-// Stages of the funnel, in order; Statuses of a deal.
+// The stages of the funnel, in order, and the statuses of a deal, in the order analytics lists them.
 var (
-	Stages   = []string{"qualification", "proposal", "negotiation", "closed"}
-	Statuses = []string{"new", "in_progress", "won", "lost"}
+	stages   = []string{"qualification", "proposal", "negotiation", "closed"}
+	statuses = []string{"new", "in_progress", "won", "lost"}
 )
 
 // StageIndex is a stage's position in the funnel, or -1.
-func StageIndex(stage string) int { return slices.Index(Stages, stage) }
+func StageIndex(stage string) int { return slices.Index(stages, stage) }
 
 var (
 	errWonNeedsAmount  = apperr.Invalid("won_requires_positive_amount", "A won deal needs an amount greater than 0.")
@@ -36,15 +37,15 @@ type DealState struct {
 	OwnerID   uuid.UUID
 }
 
-// DealPatch is a partial change; nil fields are left alone.
+// DealPatch is a partial change; no field of a deal can be cleared.
 type DealPatch struct {
-	Title     *string
-	Amount    *money.Amount
-	Currency  *string
-	Status    *string
-	Stage     *string
-	ContactID *uuid.UUID
-	OwnerID   *uuid.UUID
+	Title     patch.Field[string]
+	Amount    patch.Field[money.Amount]
+	Currency  patch.Field[string]
+	Status    patch.Field[string]
+	Stage     patch.Field[string]
+	ContactID patch.Field[uuid.UUID]
+	OwnerID   patch.Field[uuid.UUID]
 }
 
 // Change is one field's old and new value in a deal_updated event.
@@ -74,47 +75,47 @@ func ApplyDealPatch(m tenancy.Membership, cur DealState, p DealPatch) (DealState
 	var events []Event
 	changes := map[string]Change{}
 
-	if p.OwnerID != nil && *p.OwnerID != cur.OwnerID {
+	if owner, ok := p.OwnerID.Value(); ok && owner != cur.OwnerID {
 		if !m.Can(tenancy.AssignRecordOwner) {
 			return cur, nil, errAssignOwner
 		}
-		changes["owner_id"] = Change{cur.OwnerID, *p.OwnerID}
-		next.OwnerID = *p.OwnerID
+		changes["owner_id"] = Change{cur.OwnerID, owner}
+		next.OwnerID = owner
 	}
-	if p.Stage != nil && *p.Stage != cur.Stage {
-		if StageIndex(*p.Stage) < StageIndex(cur.Stage) && !m.Can(tenancy.RollbackDealStage) {
+	if stage, ok := p.Stage.Value(); ok && stage != cur.Stage {
+		if StageIndex(stage) < StageIndex(cur.Stage) && !m.Can(tenancy.RollbackDealStage) {
 			return cur, nil, errStageRollback
 		}
-		events = append(events, Event{ActivityStageChanged, map[string]any{"old_stage": cur.Stage, "new_stage": *p.Stage}})
-		next.Stage = *p.Stage
+		events = append(events, Event{ActivityStageChanged, map[string]any{"old_stage": cur.Stage, "new_stage": stage}})
+		next.Stage = stage
 	}
-	if p.Status != nil && *p.Status != cur.Status {
-		events = append([]Event{{ActivityStatusChanged, map[string]any{"old_status": cur.Status, "new_status": *p.Status}}}, events...)
-		next.Status = *p.Status
+	if status, ok := p.Status.Value(); ok && status != cur.Status {
+		events = append([]Event{{ActivityStatusChanged, map[string]any{"old_status": cur.Status, "new_status": status}}}, events...)
+		next.Status = status
 	}
-	if p.Amount != nil {
-		if !p.Amount.HasCents() {
+	if amount, ok := p.Amount.Value(); ok {
+		if !amount.HasCents() {
 			return cur, nil, errAmountPrecision
 		}
-		if !p.Amount.Equal(cur.Amount.Decimal) {
-			changes["amount"] = Change{cur.Amount, *p.Amount}
-			next.Amount = *p.Amount
+		if !amount.Equal(cur.Amount.Decimal) {
+			changes["amount"] = Change{cur.Amount, amount}
+			next.Amount = amount
 		}
 	}
 	if next.Status == "won" && !next.Amount.IsPositive() {
 		return cur, nil, errWonNeedsAmount
 	}
-	if p.Title != nil && *p.Title != cur.Title {
-		changes["title"] = Change{cur.Title, *p.Title}
-		next.Title = *p.Title
+	if title, ok := p.Title.Value(); ok && title != cur.Title {
+		changes["title"] = Change{cur.Title, title}
+		next.Title = title
 	}
-	if p.Currency != nil && *p.Currency != cur.Currency {
-		changes["currency"] = Change{cur.Currency, *p.Currency}
-		next.Currency = *p.Currency
+	if currency, ok := p.Currency.Value(); ok && currency != cur.Currency {
+		changes["currency"] = Change{cur.Currency, currency}
+		next.Currency = currency
 	}
-	if p.ContactID != nil && *p.ContactID != cur.ContactID {
-		changes["contact_id"] = Change{cur.ContactID, *p.ContactID}
-		next.ContactID = *p.ContactID
+	if contact, ok := p.ContactID.Value(); ok && contact != cur.ContactID {
+		changes["contact_id"] = Change{cur.ContactID, contact}
+		next.ContactID = contact
 	}
 	if len(changes) > 0 {
 		events = append(events, Event{ActivityDealUpdated, map[string]any{"changes": changes}})

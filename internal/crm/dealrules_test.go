@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/money"
 	"github.com/stretchr/testify/assert"
@@ -55,7 +56,7 @@ func (a rulesActor) dealOwner() uuid.UUID {
 func rulesActors() []rulesActor {
 	var out []rulesActor
 	i := 0
-	for _, r := range tenancy.Roles {
+	for _, r := range tenancy.Roles() {
 		for _, owns := range []bool{true, false} {
 			for _, seeAll := range []bool{true, false} {
 				i++
@@ -100,9 +101,7 @@ func rulesState() DealState {
 	}
 }
 
-func rulesPtr[T any](v T) *T { return &v }
-
-func rulesAmt(s string) *money.Amount { a := money.MustParse(s); return &a }
+func rulesAmount(s string) patch.Field[money.Amount] { return patch.Set(money.MustParse(s)) }
 
 // requireAppErr asserts err is an *apperr.Error with code and kind (the kind decides the HTTP status).
 func requireAppErr(t *testing.T, err error, code string, kind apperr.Kind) *apperr.Error {
@@ -149,7 +148,7 @@ func TestApplyDealPatch_PolicyAnchors(t *testing.T) {
 		tenancy.RoleManager: {true, true, false},
 		tenancy.RoleMember:  {false, false, false},
 	}
-	for _, r := range tenancy.Roles {
+	for _, r := range tenancy.Roles() {
 		got := [3]bool{tenancy.Can(r, tenancy.ModifyAnyRecord), tenancy.Can(r, tenancy.AssignRecordOwner), tenancy.Can(r, tenancy.RollbackDealStage)}
 		assert.Equal(t, want[r], got, "role %s", r)
 	}
@@ -168,7 +167,7 @@ func TestApplyDealPatch_AccessPerRoleOwnershipAndVisibility(t *testing.T) {
 			t.Parallel()
 			cur := rulesState()
 			cur.OwnerID = a.dealOwner()
-			next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{Title: rulesPtr("New title")})
+			next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{Title: patch.Set("New title")})
 			if !a.mayModify() {
 				code, kind := a.accessError(t)
 				e := requireRefused(t, cur, next, events, err, code, kind)
@@ -196,8 +195,8 @@ func TestApplyDealPatch_NoOpPatchesWriteNothing(t *testing.T) {
 			cur := rulesState()
 			cur.OwnerID = a.dealOwner()
 			same := DealPatch{
-				Title: rulesPtr(cur.Title), Amount: rulesAmt("1500"), Currency: rulesPtr(cur.Currency), Status: rulesPtr(cur.Status),
-				Stage: rulesPtr(cur.Stage), ContactID: rulesPtr(cur.ContactID), OwnerID: rulesPtr(cur.OwnerID),
+				Title: patch.Set(cur.Title), Amount: rulesAmount("1500"), Currency: patch.Set(cur.Currency), Status: patch.Set(cur.Status),
+				Stage: patch.Set(cur.Stage), ContactID: patch.Set(cur.ContactID), OwnerID: patch.Set(cur.OwnerID),
 			}
 			for name, p := range map[string]DealPatch{"empty": {}, "same values": same} {
 				next, events, err := ApplyDealPatch(a.membership(), cur, p)
@@ -218,16 +217,16 @@ func TestApplyDealPatch_NoOpPatchesWriteNothing(t *testing.T) {
 
 func TestApplyDealPatch_StageMatrix(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"qualification", "proposal", "negotiation", "closed"}, Stages)
+	require.Equal(t, []string{"qualification", "proposal", "negotiation", "closed"}, stages)
 	for _, a := range rulesActors() {
-		for fi, from := range Stages {
-			for ti, to := range Stages {
+		for fi, from := range stages {
+			for ti, to := range stages {
 				t.Run(fmt.Sprintf("%s/%s->%s", a.name, from, to), func(t *testing.T) {
 					t.Parallel()
 					cur := rulesState()
 					cur.OwnerID = a.dealOwner()
 					cur.Stage = from
-					next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{Stage: rulesPtr(to)})
+					next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{Stage: patch.Set(to)})
 					switch {
 					case !a.mayModify():
 						code, kind := a.accessError(t)
@@ -264,7 +263,7 @@ func TestApplyDealPatch_RollbackRefusalDiscardsTheWholePatch(t *testing.T) {
 			cur.OwnerID = a.dealOwner()
 			cur.Stage = "negotiation"
 			next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{
-				Title: rulesPtr("Renamed"), Amount: rulesAmt("99.99"), Status: rulesPtr("in_progress"), Stage: rulesPtr("proposal"),
+				Title: patch.Set("Renamed"), Amount: rulesAmount("99.99"), Status: patch.Set("in_progress"), Stage: patch.Set("proposal"),
 			})
 			requireRefused(t, cur, next, events, err, "stage_rollback_forbidden", apperr.KindForbidden)
 		})
@@ -285,15 +284,15 @@ func TestApplyDealPatch_WonNeedsAPositiveAmount(t *testing.T) {
 		wantAmount string
 		wantEvents []string
 	}{
-		{name: "set won with amount 0", status: "in_progress", amount: "0", patch: DealPatch{Status: rulesPtr("won")}, wantErr: true},
-		{name: "set won on a new deal with amount 0", status: "new", amount: "0.00", patch: DealPatch{Status: rulesPtr("won")}, wantErr: true},
-		{name: "set amount 0 on a won deal", status: "won", amount: "1500.00", patch: DealPatch{Amount: rulesAmt("0")}, wantErr: true},
-		{name: "set amount 0.00 on a won deal", status: "won", amount: "0.01", patch: DealPatch{Amount: rulesAmt("0.00")}, wantErr: true},
-		{name: "set won and amount 0 at once", status: "in_progress", amount: "1500.00", patch: DealPatch{Status: rulesPtr("won"), Amount: rulesAmt("0")}, wantErr: true},
-		{name: "repeat won and set amount 0", status: "won", amount: "1500.00", patch: DealPatch{Status: rulesPtr("won"), Amount: rulesAmt("0")}, wantErr: true},
+		{name: "set won with amount 0", status: "in_progress", amount: "0", patch: DealPatch{Status: patch.Set("won")}, wantErr: true},
+		{name: "set won on a new deal with amount 0", status: "new", amount: "0.00", patch: DealPatch{Status: patch.Set("won")}, wantErr: true},
+		{name: "set amount 0 on a won deal", status: "won", amount: "1500.00", patch: DealPatch{Amount: rulesAmount("0")}, wantErr: true},
+		{name: "set amount 0.00 on a won deal", status: "won", amount: "0.01", patch: DealPatch{Amount: rulesAmount("0.00")}, wantErr: true},
+		{name: "set won and amount 0 at once", status: "in_progress", amount: "1500.00", patch: DealPatch{Status: patch.Set("won"), Amount: rulesAmount("0")}, wantErr: true},
+		{name: "repeat won and set amount 0", status: "won", amount: "1500.00", patch: DealPatch{Status: patch.Set("won"), Amount: rulesAmount("0")}, wantErr: true},
 		{
 			name: "set won and a positive amount at once from 0", status: "in_progress", amount: "0",
-			patch:      DealPatch{Status: rulesPtr("won"), Amount: rulesAmt("2500.50")},
+			patch:      DealPatch{Status: patch.Set("won"), Amount: rulesAmount("2500.50")},
 			wantStatus: "won", wantAmount: "2500.50",
 			wantEvents: []string{
 				`status_changed {"new_status":"won","old_status":"in_progress"}`,
@@ -302,17 +301,17 @@ func TestApplyDealPatch_WonNeedsAPositiveAmount(t *testing.T) {
 		},
 		{
 			name: "set won with the smallest positive amount", status: "new", amount: "0.01",
-			patch: DealPatch{Status: rulesPtr("won")}, wantStatus: "won", wantAmount: "0.01",
+			patch: DealPatch{Status: patch.Set("won")}, wantStatus: "won", wantAmount: "0.01",
 			wantEvents: []string{`status_changed {"new_status":"won","old_status":"new"}`},
 		},
 		{
 			name: "lower a won deal's amount to a positive value", status: "won", amount: "1500.00",
-			patch: DealPatch{Amount: rulesAmt("0.01")}, wantStatus: "won", wantAmount: "0.01",
+			patch: DealPatch{Amount: rulesAmount("0.01")}, wantStatus: "won", wantAmount: "0.01",
 			wantEvents: []string{`deal_updated {"changes":{"amount":{"old":1500.00,"new":0.01}}}`},
 		},
 		{
 			name: "leave won and set amount 0 at once", status: "won", amount: "1500.00",
-			patch: DealPatch{Status: rulesPtr("lost"), Amount: rulesAmt("0")}, wantStatus: "lost", wantAmount: "0",
+			patch: DealPatch{Status: patch.Set("lost"), Amount: rulesAmount("0")}, wantStatus: "lost", wantAmount: "0",
 			wantEvents: []string{
 				`status_changed {"new_status":"lost","old_status":"won"}`,
 				`deal_updated {"changes":{"amount":{"old":1500.00,"new":0.00}}}`,
@@ -320,12 +319,12 @@ func TestApplyDealPatch_WonNeedsAPositiveAmount(t *testing.T) {
 		},
 		{
 			name: "amount 0 on a deal that is not won", status: "in_progress", amount: "10.00",
-			patch: DealPatch{Amount: rulesAmt("0")}, wantStatus: "in_progress", wantAmount: "0",
+			patch: DealPatch{Amount: rulesAmount("0")}, wantStatus: "in_progress", wantAmount: "0",
 			wantEvents: []string{`deal_updated {"changes":{"amount":{"old":10.00,"new":0.00}}}`},
 		},
 		{
 			name: "a won deal changes its title only", status: "won", amount: "1500.00",
-			patch: DealPatch{Title: rulesPtr("Renamed")}, wantStatus: "won", wantAmount: "1500.00",
+			patch: DealPatch{Title: patch.Set("Renamed")}, wantStatus: "won", wantAmount: "1500.00",
 			wantEvents: []string{`deal_updated {"changes":{"title":{"old":"Website redesign","new":"Renamed"}}}`},
 		},
 	}
@@ -362,17 +361,17 @@ func TestApplyDealPatch_AmountPrecision(t *testing.T) {
 	cur.Amount = money.MustParse("10.50")
 
 	for _, s := range []string{"10.505", "0.001", "1500.999", "-0.001"} {
-		next, events, err := ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmt(s)})
+		next, events, err := ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmount(s)})
 		e := requireRefused(t, cur, next, events, err, "validation_failed", apperr.KindInvalid)
 		require.Len(t, e.Fields, 1, s)
 		assert.Equal(t, "amount", e.Fields[0].Field, s)
 	}
 	// Trailing zeros are not extra precision, and an equal value is no change.
-	next, events, err := ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmt("10.500")})
+	next, events, err := ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmount("10.500")})
 	require.NoError(t, err)
 	assert.Equal(t, cur, next)
 	assert.Empty(t, events)
-	next, events, err = ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmt("10.5")})
+	next, events, err = ApplyDealPatch(m, cur, DealPatch{Amount: rulesAmount("10.5")})
 	require.NoError(t, err)
 	assert.Empty(t, events)
 	assert.Equal(t, cur, next)
@@ -384,7 +383,7 @@ func TestApplyDealPatch_AmountPrecision(t *testing.T) {
 		c := cur
 		c.OwnerID = a.dealOwner()
 		c.Status = "won"
-		next, events, err := ApplyDealPatch(a.membership(), c, DealPatch{Amount: rulesAmt("0.001")})
+		next, events, err := ApplyDealPatch(a.membership(), c, DealPatch{Amount: rulesAmount("0.001")})
 		requireRefused(t, c, next, events, err, "validation_failed", apperr.KindInvalid)
 	}
 }
@@ -399,7 +398,7 @@ func TestApplyDealPatch_OwnerChangeIsForManagersAndAbove(t *testing.T) {
 			cur := rulesState()
 			cur.OwnerID = a.dealOwner()
 			target := rulesOther
-			next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{OwnerID: &target, Stage: rulesPtr("proposal")})
+			next, events, err := ApplyDealPatch(a.membership(), cur, DealPatch{OwnerID: patch.Set(target), Stage: patch.Set("proposal")})
 			switch {
 			case !a.mayModify():
 				code, kind := a.accessError(t)
@@ -418,7 +417,7 @@ func TestApplyDealPatch_OwnerChangeIsForManagersAndAbove(t *testing.T) {
 				}, eventsJSON(t, events))
 			}
 			// Naming the current owner is no change, and allowed to whoever may modify the deal.
-			next, events, err = ApplyDealPatch(a.membership(), cur, DealPatch{OwnerID: rulesPtr(cur.OwnerID)})
+			next, events, err = ApplyDealPatch(a.membership(), cur, DealPatch{OwnerID: patch.Set(cur.OwnerID)})
 			if a.mayModify() {
 				require.NoError(t, err)
 				assert.Equal(t, cur, next)
@@ -441,8 +440,8 @@ func TestApplyDealPatch_EventsOrderAndPayloads(t *testing.T) {
 
 	t.Run("every field at once", func(t *testing.T) {
 		next, events, err := ApplyDealPatch(m, cur, DealPatch{
-			Title: rulesPtr("Bigger redesign"), Amount: rulesAmt("2000.10"), Currency: rulesPtr("EUR"), Status: rulesPtr("won"),
-			Stage: rulesPtr("closed"), ContactID: rulesPtr(rulesContact2), OwnerID: rulesPtr(rulesOther),
+			Title: patch.Set("Bigger redesign"), Amount: rulesAmount("2000.10"), Currency: patch.Set("EUR"), Status: patch.Set("won"),
+			Stage: patch.Set("closed"), ContactID: patch.Set(rulesContact2), OwnerID: patch.Set(rulesOther),
 		})
 		require.NoError(t, err)
 		assert.Equal(t, DealState{Title: "Bigger redesign", Amount: money.MustParse("2000.10"), Currency: "EUR",
@@ -472,23 +471,23 @@ func TestApplyDealPatch_EventsOrderAndPayloads(t *testing.T) {
 		patch DealPatch
 		want  []string
 	}{
-		{"title", DealPatch{Title: rulesPtr("T2")}, []string{`deal_updated {"changes":{"title":{"old":"Website redesign","new":"T2"}}}`}},
-		{"amount", DealPatch{Amount: rulesAmt("1500.01")}, []string{`deal_updated {"changes":{"amount":{"old":1500.00,"new":1500.01}}}`}},
-		{"amount without cents", DealPatch{Amount: rulesAmt("7")}, []string{`deal_updated {"changes":{"amount":{"old":1500.00,"new":7.00}}}`}},
-		{"currency", DealPatch{Currency: rulesPtr("GBP")}, []string{`deal_updated {"changes":{"currency":{"old":"USD","new":"GBP"}}}`}},
-		{"contact_id", DealPatch{ContactID: rulesPtr(rulesContact2)}, []string{fmt.Sprintf(`deal_updated {"changes":{"contact_id":{"old":%q,"new":%q}}}`, rulesContact, rulesContact2)}},
-		{"owner_id", DealPatch{OwnerID: rulesPtr(rulesOther)}, []string{fmt.Sprintf(`deal_updated {"changes":{"owner_id":{"old":%q,"new":%q}}}`, rulesDealOwn, rulesOther)}},
-		{"status", DealPatch{Status: rulesPtr("in_progress")}, []string{`status_changed {"new_status":"in_progress","old_status":"new"}`}},
-		{"stage", DealPatch{Stage: rulesPtr("negotiation")}, []string{`stage_changed {"new_stage":"negotiation","old_stage":"qualification"}`}},
-		{"status and stage", DealPatch{Stage: rulesPtr("closed"), Status: rulesPtr("lost")}, []string{
+		{"title", DealPatch{Title: patch.Set("T2")}, []string{`deal_updated {"changes":{"title":{"old":"Website redesign","new":"T2"}}}`}},
+		{"amount", DealPatch{Amount: rulesAmount("1500.01")}, []string{`deal_updated {"changes":{"amount":{"old":1500.00,"new":1500.01}}}`}},
+		{"amount without cents", DealPatch{Amount: rulesAmount("7")}, []string{`deal_updated {"changes":{"amount":{"old":1500.00,"new":7.00}}}`}},
+		{"currency", DealPatch{Currency: patch.Set("GBP")}, []string{`deal_updated {"changes":{"currency":{"old":"USD","new":"GBP"}}}`}},
+		{"contact_id", DealPatch{ContactID: patch.Set(rulesContact2)}, []string{fmt.Sprintf(`deal_updated {"changes":{"contact_id":{"old":%q,"new":%q}}}`, rulesContact, rulesContact2)}},
+		{"owner_id", DealPatch{OwnerID: patch.Set(rulesOther)}, []string{fmt.Sprintf(`deal_updated {"changes":{"owner_id":{"old":%q,"new":%q}}}`, rulesDealOwn, rulesOther)}},
+		{"status", DealPatch{Status: patch.Set("in_progress")}, []string{`status_changed {"new_status":"in_progress","old_status":"new"}`}},
+		{"stage", DealPatch{Stage: patch.Set("negotiation")}, []string{`stage_changed {"new_stage":"negotiation","old_stage":"qualification"}`}},
+		{"status and stage", DealPatch{Stage: patch.Set("closed"), Status: patch.Set("lost")}, []string{
 			`status_changed {"new_status":"lost","old_status":"new"}`,
 			`stage_changed {"new_stage":"closed","old_stage":"qualification"}`,
 		}},
-		{"changed and unchanged fields mixed", DealPatch{Title: rulesPtr(cur.Title), Currency: rulesPtr("EUR"), Status: rulesPtr("new"), Stage: rulesPtr("proposal"), ContactID: rulesPtr(rulesContact)}, []string{
+		{"changed and unchanged fields mixed", DealPatch{Title: patch.Set(cur.Title), Currency: patch.Set("EUR"), Status: patch.Set("new"), Stage: patch.Set("proposal"), ContactID: patch.Set(rulesContact)}, []string{
 			`stage_changed {"new_stage":"proposal","old_stage":"qualification"}`,
 			`deal_updated {"changes":{"currency":{"old":"USD","new":"EUR"}}}`,
 		}},
-		{"two plain fields share one deal_updated", DealPatch{Title: rulesPtr("T3"), Currency: rulesPtr("EUR")}, []string{
+		{"two plain fields share one deal_updated", DealPatch{Title: patch.Set("T3"), Currency: patch.Set("EUR")}, []string{
 			`deal_updated {"changes":{"currency":{"old":"USD","new":"EUR"},"title":{"old":"Website redesign","new":"T3"}}}`,
 		}},
 	}
@@ -507,7 +506,7 @@ func TestApplyDealPatch_DoesNotAlterTheCurrentState(t *testing.T) {
 	t.Parallel()
 	cur := rulesState()
 	before := cur
-	_, _, err := ApplyDealPatch(rulesActors()[0].membership(), cur, DealPatch{Title: rulesPtr("x"), Amount: rulesAmt("1"), Stage: rulesPtr("closed")})
+	_, _, err := ApplyDealPatch(rulesActors()[0].membership(), cur, DealPatch{Title: patch.Set("x"), Amount: rulesAmount("1"), Stage: patch.Set("closed")})
 	require.NoError(t, err)
 	assert.Equal(t, before, cur)
 }
@@ -519,19 +518,19 @@ func TestApplyDealPatch_UnknownRoleMayOnlyTouchOwnDealsWithoutPrivileges(t *test
 	m := tenancy.Membership{Principal: tenancy.Principal{UserID: caller}, OrganizationID: rulesOrg,
 		Role: tenancy.Role("superuser"), Settings: tenancy.Settings{MembersSeeAll: true}}
 	cur := rulesState()
-	_, _, err := ApplyDealPatch(m, cur, DealPatch{Title: rulesPtr("x")})
+	_, _, err := ApplyDealPatch(m, cur, DealPatch{Title: patch.Set("x")})
 	requireAppErr(t, err, "forbidden", apperr.KindForbidden)
 	cur.OwnerID = caller
 	cur.Stage = "closed"
-	_, _, err = ApplyDealPatch(m, cur, DealPatch{Stage: rulesPtr("qualification")})
+	_, _, err = ApplyDealPatch(m, cur, DealPatch{Stage: patch.Set("qualification")})
 	requireAppErr(t, err, "stage_rollback_forbidden", apperr.KindForbidden)
-	_, _, err = ApplyDealPatch(m, cur, DealPatch{OwnerID: rulesPtr(rulesOther)})
+	_, _, err = ApplyDealPatch(m, cur, DealPatch{OwnerID: patch.Set(rulesOther)})
 	requireAppErr(t, err, "forbidden", apperr.KindForbidden)
 }
 
 func TestStageIndex(t *testing.T) {
 	t.Parallel()
-	for i, s := range Stages {
+	for i, s := range stages {
 		assert.Equal(t, i, StageIndex(s))
 	}
 	assert.Equal(t, -1, StageIndex("won"))

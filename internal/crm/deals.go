@@ -55,7 +55,7 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		currency = *in.Currency
 	}
 	var deal Deal
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -101,25 +101,15 @@ func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFil
 		OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage,
 		MinAmount: f.MinAmount, MaxAmount: f.MaxAmount, OwnerID: owner, ContactID: f.ContactID,
 		Search: likePattern(f.Search), OrderBy: f.OrderBy, Descending: f.Descending,
-		PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
-	rows, err := s.q.ListDeals(ctx, args)
+	page, err := paging.List(p, func(limit, offset int32) ([]db.ListDealsRow, error) {
+		args.PageLimit, args.PageOffset = limit, offset
+		return s.q.ListDeals(ctx, args)
+	}, func(r db.ListDealsRow) (Deal, int64) { return r.Deal, r.Total })
 	if err != nil {
-		return paging.Page[Deal]{}, fmt.Errorf("list deals: %w", err)
+		return page, fmt.Errorf("list deals: %w", err)
 	}
-	return paging.Of(p, rows, func(r db.ListDealsRow) int64 { return r.Total }, dealFromRow, func() (int64, error) {
-		return s.q.CountDeals(ctx, db.CountDealsParams{
-			OrganizationID: args.OrganizationID, Statuses: args.Statuses, Stage: args.Stage,
-			MinAmount: args.MinAmount, MaxAmount: args.MaxAmount, OwnerID: args.OwnerID,
-			ContactID: args.ContactID, Search: args.Search,
-		})
-	})
-}
-
-func dealFromRow(r db.ListDealsRow) Deal {
-	return Deal{OrganizationID: r.OrganizationID, ID: r.ID, ContactID: r.ContactID, OwnerID: r.OwnerID,
-		Title: r.Title, Amount: r.Amount, Currency: r.Currency, Status: r.Status, Stage: r.Stage,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return page, nil
 }
 
 // UpdateDeal applies a partial change under ApplyDealPatch's rules. The deal row is locked for the
@@ -127,7 +117,7 @@ func dealFromRow(r db.ListDealsRow) Deal {
 // same transaction, always agrees with the deal.
 func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch) (Deal, error) {
 	var out Deal
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -168,7 +158,7 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 
 // DeleteDeal deletes a deal with its tasks and timeline.
 func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
-	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q *db.Queries) error {
 		d, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/paging"
-	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -36,20 +36,14 @@ type TaskFilter struct {
 	DueAfter  *time.Time
 }
 
-// TaskPatch is a partial change of a task. Description and DueDate are nullable: the *Set flag says
-// whether the field was given at all, a nil value then clears it.
+// TaskPatch is a partial change of a task; Description and DueDate may be cleared.
 type TaskPatch struct {
-	Title          *string
-	DescriptionSet bool
-	Description    *string
-	DueDateSet     bool
-	DueDate        *time.Time
-	IsDone         *bool
-	OwnerID        *uuid.UUID
+	Title       patch.Field[string]
+	Description patch.Field[string]
+	DueDate     patch.Field[time.Time] // a calendar date, as in NewTask
+	IsDone      patch.Field[bool]
+	OwnerID     patch.Field[uuid.UUID]
 }
-
-// tasksNow is the clock of the task rules (due dates, completed_at); tests may replace it.
-var tasksNow = time.Now
 
 var errDueDateInPast = apperr.Invalid("due_date_in_past", "The due date is before today in the organization's time zone.")
 
@@ -96,11 +90,11 @@ func (s *Service) CreateTask(ctx context.Context, m tenancy.Membership, in NewTa
 	if err := m.Require(tenancy.CreateRecords); err != nil {
 		return Task{}, err
 	}
-	if err := checkTaskDueDate(in.DueDate, m.Settings.Timezone, tasksNow()); err != nil {
+	if err := checkTaskDueDate(in.DueDate, m.Settings.Timezone, s.Now()); err != nil {
 		return Task{}, err
 	}
 	var task Task
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -152,75 +146,99 @@ func (s *Service) ListTasks(ctx context.Context, m tenancy.Membership, f TaskFil
 	args := db.ListTasksParams{
 		OrganizationID: m.OrganizationID, DealID: f.DealID, OwnerID: owner, OnlyOpen: f.OnlyOpen,
 		DueBefore: dateOrNil(f.DueBefore), DueAfter: dateOrNil(f.DueAfter),
-		PageLimit: p.Limit(), PageOffset: p.Offset(),
 	}
-	rows, err := s.q.ListTasks(ctx, args)
+	page, err := paging.List(p, func(limit, offset int32) ([]db.ListTasksRow, error) {
+		args.PageLimit, args.PageOffset = limit, offset
+		return s.q.ListTasks(ctx, args)
+	}, func(r db.ListTasksRow) (Task, int64) { return r.Task, r.Total })
 	if err != nil {
-		return paging.Page[Task]{}, fmt.Errorf("list tasks: %w", err)
+		return page, fmt.Errorf("list tasks: %w", err)
 	}
-	return paging.Of(p, rows, func(r db.ListTasksRow) int64 { return r.Total }, taskFromRow, func() (int64, error) {
-		return s.q.CountTasks(ctx, db.CountTasksParams{
-			OrganizationID: args.OrganizationID, DealID: args.DealID, OwnerID: args.OwnerID,
-			OnlyOpen: args.OnlyOpen, DueBefore: args.DueBefore, DueAfter: args.DueAfter,
-		})
-	})
+	return page, nil
 }
 
-func taskFromRow(r db.ListTasksRow) Task {
-	return Task{OrganizationID: r.OrganizationID, ID: r.ID, DealID: r.DealID, OwnerID: r.OwnerID,
-		Title: r.Title, Description: r.Description, DueDate: r.DueDate, IsDone: r.IsDone,
-		CompletedAt: r.CompletedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+// taskState is the part of a task the rules look at and the update writes.
+type taskState struct {
+	Title       string
+	Description *string
+	DueDate     *time.Time
+	IsDone      bool
+	CompletedAt *time.Time
+	OwnerID     uuid.UUID
 }
 
-// UpdateTask applies a partial change. Members change only their own tasks and only managers and
-// above reassign them; a new due date may not be in the past. Completing a task stamps
-// completed_at and writes task_completed into the deal's timeline in the same transaction;
-// reopening it clears completed_at.
+func taskStateOf(t Task) taskState {
+	return taskState{Title: t.Title, Description: t.Description, DueDate: dateOrNil(t.DueDate),
+		IsDone: t.IsDone, CompletedAt: t.CompletedAt, OwnerID: t.OwnerID}
+}
+
+func (st taskState) equal(o taskState) bool {
+	return st.Title == o.Title && st.IsDone == o.IsDone && st.OwnerID == o.OwnerID &&
+		sameOptional(st.Description, o.Description) && sameOptional(st.DueDate, o.DueDate) &&
+		sameOptional(st.CompletedAt, o.CompletedAt)
+}
+
+// applyTaskPatch decides, without touching the database, whether the caller may make the change
+// and what the task becomes at instant at: members change only their own tasks, only managers and
+// above reassign them, a changed due date may not be before today in the organization's zone,
+// completing stamps completed_at and reopening clears it. completed reports a task just done.
+// Whether a new owner is a member is for the caller to check.
+func applyTaskPatch(m tenancy.Membership, cur taskState, p TaskPatch, at time.Time) (next taskState, completed bool, err error) {
+	if err := requireModify(m, cur.OwnerID); err != nil {
+		return cur, false, err
+	}
+	next = cur
+	if owner, ok := p.OwnerID.Value(); ok && owner != cur.OwnerID {
+		if !m.Can(tenancy.AssignRecordOwner) {
+			return cur, false, errAssignOwner
+		}
+		next.OwnerID = owner
+	}
+	next.Title = p.Title.Or(cur.Title)
+	next.Description = p.Description.OrPtr(cur.Description)
+	next.DueDate = dateOrNil(p.DueDate.OrPtr(cur.DueDate))
+	if next.DueDate != nil && !sameOptional(next.DueDate, cur.DueDate) {
+		if err := checkTaskDueDate(next.DueDate, m.Settings.Timezone, at); err != nil {
+			return cur, false, err
+		}
+	}
+	if done, ok := p.IsDone.Value(); ok && done != cur.IsDone {
+		next.IsDone, next.CompletedAt = done, nil
+		if done {
+			stamp := at.UTC()
+			next.CompletedAt, completed = &stamp, true
+		}
+	}
+	return next, completed, nil
+}
+
+// UpdateTask applies a partial change under applyTaskPatch's rules, with the task row locked for
+// the transaction. Completing a task writes task_completed into the deal's timeline in the same
+// transaction. A patch that changes nothing writes nothing.
 func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, p TaskPatch) (Task, error) {
 	var out Task
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
 		}
-		if err := requireModify(m, cur.OwnerID); err != nil {
+		next, completed, err := applyTaskPatch(m, taskStateOf(cur), p, s.Now())
+		if err != nil {
 			return err
 		}
-		at := tasksNow()
-		next := db.UpdateTaskParams{
-			OrganizationID: m.OrganizationID, ID: id, Title: cur.Title, Description: cur.Description,
-			DueDate: cur.DueDate, IsDone: cur.IsDone, CompletedAt: cur.CompletedAt, OwnerID: cur.OwnerID,
+		if next.equal(taskStateOf(cur)) {
+			out = cur
+			return nil
 		}
-		if p.Title != nil {
-			next.Title = *p.Title
-		}
-		if p.DescriptionSet {
-			next.Description = p.Description
-		}
-		if p.DueDateSet {
-			next.DueDate = dateOrNil(p.DueDate)
-			if next.DueDate != nil && (cur.DueDate == nil || !asDate(*cur.DueDate).Equal(*next.DueDate)) {
-				if err := checkTaskDueDate(next.DueDate, m.Settings.Timezone, at); err != nil {
-					return err
-				}
-			}
-		}
-		if p.OwnerID != nil && *p.OwnerID != cur.OwnerID {
-			if next.OwnerID, err = resolveOwner(ctx, q, m, p.OwnerID); err != nil {
+		if next.OwnerID != cur.OwnerID {
+			if _, err := resolveOwner(ctx, q, m, &next.OwnerID); err != nil {
 				return err
 			}
 		}
-		completed := false
-		if p.IsDone != nil && *p.IsDone != cur.IsDone {
-			next.IsDone = *p.IsDone
-			if next.IsDone {
-				done := at.UTC()
-				next.CompletedAt, completed = &done, true
-			} else {
-				next.CompletedAt = nil
-			}
-		}
-		out, err = q.UpdateTask(ctx, next)
+		out, err = q.UpdateTask(ctx, db.UpdateTaskParams{
+			OrganizationID: m.OrganizationID, ID: id, Title: next.Title, Description: next.Description,
+			DueDate: next.DueDate, IsDone: next.IsDone, CompletedAt: next.CompletedAt, OwnerID: next.OwnerID,
+		})
 		if err != nil {
 			return fmt.Errorf("update task: %w", err)
 		}
@@ -237,7 +255,7 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 
 // DeleteTask deletes a task; members delete only their own.
 func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
-	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q *db.Queries) error {
 		t, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err

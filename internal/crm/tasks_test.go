@@ -1,12 +1,14 @@
 package crm
 
 import (
-	"context"
 	"testing"
 	"time"
 	_ "time/tzdata" // the zones below must resolve on machines without system zoneinfo too
 
+	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/patch"
+	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,16 +99,15 @@ func TestTasks_DueDateIsComparedAsACalendarDate(t *testing.T) {
 }
 
 func TestTasks_ClockIsTheWallClockByDefault(t *testing.T) {
-	// Not parallel: TestTasks_CreateChecksTheDueDateOnTheServiceClock swaps the clock.
-	assert.WithinDuration(t, time.Now(), tasksNow(), time.Minute)
+	t.Parallel()
+	s := NewService(platform.NewDB(nil))
+	assert.WithinDuration(t, time.Now(), s.Now(), time.Minute)
 }
 
 func TestTasks_CreateChecksTheDueDateOnTheServiceClockInTheOrganizationsZone(t *testing.T) {
-	// Not parallel: it swaps the package clock (parallel tests resume only after it finished).
-	orig := tasksNow
-	t.Cleanup(func() { tasksNow = orig })
-	tasksNow = func() time.Time { return time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC) }
-	s := &Service{} // the rule is decided before any query: no database is needed to refuse
+	t.Parallel()
+	// The rule is decided before any query: no database is needed to refuse.
+	s := &Service{Now: func() time.Time { return time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC) }}
 	for _, tc := range []struct {
 		tz  string
 		due *time.Time
@@ -115,10 +116,75 @@ func TestTasks_CreateChecksTheDueDateOnTheServiceClockInTheOrganizationsZone(t *
 		{"America/Los_Angeles", taskDate(2026, 3, 9)}, // 10 March there
 		{"UTC", taskDate(2026, 3, 9)},
 	} {
-		for _, role := range tenancy.Roles {
+		for _, role := range tenancy.Roles() {
 			m := tenancy.Membership{Role: role, Settings: tenancy.Settings{MembersSeeAll: true, Timezone: tc.tz}}
-			_, err := s.CreateTask(context.Background(), m, NewTask{Title: "Late", DueDate: tc.due})
+			_, err := s.CreateTask(t.Context(), m, NewTask{Title: "Late", DueDate: tc.due})
 			assert.True(t, apperr.HasCode(err, "due_date_in_past"), "%s as %s: %v", tc.tz, role, err)
 		}
 	}
+}
+
+func TestTasks_ApplyTaskPatch(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	as := func(role tenancy.Role) tenancy.Membership {
+		return tenancy.Membership{Principal: tenancy.Principal{UserID: me}, Role: role,
+			Settings: tenancy.Settings{MembersSeeAll: true, Timezone: "UTC"}}
+	}
+	desc := "call back"
+	cur := taskState{Title: "Call", Description: &desc, DueDate: taskDate(2026, 3, 1), OwnerID: me}
+
+	t.Run("nothing given or the same values change nothing", func(t *testing.T) {
+		t.Parallel()
+		for _, p := range []TaskPatch{{}, {
+			Title: patch.Set("Call"), Description: patch.Set("call back"), DueDate: patch.Set(*taskDate(2026, 3, 1)),
+			IsDone: patch.Set(false), OwnerID: patch.Set(me),
+		}} {
+			next, completed, err := applyTaskPatch(as(tenancy.RoleMember), cur, p, at)
+			require.NoError(t, err)
+			assert.False(t, completed)
+			assert.True(t, next.equal(cur), "%+v", next)
+		}
+	})
+	t.Run("an unchanged due date in the past stays; a changed one must not be", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := applyTaskPatch(as(tenancy.RoleOwner), cur, TaskPatch{DueDate: patch.Set(*taskDate(2026, 3, 2))}, at)
+		assert.True(t, apperr.HasCode(err, "due_date_in_past"), "%v", err)
+		next, _, err := applyTaskPatch(as(tenancy.RoleOwner), cur, TaskPatch{DueDate: patch.Set(*taskDate(2026, 3, 10))}, at)
+		require.NoError(t, err)
+		assert.Equal(t, taskDate(2026, 3, 10), next.DueDate)
+	})
+	t.Run("null clears description and due date", func(t *testing.T) {
+		t.Parallel()
+		next, _, err := applyTaskPatch(as(tenancy.RoleMember), cur, TaskPatch{Description: patch.Null[string](), DueDate: patch.Null[time.Time]()}, at)
+		require.NoError(t, err)
+		assert.Nil(t, next.Description)
+		assert.Nil(t, next.DueDate)
+		assert.False(t, next.equal(cur))
+	})
+	t.Run("completing stamps completed_at, reopening clears it", func(t *testing.T) {
+		t.Parallel()
+		done, completed, err := applyTaskPatch(as(tenancy.RoleMember), cur, TaskPatch{IsDone: patch.Set(true)}, at)
+		require.NoError(t, err)
+		assert.True(t, completed)
+		require.NotNil(t, done.CompletedAt)
+		assert.Equal(t, at, *done.CompletedAt)
+		reopened, completed, err := applyTaskPatch(as(tenancy.RoleMember), done, TaskPatch{IsDone: patch.Set(false)}, at)
+		require.NoError(t, err)
+		assert.False(t, completed)
+		assert.Nil(t, reopened.CompletedAt)
+	})
+	t.Run("members change only their own tasks and never the owner", func(t *testing.T) {
+		t.Parallel()
+		theirs := cur
+		theirs.OwnerID = other
+		_, _, err := applyTaskPatch(as(tenancy.RoleMember), theirs, TaskPatch{Title: patch.Set("x")}, at)
+		assert.True(t, apperr.HasCode(err, "forbidden"), "%v", err)
+		_, _, err = applyTaskPatch(as(tenancy.RoleMember), cur, TaskPatch{OwnerID: patch.Set(other)}, at)
+		assert.True(t, apperr.HasCode(err, "forbidden"), "%v", err)
+		next, _, err := applyTaskPatch(as(tenancy.RoleManager), theirs, TaskPatch{OwnerID: patch.Set(me)}, at)
+		require.NoError(t, err)
+		assert.Equal(t, me, next.OwnerID)
+	})
 }

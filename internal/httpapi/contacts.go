@@ -6,6 +6,7 @@ import (
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
 )
@@ -76,7 +77,8 @@ func (s *Server) UpdateContact(ctx context.Context, req api.UpdateContactRequest
 	}
 	b := req.Body
 	c, err := s.crm.UpdateContact(ctx, m, req.ContactId, crm.ContactPatch{
-		Name: b.Name, Email: b.Email, Phone: b.Phone, Company: b.Company, Notes: b.Notes, OwnerID: b.OwnerId,
+		Name: patch.FromPtr(b.Name), Email: fromNullable(b.Email), Phone: fromNullable(b.Phone),
+		Company: fromNullable(b.Company), Notes: fromNullable(b.Notes), OwnerID: patch.FromPtr(b.OwnerId),
 	})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"github.com/minicrm/crm/gen/api"
-	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/orgs"
 )
@@ -13,7 +12,7 @@ func toUser(u auth.User) api.User {
 	return api.User{Id: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt.UTC()}
 }
 
-func toOrganization(o db.Organization) api.Organization {
+func toOrganization(o orgs.Organization) api.Organization {
 	return api.Organization{
 		Id:   o.ID,
 		Name: o.Name,

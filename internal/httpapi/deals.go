@@ -6,6 +6,7 @@ import (
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -81,8 +82,9 @@ func (s *Server) UpdateDeal(ctx context.Context, req api.UpdateDealRequestObject
 	}
 	b := req.Body
 	d, err := s.crm.UpdateDeal(ctx, m, req.DealId, crm.DealPatch{
-		Title: b.Title, Amount: b.Amount, Currency: b.Currency,
-		Status: (*string)(b.Status), Stage: (*string)(b.Stage), ContactID: b.ContactId, OwnerID: b.OwnerId,
+		Title: patch.FromPtr(b.Title), Amount: patch.FromPtr(b.Amount), Currency: patch.FromPtr(b.Currency),
+		Status: fromEnum(b.Status), Stage: fromEnum(b.Stage),
+		ContactID: patch.FromPtr(b.ContactId), OwnerID: patch.FromPtr(b.OwnerId),
 	})
 	if err != nil {
 		return nil, err

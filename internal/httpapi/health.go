@@ -17,7 +17,7 @@ func (s *Server) GetHealthz(context.Context, api.GetHealthzRequestObject) (api.G
 func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.pool.Ping(ctx); err != nil {
+	if err := s.ready.Ping(ctx); err != nil {
 		return nil, apperr.ErrUnavailable
 	}
 	return api.GetReadyz200JSONResponse{Status: "ok"}, nil

@@ -1,18 +1,14 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -91,24 +87,24 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 
 // authenticate is the validator's AuthenticationFunc: the spec decides which operations need
 // which scheme. It only verifies what the request carries; the session and membership are checked
-// against the database after validation, in resolveCaller. Errors are *echo.HTTPError so that the
-// validator keeps their status instead of turning them into 403.
+// against the database after validation, in resolveCaller. Its errors are *apperr.Error, which
+// validatorError puts ahead of any schema error.
 func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
 	return func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 		c := echomw.GetEchoContext(ctx)
 		if c == nil {
-			return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(errNoEchoContext)
+			return apperr.ErrInternal.WithCause(errors.New("validator ran without an echo context"))
 		}
 		req := in.RequestValidationInput.Request
 		switch in.SecuritySchemeName {
 		case "bearerAuth":
 			raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization))
 			if !ok {
-				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(apperr.ErrUnauthorized)
+				return apperr.ErrUnauthorized
 			}
 			claims, err := tokens.Verify(auth.KindAccess, raw)
 			if err != nil {
-				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(apperr.ErrUnauthorized)
+				return apperr.ErrUnauthorized.WithCause(err)
 			}
 			c.Set(ctxPrincipal, tenancy.Principal{UserID: claims.UserID, SessionID: claims.SessionID})
 			return nil
@@ -116,15 +112,15 @@ func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
 			values := req.Header.Values(headerOrganization)
 			// Absent is "required"; present but empty or blank is a malformed value like any other.
 			if len(values) == 0 {
-				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(errOrgHeaderRequired)
+				return errOrgHeaderRequired
 			}
 			if len(values) > 1 || !canonicalUUID.MatchString(values[0]) {
-				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(errOrgHeaderInvalid)
+				return errOrgHeaderInvalid
 			}
 			c.Set(ctxOrganization, uuid.MustParse(values[0]))
 			return nil
 		}
-		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(errUnknownScheme)
+		return apperr.ErrInternal.WithCause(fmt.Errorf("unknown security scheme %q in openapi.yaml", in.SecuritySchemeName))
 	}
 }
 
@@ -203,77 +199,3 @@ func timeoutContext(d time.Duration) echo.MiddlewareFunc {
 		}
 	}
 }
-
-func init() {
-	openapi3filter.RegisterBodyDecoder("application/json", strictJSONBodyDecoder)
-}
-
-// strictJSONBodyDecoder is the validator's JSON decoder, made strict: encoding/json's Decoder
-// ignores whatever follows the first value and lets the last of duplicate keys win, so
-// `{"role":"member","role":"owner"}` or `{...}garbage` would pass as valid. Both are malformed here
-// (400 malformed_request), so no other parser in front of the service can read the body differently.
-func strictJSONBodyDecoder(body io.Reader, h http.Header, schema *openapi3.SchemaRef, enc openapi3filter.EncodingFn) (any, error) {
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := checkJSONValue(dec, 0); err != nil {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
-	}
-	return openapi3filter.JSONBodyDecoder(bytes.NewReader(raw), h, schema, enc)
-}
-
-// maxJSONDepth is encoding/json's own nesting limit.
-const maxJSONDepth = 10000
-
-// checkJSONValue reads one JSON value and fails on a duplicate object key at any depth.
-func checkJSONValue(dec *json.Decoder, depth int) error {
-	if depth > maxJSONDepth {
-		return errors.New("JSON nested too deeply")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for dec.More() {
-			key, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			k, _ := key.(string)
-			if strings.ContainsRune(k, 0) {
-				return errNULCharacter
-			}
-			if seen[k] {
-				return errors.New("duplicate object key")
-			}
-			seen[k] = true
-			if err := checkJSONValue(dec, depth+1); err != nil {
-				return err
-			}
-		}
-	case json.Delim('['):
-		for dec.More() {
-			if err := checkJSONValue(dec, depth+1); err != nil {
-				return err
-			}
-		}
-	default:
-		if str, ok := tok.(string); ok && strings.ContainsRune(str, 0) {
-			return errNULCharacter
-		}
-		return nil
-	}
-	_, err = dec.Token() // the closing delimiter
-	return err
-}
-
-// errNULCharacter: PostgreSQL text cannot hold U+0000, so it is refused at the door.
-var errNULCharacter = errors.New("strings must not contain the NUL character")

@@ -14,30 +14,43 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
-	"github.com/minicrm/crm/internal/platform"
 )
 
-// statusOf is the one table from domain error kinds to HTTP statuses.
+// statusOf is the one table from error kinds to HTTP statuses.
 var statusOf = map[apperr.Kind]int{
-	apperr.KindInvalid:         http.StatusBadRequest,
-	apperr.KindUnauthorized:    http.StatusUnauthorized,
-	apperr.KindForbidden:       http.StatusForbidden,
-	apperr.KindNotFound:        http.StatusNotFound,
-	apperr.KindConflict:        http.StatusConflict,
-	apperr.KindTooManyRequests: http.StatusTooManyRequests,
-	apperr.KindUnavailable:     http.StatusServiceUnavailable,
-	apperr.KindInternal:        http.StatusInternalServerError,
+	apperr.KindInvalid:              http.StatusBadRequest,
+	apperr.KindUnauthorized:         http.StatusUnauthorized,
+	apperr.KindForbidden:            http.StatusForbidden,
+	apperr.KindNotFound:             http.StatusNotFound,
+	apperr.KindMethodNotAllowed:     http.StatusMethodNotAllowed,
+	apperr.KindConflict:             http.StatusConflict,
+	apperr.KindTooLarge:             http.StatusRequestEntityTooLarge,
+	apperr.KindUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	apperr.KindTooManyRequests:      http.StatusTooManyRequests,
+	apperr.KindUnavailable:          http.StatusServiceUnavailable,
+	apperr.KindInternal:             http.StatusInternalServerError,
 }
 
-// errorHandler renders every error that reaches echo as RFC 9457 problem+json. Domain errors keep
-// their code; validator, binder and router errors are translated; anything else is logged and
-// answered with a generic 500 that reveals nothing.
+// Failures that echo itself detects, as the service names them.
+var (
+	errNoRoute          = apperr.NotFound("not_found", "No such resource.")
+	errMethodNotAllowed = &apperr.Error{Kind: apperr.KindMethodNotAllowed, Code: "method_not_allowed", Message: "The method is not allowed on this resource."}
+	errTooLarge         = &apperr.Error{Kind: apperr.KindTooLarge, Code: "payload_too_large", Message: "The request body is over 1 MiB."}
+	errMediaType        = &apperr.Error{Kind: apperr.KindUnsupportedMediaType, Code: "unsupported_media_type", Message: "The request body must be application/json."}
+	errMalformed        = apperr.Invalid("malformed_request", "The request could not be read.")
+	errMalformedJSON    = apperr.Invalid("malformed_request", "The request body is not valid JSON.")
+)
+
+// errorHandler renders every error that reaches echo as RFC 9457 problem+json. Errors arrive as
+// *apperr.Error (made where they happened) or as echo's own; anything else is logged and answered
+// with a generic 500 that reveals nothing.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
-		status, ae := classify(err)
+		ae := clientError(err)
+		status := statusOf[ae.Kind]
 		if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"request_id", requestID(c), "method", c.Request().Method, "route", c.Path(), "error", err.Error())
@@ -84,94 +97,71 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// classify turns any error into a status and a client-safe *apperr.Error.
-func classify(err error) (int, *apperr.Error) {
+// clientError is what the client is told about err: the *apperr.Error in its chain, echo's own
+// failures in the service's words, and internal_error for everything else.
+func clientError(err error) *apperr.Error {
 	if ae, ok := apperr.As(err); ok {
-		return statusOf[ae.Kind], ae
-	}
-	if platform.IsUnavailable(err) {
-		return http.StatusServiceUnavailable, apperr.ErrUnavailable
-	}
-	if platform.IsDataException(err) {
-		// A value the validator let through but PostgreSQL cannot store or compare (the input's
-		// fault, never the server's): a safety net behind the validation.
-		return http.StatusBadRequest, apperr.Invalid("invalid_value", "A value in the request cannot be processed.")
+		return ae
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		if he.Internal != nil {
-			if ae, ok := apperr.As(he.Internal); ok {
-				return statusOf[ae.Kind], ae
-			}
-			if status, ae, ok := fromValidation(he.Internal); ok {
-				return status, ae
-			}
-		}
-		return fromHTTPStatus(he.Code)
+		return fromEcho(he)
 	}
-	return http.StatusInternalServerError, &apperr.Error{Kind: apperr.KindInternal, Code: "internal_error",
-		Message: "An unexpected error occurred."}
+	return apperr.ErrInternal.WithCause(err)
 }
 
-func fromHTTPStatus(status int) (int, *apperr.Error) {
-	switch status {
+// fromEcho names a failure that echo detected itself (no route, wrong method, the body limit, a
+// body the binder cannot read).
+func fromEcho(he *echo.HTTPError) *apperr.Error {
+	var e *apperr.Error
+	switch he.Code {
 	case http.StatusNotFound:
-		return status, apperr.NotFound("not_found", "No such resource.")
+		e = errNoRoute
 	case http.StatusMethodNotAllowed:
-		return status, &apperr.Error{Code: "method_not_allowed", Message: "The method is not allowed on this resource."}
+		e = errMethodNotAllowed
 	case http.StatusRequestEntityTooLarge:
-		return status, &apperr.Error{Code: "payload_too_large", Message: "The request body is over 1 MiB."}
+		e = errTooLarge
 	case http.StatusUnsupportedMediaType:
-		return status, &apperr.Error{Code: "unsupported_media_type", Message: "The request body must be application/json."}
+		e = errMediaType
 	case http.StatusUnauthorized:
-		return status, apperr.ErrUnauthorized
-	case http.StatusBadRequest:
-		return status, apperr.Invalid("malformed_request", "The request could not be read.")
+		e = apperr.ErrUnauthorized
 	case http.StatusServiceUnavailable:
-		return status, apperr.ErrUnavailable
+		e = apperr.ErrUnavailable
+	default:
+		if he.Code >= 500 {
+			e = apperr.ErrInternal
+		} else {
+			e = errMalformed
+		}
 	}
-	if status >= 400 && status < 500 {
-		return status, &apperr.Error{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_"),
-			Message: http.StatusText(status)}
-	}
-	return http.StatusInternalServerError, &apperr.Error{Code: "internal_error", Message: "An unexpected error occurred."}
+	return e.WithCause(he)
 }
 
-// fromValidation translates kin-openapi request validation errors into field errors.
-func fromValidation(err error) (int, *apperr.Error, bool) {
-	var errs []error
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		errs = me
-	} else {
-		errs = []error{err}
-	}
-	out := &apperr.Error{Kind: apperr.KindInvalid, Code: "validation_failed", Message: "The request does not match the schema."}
-	found := false
-	for _, e := range errs {
+// fromValidation translates kin-openapi's request validation errors: the body limit, the media
+// type and undecodable JSON have their own codes, everything else is validation_failed with the
+// fields at fault.
+func fromValidation(me openapi3.MultiError) *apperr.Error {
+	out := &apperr.Error{Kind: apperr.KindInvalid, Code: "validation_failed", Message: "The request does not match the schema.", Cause: me}
+	for _, e := range me {
 		var re *openapi3filter.RequestError
 		if !errors.As(e, &re) {
 			continue
 		}
-		found = true
 		var he *echo.HTTPError
-		if errors.As(re.Err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			s, ae := fromHTTPStatus(http.StatusRequestEntityTooLarge)
-			return s, ae, true
-		}
 		switch {
+		case errors.As(re.Err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+			return errTooLarge.WithCause(me)
 		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
-			s, ae := fromHTTPStatus(http.StatusUnsupportedMediaType)
-			return s, ae, true
+			return errMediaType.WithCause(me)
 		case re.RequestBody != nil && re.Reason == "failed to decode request body":
-			return http.StatusBadRequest, apperr.Invalid("malformed_request", "The request body is not valid JSON."), true
+			return errMalformedJSON.WithCause(me)
 		}
 		out.Fields = append(out.Fields, fieldErrors(re)...)
 	}
-	if !found {
-		return 0, nil, false
+	if len(out.Fields) == 0 {
+		return errMalformed.WithCause(me)
 	}
-	return http.StatusBadRequest, out, true
+	return out
 }
 
 func fieldErrors(re *openapi3filter.RequestError) []apperr.FieldError {

@@ -1,24 +1,23 @@
 // Package httpapi is the HTTP edge of the service: it fills in the generated strict-server
 // interface, validates every request against openapi.yaml, authenticates, resolves the tenant,
-// and renders errors as problem+json. Handlers only translate; the rules live in the domain.
+// and renders errors as problem+json. Handlers only translate; the rules live in the domain, and
+// the services come ready-made from the caller (cmd/crm wires them).
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	crmroot "github.com/minicrm/crm"
+	"github.com/minicrm/crm"
 	"github.com/minicrm/crm/gen/api"
-	"github.com/minicrm/crm/gen/db"
+	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/docs"
@@ -27,60 +26,44 @@ import (
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
-var (
-	errNoEchoContext = errors.New("validator ran without an echo context")
-	errUnknownScheme = errors.New("unknown security scheme in openapi.yaml")
-)
-
 // BodyLimit is the largest request body accepted.
 const BodyLimit = "1M"
 
-// Deps are what the HTTP layer needs.
+// Pinger answers whether the database is reachable (the readiness probe).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the services the HTTP layer serves.
 type Deps struct {
-	Pool   *pgxpool.Pool
-	Tokens *auth.Tokens
-	Log    *slog.Logger
+	Auth    *auth.Service
+	Orgs    *orgs.Service
+	CRM     *crm.Service
+	Callers tenancy.Resolver // sessions and memberships, checked on every authenticated request
+	Ready   Pinger
+	Log     *slog.Logger
 	// RequestTimeout bounds one request's work; zero means 30 s.
 	RequestTimeout time.Duration
 }
 
 // Server implements api.StrictServerInterface.
 type Server struct {
-	pool *pgxpool.Pool
-	auth *auth.Service
-	orgs *orgs.Service
-	crm  *crm.Service
+	ready Pinger
+	auth  *auth.Service
+	orgs  *orgs.Service
+	crm   *crm.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
-func init() {
-	// Format checks the spec relies on. kin-openapi registers only date, date-time and byte itself.
-	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
-	openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(validEmail))
-}
-
-// validEmail accepts a bare address (no display name, no comments) with a dotted domain.
-func validEmail(s string) error {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return errors.New("must be a valid email address")
-	}
-	_, domain, _ := strings.Cut(s, "@")
-	if !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
-		return errors.New("must be a valid email address")
-	}
-	return nil
-}
-
 // New builds the echo application: middleware, validator, handlers.
 func New(d Deps) (*echo.Echo, error) {
-	spec, err := api.GetSpec()
+	RegisterStrictJSON()
+	openAPI, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	guards, err := operationGuards(spec)
+	guards, err := operationGuards(openAPI)
 	if err != nil {
 		return nil, err
 	}
@@ -101,51 +84,59 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit(BodyLimit))
 	e.Use(timeoutContext(d.RequestTimeout))
-	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+	e.Use(echomw.OapiRequestValidatorWithOptions(openAPI, &echomw.Options{
 		Options: openapi3filter.Options{
-			AuthenticationFunc: authenticate(d.Tokens),
-			KeepValidatedValue: true,
-			MultiError:         true,
+			AuthenticationFunc:      authenticate(d.Auth.Tokens()),
+			KeepValidatedValue:      true,
+			MultiError:              true,
+			SchemaValidationOptions: SchemaOptions(),
 		},
-		MultiErrorHandler:     multiErrorHandler,
+		MultiErrorHandler: multiErrorHandler,
+		// The multi-error handler already made the failure an *apperr.Error: pass it on as itself.
+		ErrorHandler: func(_ echo.Context, he *echo.HTTPError) error {
+			if ae, ok := apperr.As(he); ok {
+				return ae
+			}
+			return fromEcho(he)
+		},
 		SilenceServersWarning: true,
 		// Routes echo does not know (and the docs later) are not the validator's business: echo
 		// answers them with 404/405 itself.
 		Skipper: func(c echo.Context) bool { return !guards.known(c.Request().Method, c.Path()) },
 	}))
-	e.Use(resolveCaller(tenancy.Resolver{Q: db.New(d.Pool)}))
+	e.Use(resolveCaller(d.Callers))
 	e.Use(rejectNUL)
 
-	s := &Server{
-		pool: d.Pool,
-		auth: auth.NewService(d.Pool, d.Tokens),
-		orgs: orgs.NewService(d.Pool),
-		crm:  crm.NewService(d.Pool),
-	}
+	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{guards.middleware}))
 
 	specJSON, err := api.GetSpecJSON()
 	if err != nil {
 		return nil, fmt.Errorf("embedded spec as JSON: %w", err)
 	}
-	docs.Register(e, specJSON, crmroot.OpenAPIYAML)
+	docs.Register(e, specJSON, spec.OpenAPIYAML)
 	return e, nil
 }
 
-// multiErrorHandler keeps an authentication or tenant-header failure ahead of schema errors:
-// anonymous callers learn nothing about the schema of a protected operation.
+// multiErrorHandler turns the validator's findings into one *apperr.Error. An authentication or
+// tenant-header failure comes first: anonymous callers learn nothing about the schema of a
+// protected operation.
 func multiErrorHandler(me openapi3.MultiError) *echo.HTTPError {
+	ae := validatorError(me)
+	return echo.NewHTTPError(statusOf[ae.Kind]).SetInternal(ae)
+}
+
+func validatorError(me openapi3.MultiError) *apperr.Error {
 	for _, err := range me {
 		var sre *openapi3filter.SecurityRequirementsError
 		if errors.As(err, &sre) {
 			for _, inner := range sre.Errors {
-				var he *echo.HTTPError
-				if errors.As(inner, &he) {
-					return he
+				if ae, ok := apperr.As(inner); ok {
+					return ae
 				}
 			}
-			return echo.NewHTTPError(401).SetInternal(err)
+			return apperr.ErrUnauthorized.WithCause(err)
 		}
 	}
-	return echo.NewHTTPError(400).SetInternal(me)
+	return fromValidation(me)
 }

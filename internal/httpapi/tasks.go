@@ -7,6 +7,7 @@ import (
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -74,22 +75,11 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 		return nil, err
 	}
 	b := req.Body
-	p := crm.TaskPatch{Title: b.Title, IsDone: b.IsDone, OwnerID: b.OwnerId}
-	if b.Description.IsSpecified() {
-		p.DescriptionSet = true
-		if !b.Description.IsNull() {
-			d := b.Description.MustGet()
-			p.Description = &d
-		}
-	}
-	if b.DueDate.IsSpecified() {
-		p.DueDateSet = true
-		if !b.DueDate.IsNull() {
-			d := b.DueDate.MustGet()
-			p.DueDate = fromDate(&d)
-		}
-	}
-	t, err := s.crm.UpdateTask(ctx, m, req.TaskId, p)
+	t, err := s.crm.UpdateTask(ctx, m, req.TaskId, crm.TaskPatch{
+		Title: patch.FromPtr(b.Title), Description: fromNullable(b.Description),
+		DueDate: patch.Map(fromNullable(b.DueDate), func(d openapi_types.Date) time.Time { return d.Time }),
+		IsDone:  patch.FromPtr(b.IsDone), OwnerID: patch.FromPtr(b.OwnerId),
+	})
 	if err != nil {
 		return nil, err
 	}

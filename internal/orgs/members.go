@@ -11,7 +11,6 @@ import (
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/paging"
-	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -31,15 +30,15 @@ func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, p pagin
 	if err := m.Require(tenancy.ReadRecords); err != nil {
 		return paging.Page[Member]{}, err
 	}
-	rows, err := s.q.ListMembers(ctx, db.ListMembersParams{
-		OrganizationID: m.OrganizationID, PageLimit: p.Limit(), PageOffset: p.Offset(),
+	page, err := paging.List(p, func(limit, offset int32) ([]db.ListMembersRow, error) {
+		return s.q.ListMembers(ctx, db.ListMembersParams{OrganizationID: m.OrganizationID, PageLimit: limit, PageOffset: offset})
+	}, func(r db.ListMembersRow) (Member, int64) {
+		return Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}, r.Total
 	})
 	if err != nil {
-		return paging.Page[Member]{}, fmt.Errorf("list members: %w", err)
+		return page, fmt.Errorf("list members: %w", err)
 	}
-	return paging.Of(p, rows, func(r db.ListMembersRow) int64 { return r.Total }, func(r db.ListMembersRow) Member {
-		return Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}
-	}, func() (int64, error) { return s.q.CountMembers(ctx, m.OrganizationID) })
+	return page, nil
 }
 
 // AddMember adds a registered user by email (owner, admin; only an owner adds an owner).
@@ -76,7 +75,7 @@ func (s *Service) UpdateMemberRole(ctx context.Context, m tenancy.Membership, us
 		return Member{}, err
 	}
 	var out Member
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		current, owners, err := lockMember(ctx, q, m.OrganizationID, userID)
 		if err != nil {
 			return err
@@ -106,7 +105,7 @@ func (s *Service) RemoveMember(ctx context.Context, m tenancy.Membership, userID
 			return err
 		}
 	}
-	return platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q *db.Queries) error {
 		current, owners, err := lockMember(ctx, q, m.OrganizationID, userID)
 		if err != nil {
 			return err

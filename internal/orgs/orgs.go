@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/platform"
@@ -18,36 +17,39 @@ import (
 
 // Service is the organizations and members domain.
 type Service struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	store *platform.DB
+	q     *db.Queries
 }
 
-// NewService returns a Service on pool.
-func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool, q: db.New(pool)} }
+// NewService returns a Service on store.
+func NewService(store *platform.DB) *Service { return &Service{store: store, q: store.Queries()} }
+
+// Organization is an organization with its settings.
+type Organization = db.Organization
 
 // CreateWithOwner inserts an organization with default settings and makes userID its owner. It runs
 // on q so that registration can do it in the same transaction as creating the user.
-func CreateWithOwner(ctx context.Context, q *db.Queries, name string, userID uuid.UUID) (db.Organization, error) {
+func CreateWithOwner(ctx context.Context, q *db.Queries, name string, userID uuid.UUID) (Organization, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
-		return db.Organization{}, err
+		return Organization{}, err
 	}
 	org, err := q.CreateOrganization(ctx, db.CreateOrganizationParams{ID: id, Name: name})
 	if err != nil {
-		return db.Organization{}, fmt.Errorf("create organization: %w", err)
+		return Organization{}, fmt.Errorf("create organization: %w", err)
 	}
 	if _, err := q.AddMember(ctx, db.AddMemberParams{
 		OrganizationID: org.ID, UserID: userID, Role: string(tenancy.RoleOwner),
 	}); err != nil {
-		return db.Organization{}, fmt.Errorf("add owner: %w", err)
+		return Organization{}, fmt.Errorf("add owner: %w", err)
 	}
 	return org, nil
 }
 
 // Create makes a new organization owned by the caller.
-func (s *Service) Create(ctx context.Context, p tenancy.Principal, name string) (db.Organization, error) {
-	var org db.Organization
-	err := platform.InTx(ctx, s.pool, func(q *db.Queries) error {
+func (s *Service) Create(ctx context.Context, p tenancy.Principal, name string) (Organization, error) {
+	var org Organization
+	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		var err error
 		org, err = CreateWithOwner(ctx, q, name, p.UserID)
 		return err
@@ -57,7 +59,7 @@ func (s *Service) Create(ctx context.Context, p tenancy.Principal, name string) 
 
 // MyOrganization is an organization with the caller's role in it.
 type MyOrganization struct {
-	db.Organization
+	Organization
 	Role tenancy.Role
 }
 
@@ -75,10 +77,10 @@ func (s *Service) ListMine(ctx context.Context, p tenancy.Principal) ([]MyOrgani
 }
 
 // Get returns the organization the caller is a member of.
-func (s *Service) Get(ctx context.Context, m tenancy.Membership) (db.Organization, error) {
+func (s *Service) Get(ctx context.Context, m tenancy.Membership) (Organization, error) {
 	org, err := s.q.GetOrganization(ctx, m.OrganizationID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return db.Organization{}, apperr.ErrNotAMember // deleted between the membership check and now
+		return Organization{}, apperr.ErrNotAMember // deleted between the membership check and now
 	}
 	return org, err
 }
@@ -92,13 +94,13 @@ type Update struct {
 }
 
 // Update changes name and settings (owner, admin).
-func (s *Service) Update(ctx context.Context, m tenancy.Membership, u Update) (db.Organization, error) {
+func (s *Service) Update(ctx context.Context, m tenancy.Membership, u Update) (Organization, error) {
 	if err := m.Require(tenancy.ManageSettings); err != nil {
-		return db.Organization{}, err
+		return Organization{}, err
 	}
 	if u.Timezone != nil {
 		if _, err := time.LoadLocation(*u.Timezone); err != nil || *u.Timezone == "Local" {
-			return db.Organization{}, apperr.Validation("settings.timezone", "must be an IANA time zone such as Europe/Berlin")
+			return Organization{}, apperr.Validation("settings.timezone", "must be an IANA time zone such as Europe/Berlin")
 		}
 	}
 	org, err := s.q.UpdateOrganization(ctx, db.UpdateOrganizationParams{
@@ -106,7 +108,7 @@ func (s *Service) Update(ctx context.Context, m tenancy.Membership, u Update) (d
 		DefaultCurrency: u.DefaultCurrency, Timezone: u.Timezone,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return db.Organization{}, apperr.ErrNotAMember
+		return Organization{}, apperr.ErrNotAMember
 	}
 	return org, err
 }

@@ -41,20 +41,27 @@ type Page[T any] struct {
 	PageSize int32
 }
 
-// Of builds a page from rows that carry a window count (count(*) OVER ()). Past the last page no
-// row carries it, so count is asked instead.
-func Of[R, T any](r Request, rows []R, total func(R) int64, conv func(R) T, count func() (int64, error)) (Page[T], error) {
+// List fetches the page r of a list whose rows carry a window count (count(*) OVER ()); split
+// takes a row apart into its item and that count. Past the last page no row carries the count, so
+// the same list is asked again for its first row: the list's query stays the one definition of
+// what it contains.
+func List[R, T any](r Request, fetch func(limit, offset int32) ([]R, error), split func(R) (T, int64)) (Page[T], error) {
+	rows, err := fetch(r.Limit(), r.Offset())
+	if err != nil {
+		return Page[T]{}, err
+	}
 	out := Page[T]{Items: make([]T, len(rows)), Page: r.Page, PageSize: r.Size}
 	for i, row := range rows {
-		out.Items[i] = conv(row)
-		out.Total = total(row)
+		out.Items[i], out.Total = split(row)
 	}
 	if len(rows) == 0 && r.Page > 1 {
-		n, err := count()
+		first, err := fetch(1, 0)
 		if err != nil {
 			return Page[T]{}, fmt.Errorf("count: %w", err)
 		}
-		out.Total = n
+		if len(first) > 0 {
+			_, out.Total = split(first[0])
+		}
 	}
 	return out, nil
 }

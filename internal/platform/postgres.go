@@ -6,14 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/puddle/v2"
-	"github.com/minicrm/crm/gen/db"
 )
 
 // Connect opens a pool. The query mode and pool size come from the URL
@@ -63,40 +60,4 @@ func EnsureDatabase(ctx context.Context, url string) error {
 		return fmt.Errorf("create database %q: %w", name, err)
 	}
 	return nil
-}
-
-// InTx runs fn in one transaction with queries bound to it; it commits when fn returns nil.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(q *db.Queries) error) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(db.New(tx)) })
-}
-
-// IsUniqueViolation reports whether err is a unique violation of the named constraint or index.
-func IsUniqueViolation(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
-}
-
-// IsForeignKeyViolation reports whether err is a foreign key violation of the named constraint.
-func IsForeignKeyViolation(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == constraint
-}
-
-// IsUnavailable reports whether err means the database cannot be reached right now.
-func IsUnavailable(err error) bool {
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || errors.Is(err, puddle.ErrClosedPool) {
-		return true
-	}
-	var pgErr *pgconn.PgError
-	// 57P01..03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections.
-	return errors.As(err, &pgErr) && (pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
-		pgErr.Code == "57P03" || pgErr.Code == "53300")
-}
-
-// IsDataException reports whether err is a PostgreSQL data exception (SQLSTATE class 22: invalid
-// text, numeric overflow, ...), which only a client-supplied value can cause.
-func IsDataException(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }

@@ -14,16 +14,7 @@ const (
 )
 
 // Roles lists every role, most powerful first.
-var Roles = []Role{RoleOwner, RoleAdmin, RoleManager, RoleMember}
-
-// Valid reports whether r is one of the four roles.
-func (r Role) Valid() bool {
-	switch r {
-	case RoleOwner, RoleAdmin, RoleManager, RoleMember:
-		return true
-	}
-	return false
-}
+func Roles() []Role { return []Role{RoleOwner, RoleAdmin, RoleManager, RoleMember} }
 
 // Action is something a role may or may not do in an organization.
 type Action string
