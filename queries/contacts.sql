@@ -13,7 +13,7 @@ WHERE organization_id = @organization_id AND id = @id
 FOR UPDATE;
 
 -- name: FindContactByEmail :one
-SELECT id FROM contacts
+SELECT id, owner_id FROM contacts
 WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 
 -- name: ListContacts :many

@@ -74,7 +74,7 @@ func (q *Queries) DeleteContact(ctx context.Context, arg DeleteContactParams) (i
 }
 
 const findContactByEmail = `-- name: FindContactByEmail :one
-SELECT id FROM contacts
+SELECT id, owner_id FROM contacts
 WHERE organization_id = $1 AND lower(email) = lower($2)
 `
 
@@ -83,11 +83,16 @@ type FindContactByEmailParams struct {
 	Email          string
 }
 
-func (q *Queries) FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (uuid.UUID, error) {
+type FindContactByEmailRow struct {
+	ID      uuid.UUID
+	OwnerID uuid.UUID
+}
+
+func (q *Queries) FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (FindContactByEmailRow, error) {
 	row := q.db.QueryRow(ctx, findContactByEmail, arg.OrganizationID, arg.Email)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
+	var i FindContactByEmailRow
+	err := row.Scan(&i.ID, &i.OwnerID)
+	return i, err
 }
 
 const getContact = `-- name: GetContact :one

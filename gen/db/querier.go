@@ -29,7 +29,7 @@ type Querier interface {
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
 	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
-	FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (uuid.UUID, error)
+	FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (FindContactByEmailRow, error)
 	GetContact(ctx context.Context, arg GetContactParams) (Contact, error)
 	GetContactForUpdate(ctx context.Context, arg GetContactForUpdateParams) (Contact, error)
 	GetDeal(ctx context.Context, arg GetDealParams) (Deal, error)

@@ -168,13 +168,16 @@ func (st contactState) equal(o contactState) bool {
 
 // emailTaken answers an insert or update refused by the unique email index (contacts_org_email_key
 // is the one check, races included): the transaction is aborted, so the other contact is looked up
-// outside it for existing_id.
+// outside it for existing_id, which only a caller who may see that contact is told.
 func (s *Service) emailTaken(ctx context.Context, m tenancy.Membership, email string) error {
-	id, err := s.q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: email})
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	other, err := s.q.FindContactByEmail(ctx, db.FindContactByEmailParams{OrganizationID: m.OrganizationID, Email: email})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(m, other.OwnerID)) {
+		return contactEmailTaken(uuid.Nil)
+	}
+	if err != nil {
 		return fmt.Errorf("find contact by email: %w", err)
 	}
-	return contactEmailTaken(id)
+	return contactEmailTaken(other.ID)
 }
 
 // CreateContact creates a contact owned by the caller, or by a member chosen by a manager or above.

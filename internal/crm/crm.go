@@ -101,6 +101,23 @@ func resolveOwner(ctx context.Context, q *db.Queries, m tenancy.Membership, requ
 	return *requested, nil
 }
 
+// requireVisibleContact fails with invalid_reference on contact_id unless the caller may see the
+// contact; the foreign key answers for unknown and foreign ones, so only a caller who sees just
+// their own records needs the look-up.
+func requireVisibleContact(ctx context.Context, q *db.Queries, m tenancy.Membership, id uuid.UUID) error {
+	if !m.SeesOnlyOwn() {
+		return nil
+	}
+	c, err := q.GetContact(ctx, db.GetContactParams{OrganizationID: m.OrganizationID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !visible(m, c.OwnerID)) {
+		return apperr.InvalidReference("contact_id")
+	}
+	if err != nil {
+		return fmt.Errorf("get contact: %w", err)
+	}
+	return nil
+}
+
 // found maps a single-row lookup: no row is apperr.ErrNotFound, the one answer for a missing id
 // and for another organization's id alike.
 func found[T any](row T, err error) (T, error) {

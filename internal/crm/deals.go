@@ -60,6 +60,9 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		if err != nil {
 			return err
 		}
+		if err := requireVisibleContact(ctx, q, m, in.ContactID); err != nil {
+			return err
+		}
 		deal, err = q.CreateDeal(ctx, db.CreateDealParams{
 			OrganizationID: m.OrganizationID, ID: newID(), ContactID: in.ContactID, OwnerID: owner,
 			Title: in.Title, Amount: amount, Currency: currency,
@@ -132,6 +135,11 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 		}
 		if next.OwnerID != cur.OwnerID {
 			if _, err := resolveOwner(ctx, q, m, &next.OwnerID); err != nil {
+				return err
+			}
+		}
+		if next.ContactID != cur.ContactID {
+			if err := requireVisibleContact(ctx, q, m, next.ContactID); err != nil {
 				return err
 			}
 		}
