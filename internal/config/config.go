@@ -23,6 +23,12 @@ type Config struct {
 	JWTSecret    string
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
+
+	// DBStatementTimeout and DBLockTimeout are the statement_timeout and lock_timeout of the
+	// service's database connections (DB_STATEMENT_TIMEOUT, default 5s; DB_LOCK_TIMEOUT, default
+	// 2s; 0 leaves them to the server).
+	DBStatementTimeout time.Duration
+	DBLockTimeout      time.Duration
 }
 
 // LoadDotEnv reads path (usually ".env") into the environment when it exists. Variables already set
@@ -64,6 +70,12 @@ func FromEnv() (Config, error) {
 	}
 	c.AccessTTL = time.Duration(accessMin) * time.Minute
 	c.RefreshTTL = time.Duration(refreshDays) * 24 * time.Hour
+	if c.DBStatementTimeout, err = dbTimeout("DB_STATEMENT_TIMEOUT", 5*time.Second); err != nil {
+		return c, err
+	}
+	if c.DBLockTimeout, err = dbTimeout("DB_LOCK_TIMEOUT", 2*time.Second); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -93,6 +105,23 @@ func getenv(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// dbTimeout reads a PostgreSQL timeout as a Go duration ("5s", "250ms"); "0" turns it off.
+// PostgreSQL counts in milliseconds, so a shorter non-zero value is refused rather than rounded.
+func dbTimeout(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || (d > 0 && d < time.Millisecond) {
+		return 0, fmt.Errorf("%s must be a duration of at least 1ms such as 5s or 500ms, or 0 for none; got %q", key, v)
+	}
+	return d, nil
 }
 
 func positiveInt(key string, def int) (int, error) {

@@ -3,6 +3,8 @@ package platform
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -33,49 +35,105 @@ func (d *DB) Queries() *db.Queries { return d.q }
 
 // InTx runs fn in one transaction with queries bound to it; it commits when fn returns nil.
 func (d *DB) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	return translate(pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(db.New(translating{tx})) }))
+	return translateIn(ctx, pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(db.New(translating{tx})) }))
 }
 
 // Ping checks that the database answers.
-func (d *DB) Ping(ctx context.Context) error { return translate(d.pool.Ping(ctx)) }
+func (d *DB) Ping(ctx context.Context) error { return translateIn(ctx, d.pool.Ping(ctx)) }
 
 // translating is a db.DBTX whose errors went through translate.
 type translating struct{ db.DBTX }
 
 func (t translating) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	tag, err := t.DBTX.Exec(ctx, sql, args...)
-	return tag, translate(err)
+	return tag, translateIn(ctx, err)
 }
 
 func (t translating) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	rows, err := t.DBTX.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, translate(err)
+		return nil, translateIn(ctx, err)
 	}
-	return translatingRows{rows}, nil
+	return translatingRows{rows, ctx}, nil
 }
 
 func (t translating) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return translatingRow{t.DBTX.QueryRow(ctx, sql, args...)}
+	return translatingRow{t.DBTX.QueryRow(ctx, sql, args...), ctx}
 }
 
-type translatingRow struct{ pgx.Row }
+type translatingRow struct {
+	pgx.Row
+	ctx context.Context // the query's context, for the error of its deferred Scan
+}
 
-func (r translatingRow) Scan(dest ...any) error { return translate(r.Row.Scan(dest...)) }
+func (r translatingRow) Scan(dest ...any) error { return translateIn(r.ctx, r.Row.Scan(dest...)) }
 
-type translatingRows struct{ pgx.Rows }
+type translatingRows struct {
+	pgx.Rows
+	ctx context.Context // the query's context, for the errors of its rows
+}
 
-func (r translatingRows) Scan(dest ...any) error { return translate(r.Rows.Scan(dest...)) }
-func (r translatingRows) Err() error             { return translate(r.Rows.Err()) }
+func (r translatingRows) Scan(dest ...any) error { return translateIn(r.ctx, r.Rows.Scan(dest...)) }
+func (r translatingRows) Err() error             { return translateIn(r.ctx, r.Rows.Err()) }
+
+// translateIn is translate for an operation run under ctx. When ctx has ended, the operation failed
+// because the caller's own deadline passed or the caller went away — not because of the database —
+// and the error is left as it is (context.DeadlineExceeded or context.Canceled in its chain) for
+// the caller, which knows which of the two it was, to answer.
+func translateIn(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		if _, ok := apperr.As(err); !ok {
+			return err
+		}
+	}
+	return translate(err)
+}
+
+// Seconds a client is told to wait (Retry-After) before it tries again.
+const (
+	retryContended = 1 // a lock wait or a collision with a concurrent transaction: soon free again
+	retrySlow      = 5 // a statement over statement_timeout, likely the load of the moment
+)
+
+var (
+	errLockTimeout = &apperr.Error{Kind: apperr.KindUnavailable, Code: "service_unavailable", RetryAfter: retryContended,
+		Message: "The data is being changed by another request; retry shortly."}
+	errConcurrentChange = &apperr.Error{Kind: apperr.KindUnavailable, Code: "service_unavailable", RetryAfter: retryContended,
+		Message: "The request collided with a concurrent change and was not applied; retry it."}
+	errStatementTimeout = &apperr.Error{Kind: apperr.KindUnavailable, Code: "service_unavailable", RetryAfter: retrySlow,
+		Message: "The database took too long to answer; retry later."}
+)
 
 // translate turns the database errors a client may be told about into *apperr.Error, keeping the
-// original as the cause.
+// original as the cause:
+//
+//   - the database is unreachable, or the connection was lost (even in the middle of a query or a
+//     commit): 503 service_unavailable;
+//   - lock_timeout ended a lock wait (55P03), deadlock or serialization failure (40P01, 40001):
+//     503 service_unavailable with Retry-After 1 — the statement or transaction did nothing and
+//     may simply be retried, which 503 says and a 409 would not;
+//   - statement_timeout cancelled a statement (57014): 503 with Retry-After 5;
+//   - a data exception (class 22): 400 invalid_value.
+//
+// Everything else (constraint violations, pgx.ErrNoRows, ...) passes unchanged, for the domain to
+// give it its meaning. Operations that have a context translate with translateIn.
 func translate(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := apperr.As(err); ok {
 		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "55P03": // lock_not_available
+			return errLockTimeout.WithCause(err)
+		case "40P01", "40001": // deadlock_detected, serialization_failure
+			return errConcurrentChange.WithCause(err)
+		case "57014": // query_canceled: by statement_timeout, since the caller's context is alive
+			return errStatementTimeout.WithCause(err)
+		}
 	}
 	if isUnavailable(err) {
 		return apperr.ErrUnavailable.WithCause(err)
@@ -100,16 +158,36 @@ func IsForeignKeyViolation(err error, constraint string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == constraint
 }
 
-// isUnavailable reports whether err means the database cannot be reached right now.
+// isUnavailable reports whether err means the database cannot be reached right now: no
+// connection could be made, the pool is closed, the server is shutting down or out of resources,
+// or the connection died under the operation (the server closed it, the network dropped it, pgx
+// closed it after an earlier failure).
 func isUnavailable(err error) bool {
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) || errors.Is(err, puddle.ErrClosedPool) {
 		return true
 	}
 	var pgErr *pgconn.PgError
-	// 57P01..03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections.
-	return errors.As(err, &pgErr) && (pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
-		pgErr.Code == "57P03" || pgErr.Code == "53300")
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception. Class 53: insufficient resources (53300 too many
+		// connections, ...). 57P01..03: admin shutdown, crash shutdown, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53") ||
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return isConnectionLost(err)
+}
+
+// isConnectionLost reports whether err means the connection under an operation is gone: pgx's
+// "conn closed", the server's end of the stream (io.EOF, io.ErrUnexpectedEOF), a network error
+// (reset, broken pipe, a timeout that is not the caller's deadline), or any failure pgx marks as
+// happening before anything was sent (SafeToRetry).
+func isConnectionLost(err error) bool {
+	if errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }
 
 // isDataException reports whether err is a PostgreSQL data exception (SQLSTATE class 22: invalid

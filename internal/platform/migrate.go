@@ -20,10 +20,27 @@ type Migrator struct {
 	m *migrate.Migrate
 }
 
-// NewMigrator prepares migrations against the pool's database. Close it before closing the pool:
-// the driver holds a connection and pgxpool.Close would wait for it forever.
+// NewMigrator prepares migrations against the pool's database, on connections of its own (at most
+// two, closed by Close) that have the pool's settings but no statement_timeout or lock_timeout:
+// waiting for another replica's migration lock, or a long index build, is not a request, and the
+// service's limits (or the URL's) would make a replica that starts beside another one fail. The
+// connections are not the pool's, so that a failed migration never leaves one of them acquired
+// (which would make pool.Close wait forever).
 func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
-	return NewSQLMigrator(stdlib.OpenDBFromPool(pool))
+	cfg := pool.Config().ConnConfig
+	for _, name := range []string{"statement_timeout", "lock_timeout"} {
+		if _, set := cfg.RuntimeParams[name]; set {
+			cfg.RuntimeParams[name] = "0" // off; nothing is sent when nothing was
+		}
+	}
+	sqlDB := stdlib.OpenDB(*cfg)
+	sqlDB.SetMaxOpenConns(2) // one holds the lock, one spare
+	mg, err := NewSQLMigrator(sqlDB)
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return mg, nil
 }
 
 // NewSQLMigrator prepares migrations on a database/sql handle (pgx stdlib driver).
@@ -69,7 +86,7 @@ func (mg *Migrator) Version() (uint, bool, error) {
 	return v, dirty, err
 }
 
-// Close releases the migration connection.
+// Close releases the migration connections.
 func (mg *Migrator) Close() error {
 	srcErr, dbErr := mg.m.Close()
 	return errors.Join(srcErr, dbErr)
