@@ -79,12 +79,17 @@ func FromEnv() (Config, error) {
 	return c, nil
 }
 
-// RequireJWT fails with a clear message when no signing secret is configured: there is no
-// built-in default secret.
+// RequireJWT fails with a clear message when no signing secret is configured (there is no
+// built-in default secret) or when the one configured is a placeholder or obviously not random.
 func (c Config) RequireJWT() error {
 	if strings.TrimSpace(c.JWTSecret) == "" {
 		return errors.New("JWT_SECRET_KEY is not set: put it in the environment or in .env " +
 			"(for development, `make run` generates one)")
+	}
+	if why := weakSecret(c.JWTSecret); why != "" {
+		return fmt.Errorf("JWT_SECRET_KEY is refused: %s. Use a random secret of at least %d bytes, "+
+			"e.g. `head -c 32 /dev/urandom | base64` (also an EdDSA seed), or delete .env and run "+
+			"`make run` to generate one", why, minSecretLen)
 	}
 	return nil
 }
