@@ -3,14 +3,14 @@ INSERT INTO sessions (id, user_id, refresh_jti_hash, expires_at)
 VALUES (@id, @user_id, @refresh_jti_hash, @expires_at);
 
 -- name: GetSessionForUpdate :one
-SELECT id, user_id, refresh_jti_hash, expires_at, revoked_at
+SELECT id, user_id, refresh_jti_hash, rotated_at, expires_at, revoked_at
 FROM sessions
 WHERE id = @id
 FOR UPDATE;
 
 -- name: RotateSession :exec
 UPDATE sessions
-SET refresh_jti_hash = @refresh_jti_hash, rotated_at = now()
+SET refresh_jti_hash = @refresh_jti_hash, rotated_at = @rotated_at
 WHERE id = @id;
 
 -- name: RevokeSession :exec
@@ -35,3 +35,14 @@ LEFT JOIN organization_members m
        ON m.organization_id = @organization_id AND m.user_id = s.user_id
 LEFT JOIN organizations o ON o.id = m.organization_id
 WHERE s.id = @session_id AND s.user_id = @user_id AND s.revoked_at IS NULL AND s.expires_at > now();
+
+-- name: DeleteExpiredSessions :execrows
+-- The clean-up: sessions past their expiry (revoked or not) in batches. An expired session answers
+-- exactly as a missing one, so nothing is lost.
+DELETE FROM sessions
+WHERE id IN (
+    SELECT s.id FROM sessions s
+    WHERE s.expires_at < @now
+    LIMIT @batch_size
+    FOR UPDATE SKIP LOCKED
+);

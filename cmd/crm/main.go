@@ -125,13 +125,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	store := platform.NewDB(pool)
+	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(cfg.LoginMaxFailuresPerAddress),
+		auth.WithRefreshReuseLeeway(cfg.RefreshReuseLeeway), auth.WithPasswordHashQueue(cfg.PasswordHashQueue))
+	// Expired sessions and spent throttle rows are deleted every few minutes, by one replica at a time.
+	cleanUpCtx, stopCleanUp := context.WithCancel(ctx)
+	cleanUpDone := make(chan struct{})
+	go func() { defer close(cleanUpDone); authSvc.RunCleanUp(cleanUpCtx, auth.DefaultCleanUpInterval, log) }()
+	defer func() { stopCleanUp(); <-cleanUpDone }()
 	e, err := httpapi.New(httpapi.Deps{
-		Auth:    auth.NewService(store, tokens),
+		Auth:    authSvc,
 		Orgs:    orgs.NewService(store),
 		CRM:     crm.NewService(store),
 		Callers: tenancy.Resolver{Q: store.Queries()},
 		Ready:   store,
 		Log:     log,
+
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err

@@ -13,7 +13,8 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
-	ClearLoginFailures(ctx context.Context, email string) error
+	// A successful login clears its (account, address) counter; the address counter stays.
+	ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error
 	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
 	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
 	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)
@@ -27,6 +28,11 @@ type Querier interface {
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
+	DeleteExpiredLoginAddressThrottles(ctx context.Context, arg DeleteExpiredLoginAddressThrottlesParams) (int64, error)
+	DeleteExpiredLoginThrottles(ctx context.Context, arg DeleteExpiredLoginThrottlesParams) (int64, error)
+	// The clean-up: sessions past their expiry (revoked or not) in batches. An expired session answers
+	// exactly as a missing one, so nothing is lost.
+	DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSessionsParams) (int64, error)
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
 	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
 	FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (FindContactByEmailRow, error)
@@ -36,7 +42,6 @@ type Querier interface {
 	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
 	// timeline always agrees with the deal.
 	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
-	GetLoginThrottleForUpdate(ctx context.Context, email string) (GetLoginThrottleForUpdateRow, error)
 	GetMember(ctx context.Context, arg GetMemberParams) (GetMemberRow, error)
 	GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdateParams) (string, error)
 	GetOrganization(ctx context.Context, organizationID uuid.UUID) (Organization, error)
@@ -54,10 +59,16 @@ type Querier interface {
 	ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error)
 	ListUserMemberships(ctx context.Context, userID uuid.UUID) ([]ListUserMembershipsRow, error)
 	ListUserOrganizations(ctx context.Context, userID uuid.UUID) ([]ListUserOrganizationsRow, error)
+	// The per-address counter, as LockLoginThrottle.
+	LockLoginAddressThrottle(ctx context.Context, arg LockLoginAddressThrottleParams) (LockLoginAddressThrottleRow, error)
+	// The (account, address) counter, created empty when missing, locked for the rest of the
+	// transaction so that concurrent failures are counted one after the other.
+	LockLoginThrottle(ctx context.Context, arg LockLoginThrottleParams) (LockLoginThrottleRow, error)
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
-	LoginLockedUntil(ctx context.Context, email string) (*time.Time, error)
+	// The (account, address) lock and the address lock still running at @now (NULL when none).
+	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
@@ -65,9 +76,12 @@ type Querier interface {
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
+	SaveLoginAddressThrottle(ctx context.Context, arg SaveLoginAddressThrottleParams) error
 	SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
+	// The clean-up runs on one replica at a time: the lock is held until the transaction ends.
+	TryCleanUpLock(ctx context.Context, key int64) (bool, error)
 	UpdateContact(ctx context.Context, arg UpdateContactParams) (Contact, error)
 	UpdateDeal(ctx context.Context, arg UpdateDealParams) (Deal, error)
 	UpdateMemberRole(ctx context.Context, arg UpdateMemberRoleParams) error

@@ -34,8 +34,33 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 	return err
 }
 
+const deleteExpiredSessions = `-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions
+WHERE id IN (
+    SELECT s.id FROM sessions s
+    WHERE s.expires_at < $1
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type DeleteExpiredSessionsParams struct {
+	Now       time.Time
+	BatchSize int32
+}
+
+// The clean-up: sessions past their expiry (revoked or not) in batches. An expired session answers
+// exactly as a missing one, so nothing is lost.
+func (q *Queries) DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredSessions, arg.Now, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getSessionForUpdate = `-- name: GetSessionForUpdate :one
-SELECT id, user_id, refresh_jti_hash, expires_at, revoked_at
+SELECT id, user_id, refresh_jti_hash, rotated_at, expires_at, revoked_at
 FROM sessions
 WHERE id = $1
 FOR UPDATE
@@ -45,6 +70,7 @@ type GetSessionForUpdateRow struct {
 	ID             uuid.UUID
 	UserID         uuid.UUID
 	RefreshJtiHash []byte
+	RotatedAt      time.Time
 	ExpiresAt      time.Time
 	RevokedAt      *time.Time
 }
@@ -56,6 +82,7 @@ func (q *Queries) GetSessionForUpdate(ctx context.Context, id uuid.UUID) (GetSes
 		&i.ID,
 		&i.UserID,
 		&i.RefreshJtiHash,
+		&i.RotatedAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
 	)
@@ -117,17 +144,18 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) er
 
 const rotateSession = `-- name: RotateSession :exec
 UPDATE sessions
-SET refresh_jti_hash = $1, rotated_at = now()
-WHERE id = $2
+SET refresh_jti_hash = $1, rotated_at = $2
+WHERE id = $3
 `
 
 type RotateSessionParams struct {
 	RefreshJtiHash []byte
+	RotatedAt      time.Time
 	ID             uuid.UUID
 }
 
 func (q *Queries) RotateSession(ctx context.Context, arg RotateSessionParams) error {
-	_, err := q.db.Exec(ctx, rotateSession, arg.RefreshJtiHash, arg.ID)
+	_, err := q.db.Exec(ctx, rotateSession, arg.RefreshJtiHash, arg.RotatedAt, arg.ID)
 	return err
 }
 

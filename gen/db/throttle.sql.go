@@ -11,65 +11,209 @@ import (
 )
 
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
-DELETE FROM login_throttle WHERE email = $1
+DELETE FROM login_throttle WHERE email = $1 AND address = $2
 `
 
-func (q *Queries) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, clearLoginFailures, email)
+type ClearLoginFailuresParams struct {
+	Email   string
+	Address string
+}
+
+// A successful login clears its (account, address) counter; the address counter stays.
+func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error {
+	_, err := q.db.Exec(ctx, clearLoginFailures, arg.Email, arg.Address)
 	return err
 }
 
-const getLoginThrottleForUpdate = `-- name: GetLoginThrottleForUpdate :one
-SELECT failures, window_start, locked_until FROM login_throttle
-WHERE email = $1
-FOR UPDATE
+const deleteExpiredLoginAddressThrottles = `-- name: DeleteExpiredLoginAddressThrottles :execrows
+DELETE FROM login_address_throttle
+WHERE address IN (
+    SELECT a.address FROM login_address_throttle a
+    WHERE a.expires_at < $1
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
 `
 
-type GetLoginThrottleForUpdateRow struct {
+type DeleteExpiredLoginAddressThrottlesParams struct {
+	Now       time.Time
+	BatchSize int32
+}
+
+func (q *Queries) DeleteExpiredLoginAddressThrottles(ctx context.Context, arg DeleteExpiredLoginAddressThrottlesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredLoginAddressThrottles, arg.Now, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteExpiredLoginThrottles = `-- name: DeleteExpiredLoginThrottles :execrows
+DELETE FROM login_throttle
+WHERE (email, address) IN (
+    SELECT t.email, t.address FROM login_throttle t
+    WHERE t.expires_at < $1
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+`
+
+type DeleteExpiredLoginThrottlesParams struct {
+	Now       time.Time
+	BatchSize int32
+}
+
+func (q *Queries) DeleteExpiredLoginThrottles(ctx context.Context, arg DeleteExpiredLoginThrottlesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredLoginThrottles, arg.Now, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const lockLoginAddressThrottle = `-- name: LockLoginAddressThrottle :one
+INSERT INTO login_address_throttle (address, failures, window_start, expires_at)
+VALUES ($1, 0, $2, $2)
+ON CONFLICT (address) DO UPDATE SET failures = login_address_throttle.failures
+RETURNING failures, window_start, locked_until
+`
+
+type LockLoginAddressThrottleParams struct {
+	Address string
+	Now     time.Time
+}
+
+type LockLoginAddressThrottleRow struct {
 	Failures    int32
 	WindowStart time.Time
 	LockedUntil *time.Time
 }
 
-func (q *Queries) GetLoginThrottleForUpdate(ctx context.Context, email string) (GetLoginThrottleForUpdateRow, error) {
-	row := q.db.QueryRow(ctx, getLoginThrottleForUpdate, email)
-	var i GetLoginThrottleForUpdateRow
+// The per-address counter, as LockLoginThrottle.
+func (q *Queries) LockLoginAddressThrottle(ctx context.Context, arg LockLoginAddressThrottleParams) (LockLoginAddressThrottleRow, error) {
+	row := q.db.QueryRow(ctx, lockLoginAddressThrottle, arg.Address, arg.Now)
+	var i LockLoginAddressThrottleRow
 	err := row.Scan(&i.Failures, &i.WindowStart, &i.LockedUntil)
 	return i, err
 }
 
-const loginLockedUntil = `-- name: LoginLockedUntil :one
-SELECT locked_until FROM login_throttle
-WHERE email = $1 AND locked_until > now()
+const lockLoginThrottle = `-- name: LockLoginThrottle :one
+INSERT INTO login_throttle (email, address, failures, window_start, expires_at)
+VALUES ($1, $2, 0, $3, $3)
+ON CONFLICT (email, address) DO UPDATE SET failures = login_throttle.failures
+RETURNING failures, window_start, locked_until
 `
 
-func (q *Queries) LoginLockedUntil(ctx context.Context, email string) (*time.Time, error) {
-	row := q.db.QueryRow(ctx, loginLockedUntil, email)
-	var locked_until *time.Time
-	err := row.Scan(&locked_until)
-	return locked_until, err
+type LockLoginThrottleParams struct {
+	Email   string
+	Address string
+	Now     time.Time
 }
 
-const saveLoginThrottle = `-- name: SaveLoginThrottle :exec
-INSERT INTO login_throttle (email, failures, window_start, locked_until)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (email) DO UPDATE
-SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until
-`
-
-type SaveLoginThrottleParams struct {
-	Email       string
+type LockLoginThrottleRow struct {
 	Failures    int32
 	WindowStart time.Time
 	LockedUntil *time.Time
 }
 
-func (q *Queries) SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error {
-	_, err := q.db.Exec(ctx, saveLoginThrottle,
-		arg.Email,
+// The (account, address) counter, created empty when missing, locked for the rest of the
+// transaction so that concurrent failures are counted one after the other.
+func (q *Queries) LockLoginThrottle(ctx context.Context, arg LockLoginThrottleParams) (LockLoginThrottleRow, error) {
+	row := q.db.QueryRow(ctx, lockLoginThrottle, arg.Email, arg.Address, arg.Now)
+	var i LockLoginThrottleRow
+	err := row.Scan(&i.Failures, &i.WindowStart, &i.LockedUntil)
+	return i, err
+}
+
+const loginLocks = `-- name: LoginLocks :one
+SELECT
+    (SELECT t.locked_until FROM login_throttle t
+     WHERE t.email = $1 AND t.address = $2 AND t.locked_until > $3::timestamptz) AS pair_locked_until,
+    (SELECT a.locked_until FROM login_address_throttle a
+     WHERE a.address = $2 AND a.locked_until > $3::timestamptz) AS address_locked_until
+`
+
+type LoginLocksParams struct {
+	Email   string
+	Address string
+	Now     time.Time
+}
+
+type LoginLocksRow struct {
+	PairLockedUntil    *time.Time
+	AddressLockedUntil *time.Time
+}
+
+// The (account, address) lock and the address lock still running at @now (NULL when none).
+func (q *Queries) LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error) {
+	row := q.db.QueryRow(ctx, loginLocks, arg.Email, arg.Address, arg.Now)
+	var i LoginLocksRow
+	err := row.Scan(&i.PairLockedUntil, &i.AddressLockedUntil)
+	return i, err
+}
+
+const saveLoginAddressThrottle = `-- name: SaveLoginAddressThrottle :exec
+UPDATE login_address_throttle
+SET failures = $1, window_start = $2, locked_until = $3,
+    expires_at = $4
+WHERE address = $5
+`
+
+type SaveLoginAddressThrottleParams struct {
+	Failures    int32
+	WindowStart time.Time
+	LockedUntil *time.Time
+	ExpiresAt   time.Time
+	Address     string
+}
+
+func (q *Queries) SaveLoginAddressThrottle(ctx context.Context, arg SaveLoginAddressThrottleParams) error {
+	_, err := q.db.Exec(ctx, saveLoginAddressThrottle,
 		arg.Failures,
 		arg.WindowStart,
 		arg.LockedUntil,
+		arg.ExpiresAt,
+		arg.Address,
 	)
 	return err
+}
+
+const saveLoginThrottle = `-- name: SaveLoginThrottle :exec
+UPDATE login_throttle
+SET failures = $1, window_start = $2, locked_until = $3,
+    expires_at = $4
+WHERE email = $5 AND address = $6
+`
+
+type SaveLoginThrottleParams struct {
+	Failures    int32
+	WindowStart time.Time
+	LockedUntil *time.Time
+	ExpiresAt   time.Time
+	Email       string
+	Address     string
+}
+
+func (q *Queries) SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error {
+	_, err := q.db.Exec(ctx, saveLoginThrottle,
+		arg.Failures,
+		arg.WindowStart,
+		arg.LockedUntil,
+		arg.ExpiresAt,
+		arg.Email,
+		arg.Address,
+	)
+	return err
+}
+
+const tryCleanUpLock = `-- name: TryCleanUpLock :one
+SELECT pg_try_advisory_xact_lock($1::bigint)
+`
+
+// The clean-up runs on one replica at a time: the lock is held until the transaction ends.
+func (q *Queries) TryCleanUpLock(ctx context.Context, key int64) (bool, error) {
+	row := q.db.QueryRow(ctx, tryCleanUpLock, key)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
 }

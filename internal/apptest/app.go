@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -41,6 +42,12 @@ type Options struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Now        func() time.Time
+
+	// LoginMaxFailuresPerAddress, TrustedProxies and RefreshReuseLeeway are as in the service's
+	// configuration; zero values are the defaults (100, none, 10 s); a negative leeway is none.
+	LoginMaxFailuresPerAddress int
+	TrustedProxies             []*net.IPNet
+	RefreshReuseLeeway         time.Duration
 }
 
 // New starts the service on its own database.
@@ -55,19 +62,26 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 	if o.RefreshTTL == 0 {
 		o.RefreshTTL = 7 * 24 * time.Hour
 	}
+	if o.RefreshReuseLeeway == 0 {
+		o.RefreshReuseLeeway = auth.DefaultRefreshReuseLeeway
+	}
 	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: TestSecret, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL, Now: o.Now})
 	if err != nil {
 		return nil, nil, err
 	}
 	// The same graph cmd/crm wires, on the test database.
 	store := platform.NewDB(pool)
+	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(o.LoginMaxFailuresPerAddress),
+		auth.WithRefreshReuseLeeway(o.RefreshReuseLeeway))
 	e, err := httpapi.New(httpapi.Deps{
-		Auth:    auth.NewService(store, tokens),
+		Auth:    authSvc,
 		Orgs:    orgs.NewService(store),
 		CRM:     crm.NewService(store),
 		Callers: tenancy.Resolver{Q: store.Queries()},
 		Ready:   store,
 		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+
+		TrustedProxies: o.TrustedProxies,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -29,11 +30,61 @@ type Service struct {
 	store  *platform.DB
 	q      *db.Queries
 	tokens *Tokens
+	hasher *Hasher
+	// maxFailuresPerAddress bounds failed logins per client address across all accounts.
+	maxFailuresPerAddress int
+	// reuseLeeway is how long the refresh token rotated last may be presented again for a fresh
+	// pair of the same session (a client's own race) before that counts as a reuse; 0: never.
+	reuseLeeway  time.Duration
+	cleanUpBatch int
+}
+
+// DefaultRefreshReuseLeeway is REFRESH_REUSE_LEEWAY_SECONDS' default.
+const DefaultRefreshReuseLeeway = 10 * time.Second
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithMaxFailuresPerAddress sets the per-address bound on failed logins in ThrottleWindow
+// (default DefaultMaxFailuresPerAddress; values below 1 keep the default).
+func WithMaxFailuresPerAddress(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.maxFailuresPerAddress = n
+		}
+	}
+}
+
+// WithRefreshReuseLeeway sets the refresh reuse leeway (default DefaultRefreshReuseLeeway; zero or
+// less disables it: every second presentation of a refresh token revokes its session).
+func WithRefreshReuseLeeway(d time.Duration) Option {
+	return func(s *Service) { s.reuseLeeway = max(d, 0) }
+}
+
+// WithHasher replaces the process's shared password Hasher.
+func WithHasher(h *Hasher) Option { return func(s *Service) { s.hasher = h } }
+
+// WithPasswordHashQueue gives the Service its own Hasher of DefaultHashSlots slots and at most n
+// waiters (PASSWORD_HASH_QUEUE_SIZE); n <= 0 keeps the shared one (DefaultHashQueue waiters).
+func WithPasswordHashQueue(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.hasher = NewHasher(DefaultHashSlots(), n)
+		}
+	}
 }
 
 // NewService returns a Service.
-func NewService(store *platform.DB, tokens *Tokens) *Service {
-	return &Service{store: store, q: store.Queries(), tokens: tokens}
+func NewService(store *platform.DB, tokens *Tokens, opts ...Option) *Service {
+	s := &Service{
+		store: store, q: store.Queries(), tokens: tokens, hasher: defaultHasher,
+		maxFailuresPerAddress: DefaultMaxFailuresPerAddress, reuseLeeway: DefaultRefreshReuseLeeway,
+		cleanUpBatch: DefaultCleanUpBatch,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Tokens returns the token issuer/verifier.
@@ -56,7 +107,7 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 
 // Register creates the user, their first organization (they own it) and a session, atomically.
 func (s *Service) Register(ctx context.Context, email, password, name, orgName string) (User, orgs.Organization, Pair, error) {
-	hash, err := HashPassword(password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, orgs.Organization{}, Pair{}, err
 	}
@@ -90,28 +141,32 @@ func (s *Service) Register(ctx context.Context, email, password, name, orgName s
 }
 
 // Login checks the credentials and starts a session. Unknown email and wrong password are the same
-// error, and cost the same password check.
-func (s *Service) Login(ctx context.Context, email, password string) (User, Pair, error) {
+// error, and cost the same password check. clientAddr is the caller's address (see AddressKey):
+// failures are counted, and locked, per (email, address) and per address.
+func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (User, Pair, error) {
 	email = NormalizeEmail(email)
-	if err := s.checkThrottle(ctx, email); err != nil {
+	address := AddressKey(clientAddr)
+	if err := s.checkThrottle(ctx, email, address); err != nil {
 		return User{}, Pair{}, err
 	}
 	row, err := s.q.GetUserByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		BurnPasswordCheck(password)
-		return User{}, Pair{}, s.failLogin(ctx, email)
+		if err := s.hasher.Burn(ctx, password); err != nil {
+			return User{}, Pair{}, err
+		}
+		return User{}, Pair{}, s.failLogin(ctx, email, address)
 	}
 	if err != nil {
 		return User{}, Pair{}, fmt.Errorf("find user: %w", err)
 	}
-	ok, err := CheckPassword(password, row.PasswordHash)
+	ok, err := s.hasher.Check(ctx, password, row.PasswordHash)
 	if err != nil {
 		return User{}, Pair{}, err
 	}
 	if !ok {
-		return User{}, Pair{}, s.failLogin(ctx, email)
+		return User{}, Pair{}, s.failLogin(ctx, email, address)
 	}
-	if err := s.q.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Address: address}); err != nil {
 		return User{}, Pair{}, fmt.Errorf("clear login failures: %w", err)
 	}
 	pair, err := s.startSession(ctx, s.q, row.ID)
@@ -122,15 +177,19 @@ func (s *Service) Login(ctx context.Context, email, password string) (User, Pair
 }
 
 // failLogin counts the failure and answers invalid_credentials.
-func (s *Service) failLogin(ctx context.Context, email string) error {
-	if err := s.recordFailure(ctx, email); err != nil {
+func (s *Service) failLogin(ctx context.Context, email, address string) error {
+	if err := s.recordFailure(ctx, email, address); err != nil {
 		return err
 	}
 	return errInvalidCredentials
 }
 
 // Refresh exchanges a refresh token for a new pair. The presented token stops working; presenting
-// one that was already exchanged revokes the session, and with it every token it issued.
+// one that was already exchanged revokes the session, and with it every token it issued — except
+// the token rotated last, presented again within the reuse leeway: that is the client's own race
+// (two tabs, a retried request), and it gets a fresh pair of the same session whose refresh token
+// is the one the rotation issued (see NextRefreshJTI), so every racer ends up holding the session's
+// current refresh token.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error) {
 	claims, err := s.tokens.Verify(KindRefresh, refreshToken)
 	if err != nil {
@@ -149,18 +208,27 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		if err != nil {
 			return fmt.Errorf("load session: %w", err)
 		}
-		if sess.UserID != claims.UserID || sess.RevokedAt != nil || !sess.ExpiresAt.After(s.tokens.now()) {
+		now := s.tokens.now()
+		if sess.UserID != claims.UserID || sess.RevokedAt != nil || !sess.ExpiresAt.After(now) {
 			return errInvalidRefresh
 		}
-		if subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(claims.ID)) != 1 {
-			reuse = true
-			if err := q.RevokeSession(ctx, db.RevokeSessionParams{ID: sess.ID, Reason: "refresh_token_reuse"}); err != nil {
-				return fmt.Errorf("revoke session: %w", err)
-			}
-			return nil // commit the revocation, then answer 401
+		next := NextRefreshJTI(sess.ID, claims.ID)
+		switch {
+		case subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(claims.ID)) == 1:
+			pair, err = s.rotate(ctx, q, sess.UserID, sess.ID, next, now)
+			return err
+		case s.reuseLeeway > 0 && now.Sub(sess.RotatedAt) <= s.reuseLeeway &&
+			subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(next)) == 1:
+			// The token rotated last, again, within the leeway: the same rotation's refresh token
+			// (same jti) and a new access token. The session row is left as it is.
+			pair, _, err = s.issuePair(sess.UserID, sess.ID, next)
+			return err
 		}
-		pair, err = s.rotate(ctx, q, sess.UserID, sess.ID)
-		return err
+		reuse = true
+		if err := q.RevokeSession(ctx, db.RevokeSessionParams{ID: sess.ID, Reason: "refresh_token_reuse"}); err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+		return nil // commit the revocation, then answer 401
 	})
 	if err != nil {
 		return Pair{}, err
@@ -202,7 +270,11 @@ func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.U
 	if err != nil {
 		return Pair{}, err
 	}
-	pair, refresh, err := s.issuePair(userID, sid)
+	jti, err := uuid.NewV7()
+	if err != nil {
+		return Pair{}, err
+	}
+	pair, refresh, err := s.issuePair(userID, sid, jti.String())
 	if err != nil {
 		return Pair{}, err
 	}
@@ -214,23 +286,24 @@ func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.U
 	return pair, nil
 }
 
-func (s *Service) rotate(ctx context.Context, q *db.Queries, userID, sid uuid.UUID) (Pair, error) {
-	pair, refresh, err := s.issuePair(userID, sid)
+func (s *Service) rotate(ctx context.Context, q *db.Queries, userID, sid uuid.UUID, jti string, now time.Time) (Pair, error) {
+	pair, refresh, err := s.issuePair(userID, sid, jti)
 	if err != nil {
 		return Pair{}, err
 	}
-	if err := q.RotateSession(ctx, db.RotateSessionParams{ID: sid, RefreshJtiHash: HashJTI(refresh.ID)}); err != nil {
+	if err := q.RotateSession(ctx, db.RotateSessionParams{ID: sid, RefreshJtiHash: HashJTI(refresh.ID), RotatedAt: now}); err != nil {
 		return Pair{}, fmt.Errorf("rotate session: %w", err)
 	}
 	return pair, nil
 }
 
-func (s *Service) issuePair(userID, sid uuid.UUID) (Pair, Claims, error) {
+// issuePair signs a new access token and a refresh token with the given jti.
+func (s *Service) issuePair(userID, sid uuid.UUID, refreshJTI string) (Pair, Claims, error) {
 	access, _, err := s.tokens.Issue(KindAccess, userID, sid)
 	if err != nil {
 		return Pair{}, Claims{}, err
 	}
-	refresh, rc, err := s.tokens.Issue(KindRefresh, userID, sid)
+	refresh, rc, err := s.tokens.issue(KindRefresh, userID, sid, refreshJTI)
 	if err != nil {
 		return Pair{}, Claims{}, err
 	}

@@ -2,84 +2,172 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 )
 
-// Login throttling, per account (the normalised email, registered or not, so the throttle reveals
-// nothing about who is registered), in PostgreSQL so every replica shares it. Failures are counted
-// in a window; from MaxFailures on, the account is locked for LockBase, doubling per further
-// failure up to LockMax. Inside a lock even the right password is refused, so the lock cannot
-// confirm a guess. Well under the 100 failures per hour ASVS allows.
+// Login throttling, in PostgreSQL so every replica shares it, with two counters per failure:
+//
+//   - per (account, client address): the account is the normalised email, registered or not, so the
+//     throttle reveals nothing about who is registered. From ThrottleMaxFailures failures in
+//     ThrottleWindow on, the pair is locked for ThrottleLockBase, doubling per further failure up
+//     to ThrottleLockMax. An attacker's failures lock the attacker's address only: the owner of the
+//     account, logging in from anywhere else, is never locked out by them.
+//   - per client address across all accounts (credential stuffing): the same, from
+//     DefaultMaxFailuresPerAddress failures (LOGIN_MAX_FAILURES_PER_ADDRESS) on.
+//
+// Inside a lock even the right password is refused, so a lock cannot confirm a guess; a locked
+// attempt costs no password hash. A success clears its pair's counter, never the address's.
 const (
 	ThrottleWindow      = 15 * time.Minute
 	ThrottleMaxFailures = 10
 	ThrottleLockBase    = 30 * time.Second
 	ThrottleLockMax     = 15 * time.Minute
+
+	DefaultMaxFailuresPerAddress = 100
 )
 
-// ThrottleState is the failure record of one account.
+// ThrottlePolicy is one counter's rule: MaxFailures failures within Window lock for LockBase,
+// doubling per further failure up to LockMax.
+type ThrottlePolicy struct {
+	Window      time.Duration
+	MaxFailures int32
+	LockBase    time.Duration
+	LockMax     time.Duration
+}
+
+// PairPolicy is the (account, address) rule.
+var PairPolicy = ThrottlePolicy{Window: ThrottleWindow, MaxFailures: ThrottleMaxFailures, LockBase: ThrottleLockBase, LockMax: ThrottleLockMax}
+
+// AddressPolicy is the per-address rule for a bound of maxFailures.
+func AddressPolicy(maxFailures int) ThrottlePolicy {
+	p := PairPolicy
+	p.MaxFailures = int32(min(maxFailures, math.MaxInt32)) //nolint:gosec // bounded just above
+	return p
+}
+
+// ThrottleState is the failure record of one counter.
 type ThrottleState struct {
 	Failures    int32
 	WindowStart time.Time
 	LockedUntil *time.Time
 }
 
-// NextThrottleState counts one more failure at now.
-func NextThrottleState(cur *ThrottleState, now time.Time) ThrottleState {
-	if cur == nil || now.Sub(cur.WindowStart) > ThrottleWindow {
-		return ThrottleState{Failures: 1, WindowStart: now}
+// Next counts one more failure at now. A record with no failures, or whose window is over, starts
+// a new window.
+func (p ThrottlePolicy) Next(cur ThrottleState, now time.Time) ThrottleState {
+	if cur.Failures <= 0 || now.Sub(cur.WindowStart) > p.Window {
+		cur = ThrottleState{WindowStart: now}
 	}
 	next := ThrottleState{Failures: cur.Failures + 1, WindowStart: cur.WindowStart}
-	if next.Failures >= ThrottleMaxFailures {
-		extra := float64(next.Failures - ThrottleMaxFailures)
-		lock := time.Duration(math.Min(float64(ThrottleLockBase)*math.Pow(2, extra), float64(ThrottleLockMax)))
+	if next.Failures >= p.MaxFailures {
+		extra := float64(next.Failures - p.MaxFailures)
+		lock := time.Duration(math.Min(float64(p.LockBase)*math.Pow(2, extra), float64(p.LockMax)))
 		until := now.Add(lock)
 		next.LockedUntil = &until
 	}
 	return next
 }
 
-func errTooManyAttempts(until, now time.Time) *apperr.Error {
+// ExpiresAt is when the record stops mattering: its window and any lock are over. The clean-up
+// deletes it after that.
+func (p ThrottlePolicy) ExpiresAt(st ThrottleState) time.Time {
+	end := st.WindowStart.Add(p.Window)
+	if st.LockedUntil != nil && st.LockedUntil.After(end) {
+		end = *st.LockedUntil
+	}
+	return end
+}
+
+// NextThrottleState counts one more (account, address) failure at now.
+func NextThrottleState(cur *ThrottleState, now time.Time) ThrottleState {
+	if cur == nil {
+		return PairPolicy.Next(ThrottleState{}, now)
+	}
+	return PairPolicy.Next(*cur, now)
+}
+
+// maxAddressKeyLength bounds what is stored of an address that is not an IP address (it always is,
+// as echo's extractors return one; this is a safety net).
+const maxAddressKeyLength = 64
+
+// AddressKey is the throttle key of a client address: an IPv4 address (also when written as
+// IPv4-mapped IPv6), or the /64 network of an IPv6 address — one subscriber usually holds a whole
+// /64, and must not get a fresh budget per address in it.
+func AddressKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		if len(addr) > maxAddressKeyLength {
+			addr = addr[:maxAddressKeyLength]
+		}
+		return addr
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
+}
+
+func errTooManyAttempts(until, now time.Time, address bool) *apperr.Error {
+	msg := "Too many failed logins for this account from this address; try again later."
+	if address {
+		msg = "Too many failed logins from this address; try again later."
+	}
 	return &apperr.Error{
-		Kind: apperr.KindTooManyRequests, Code: "too_many_attempts",
-		Message:    "Too many failed logins for this account; try again later.",
-		RetryAfter: int(math.Ceil(until.Sub(now).Seconds())),
+		Kind: apperr.KindTooManyRequests, Code: "too_many_attempts", Message: msg,
+		RetryAfter: max(1, int(math.Ceil(until.Sub(now).Seconds()))),
 	}
 }
 
-// checkThrottle refuses a login while the account is locked.
-func (s *Service) checkThrottle(ctx context.Context, email string) error {
-	until, err := s.q.LoginLockedUntil(ctx, email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
+// checkThrottle refuses a login while the (account, address) pair or the address is locked.
+func (s *Service) checkThrottle(ctx context.Context, email, address string) error {
+	now := s.tokens.now()
+	locks, err := s.q.LoginLocks(ctx, db.LoginLocksParams{Email: email, Address: address, Now: now})
 	if err != nil {
 		return fmt.Errorf("check login throttle: %w", err)
 	}
-	return errTooManyAttempts(*until, s.tokens.now())
+	switch pair, addr := locks.PairLockedUntil, locks.AddressLockedUntil; {
+	case addr != nil && (pair == nil || !addr.Before(*pair)):
+		return errTooManyAttempts(*addr, now, true)
+	case pair != nil:
+		return errTooManyAttempts(*pair, now, false)
+	}
+	return nil
 }
 
-// recordFailure counts a failed login.
-func (s *Service) recordFailure(ctx context.Context, email string) error {
+// recordFailure counts a failed login against its pair and its address, in one transaction.
+func (s *Service) recordFailure(ctx context.Context, email, address string) error {
+	now := s.tokens.now()
+	addrPolicy := AddressPolicy(s.maxFailuresPerAddress)
 	return s.store.InTx(ctx, func(q *db.Queries) error {
-		var cur *ThrottleState
-		row, err := q.GetLoginThrottleForUpdate(ctx, email)
-		switch {
-		case err == nil:
-			cur = &ThrottleState{Failures: row.Failures, WindowStart: row.WindowStart, LockedUntil: row.LockedUntil}
-		case !errors.Is(err, pgx.ErrNoRows):
+		pair, err := q.LockLoginThrottle(ctx, db.LockLoginThrottleParams{Email: email, Address: address, Now: now})
+		if err != nil {
 			return fmt.Errorf("load login throttle: %w", err)
 		}
-		next := NextThrottleState(cur, s.tokens.now())
-		return q.SaveLoginThrottle(ctx, db.SaveLoginThrottleParams{
-			Email: email, Failures: next.Failures, WindowStart: next.WindowStart, LockedUntil: next.LockedUntil,
-		})
+		next := PairPolicy.Next(ThrottleState{Failures: pair.Failures, WindowStart: pair.WindowStart, LockedUntil: pair.LockedUntil}, now)
+		if err := q.SaveLoginThrottle(ctx, db.SaveLoginThrottleParams{
+			Email: email, Address: address, Failures: next.Failures, WindowStart: next.WindowStart,
+			LockedUntil: next.LockedUntil, ExpiresAt: PairPolicy.ExpiresAt(next),
+		}); err != nil {
+			return fmt.Errorf("save login throttle: %w", err)
+		}
+		addr, err := q.LockLoginAddressThrottle(ctx, db.LockLoginAddressThrottleParams{Address: address, Now: now})
+		if err != nil {
+			return fmt.Errorf("load address throttle: %w", err)
+		}
+		next = addrPolicy.Next(ThrottleState{Failures: addr.Failures, WindowStart: addr.WindowStart, LockedUntil: addr.LockedUntil}, now)
+		if err := q.SaveLoginAddressThrottle(ctx, db.SaveLoginAddressThrottleParams{
+			Address: address, Failures: next.Failures, WindowStart: next.WindowStart,
+			LockedUntil: next.LockedUntil, ExpiresAt: addrPolicy.ExpiresAt(next),
+		}); err != nil {
+			return fmt.Errorf("save address throttle: %w", err)
+		}
+		return nil
 	})
 }

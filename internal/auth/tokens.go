@@ -101,16 +101,28 @@ func (t *Tokens) RefreshTTL() time.Duration { return t.refreshTTL }
 
 // Issue signs a token of the given kind for a user's session and returns it with its claims.
 func (t *Tokens) Issue(kind string, userID, sessionID uuid.UUID) (string, Claims, error) {
+	jti, err := uuid.NewV7()
+	if err != nil {
+		return "", Claims{}, err
+	}
+	return t.issue(kind, userID, sessionID, jti.String())
+}
+
+// NextRefreshJTI is the jti of the refresh token that rotation issues in exchange for the refresh
+// token jti of session sid. It is derived, not random, so that the token rotated last, presented
+// again within the reuse leeway, gets the very refresh token (the same jti) the rotation issued.
+// Knowing it gains nothing: a token is only accepted with the service's signature.
+func NextRefreshJTI(sid uuid.UUID, jti string) string {
+	return uuid.NewSHA1(sid, []byte("refresh-rotation:"+jti)).String()
+}
+
+func (t *Tokens) issue(kind string, userID, sessionID uuid.UUID, jti string) (string, Claims, error) {
 	ttl, aud := t.accessTTL, accessAudience
 	if kind == KindRefresh {
 		ttl, aud = t.refreshTTL, refreshAudience
 	}
 	now := t.now().UTC().Truncate(time.Second)
-	jti, err := uuid.NewV7()
-	if err != nil {
-		return "", Claims{}, err
-	}
-	c := Claims{UserID: userID, SessionID: sessionID, ID: jti.String(), ExpiresAt: now.Add(ttl)}
+	c := Claims{UserID: userID, SessionID: sessionID, ID: jti, ExpiresAt: now.Add(ttl)}
 	tok, err := jwt.NewBuilder().
 		Issuer(issuer).
 		Audience([]string{aud}).

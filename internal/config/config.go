@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -23,6 +24,18 @@ type Config struct {
 	JWTSecret    string
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
+
+	// Login and session abuse (issue 8). LoginMaxFailuresPerAddress bounds failed logins per
+	// client address across all accounts in 15 minutes (LOGIN_MAX_FAILURES_PER_ADDRESS, default
+	// 100). TrustedProxies are the proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES,
+	// comma-separated CIDRs or addresses; empty: the socket peer is the client).
+	// RefreshReuseLeeway lets the refresh token rotated last be presented again for this long
+	// (REFRESH_REUSE_LEEWAY_SECONDS, default 10, 0 disables). PasswordHashQueue is how many logins
+	// may wait for a password hash slot before 503 (PASSWORD_HASH_QUEUE_SIZE; 0: 8 per slot).
+	LoginMaxFailuresPerAddress int
+	TrustedProxies             []*net.IPNet
+	RefreshReuseLeeway         time.Duration
+	PasswordHashQueue          int
 
 	// DBStatementTimeout and DBLockTimeout are the statement_timeout and lock_timeout of the
 	// service's database connections (DB_STATEMENT_TIMEOUT, default 5s; DB_LOCK_TIMEOUT, default
@@ -70,6 +83,20 @@ func FromEnv() (Config, error) {
 	}
 	c.AccessTTL = time.Duration(accessMin) * time.Minute
 	c.RefreshTTL = time.Duration(refreshDays) * 24 * time.Hour
+	if c.LoginMaxFailuresPerAddress, err = positiveInt("LOGIN_MAX_FAILURES_PER_ADDRESS", 100); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = trustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
+	leeway, err := nonNegativeInt("REFRESH_REUSE_LEEWAY_SECONDS", 10)
+	if err != nil {
+		return c, err
+	}
+	c.RefreshReuseLeeway = time.Duration(leeway) * time.Second
+	if c.PasswordHashQueue, err = nonNegativeInt("PASSWORD_HASH_QUEUE_SIZE", 0); err != nil {
+		return c, err
+	}
 	if c.DBStatementTimeout, err = dbTimeout("DB_STATEMENT_TIMEOUT", 5*time.Second); err != nil {
 		return c, err
 	}
@@ -139,4 +166,43 @@ func positiveInt(key string, def int) (int, error) {
 		return 0, fmt.Errorf("%s must be a positive integer, got %q", key, v)
 	}
 	return n, nil
+}
+
+func nonNegativeInt(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a whole number, 0 or more, got %q", key, v)
+	}
+	return n, nil
+}
+
+// trustedProxies parses TRUSTED_PROXIES: comma-separated CIDRs ("10.0.0.0/8") or single addresses.
+func trustedProxies(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, raw := range strings.Split(v, ",") {
+		item := strings.TrimSpace(raw)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			if ip := net.ParseIP(item); ip != nil {
+				bits := 8 * net.IPv6len
+				if ip4 := ip.To4(); ip4 != nil {
+					ip, bits = ip4, 8*net.IPv4len
+				}
+				out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+				continue
+			}
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR (10.0.0.0/8) or an IP address", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -22,9 +22,9 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 	}, nil
 }
 
-// Login starts a session.
+// Login starts a session; failures are throttled per client address too.
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	user, pair, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password)
+	user, pair, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, clientAddrFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -559,7 +559,7 @@ func TestAuth_LoginRejectsInvalidBodies(t *testing.T) {
 
 func TestAuth_RefreshRotatesThePair(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
+	app := apptest.NewWithOptions(t, apptest.Options{RefreshReuseLeeway: -1}) // no reuse leeway: the exchanged token is refused at once
 	ada := app.Register(t, "ada")
 
 	res := authRefresh(t, app, ada.Refresh)
@@ -610,7 +610,7 @@ func TestAuth_RefreshReuseRevokesSession(t *testing.T) {
 
 func TestAuth_ConcurrentRefreshYieldsOneWinnerAndNoSecondFamily(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
+	app := apptest.NewWithOptions(t, apptest.Options{RefreshReuseLeeway: -1}) // no reuse leeway (REFRESH_REUSE_LEEWAY_SECONDS=0): the racers are reuses
 	ada := app.Register(t, "ada")
 	const n = 8
 	var (

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -44,6 +45,9 @@ type Deps struct {
 	Log     *slog.Logger
 	// RequestTimeout bounds one request's work; zero means 30 s.
 	RequestTimeout time.Duration
+	// TrustedProxies are the proxies (TRUSTED_PROXIES) whose X-Forwarded-For entries name the client
+	// address; empty: the client address is the socket peer, and forwarding headers are ignored.
+	TrustedProxies []*net.IPNet
 }
 
 // Server implements api.StrictServerInterface.
@@ -74,8 +78,10 @@ func New(d Deps) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
 	e.Use(requestIDMiddleware)
+	e.Use(clientAddr)
 	e.Use(requestLogger(d.Log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "request_id", requestID(c), "error", err.Error(), "stack", string(stack))

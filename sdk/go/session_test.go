@@ -208,7 +208,7 @@ func TestRefresh_RefusedClearsTokens(t *testing.T) {
 func TestRefresh_ReuseOfASpentRefreshToken(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	app := apptest.New(t)
+	app := apptest.NewWithOptions(t, apptest.Options{RefreshReuseLeeway: -1}) // no leeway: the thief's immediate reuse revokes
 	ada := app.Register(t, "ada")
 	c, rec := newSDK(t, app, crmsdk.WithTokens("garbage", ada.Refresh))
 	_, err := crmsdk.Ok(c.GetMeWithResponse(ctx))
