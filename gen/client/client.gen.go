@@ -1203,9 +1203,24 @@ type ClientInterface interface {
 	// LoginWithBody Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-	// `Retry-After`); during the lock even the right password is refused.
+	//
+	// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+	// count can lock.
+	// - Per account and client address: after 10 failures for one email from one address within
+	//   15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+	//   15 minutes. During the lock even the right password is refused from that address, so the
+	//   lock never confirms a guess; the account's owner logging in from another address is not
+	//   affected. A successful login clears the pair's count.
+	// - Per client address across all accounts (credential stuffing): after
+	//   `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+	//   locked for every account, with the same back-off.
+	//
+	// Unknown and registered emails are throttled alike. The client address is the connection's
+	// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+	// entry that is not one of them; an IPv6 address counts by its /64.
+	//
+	// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+	// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1215,9 +1230,24 @@ type ClientInterface interface {
 	// Login Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-	// `Retry-After`); during the lock even the right password is refused.
+	//
+	// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+	// count can lock.
+	// - Per account and client address: after 10 failures for one email from one address within
+	//   15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+	//   15 minutes. During the lock even the right password is refused from that address, so the
+	//   lock never confirms a guess; the account's owner logging in from another address is not
+	//   affected. A successful login clears the pair's count.
+	// - Per client address across all accounts (credential stuffing): after
+	//   `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+	//   locked for every account, with the same back-off.
+	//
+	// Unknown and registered emails are throttled alike. The client address is the connection's
+	// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+	// entry that is not one of them; an IPv6 address counts by its /64.
+	//
+	// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+	// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1255,7 +1285,10 @@ type ClientInterface interface {
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
-	// already exchanged revokes the whole session, including its access tokens.
+	// already exchanged revokes the whole session, including its access tokens — except the token
+	// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+	// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+	// same session (the refresh token the exchange issued, a new access token).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1266,7 +1299,10 @@ type ClientInterface interface {
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
-	// already exchanged revokes the whole session, including its access tokens.
+	// already exchanged revokes the whole session, including its access tokens — except the token
+	// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+	// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+	// same session (the refresh token the exchange issued, a new access token).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1705,9 +1741,24 @@ func (c *Client) GetDealSummary(ctx context.Context, params *GetDealSummaryParam
 // LoginWithBody Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-// `Retry-After`); during the lock even the right password is refused.
+//
+// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+// count can lock.
+//   - Per account and client address: after 10 failures for one email from one address within
+//     15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+//     15 minutes. During the lock even the right password is refused from that address, so the
+//     lock never confirms a guess; the account's owner logging in from another address is not
+//     affected. A successful login clears the pair's count.
+//   - Per client address across all accounts (credential stuffing): after
+//     `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+//     locked for every account, with the same back-off.
+//
+// Unknown and registered emails are throttled alike. The client address is the connection's
+// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+// entry that is not one of them; an IPv6 address counts by its /64.
+//
+// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1727,9 +1778,24 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Login Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-// `Retry-After`); during the lock even the right password is refused.
+//
+// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+// count can lock.
+//   - Per account and client address: after 10 failures for one email from one address within
+//     15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+//     15 minutes. During the lock even the right password is refused from that address, so the
+//     lock never confirms a guess; the account's owner logging in from another address is not
+//     affected. A successful login clears the pair's count.
+//   - Per client address across all accounts (credential stuffing): after
+//     `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+//     locked for every account, with the same back-off.
+//
+// Unknown and registered emails are throttled alike. The client address is the connection's
+// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+// entry that is not one of them; an IPv6 address counts by its /64.
+//
+// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1807,7 +1873,10 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
-// already exchanged revokes the whole session, including its access tokens.
+// already exchanged revokes the whole session, including its access tokens — except the token
+// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+// same session (the refresh token the exchange issued, a new access token).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1828,7 +1897,10 @@ func (c *Client) RefreshTokensWithBody(ctx context.Context, contentType string, 
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
-// already exchanged revokes the whole session, including its access tokens.
+// already exchanged revokes the whole session, including its access tokens — except the token
+// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+// same session (the refresh token the exchange issued, a new access token).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4444,9 +4516,24 @@ type ClientWithResponsesInterface interface {
 	// LoginWithBodyWithResponse Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-	// `Retry-After`); during the lock even the right password is refused.
+	//
+	// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+	// count can lock.
+	// - Per account and client address: after 10 failures for one email from one address within
+	//   15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+	//   15 minutes. During the lock even the right password is refused from that address, so the
+	//   lock never confirms a guess; the account's owner logging in from another address is not
+	//   affected. A successful login clears the pair's count.
+	// - Per client address across all accounts (credential stuffing): after
+	//   `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+	//   locked for every account, with the same back-off.
+	//
+	// Unknown and registered emails are throttled alike. The client address is the connection's
+	// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+	// entry that is not one of them; an IPv6 address counts by its /64.
+	//
+	// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+	// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4456,9 +4543,24 @@ type ClientWithResponsesInterface interface {
 	// LoginWithResponse Log in
 	//
 	// Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-	// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-	// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-	// `Retry-After`); during the lock even the right password is refused.
+	//
+	// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+	// count can lock.
+	// - Per account and client address: after 10 failures for one email from one address within
+	//   15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+	//   15 minutes. During the lock even the right password is refused from that address, so the
+	//   lock never confirms a guess; the account's owner logging in from another address is not
+	//   affected. A successful login clears the pair's count.
+	// - Per client address across all accounts (credential stuffing): after
+	//   `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+	//   locked for every account, with the same back-off.
+	//
+	// Unknown and registered emails are throttled alike. The client address is the connection's
+	// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+	// entry that is not one of them; an IPv6 address counts by its /64.
+	//
+	// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+	// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4498,7 +4600,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
-	// already exchanged revokes the whole session, including its access tokens.
+	// already exchanged revokes the whole session, including its access tokens — except the token
+	// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+	// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+	// same session (the refresh token the exchange issued, a new access token).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4509,7 +4614,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Rotates the session's refresh token: the answer carries a new access token and a new refresh
 	// token, and the presented refresh token stops working. Presenting a refresh token that was
-	// already exchanged revokes the whole session, including its access tokens.
+	// already exchanged revokes the whole session, including its access tokens — except the token
+	// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+	// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+	// same session (the refresh token the exchange issued, a new access token).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8100,9 +8208,24 @@ func (c *ClientWithResponses) GetDealSummaryWithResponse(ctx context.Context, pa
 // LoginWithBodyWithResponse Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-// `Retry-After`); during the lock even the right password is refused.
+//
+// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+// count can lock.
+//   - Per account and client address: after 10 failures for one email from one address within
+//     15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+//     15 minutes. During the lock even the right password is refused from that address, so the
+//     lock never confirms a guess; the account's owner logging in from another address is not
+//     affected. A successful login clears the pair's count.
+//   - Per client address across all accounts (credential stuffing): after
+//     `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+//     locked for every account, with the same back-off.
+//
+// Unknown and registered emails are throttled alike. The client address is the connection's
+// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+// entry that is not one of them; an IPv6 address counts by its /64.
+//
+// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8118,9 +8241,24 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // LoginWithResponse Log in
 //
 // Starts a new session. A wrong email and a wrong password give the same answer, in similar time.
-// After 10 failed logins for one email within 15 minutes the account is locked for 30 seconds,
-// doubling with each further failure up to 15 minutes (429 `too_many_attempts` with
-// `Retry-After`); during the lock even the right password is refused.
+//
+// **429 `too_many_attempts`** (with `Retry-After`): failed logins are counted twice, and either
+// count can lock.
+//   - Per account and client address: after 10 failures for one email from one address within
+//     15 minutes, that pair is locked for 30 seconds, doubling with each further failure up to
+//     15 minutes. During the lock even the right password is refused from that address, so the
+//     lock never confirms a guess; the account's owner logging in from another address is not
+//     affected. A successful login clears the pair's count.
+//   - Per client address across all accounts (credential stuffing): after
+//     `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 100) failures within 15 minutes, the address is
+//     locked for every account, with the same back-off.
+//
+// Unknown and registered emails are throttled alike. The client address is the connection's
+// peer or, behind the proxies named in `TRUSTED_PROXIES`, the right-most `X-Forwarded-For`
+// entry that is not one of them; an IPv6 address counts by its /64.
+//
+// **503 `service_unavailable`** (with `Retry-After`) also answers when more logins wait for a
+// password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8184,7 +8322,10 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
-// already exchanged revokes the whole session, including its access tokens.
+// already exchanged revokes the whole session, including its access tokens — except the token
+// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+// same session (the refresh token the exchange issued, a new access token).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8201,7 +8342,10 @@ func (c *ClientWithResponses) RefreshTokensWithBodyWithResponse(ctx context.Cont
 //
 // Rotates the session's refresh token: the answer carries a new access token and a new refresh
 // token, and the presented refresh token stops working. Presenting a refresh token that was
-// already exchanged revokes the whole session, including its access tokens.
+// already exchanged revokes the whole session, including its access tokens — except the token
+// exchanged last, presented again within `REFRESH_REUSE_LEEWAY_SECONDS` (default 10) of its
+// exchange: that is the client's own race (two tabs, a retry), and it gets a new pair of the
+// same session (the refresh token the exchange issued, a new access token).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
