@@ -3,5 +3,6 @@
 package gen
 
 //go:generate go tool oapi-codegen -config api/oapi-codegen.yaml ../openapi.yaml
+//go:generate go tool oapi-codegen -config api/spec.yaml ../openapi.yaml
 //go:generate go tool oapi-codegen -config client/oapi-codegen.yaml ../openapi.yaml
 //go:generate go tool sqlc generate -f ../sqlc.yaml

@@ -24,6 +24,7 @@ import (
 	"github.com/minicrm/crm/internal/httpapi"
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/ratelimit"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -125,6 +126,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	store := platform.NewDB(pool)
+	limits, closeLimits, err := rateLimits(cfg, int(pool.Config().MaxConns), log)
+	if err != nil {
+		return err
+	}
+	defer closeLimits()
 	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(cfg.LoginMaxFailuresPerAddress),
 		auth.WithRefreshReuseLeeway(cfg.RefreshReuseLeeway), auth.WithPasswordHashQueue(cfg.PasswordHashQueue))
 	// Expired sessions and spent throttle rows are deleted every few minutes, by one replica at a time.
@@ -139,6 +145,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Callers: tenancy.Resolver{Q: store.Queries()},
 		Ready:   store,
 		Log:     log,
+		Limits:  limits,
 
 		TrustedProxies: cfg.TrustedProxies,
 	})
@@ -177,4 +184,23 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// rateLimits are the budgets and concurrency bounds of cfg (the per-organization bound defaults
+// to half of the database pool's poolSize connections), counted in Redis when REDIS_URL is set.
+func rateLimits(cfg config.Config, poolSize int, log *slog.Logger) (httpapi.Limits, func(), error) {
+	l := httpapi.Limits{
+		AnonPerMinute: cfg.RateLimitAnonPerMinute, OrgPerMinute: cfg.RateLimitOrgPerMinute, PoolSize: poolSize,
+		OrgMaxConcurrent: cfg.OrgMaxConcurrent, AnalyticsMaxConcurrent: cfg.OrgMaxConcurrentAnalytics,
+	}
+	if cfg.RedisURL == "" {
+		return l, func() {}, nil
+	}
+	rdb, err := ratelimit.NewRedisClient(cfg.RedisURL)
+	if err != nil {
+		return l, nil, err
+	}
+	l.Store = ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Log: log})
+	log.Info("rate limits: counting in Redis", "addr", rdb.Options().Addr)
+	return l, func() { _ = rdb.Close() }, nil
 }

@@ -5,18 +5,12 @@ package api
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/minicrm/crm/money"
 	"github.com/oapi-codegen/nullable"
@@ -932,6 +926,9 @@ type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
+
+// RateLimited An RFC 9457 problem document.
+type RateLimited = Problem
 
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
@@ -1950,22 +1947,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
-	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
-	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
-	router.POST(options.BaseURL+"/api/v1/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/funnel", wrapper.GetDealFunnel, options.OperationMiddlewares["getDealFunnel"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/summary", wrapper.GetDealSummary, options.OperationMiddlewares["getDealSummary"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
-	router.POST(options.BaseURL+"/api/v1/auth/refresh", wrapper.RefreshTokens, options.OperationMiddlewares["refreshTokens"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
-	router.POST(options.BaseURL+"/api/v1/organizations", wrapper.CreateOrganization, options.OperationMiddlewares["createOrganization"]...)
-	router.GET(options.BaseURL+"/api/v1/organizations/me", wrapper.ListMyOrganizations, options.OperationMiddlewares["listMyOrganizations"]...)
-	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.DeleteOrganization, options.OperationMiddlewares["deleteOrganization"]...)
-	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.GetOrganization, options.OperationMiddlewares["getOrganization"]...)
-	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.UpdateOrganization, options.OperationMiddlewares["updateOrganization"]...)
-	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
-	router.POST(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
-	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
-	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/refresh", wrapper.RefreshTokens, options.OperationMiddlewares["refreshTokens"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.GET(options.BaseURL+"/api/v1/contacts", wrapper.ListContacts, options.OperationMiddlewares["listContacts"]...)
 	router.POST(options.BaseURL+"/api/v1/contacts", wrapper.CreateContact, options.OperationMiddlewares["createContact"]...)
 	router.DELETE(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.DeleteContact, options.OperationMiddlewares["deleteContact"]...)
@@ -1978,13 +1966,22 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.UpdateDeal, options.OperationMiddlewares["updateDeal"]...)
 	router.GET(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.ListActivities, options.OperationMiddlewares["listActivities"]...)
 	router.POST(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.CreateActivity, options.OperationMiddlewares["createActivity"]...)
+	router.POST(options.BaseURL+"/api/v1/organizations", wrapper.CreateOrganization, options.OperationMiddlewares["createOrganization"]...)
+	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.DeleteOrganization, options.OperationMiddlewares["deleteOrganization"]...)
+	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.GetOrganization, options.OperationMiddlewares["getOrganization"]...)
+	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.UpdateOrganization, options.OperationMiddlewares["updateOrganization"]...)
+	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.POST(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
+	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
+	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
+	router.GET(options.BaseURL+"/api/v1/organizations/me", wrapper.ListMyOrganizations, options.OperationMiddlewares["listMyOrganizations"]...)
 	router.GET(options.BaseURL+"/api/v1/tasks", wrapper.ListTasks, options.OperationMiddlewares["listTasks"]...)
 	router.POST(options.BaseURL+"/api/v1/tasks", wrapper.CreateTask, options.OperationMiddlewares["createTask"]...)
 	router.DELETE(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.DeleteTask, options.OperationMiddlewares["deleteTask"]...)
 	router.GET(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.GetTask, options.OperationMiddlewares["getTask"]...)
 	router.PATCH(options.BaseURL+"/api/v1/tasks/:task_id", wrapper.UpdateTask, options.OperationMiddlewares["updateTask"]...)
-	router.GET(options.BaseURL+"/api/v1/analytics/deals/summary", wrapper.GetDealSummary, options.OperationMiddlewares["getDealSummary"]...)
-	router.GET(options.BaseURL+"/api/v1/analytics/deals/funnel", wrapper.GetDealFunnel, options.OperationMiddlewares["getDealFunnel"]...)
+	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
+	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
 
 }
 
@@ -1997,6 +1994,15 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type RateLimitedResponseHeaders struct {
+	RetryAfter *int
+}
+type RateLimitedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers RateLimitedResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -2099,6 +2105,25 @@ func (response GetDealFunnel403ApplicationProblemPlusJSONResponse) VisitGetDealF
 	return err
 }
 
+type GetDealFunnel429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealFunnel429ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDealFunnel503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -2187,6 +2212,25 @@ func (response GetDealSummary403ApplicationProblemPlusJSONResponse) VisitGetDeal
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealSummary429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealSummary429ApplicationProblemPlusJSONResponse) VisitGetDealSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2420,6 +2464,25 @@ func (response Logout415ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	return err
 }
 
+type Logout429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout429ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -2475,6 +2538,25 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2587,6 +2669,25 @@ func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshT
 	return err
 }
 
+type RefreshTokens429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens429ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -2692,6 +2793,25 @@ func (response Register415ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
+type Register429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Register503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -2780,6 +2900,25 @@ func (response ListContacts403ApplicationProblemPlusJSONResponse) VisitListConta
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListContacts429ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2932,6 +3071,25 @@ func (response CreateContact415ApplicationProblemPlusJSONResponse) VisitCreateCo
 	return err
 }
 
+type CreateContact429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact429ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateContact503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3050,6 +3208,25 @@ func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	return err
 }
 
+type DeleteContact429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact429ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteContact503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3154,6 +3331,25 @@ func (response GetContact404ApplicationProblemPlusJSONResponse) VisitGetContactR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetContact429ApplicationProblemPlusJSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3315,6 +3511,25 @@ func (response UpdateContact415ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	return err
 }
 
+type UpdateContact429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact429ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateContact503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3403,6 +3618,25 @@ func (response ListDeals403ApplicationProblemPlusJSONResponse) VisitListDealsRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeals429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeals429ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3539,6 +3773,25 @@ func (response CreateDeal415ApplicationProblemPlusJSONResponse) VisitCreateDealR
 	return err
 }
 
+type CreateDeal429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal429ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDeal503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3637,6 +3890,25 @@ func (response DeleteDeal404ApplicationProblemPlusJSONResponse) VisitDeleteDealR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeal429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal429ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3745,6 +4017,25 @@ func (response GetDeal404ApplicationProblemPlusJSONResponse) VisitGetDealRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeal429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeal429ApplicationProblemPlusJSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3890,6 +4181,25 @@ func (response UpdateDeal415ApplicationProblemPlusJSONResponse) VisitUpdateDealR
 	return err
 }
 
+type UpdateDeal429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal429ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateDeal503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3995,6 +4305,25 @@ func (response ListActivities404ApplicationProblemPlusJSONResponse) VisitListAct
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListActivities429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListActivities429ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4140,6 +4469,25 @@ func (response CreateActivity415ApplicationProblemPlusJSONResponse) VisitCreateA
 	return err
 }
 
+type CreateActivity429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity429ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateActivity503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4256,6 +4604,25 @@ func (response CreateOrganization415ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateOrganization429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganization429ApplicationProblemPlusJSONResponse) VisitCreateOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOrganization503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4311,6 +4678,25 @@ func (response ListMyOrganizations401ApplicationProblemPlusJSONResponse) VisitLi
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMyOrganizations429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMyOrganizations429ApplicationProblemPlusJSONResponse) VisitListMyOrganizationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4397,6 +4783,25 @@ func (response DeleteOrganization403ApplicationProblemPlusJSONResponse) VisitDel
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOrganization429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOrganization429ApplicationProblemPlusJSONResponse) VisitDeleteOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4489,6 +4894,25 @@ func (response GetOrganization403ApplicationProblemPlusJSONResponse) VisitGetOrg
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganization429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganization429ApplicationProblemPlusJSONResponse) VisitGetOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4618,6 +5042,25 @@ func (response UpdateOrganization415ApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type UpdateOrganization429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganization429ApplicationProblemPlusJSONResponse) VisitUpdateOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOrganization503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4707,6 +5150,25 @@ func (response ListMembers403ApplicationProblemPlusJSONResponse) VisitListMember
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMembers429ApplicationProblemPlusJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4876,6 +5338,25 @@ func (response AddMember415ApplicationProblemPlusJSONResponse) VisitAddMemberRes
 	return err
 }
 
+type AddMember429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response AddMember429ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddMember503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4991,6 +5472,25 @@ func (response RemoveMember409ApplicationProblemPlusJSONResponse) VisitRemoveMem
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveMember429ApplicationProblemPlusJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5153,6 +5653,25 @@ func (response UpdateMember415ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	return err
 }
 
+type UpdateMember429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMember429ApplicationProblemPlusJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMember503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5241,6 +5760,25 @@ func (response ListTasks403ApplicationProblemPlusJSONResponse) VisitListTasksRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks429ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5377,6 +5915,25 @@ func (response CreateTask415ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 	return err
 }
 
+type CreateTask429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask429ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTask503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5475,6 +6032,25 @@ func (response DeleteTask404ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTask429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask429ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5583,6 +6159,25 @@ func (response GetTask404ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTask429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTask429ApplicationProblemPlusJSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5724,6 +6319,25 @@ func (response UpdateTask415ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask429ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7125,302 +7739,4 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7L3vchs5kiD+KgjObliapShKltxjKTbip7blbvXP/0aSw71j+kiQBZEYFQFOASWZbStiP90D3G3Efrm3",
-	"uTeZJ7lAJlCFKqKKRVGy225v7HRYUgFIAJmJ/J8fWyM5nUnBhFatg4+tCaMRS+Cfz+WIai6F+XfE1Cjh",
-	"M/yxdT5h5M3pcyIviJ4wMkoY1SwiCVMyTUas02q3EvaPlCcsah3oJGXtlhpN2JSaqfR8xloHLaUTLsat",
-	"m5t265TpZH50oVmyuNQZG0kRKaIluaZckyG7kAkjOplzMSZ0TLkwyy1Mz4VmY5bA/G/fvj1K9YQJzUdU",
-	"s/B+howmLCGjCY1jJsaMbJw+e0Ie/bDf3QwukMF/027NaEKnTNtzeyKFpiN9Er2mehJebISfPFCER2Z2",
-	"bv4wM5+3W4JOzfz2kz6Pak/zQiZTqlsHrTSFLxdP9ymjcR0sEaNxHSDm7+tD8SqJgtcrE00inrCR+UUG",
-	"wT9SlsxzECQM9heM2AVNYw3gqVGr3WIinbYO3rUo/AS/fB+GY0wF/w0Qu+5UpPdd3en4393BKV0LlpxE",
-	"f4XtL8D1SsRzkrCRTCJF5LVgERnOiZ5wRVLFkg45IlM2HbKETOmczKhSRJohesJ4Ygb42ygfsVkZN7AK",
-	"wK/puIKeZnTMDNUmTKeJaJOLRE7JTtXy5uvwBe+0czC40A93W+3WlH7gU3PfO134v3ZryoX9TTvEAQyY",
-	"Z/y3AKgnmk0VmbEEAK4Dr6/MBEEYd7tLgFwK4BmjySiAikdkRBXb4kIxobjmV4yodIgXYE43lvKSXMjk",
-	"kAz+dUCoiMigPyBTqkcTc+1TxeIrpqq2pXBVf09T+uE5E2NDFrsWbvfzTggBzqm6rKMjTdVlHf2Yv69P",
-	"N2+UIZtqKJAsHiCdVANj/rouMDdmsJpJoRi8Bj/S6JT9I2VKm58MV2cC/klns5jjC7s9S+QwZtN/+7vC",
-	"55Z9oNNZzHBEZOa/ojGPkMtcUB6zCLicpjy2W0xwERJJpoiQOkcCgsCbPbMkkeaRevexdcFZHLUOWmxq",
-	"5mi3pkwpIGa7FZhIPPDnwa2THo7ptVo37/GkmIJ36qDV3Xn8kHZHe1s/DHfY1g+jh3TrcbS/s7XPHl38",
-	"0P3LzuNd+tCgm6Y6Va2DPYNhmmuzU3NQxJ1Udqx0KFN9MIypuGzd+NfwLwm7aB20/rSdiy/b+Fe1/RpP",
-	"Ey9jERncSXFFpjQ2m2IRkQkx56pIftAds+ITKS5iPlrv8mKqdB84bPnW/OeDTFOlySVjM0I1iRlVmkjB",
-	"gNMnTqa6/VE/zo8629RnOeeRXU2Ra64Rk0ZpkjChiYGOwTk/k8mQRxETax20kLpP+0jt/lH/h0wJTRjQ",
-	"BXWPJEivXBXuYP1jfpgfc76nez3nkZFYE4POi9srYljboDlKA4mMGYgJZkwk4STgIl5K/UymIlrrHoCR",
-	"msu4gKm8m3hpJIIxV5olLEJ2PKEKLwLYyvo3sJffwEupyTMLwj3egBz+nY081ss+cMNfRAi/QBqZx5JG",
-	"51I+p8mYrXXSM5yrr6XsxzBbxbswlNHc4Ii8YgnZIS/4j2uf9I6H65Zzk2OhuZ6TcynJcwvOPR58aFMg",
-	"TSVXfMTeCHpFeUyH8XpnrHC6furNVzpl+4mBRbPpTCY04fGceCPWPe19n7PYDZI3BYju8aAjqumQKthg",
-	"KhJGRxOzqOUn/vbVJNUa5YdrYKeeRQEU/a1M0w/BY7/e9mwCANK5lC+omFs0U2vdp6GVKRXzPtXmsrQq",
-	"3KaUxPyRoJhFYjnmQhnZB6mZjkYyFfqQ6GSO9gcSU30HD/Su90AbIMx2Sbbf+7vd0n7dmRyivcXs27s2",
-	"otAec3cX+0bQVE9kwn9ja745/kTehR6hSOcMPFpeMmEQ1Yn46z84O/nFvSkCcU939oIrxcW4ncuvbcI+",
-	"zMxuDEUm7Epesgi3Cm/+dSLFmIwSFjGhOY3L9/f27dutsoms7hLLFjV7kyqdzWSiWfSCRZyew+bXutFs",
-	"wv7UzNiH86x74ECEHjLiL2QWWP+t2/cvOYOLwE7JOcL1GV46EPEWNneTLQPXeTTS/IprMCHNEjljieao",
-	"jSJ2whGU9eSXaRwDuau50mxK2JWBzxxcWeUVaWwfVVSOSypwu2UNwn2qCxpzRDXb0nzKWoExzsy4XMVu",
-	"txp+ZmUj2HcUcbNPGr/2zgPBLx7DUzZjIlJECnjZzKQHZCSnU6OvDD5q9kHfDA7Batp3hu/BR0CNNqFT",
-	"8za0rX4zmt8MDnsCcag/mlAxho9lHPXxl20i2LX9t5lVaTpmi1+OWfbhmMGcsHw6i+zyOEIdkI+g1h8Q",
-	"MxLG3NyYecHK4qClIrK/kIbg7AbQDtMmsJObQafnaS0o35oj1Zam6zDZYR8QBdpDnDHlXYsjb3Ym5Rwf",
-	"7dz5rRXQ6H0AFrfOE/is+pYvaKxYu0QIHm7U7eUJXryV2O/kBErbrNvZc45WoyLoXLNp8R9NYMlhb9Ek",
-	"oXMkENQ+FmyXZQtl27OANvteS03j8reP9lpB62cBQWBTboK2swzn69cdmHtynDfA0q1DOYtQGV93lIa/",
-	"yCnPfW8JzEDjEVD2oyMfMxx4poEte8a8xRc40xHwiZC5dyoFm1s+gvYSqslUKk12ScRGfEpjRTaUluat",
-	"Zx/oSMdzQhUR6ZQlfLSxs9fe3QSPVQbIDprIczaM0/gm6sfe/3UeP/bM1d0MepFaq8qHrbHcsr8EcDt2",
-	"O96ftrhRghB5wSrbGnM9SYedkZxum8lHyXTb/A8mACQokdpq5GzYckGIaD2JueHYVBlJyDxrlERcgeze",
-	"wa07u/Z+t4mhu0DCZrUQHlrX3yLNGlyhYl4E8Sm/uGDmnWDkWIy5YOq+Hlc08hYWH01oEjP1/9nfmItp",
-	"snrDpxcN6oX7wPXIj3Q4pOMglEJqPK181AumDQGYl/hUzmlMzuSIMz3vNIE182k1EhYmUpRA/re9PbLb",
-	"JT883ntEDA01WdOyjBVuJ/RAet44OMl2ZqZHMNsZQrlTK+BFAYwaPL3Vy+mh8krOIg8Ls2PJnA/eRPt7",
-	"5aFFlrOIZCuCkaHZAg+oxaCSCkYFHbNEgTRFh/IKraljfsXQwo0nTLQkVEg9YYm1y4YE6mpkLIC4GpOC",
-	"06m5/LsQLhy/+5ZlC7vHN0BRS2llyoX/251bU89STtOcmuqn+mzUdU/8upZElqx5E7pvq7sFpDNBTs5e",
-	"kb3dnR8yDY+MZMQK4lbrzdlTQCqtWWKG/Y93R1t/e//x4c2/hPbhlstFwhLCeODUkqL7zieQugHn8FGZ",
-	"RLLl3Czva47o6IollsxLZob8Dw1AaN9ik9Vgu7VDgD9leC4laLOjr1Wk8CsDbR6a1QRTbyOw3ebWG4Kz",
-	"EpWBWrQMCHOqZ/DhTW4xazTEfHmTGdZ82estGyquGUlYxBQfi9a9yVqFQDtP8EKg2g472j6O2U2681lN",
-	"+DJ7v5Xkdd94egucu72AZBTsW0pHGbqsGqxU4Bj+teOMVZf1LBWCBfgGXH5zYQmnyQilKDCVoLNTV0F0",
-	"F7Ib8MJvWXDL2VIwJuwCruOBQqOrahMuCASadrxw0n+kNOYX1tjeQoKUCmAQbCw1d38YxVKxqGgA8j5e",
-	"wGGPAXr2KsGuITKtP0vkOGHK7Pka5o+l0sXZi1+FF0inU5oE3ADDeT/n042wBWF1EwbQRrDrvqFpFTJ+",
-	"WLa19NrbrYjOVSNsKmEIjGvbpULYcC1F3xNLmqk3JTlnGdXmx1pczz+dKky9I/3id/5G/N4EjlVfkIWr",
-	"O160rNGIlqxqSzU0b9mHTfWzZ5zF0XGSyGSR4mxwpw+VW3phnizw0/8686Na5zmMJjSKwuymRAe4fD51",
-	"COf917CePy1nS08MNiuLzlcsURAmm8hpf5awKy5xnuITADEsLCLbxH2DD8EDRdyf/u9/k51ut+1Z3g+J",
-	"cF5SCIjlidI4DLzsE4ZOw2xGNxNXpFsQbSKZYsxOhYJqje037ZWYp11ucbMG+xUaUrnKAaYYukKkYAXo",
-	"qldYlTxDYk3GptsFhumAr7nEEB79zGiMYd8Lwpl7XDOslpdLUdcOC630XI658GK5V5DcWRMuUcMUdoLe",
-	"baWuZVIi85FMEjbSWxOZKLY1BCPE3L/bbFhhwZ3dv6wmPmf2aDddzYkpSJJY0LpHI6ZUH4JUAnlVRtSZ",
-	"8YSpPi+Ghzz2LLUF3L9ImJrUzAd/6euSixDDggLJQm2IYl2G629UQBiBge3iDssQFuApbLbiJGWqb4d8",
-	"Cyfj3fte9/Gj1S6+OFsI1hfs1CZALF46anlqwmfNRc8X2ZiQ3LnuJfkQhXcDnHhhJxlJ1y2M0sFNu/V3",
-	"ycWKJqBFF9pPCR0x8rOczQDyhRGJjJfy5lPzjT22ZjJZ4NhQaXYswHqoYHV/p9WneSvrx2oH3vwsKhgb",
-	"TFC9hbvQwC1q1ejguQ+/vbI+no0NZqfVKOdVi96boo7n0FABKvG2217zkusFbrNwveVkz0bmVn/MIk0f",
-	"CRrPNR/R2MUAkOc6Wo+6S1tdTFFdhKkO3+d+zmxAu7+FeXvFKIK1OJ1iEI++lBr9XZ65MXdmZbannAFT",
-	"bTJufBV3woKKl7vMwIFzhkD74jhyG5L62lBj2cHf6l1dPMDFuCTy03T4c0lF6d5VPELwdBdQyCZb929j",
-	"gbIyXl8x1qdxvKgfvzWaO56OdUQoohgrp89bY5lqg/dCZZG0ECVt9zWUMmYUSYlP2W/WS73oST56eUTM",
-	"F8R8ckh6LS0jOu+1wLoQpZBzwxRkFFFIWRCE65Kn+fzJUhQr7729eJIepE3v546slXd8qfVXkJ/bcWqg",
-	"2P6RJTEXRbR+tHcLI6B/Qnd0MreMvliHo1nIgzt8fZ/Ghr8ENuLSIUKkc/rsCXm8t/8DsSkkJJKjdMow",
-	"sLPseohC5EeUhvQ1Jegl648gsQ1SYy54njkLyfJFggPloA/0GM5h0FZHKa83SadUbCWMRrAu+zCLqcgy",
-	"jvMFzrM8WEP4NDYj5l7GbCcY3Wmz+svLgoV4K2ZXLPbS2nFfWBOikdsytzMHNBVIdeViHPQBn0/MuWbn",
-	"aT916bI0ywwnCbswLFfLRv5fP5HnY3Xi+QNFft2yJpOtk6h40A3zf0L+CR0yJ5t1fz4/f03wg8WwIEzA",
-	"X9S6nCeifjrNPpR4/2IOv2fpsjauMha+OT1xeA7lk9BWjTRkxhRX8NOYlkZE2wQoGzORGXWB/kKPyima",
-	"kb4Oi9appb81jb+NDBcBeTai5Lm8YjEdsVVlsNvrnysu41uja9Pc3HdLDcqZYLy4g/o7+izmZlnSd5o+",
-	"tr9TU3VhO3dquT6VIf4GPmHSS7vdh4zQaMqF+2GKcUPZj1lYkDsFV0cFRgGiwoDMlFuMksj/unBmBd/h",
-	"oh7thVc0875BiEazTwW7bvjlNaLXqna45YEkCxdVjPCoCJJUq8dOZKEGZdFhFc/m6k7+sF8vdz26/YSO",
-	"4pyqy3AOD+R71en7Xzw3tkBnH5fDE6Ws7zSWnGx2u7uPtnZ2t7o7Ba+1+e7ukoS46kdWN1vU3FaKGgkE",
-	"kJ4xo5yjgFMZhXU3Bpw8nTUQPurfh3fa+e7bRcRazfpjMPVWVp81UGp52oyPU6Ukc5mX8JQRnWORnIVy",
-	"i5ldpBNAv/WzdKhSfGzzu6m6/JJhqDnuVMegmku+C2MvsLVvOeLTbPDOLFP1OL8SX12dgd49Z1w70u3c",
-	"CH2vKU+Wy9ZlvfOXt+eGxpRhyVQRWqjFEjZpFITxcEngVGgeAxHj+ra0ix1a0GWbxowUFzr+gPnghEMS",
-	"6jZN9WTbjjk0v7yWyaUiUmDJ43Wl+BIF3KEMfu6ocMGUBhnkRKVTCAfDcFUiL2wCumpjCnoeAFdMLN+v",
-	"Siz/TCnjb1QoMmOtBOlGOvrtXVNFVb6BbFEKsqgtiQH231GacD0/MyDbWErAt6MUg+Twp2cO9F/enrdC",
-	"5WYKFAWle6EOVjszRWKdIUDJrDw28CnE7gy2idazsr78M1QRWmYuLJTGpEQzQYXeUiM5g1LjWPSHjrQi",
-	"PC8cjQWK8oquv275yvfWiV+Uacb/f8Ajc6HiQgarMaSx5lu4NDE4uPXk9AUWyZnSOCaKxkwRzehUHRQA",
-	"VrkfCSgokTFT7dyBhBVcFJnKKzTEJTIdTwi1M2JuQhudS21ChdkoVLgA0SjmgqFIY603qtMTPfGnPxGv",
-	"KhOXoicGr1+dnZNtOuPbVzuOgeENDswVBv4OFz2wdZsNs1YTmeitmF+xCDi5jxs9AWA4VLAcnWTCdwGP",
-	"qCKDI1seC+A7ID/iQwDK/ghnBL1/0CHgk+Pa8fN2TzDHjzUYeb0VDXsObhW+GRwgLEJds4SMaJJwZjb2",
-	"8vgtmVGeoB9vwnpCxlFpYqXlTAGj52LcIa8Tpsz5inF500RPqCbXNLfaO3AjW5BL4RrXExkzophSBrE3",
-	"OA6aJXJIh/HcLBgzsdmpuBqZ6gGBAkVYdw9noRpfIYsF5wZhR/OeOL5iyZwMU8WFuQasHU6GLJZiDDX1",
-	"ob6sX5+SHGFRTiMm43f4cpunIS6heE8Abps5oJwoF4TR0aSD6+e0KlPNFBGMIU4gjZLBAm0eWDwoUD6P",
-	"LEYc9oT/hy207EBZJruCppdskXUA9wJFkOoJ4UJpRiOzT1s39Xois8JaPVFdPJX88z//y5CM4SwKNg03",
-	"Xir6KRO4zohhYSUzZsy0vS06ZT0x2Os+JH6h2kGHgNcCjlBBSW8WkXRGpCAMLtByuzZREtBuKg0tWlBj",
-	"qZhyhEZ1T/iYcGr4Tk98Av4hBfmE1YTJJ2t0+5TZ2z65+T71xKetra2F/5lZDGKXveA5l0IWxRlwLMuY",
-	"zEpxHPjvhrwW6F+HsPlByZ377yCnDzYBHNthonJlW2nHLPbP//O/A/81iylybe6LazubwrJYtka+FODh",
-	"h3ntoqh6k217meivMuvj8lD70miPnwgV89J/s83BTIoBYljuNXAC/AAkLUeVYdj/G2cwN06olzRJGE1i",
-	"zhIbzB8Ylg8uYLHzENcPoVFEti2muZes7TYAjxnZEAY5kUwAp8yvN+unHSfmId22DLE0NjQoH2ovYYEq",
-	"awb1xEsJdfNseTQvksOsdwiTxVBmG4AYUSHAPkEiNpXaFVMEajuEi/XaK8SMXuUMF6g7f7l7AvIfFElS",
-	"QQaFJELyz//5vzKbFPzgJRLCz5hKiNXgdArEnTAyEOx60CYDz6Y7aPfE4FoKW/g/lkoPDGMDLMk3g59g",
-	"LSnhSkvJC9LtkBcoflzI5JomUZuoSz6bmd9gTmRPcDGK04hFbaiyOzPPnDQcE67eHIP3IptlD51EM6Sj",
-	"SzPGyEpwutYGY7gOklzHPU92CqAFAJ0rcp1wrXE1rlUu9GwMfjrOH0Wg1u2P1oZys51zoMEm4aInHNcl",
-	"OqFCWR5IkRvjsh2CmggeMqpDWZ2tivpbh0Zhgv30hNWZcPjMIJErDGG2iyQy5R/crznLRDVwqSt3COCU",
-	"B5+/F98wqKqXOchCHiyMLqBhMJIRGxyYJT453/EncEaTT8hoy+zdfLjX7ZJPZLDQY2BAPllZa0lvgUMy",
-	"wKiCd+8H9oHE/CgWR4r4a2QVS/t2UreGX+ASc85+OXv1kmzohPIY6glTTdskSvFEGLlkc8Spl2+em8tM",
-	"6EgbNHMou1lYlwuYtH9F45SZNSGzLWXQJoVFfnzEMNUe9dhSa4Z9y+mMmn/78xackyjZ9J0SZ5ZZlHIG",
-	"0HgAK7gST7VBKSYIdGCRmrkN4EY8efPm5GlwOoi2YGJkzwFPPiIbgzwZ1HAaS1bmn9mLtekWCNhtC2td",
-	"S+HOQfVnEnuX9JH54LJA6tcyjaNaJlWY1RnV+oYLUmVnsj1GXMycAXEVG3PxPkU87zt5wggi8hov0tfB",
-	"0FSsJ+Z3WW1QkOKl0jmC7JgJ/bLEZh4hG5XtLczhLs4r4Gumwqq+GC0kE+I8527oQzO0IGhaUivK14qk",
-	"4lLIa9F2UqtrE1DVWcCf/8L1OHCT45gHKthhoDAUSy4mMo7NY9EvzEQzuVQm2asLUm+dEORNjhhrYChN",
-	"LKzkqxMOZ40ySSbbZC/+gnBSnBymtpAieNmE+ZPoCRtu/J67FOiMgAhBVDqaWPI3zyWGR4XaBxRmKTZZ",
-	"sFPVN1dw4/eBFTM9kRHM4OE58HsABRQaI2RDAx3zbf4A2Hkem3m8oDg8EFjY9vrIVsbZCgOtolzCTmzR",
-	"k6vRZbSDoXlHlSBSZ2wlZhf4RMpUm7u32o83k+N55V1Yf5Cr4xZSCEtnuzHwguHcM8j1ZnC5CVVYEACP",
-	"LCsXZ1QUpXkcw+xoJPLlUlQrccYdQMaFDhDlFzVvjuDG7SNjClXXDj3Hg3LB6YGdaBe2tFBOH+aoK6PP",
-	"8ir6ijEy8MrH26n3LYtY7LzgALxlRwIzfavdivmI2QRFayl8nchZwpl25S1sre8Xzuh39Pqk1W7ZvOTW",
-	"QWun0+10wbI5Y4LOeOug9bDT7TzE0l8TML1mxhunDVuJ9SIrKDNmuipbe5bxtQ0KOedpktcoaZPfWCK3",
-	"LngcG0lnmMCbARsczq3g1yEDm1M9ICOUccEAhUgl5HVtQvgh4GowD3uA5fPL+fNQ6TqYQJ8YBoXMMZei",
-	"2yghN8in74liij48tW6NoXlggFCwZLWcscR292sdtH5i2qvgU2rNtdvt1tSnD9SldwV/3pUrqPixQl0X",
-	"CdS1cT67NoqnW1ufwBxEFhOz6+Xy72VZ96VqNDftOjB2ymB0G4Gx382A2PGA2M2ByOIp6tfvrr1+11t/",
-	"J1/fr7tzSxB2akGAfn2BM/BgsNV+bt43Lu/vYWFFhX9kCtC/Zg8RMzRfhsDbXmM5GLKzfEihOwUMerh8",
-	"UN7F6qbd2m8yItB+x/dNIf14Xql378P+oXfvb963W8pFpLXOPAsLFOEeK3CUOu7aem+WqWK6Ko9sC3Ld",
-	"J9YMICJU7+2Lj9wyY6o+M/ZZMIpJzoN6LUXWCwDMBOaP6A0189pn3dbjt+oJGKIGEZ2rATH/LVomfNNC",
-	"29oVaBSxqCfoKJFKeRYGMIjOUp1XCD8kBTtFkB93iE19BUuMKFrbUZyrMNLCI56Lu7g7a+Kp4sguzrDY",
-	"PPddsJMoS7jEGt6DrI7SAN5COKeK5pa2IlSgXefD2nadDx/tL2nX+X7dd8RjWe+8yMp3frVPW0bUBtDs",
-	"d7tm2ZwrufHA2AwbzGd573PQ7DufMxa/L6x6/OY0XxUc/ObjKrB2drvdzr4H2a634rVl0MsgAx5t5iiU",
-	"ELMfPnQlwR52y0W83nl1Rm0oQmkjsHr2CcDaLu9lRR6eVUALM3HLZL5z8Woubk7RnVMDLp65pCHQw4ZY",
-	"lwKCNE0MmySCXTuXaIccFewj6KbG32SGkqwYJdiI0T8MfEXxKY9pAjYisNf++c9G2QmoOn/+M9lA3ugr",
-	"MZsHJb3HcF3AaMN1r/mIofTLuFEyewL+ZPQ8EsvRZacntshrw+BRS4JPR7afAZbgOiAU2nHtdGGhNGHW",
-	"1C6Y3TC4Pc2PdgRwcC56gpCdfTLlItUMlHuq0QkOrseR65bwsOtafbUJFKsyChRs1IhD5CJNQD22i5N0",
-	"RrQszt0hT9PEZRmZmaGjENoX+Hii82sAbeIiVWZpdNbSbKPg8wQdgOAk+PSNpLjgydRc+jhlSh36WuUD",
-	"ZfX8WI7HBgJuvcBOqXdHgvqtmZpeXLCRZuAXVin4Ui/SGG+PjGJGE2V9yDx5oPAqs2sqXg2x77GREyxA",
-	"imzkpjuidHpxwcV4016iWX/w/NVPJy/7L45+7T87Onn+5vT4rP/6+LR/9PTp6fHZ2YBs2NfLKFSb+Z3j",
-	"pZZulHkbdOdmrxX9yRasdt6QFQhgSEeXW/LiAjD+DRoFAfc8oxIgF+KzniRSa+gZF/NLhl7s0llw5arh",
-	"C2zx/kD1xIyBXa9NhmzC8yjtD5wpsJqASDQ4P31zdn78tP/69NWvJ8dng3aOOlvgkBn8uvUMHVcsMv8a",
-	"9AwLS+aIP54hHCW56SGhgpy8vnqUQWcvZzgHJ9P2oz1L6/vdh2HbQwW1ExorafmHQrV1KhPmiD9rpEd7",
-	"IkP60YSNLtGG7Nsr/pGylCmyMXh9dHb29tXp0/7PR2c/9//65vjNcf/s5G/Hg82QVAWVtvIeZz/KaL6a",
-	"SGID4AJlyfLMrop838bvZ6GA2k0x3E0nKbtZV64qxqG22PyXyfCnEX/Ffzl589vJzkv+y+MOm//yW/T2",
-	"hL/iJ+lzvscv/tpRfFyMocR40VJ0aOV0Xfbrkfnl/G9v/zb/268v5Yno2jn9CNA8NM4la/mBijbjYmdr",
-	"d/98p3vQNf//tyz+L3QvtW3sdi522cNob7Q/fERzkbgQfniz6r1BXl2F3ANGWxtG5Z7gBzbuS31eaWin",
-	"gWxT7sAL4/abLBZocWgG7z5ePrjcwvTuBLGCfPVcmgfPl6yMeBYUqmSqq6Wq43KQ2WLUXR5IdgAc1P0V",
-	"hC0v8k9BGJ2LosuDlMhz+0DLVKP/P1+LarCAZ8F0oLDC08wMXFJWsEGzpzX44NpEvwpVeSX9GrHDvXDM",
-	"rDs0c15wTt8+wd0X4SD2LKEcjOoOGpFObdSs5z0FOR/EroJBRU+YF2GZi2KuN3tW7mXBfPKCrW3ILpRh",
-	"fBcobFb5sOzSh8O90X70iP1wEczNrkkpx6pdNoHXKIVf20PoVbas7cXfuTUxrYXXGSb/xLQ1B2piE7yX",
-	"oLRle9WvwanUUI6o+L4XnoOKKGujlBfDwEEVN7+2w3vCdiqmmTIAUdZs/WDsnqiNxiaFYOy2jR0ClVGr",
-	"0hP2z//8LzMJm2E7Ohv+nk8bU6XbHujYG9wqaIPT42enx2c/90+P35wd958fH789+o/+2fGTVy+fFrW7",
-	"TfMQcq3yqQ8yhUZnChaquAQKgm7oa0k0Hao2HINO5pt4lFxj7DEeNij5qAr1BOh7WQz64suO9Vpc+pNS",
-	"KYvagbsM6iK2tAfki6mv4y0uVSP5w+omjQ8sTwYMMMIjwBNEJIN138WR24gjpz5BqiYsHI001TwcE8VV",
-	"HmWDKUSleDBBrifcRne6WJwsFgoZi3IGV2ds7Qnz+GV1q4RMpjTmikVkQyd8CpFusbxmydaIKhZtwizQ",
-	"Y8AGtngWJsuww5zFbvFeDB0h2WBFCefubCXlkkONWNLOl2RJ5Yo4TYS6VUTNZWfvl75brCto/VYLRQNt",
-	"AnZWJhBqKpYqQ4Shv/luIQpg6zIjUTuQ23nnZqMGxpisfNq39WRk/LH6sXBJVJU67BGZ2SzwQNS0G90h",
-	"A8VoMpoMMBkARH3D3Le4UExgvDdR6RCTmzPB0+BZ24tZnkjI6vhXm8PSH4BrIeaaJTTe7JAjP+fmgsea",
-	"JYUEKhHPydDWaO2Bw4JHh3knlnLqk6qKYWhU9zVocuJKP3FHuhDNELre/JPt19jDqNF3Z/y3Rt+ewbU0",
-	"+fKVOcaT6K8pvkwLblWZaEzhOCSa29ARG2k4nBMeVUVeQIRifzgPR18U69tknfr9X5aKvOX58cu3ZJZu",
-	"rR+hYeupvPMa9obbta/CocMt12u5dF6McriXH/BiL3Xbdbe2X3peN6Tpo2B77IYaoTd4H9+7yjI7hbox",
-	"u908fKTxA+P3rA5qHI5lZaT6PQKjMgLDnGJ2UN5bkf3q/U27QoXIbVwEUmohro1du9kOXdpGueKSEYzh",
-	"43Lyq6231BNHAl+FNjLvMb9ioo3B3fwfKQsmHG2UH5x4vnlAqJckZn2yPbHXfVwR65/5wAvh+yFWj/qT",
-	"63m+hg6yhKfU84tKHlBJratSmS0odh8qx1fFTTEk+3OzzRUvq0rY9qjSMH/MGoRLey5HtWVL7afb2Xew",
-	"wu+Xl/6h5P3bcfwnhfoJYZYfUBG2P+YZoTf4GMRMB0tLr5jAtFHgx3ky1Oaix+spDPG5bhOfqIOHKzKG",
-	"OoK/cxTeWz7ipdTPZCqiW+H8Fw75hNoNtejXDiujrwSry8E7hGRIiK3yP3OBfgVpwYZHUl+jNGipGAv6",
-	"WStRrnvLN8+m+HxLbxwO/3yvWvaifVvk/EWpE7zF9aS5mlXD3uFJ9JrqidUD9WgStjQlEBOLGHTgKkZA",
-	"2q5MNblkbGYNMVCuoU0GBuUGLiaXCiJnWOQTx2ZZLD3hMrrDtpxD/ENAX1ko0xPSBbDM6B3oAgU6rJAc",
-	"d1amn6yXy907Mr9ldrZ48DXMbeeumZtd6Vtlct/l9KWsGMm2sZyeJUutbseHoR0owqFTNQBhKGEzRjXZ",
-	"sL/8d8Gue2m3u/vI/uyXnto87InbeAAIJNYvs+v3RMGwT9CuX2V+h3z5z2N7Lwun8dyqOFklRNymYln1",
-	"LiyZO4uhExW6G0NG86xBQc5KGhX19nseQBbjCY7aW6zzrfQcAvAuZDKt302hMECVmd81c18hec41hV92",
-	"kFSTmFFlocAEwiowplzYukKNYXE9KRoBArkmTeCgH9aBYz1fjQc3ICBXvvEnBG6u2RfAXdoMehX/0+/F",
-	"n1TorprdUbng/hd1M1moDna6mMia305j2aiJJLaQ6Vu7QD79aP9WDqSFmhEVCcl5vZW3bKi4ZiRhEVN8",
-	"LOoEsN17cTUZRrXcz4Tv53cnU72TKbIvsxNj8Odq95KLUHPV4QwLtnUXoP4loa48TLGo5qBDBq62nGUM",
-	"UN64i9UXBg7tB+aXAWloUA4YsjV5fVcXD3q3eqKJe4scEb+4nlFtFY9YKBYGcwj3ut2eCBTsQ7DM4Tzw",
-	"qmJClC/W67NMoMZ/ZfB7HYX1LjjVQr2BKupfiWrv0W/1bbPnYl2hUnGJ2/Hm1S1/gJc1ziwo8fSNe7L+",
-	"qI6pCHlS+Zkoq7p5qd86ZxR6G1RWvQefESgjDPW+Id7Qss686I2tL12yFtpnPuyTyjhpE4eUq2z8LXqj",
-	"fg/OpQoUqnErYRH3ep+S++ZOHEphfOl+f4m+opcIX6Hv5Hun3qdK2l3NomfubXWnkyHvASBWO6vZllda",
-	"QwRso9aRNfDp86hNfP/Qli1gLSA7Pa9gjR6lLgS12aLRmYNJZX1B7BqQIYO/ygtg054gUE/OnApUZh5K",
-	"PSEbe93ukirbmwDX+o0Iym0CyIa65DOoLJPXWvfaA0Cys2GM1xO5vEcAPrjSaxIA9XiwT8DGHlRiqSoU",
-	"jTt0L3jY3wfItJqzr9SYIKYiUi7+sKx62V+XmwwcOMt636aHQq8G3Ej2Gwx5B5HGci8bjTj4aDtWHJCP",
-	"YDA7IB9lHLWNHHxzczPICqYmTOlq7+S6ml6p2uVCabcV2Ok9+iO/7QcxfPa3eAkfnXcf3+lL6LyV3+KL",
-	"+If1PK6siHk9VyodkZ7Jyu8RJdg1UxqLPnfIAC8ZzGNc5XWh1VxpNoXacTqgiT3nSh/lIHwpJ2C+r8z/",
-	"ouezSteZbdvZ0Etk204gntyp08EdeXO+FGaVPnPx2pU3ZY+13+ZfRo/gfoHqIHSGXfdLbFHGUb+i5Gnu",
-	"5vHfZawRelfnsH++s/8ZzmG/eA6afTBQPLGl95Qr9kdJxBWWKvT2b/uVNHGa7N6siqPLHScYA2CtL98V",
-	"qXtwuHjMyE8EzX+5vmYVdN4cRZHy+uFYT0tJYO4Q4JcDg4wH7tuBbTfp+udsoPujohcPWGKuuWKbh1n3",
-	"i46hgQGEnO+Ylfe73a7XFKpDjvLubdcT2RMjKlzZajw0UFRwrWrfiUPzdaTq9Ql3VaK8T7/IH5JzrnoB",
-	"9Tk6iHPfJeiv3ZVh+Z411VSxXk+ULnTTXV62pVSp5dAvMjdkI4nthmzt4w45c40+XVtcnmS+8U4Ff/Pb",
-	"ya0V1Ixi7mKOH/lpOvy5OQH58NxnVuK6pUryQiV/6eZSftX2v0itktUPvI5rFXpGf1VO2a+OL5V9pbJI",
-	"o47JFJlJNZ+pq155HCxTmfMYV+3VKxxeaPfXJjKOcp0+qKy/mL8qQHqHlRo+c8GhQjnLL0DTzRtXFM+8",
-	"Skc796+zgDNfup4lqDbTImaq2+D+x1Kh09o4AjTsuJ6BRj+o6EHdIUdxbMs2Ql86wvMO8Db4oCqGYOHF",
-	"bRJLsFA+KVuYJuxriDC4G7Swnv+GDLEiEuCo2NYbOtzrqjN2NB5079dfZfcziyS//+ppdyeRFKWRPwDm",
-	"/8R0c7RfzdTjn/dyZ/qrhdbunrNXYFedCFrnW9Ofw7PDpamenZ4YOMwa2M7oJ0cvj7BnM8wNfXOpIoPj",
-	"NJEztv0jS2IuavI171i/CVDTLB4tpyZ0IC5QE1QiK5CT3ddzKSLA/tsQzX2mgn42JnWvx3qnOZ5N+JVz",
-	"nX5FfOsr1pusa3NdvWlBdty2mFadgFkULWKudCj5wE6TKU95cf5aPcoufv8ezzt0OFbXKv275GIJJwnX",
-	"5y1pYdAUvbk5+k4zh/BKlrvA7AX/ISQVVN0yXHVU535zd/JJ0HS6KJ7QKIIq+cUu+cM5Fp+z3qmC0gcj",
-	"XPgvmFYD4sVRFOHt30Vp6nFCR6xEHxbNbQRba0WcvEfbaR3QNUS9XyTqn6CTwc9yNsMjLO62CVnnBtjH",
-	"O6seT52l02Zwfesl1L7XcqhkYUdRZLEgyMBWFxi2P1p0rjc/LfCuhE2hnqaNd92gAv/i6qvZvzvutXkI",
-	"ilfBuDGFlEU9YVPF4isGSZIxo1e2eyP0oEbWl9dsw1ERfmF/QLYZS8WyNilUE2jqFazbbwZ5DLKJkcv1",
-	"HhCSxFKMWZKnU34v5nYXeH3qo9O9vc3LJc03iiVrWBrMW6FCD/c4oUITmdiGP3kTCxgC3UBhJggGMbhu",
-	"J3STdMhLOZSRiwNXXlA5Ojtc4XqPai4Zm9kPVbUZYn1RwT6QAP+qr909GgTuUxjAvX4pUcDFDjm/F7Sv",
-	"kvH3wpJfs0MV6d1eLaDZkgceEkibFFyCRFOoW8Iio11EKSNghdjAPxk8gqaXAtnHJvTFgCJH5Kn5Dksi",
-	"YY0UyLJR/IqFLQHnANQCrw44syxYNkDZJVSHApRdANbdloZpUsQGYcQW4AmDfMoIHFoVtWFEPO/LGRPh",
-	"4jDO9mf7q0gZMyoqC//g2uauMLtzyC4kNLrm4F6rBCJKWR+/DR8Y8NvggTUAAhu9N4IBPl0VhN+zvcgs",
-	"BW5UeDaaFxxcOX6wcA+4jjlQODW3yu4W1AOsnfaxZ9E236p+BCZni4er5wG5PJ8zljdKd6V0PnMPBsNn",
-	"GsR3G/T9XhhnSZy2tjzbvTb4c3VhnIHDxkGWZT5kGX+SEZ2HGiTYuGv0mGHGqJunz0V/RhVmiRaK8SF9",
-	"ubfCcCQMA/LzKSExc3OxRg4E91N1SVIRg07YE9aGA5wMMi6pUnwsVGZTcyVyqgvbmBkbFLYx+LmOTL06",
-	"06jgENU0uxKt3XMbhu98dQ2+uso91lkXDWp/L2rzbRa10ciPyiy+rE5sfwT+tsQaWF+mxj664RCzjC82",
-	"sboB9/5epubeytRUIEVNmRq4kUCZmmAMWviuu99fh6/udcCX4TsB3mmhmUrqW83Obe5tvUIz3pdt4nC+",
-	"TSzm+rVlCHbTzgxIVvzviWFWfMTI8Z0lZVBgq9VlUBKGYnmnJ54g9WNXfWA+1wnXLJPDHXMYEC4qcjwr",
-	"Dd/riugZZVspuDmZ3XNDhJxd5izhL+c7j7z6IV8jA8X43s/BP/3DuhP+6WLsvkU++octT1IjUk8YjfXk",
-	"t5pgPKysu9vtkusJj5nDS3Bec0VozK9Yh5xoEkmmwMSiZWob4UdU0yFV4bp+P9ul12UkWeEKedmcBnDx",
-	"KipY2F9t/+jn/IoJ8/kskUPfGYKHa08a2vM3PWjbh9mdnwEkYXQ0MajRJvvdh3k6f/BsT3Gx39nRAlRE",
-	"S6JYcoV60v3086YRX3Ih9dQFVGRgDDqFsMcD/Nkw5iRuHbS2QaSx63xc2PeYK4031CaxHPO69u2ZbwKa",
-	"kAfcHX64jJuHJ4Usm6wFgB+luziVE36gVGewvTxPbKSA17HBuvgWp8OCAAjTLJFqxkbaH5m1Y1kceg7V",
-	"4GKmyEUqBIs7RadaaMjRggDlHV2eOx5YS25FUrmMcx9A5IyLI54yGhOLYPnNhcGlNgw/NE/GKcwcSRFN",
-	"fTgsnt68v/l/AQAA//8=",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

@@ -48,6 +48,26 @@ type Options struct {
 	LoginMaxFailuresPerAddress int
 	TrustedProxies             []*net.IPNet
 	RefreshReuseLeeway         time.Duration
+
+	// Limits are the rate limits and concurrency bounds. Tests run with them out of the way: a
+	// zero budget or bound here is 1,000,000 per minute or 10,000 at once (not the service's
+	// defaults); set a field to test it.
+	Limits httpapi.Limits
+}
+
+// limitsOutOfTheWay raises every unset budget and bound of l far above what a test sends.
+func limitsOutOfTheWay(l httpapi.Limits) httpapi.Limits {
+	for _, v := range []*int{&l.AnonPerMinute, &l.OrgPerMinute} {
+		if *v == 0 {
+			*v = 1_000_000
+		}
+	}
+	for _, v := range []*int{&l.OrgMaxConcurrent, &l.AnalyticsMaxConcurrent} {
+		if *v == 0 {
+			*v = 10_000
+		}
+	}
+	return l
 }
 
 // New starts the service on its own database.
@@ -82,6 +102,8 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 
 		TrustedProxies: o.TrustedProxies,
+
+		Limits: limitsOutOfTheWay(o.Limits),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -25,6 +25,20 @@ type Config struct {
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
 
+	// Rate limits and fairness (issue 8, items 9 and 10). Requests without valid credentials
+	// spend RateLimitAnonPerMinute per client address (RATE_LIMIT_ANON_PER_MINUTE, default 60),
+	// authenticated ones RateLimitOrgPerMinute per organization, else per user
+	// (RATE_LIMIT_ORG_PER_MINUTE, default 6000). The counters are in the process, or in the
+	// Redis of RedisURL when it is set (REDIS_URL), shared by every replica. OrgMaxConcurrent
+	// requests of one organization run at once (ORG_MAX_CONCURRENT_REQUESTS; 0: half the database
+	// pool), OrgMaxConcurrentAnalytics of them analytics (ORG_MAX_CONCURRENT_ANALYTICS; 0: half
+	// of that).
+	RateLimitAnonPerMinute    int
+	RateLimitOrgPerMinute     int
+	RedisURL                  string
+	OrgMaxConcurrent          int
+	OrgMaxConcurrentAnalytics int
+
 	// Login and session abuse (issue 8). LoginMaxFailuresPerAddress bounds failed logins per
 	// client address across all accounts in 15 minutes (LOGIN_MAX_FAILURES_PER_ADDRESS, default
 	// 100). TrustedProxies are the proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES,
@@ -83,6 +97,19 @@ func FromEnv() (Config, error) {
 	}
 	c.AccessTTL = time.Duration(accessMin) * time.Minute
 	c.RefreshTTL = time.Duration(refreshDays) * 24 * time.Hour
+	if c.RateLimitAnonPerMinute, err = positiveInt("RATE_LIMIT_ANON_PER_MINUTE", 60); err != nil {
+		return c, err
+	}
+	if c.RateLimitOrgPerMinute, err = positiveInt("RATE_LIMIT_ORG_PER_MINUTE", 6000); err != nil {
+		return c, err
+	}
+	c.RedisURL = os.Getenv("REDIS_URL")
+	if c.OrgMaxConcurrent, err = positiveIntOrZero("ORG_MAX_CONCURRENT_REQUESTS"); err != nil {
+		return c, err
+	}
+	if c.OrgMaxConcurrentAnalytics, err = positiveIntOrZero("ORG_MAX_CONCURRENT_ANALYTICS"); err != nil {
+		return c, err
+	}
 	if c.LoginMaxFailuresPerAddress, err = positiveInt("LOGIN_MAX_FAILURES_PER_ADDRESS", 100); err != nil {
 		return c, err
 	}
@@ -154,6 +181,14 @@ func dbTimeout(key string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be a duration of at least 1ms such as 5s or 500ms, or 0 for none; got %q", key, v)
 	}
 	return d, nil
+}
+
+// positiveIntOrZero reads an optional positive integer: unset is 0, the caller's default.
+func positiveIntOrZero(key string) (int, error) {
+	if os.Getenv(key) == "" {
+		return 0, nil
+	}
+	return positiveInt(key, 0)
 }
 
 func positiveInt(key string, def int) (int, error) {

@@ -48,6 +48,8 @@ type Deps struct {
 	// TrustedProxies are the proxies (TRUSTED_PROXIES) whose X-Forwarded-For entries name the client
 	// address; empty: the client address is the socket peer, and forwarding headers are ignored.
 	TrustedProxies []*net.IPNet
+	// Limits are the rate limits and the per-organization concurrency bound of /api/v1.
+	Limits Limits
 }
 
 // Server implements api.StrictServerInterface.
@@ -88,6 +90,10 @@ func New(d Deps) (*echo.Echo, error) {
 		return err
 	}}))
 	e.Use(securityHeaders)
+	// Rate limits count each /api/v1 request once (see ratelimit.go): edge before the body is read,
+	// so an anonymous flood costs nothing; tenant once the session and the membership are known.
+	limits := newLimiter(d.Auth.Tokens(), d.Limits)
+	e.Use(limits.edge)
 	e.Use(middleware.BodyLimit(BodyLimit))
 	e.Use(timeoutContext(d.RequestTimeout))
 	e.Use(echomw.OapiRequestValidatorWithOptions(openAPI, &echomw.Options{
@@ -111,6 +117,7 @@ func New(d Deps) (*echo.Echo, error) {
 		Skipper: func(c echo.Context) bool { return !guards.known(c.Request().Method, c.Path()) },
 	}))
 	e.Use(resolveCaller(d.Callers))
+	e.Use(limits.tenant)
 	e.Use(rejectNUL)
 
 	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM}

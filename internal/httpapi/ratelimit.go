@@ -1,0 +1,252 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/ratelimit"
+	"github.com/minicrm/crm/internal/tenancy"
+)
+
+// Limits are the request budgets and the per-organization concurrency bound of /api/v1. Zero
+// fields take the defaults.
+type Limits struct {
+	// Store holds the counters: in the process (the default) or in Redis (ratelimit.NewRedis),
+	// shared by every replica.
+	Store ratelimit.Limiter
+	// AnonPerMinute is the budget of one client address for requests without valid credentials
+	// (default 60).
+	AnonPerMinute int
+	// OrgPerMinute is the budget of one organization for authenticated requests acting in it, and
+	// of one user for authenticated requests acting in none (default 6000).
+	OrgPerMinute int
+	// PoolSize is the size of the database pool the bounds below share (default 8).
+	PoolSize int
+	// OrgMaxConcurrent is how many requests of one organization may run at once (default half
+	// the pool, at least 1).
+	OrgMaxConcurrent int
+	// AnalyticsMaxConcurrent is how many of those may be analytics requests, which hold a
+	// connection longest (default half of OrgMaxConcurrent, at least 1).
+	AnalyticsMaxConcurrent int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.Store == nil {
+		l.Store = ratelimit.NewMemory()
+	}
+	if l.AnonPerMinute <= 0 {
+		l.AnonPerMinute = 60
+	}
+	if l.OrgPerMinute <= 0 {
+		l.OrgPerMinute = 6000
+	}
+	if l.PoolSize <= 0 {
+		l.PoolSize = 8
+	}
+	if l.OrgMaxConcurrent <= 0 {
+		l.OrgMaxConcurrent = max(1, l.PoolSize/2)
+	}
+	if l.AnalyticsMaxConcurrent <= 0 {
+		l.AnalyticsMaxConcurrent = max(1, l.OrgMaxConcurrent/2)
+	}
+	return l
+}
+
+const (
+	headerRateLimitPolicy = "RateLimit-Policy"
+	headerRateLimit       = "RateLimit"
+	ctxRateMeter          = "crm.rate_meter"
+	apiPrefix             = "/api/v1"
+	analyticsPrefix       = "/api/v1/analytics/"
+)
+
+// ratePolicy is one named budget of the RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+type ratePolicy struct {
+	name  string
+	limit ratelimit.Limit
+}
+
+// rateMeter is one request's state between the two middlewares: it is counted exactly once.
+type rateMeter struct {
+	counted bool
+	user    string // the user of a verified access token, "" without one
+}
+
+// limiter counts every /api/v1 request once, against one of three budgets:
+//
+//   - "anon", per client address: requests without valid credentials (401s included) and the
+//     public operations (register, login, refresh, logout);
+//   - "org", per organization: authenticated requests acting in an organization the caller is a
+//     member of (X-Organization-Id or the path);
+//   - "user", per user: the other authenticated requests (the caller's own data, or an
+//     organization they are not a member of, so that nobody spends another organization's budget).
+//
+// It is two middlewares because the two facts it needs are known at different times. edge runs
+// early, before the body is read: a request that carries no valid access token (checked with the
+// token verifier itself, a signature check without I/O) is counted at once against its address,
+// so an anonymous flood is refused before any work. A request with a valid token is left to
+// tenant, which runs after resolveCaller: only then is it known whether the session is alive and
+// whether the caller is a member of the organization it names. What ends before tenant (a
+// validation error, an ended session, a foreign organization) edge counts on the way out: a 401
+// against the address, anything else against the user. tenant also holds one of the
+// organization's concurrency slots while the handler runs.
+type limiter struct {
+	tokens              *auth.Tokens
+	store               ratelimit.Limiter
+	anon, org, user     ratePolicy
+	running             *ratelimit.Concurrency
+	orgMax, analyticMax int
+}
+
+func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
+	l = l.withDefaults()
+	return &limiter{
+		tokens:      tokens,
+		store:       l.Store,
+		anon:        ratePolicy{name: "anon", limit: ratelimit.PerMinute(l.AnonPerMinute)},
+		org:         ratePolicy{name: "org", limit: ratelimit.PerMinute(l.OrgPerMinute)},
+		user:        ratePolicy{name: "user", limit: ratelimit.PerMinute(l.OrgPerMinute)},
+		running:     ratelimit.NewConcurrency(),
+		orgMax:      l.OrgMaxConcurrent,
+		analyticMax: l.AnalyticsMaxConcurrent,
+	}
+}
+
+// edge is registered before the body limit and the validator.
+func (l *limiter) edge(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if !underAPI(req.URL.Path) || isPreflight(req) {
+			return next(c)
+		}
+		m := &rateMeter{}
+		c.Set(ctxRateMeter, m)
+		if raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization)); ok {
+			if claims, err := l.tokens.Verify(auth.KindAccess, raw); err == nil {
+				m.user = claims.UserID.String()
+			}
+		}
+		if m.user == "" {
+			if err := l.spend(c, m, l.anon, clientAddress(c)); err != nil {
+				return err
+			}
+			return next(c)
+		}
+		err := next(c)
+		if m.counted {
+			return err
+		}
+		p, key := l.user, m.user
+		if err != nil && clientError(err).Kind == apperr.KindUnauthorized {
+			p, key = l.anon, clientAddress(c)
+		}
+		if lerr := l.spend(c, m, p, key); lerr != nil {
+			return lerr
+		}
+		return err
+	}
+}
+
+// tenant is registered after resolveCaller.
+func (l *limiter) tenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m, ok := c.Get(ctxRateMeter).(*rateMeter)
+		if !ok || m.counted {
+			return next(c)
+		}
+		ctx := c.Request().Context()
+		p, err := tenancy.PrincipalFrom(ctx)
+		if err != nil {
+			// A public operation: whatever credentials the request carries play no part in it.
+			if err := l.spend(c, m, l.anon, clientAddress(c)); err != nil {
+				return err
+			}
+			return next(c)
+		}
+		mem, err := tenancy.MembershipFrom(ctx)
+		if err != nil {
+			if err := l.spend(c, m, l.user, p.UserID.String()); err != nil {
+				return err
+			}
+			return next(c)
+		}
+		org := mem.OrganizationID.String()
+		if err := l.spend(c, m, l.org, org); err != nil {
+			return err
+		}
+		release, ok := l.running.TryAcquire("org:"+org, l.orgMax)
+		if !ok {
+			return errTooManyRunning
+		}
+		defer release()
+		if strings.HasPrefix(c.Path(), analyticsPrefix) {
+			releaseAnalytics, ok := l.running.TryAcquire("analytics:"+org, l.analyticMax)
+			if !ok {
+				return errTooManyRunning
+			}
+			defer releaseAnalytics()
+		}
+		return next(c)
+	}
+}
+
+// spend counts the request against key's budget of p, and sets the RateLimit headers.
+func (l *limiter) spend(c echo.Context, m *rateMeter, p ratePolicy, key string) error {
+	m.counted = true
+	res := l.store.Allow(c.Request().Context(), p.name+":"+key, p.limit)
+	h := c.Response().Header()
+	h.Set(headerRateLimitPolicy, fmt.Sprintf(`"%s";q=%d;w=%d`, p.name, p.limit.Rate, ceilSeconds(p.limit.Period)))
+	h.Set(headerRateLimit, fmt.Sprintf(`"%s";r=%d;t=%d`, p.name, res.Remaining, ceilSeconds(res.ResetAfter)))
+	if !res.Allowed {
+		return &apperr.Error{Kind: apperr.KindTooManyRequests, Code: "rate_limited",
+			Message:    "Too many requests; try again after Retry-After seconds.",
+			RetryAfter: max(1, ceilSeconds(res.RetryAfter))}
+	}
+	return nil
+}
+
+var errTooManyRunning = &apperr.Error{Kind: apperr.KindTooManyRequests, Code: "rate_limited",
+	Message: "Too many requests of this organization are running at once; try again shortly.", RetryAfter: 1}
+
+func ceilSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
+}
+
+func underAPI(path string) bool {
+	return path == apiPrefix || strings.HasPrefix(path, apiPrefix+"/")
+}
+
+// isPreflight reports a CORS preflight: it does no work and is answered by the CORS middleware;
+// a browser sends one before many of its requests, which must not spend the address's budget.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// clientAddress is the key of an anonymous caller: the client address (c.RealIP, which honours
+// TRUSTED_PROXIES), an IPv6 address by its /64 (one host usually holds a whole /64).
+func clientAddress(c echo.Context) string {
+	raw := c.RealIP()
+	addr, err := netip.ParseAddr(raw)
+	if err != nil {
+		if len(raw) > 64 {
+			raw = raw[:64]
+		}
+		return raw
+	}
+	addr = addr.WithZone("").Unmap()
+	if addr.Is6() {
+		if p, err := addr.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return addr.String()
+}

@@ -1,0 +1,324 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/gen/client"
+	"github.com/minicrm/crm/internal/apptest"
+	"github.com/minicrm/crm/internal/httpapi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rlRequest is a raw request of the rate-limit tests.
+type rlRequest struct {
+	method, path string
+	body         []byte
+	token        string
+	org          uuid.UUID
+	header       http.Header
+}
+
+// rlDo sends r through the app's contract-checking client.
+func rlDo(t *testing.T, app *apptest.App, r rlRequest) (*http.Response, []byte) {
+	t.Helper()
+	if r.method == "" {
+		r.method = http.MethodGet
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), r.method, app.URL+r.path, body)
+	require.NoError(t, err)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.org != uuid.Nil {
+		req.Header.Set("X-Organization-Id", r.org.String())
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	res, err := app.HTTP.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, b
+}
+
+var (
+	rlPolicyHeader = regexp.MustCompile(`^"(anon|org|user)";q=(\d+);w=60$`)
+	rlStateHeader  = regexp.MustCompile(`^"(anon|org|user)";r=(\d+);t=(\d+)$`)
+)
+
+// rlBudget asserts the RateLimit headers name policy with quota q, and returns what remains.
+func rlBudget(t *testing.T, res *http.Response, policy string, q int) int {
+	t.Helper()
+	p := rlPolicyHeader.FindStringSubmatch(res.Header.Get("RateLimit-Policy"))
+	require.NotNil(t, p, "RateLimit-Policy %q (status %d)", res.Header.Get("RateLimit-Policy"), res.StatusCode)
+	s := rlStateHeader.FindStringSubmatch(res.Header.Get("RateLimit"))
+	require.NotNil(t, s, "RateLimit %q (status %d)", res.Header.Get("RateLimit"), res.StatusCode)
+	assert.Equal(t, policy, p[1], "policy (status %d)", res.StatusCode)
+	assert.Equal(t, strconv.Itoa(q), p[2], "quota")
+	assert.Equal(t, policy, s[1], "RateLimit names the same policy")
+	r, _ := strconv.Atoi(s[2])
+	reset, _ := strconv.Atoi(s[3])
+	assert.LessOrEqual(t, reset, 60)
+	return r
+}
+
+// rlLimited asserts a 429 rate_limited with a Retry-After of at least one second, and returns it.
+func rlLimited(t *testing.T, res *http.Response, body []byte) int {
+	t.Helper()
+	problemOf(t, res, body, http.StatusTooManyRequests, "rate_limited")
+	retry, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After %q", res.Header.Get("Retry-After"))
+	assert.GreaterOrEqual(t, retry, 1)
+	return retry
+}
+
+func rlLogin(email string) []byte {
+	b, _ := json.Marshal(map[string]string{"email": email, "password": "wrong-password-123"})
+	return b
+}
+
+func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{AnonPerMinute: 3}})
+	login := func() (*http.Response, []byte) {
+		return rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/login", body: rlLogin(apptest.UniqueEmail("nobody"))})
+	}
+	for want := 2; want >= 0; want-- {
+		res, body := login()
+		problemOf(t, res, body, http.StatusUnauthorized, "invalid_credentials")
+		assert.Equal(t, want, rlBudget(t, res, "anon", 3))
+	}
+	res, body := login()
+	retry := rlLimited(t, res, body)
+	assert.Equal(t, 0, rlBudget(t, res, "anon", 3))
+	assert.InDelta(t, 20, retry, 1, "one request comes back every 60/3 s")
+
+	// Registration is anonymous too: the same address is out of budget.
+	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/register",
+		body: []byte(`{"email":"x@example.com","password":"long-enough-password","name":"X","organization_name":"X"}`)})
+	rlLimited(t, res, body)
+
+	// Another client address (the socket peer 127.0.0.2) has a budget of its own. (This client
+	// does not check the contract: the default transport always connects from 127.0.0.1.)
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	defer other.CloseIdleConnections()
+	for want := 2; want >= 1; want-- {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, app.URL+"/api/v1/auth/login",
+			bytes.NewReader(rlLogin(apptest.UniqueEmail("other"))))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := other.Do(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		assert.Equal(t, want, rlBudget(t, res, "anon", 3))
+	}
+
+	// The probes and the documentation are not limited, and say nothing of budgets.
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.json", "/docs"} {
+		res, _ := rlDo(t, app, rlRequest{path: path})
+		assert.Equal(t, http.StatusOK, res.StatusCode, path)
+		assert.Empty(t, res.Header.Get("RateLimit-Policy"), path)
+	}
+	// An unknown route under /api/v1 is counted like any other request.
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/no-such-thing"})
+	rlLimited(t, res, body)
+}
+
+func TestRateLimit_RequestsWithoutValidCredentialsCountAsAnonymous(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{AnonPerMinute: 5, OrgPerMinute: 100}})
+	u := app.Register(t, "ada") // spends one anonymous request
+
+	// A malformed token and an expired session are anonymous: 401 against the address.
+	res, body := rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: "not-a-token"})
+	problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
+	assert.Equal(t, 3, rlBudget(t, res, "anon", 5))
+
+	ended := app.Register(t, "bob") // spends another
+	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/logout",
+		body: []byte(`{"refresh_token":"` + ended.Refresh + `"}`)}) // and the logout a third
+	require.Equal(t, http.StatusNoContent, res.StatusCode, "%s", body)
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: ended.Access})
+	problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
+	assert.Equal(t, 0, rlBudget(t, res, "anon", 5), "a verified token of an ended session is a 401 like any other")
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: ended.Access})
+	rlLimited(t, res, body)
+
+	// A live session is not held up by the anonymous traffic of its address.
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: u.Access})
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	assert.Equal(t, 99, rlBudget(t, res, "user", 100))
+}
+
+func TestRateLimit_AuthenticatedRequestsCountPerOrganizationElsePerUser(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 6}})
+	owner := app.Register(t, "owner")
+	org := owner.OrgID
+	member := app.Member(t, owner, org, "member", client.RoleManager) // spends one of org (add member)
+
+	// The members of an organization share its budget, whichever way it is named.
+	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: owner.Access, org: org})
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	assert.Equal(t, 4, rlBudget(t, res, "org", 6))
+	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: member.Access, org: org})
+	assert.Equal(t, 3, rlBudget(t, res, "org", 6))
+	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/organizations/" + org.String(), token: member.Access})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, 2, rlBudget(t, res, "org", 6))
+
+	// Requests acting in no organization count per user.
+	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: member.Access})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, 5, rlBudget(t, res, "user", 6))
+
+	for range 2 {
+		res, _ = rlDo(t, app, rlRequest{path: "/api/v1/deals", token: owner.Access, org: org})
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: member.Access, org: org})
+	rlLimited(t, res, body)
+	assert.Equal(t, 0, rlBudget(t, res, "org", 6))
+
+	// The organization's exhaustion is its own: another organization of the same user is served.
+	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/organizations", token: owner.Access,
+		body: []byte(`{"name":"Second"}`)})
+	require.Equal(t, http.StatusCreated, res.StatusCode, "%s", body)
+	var second client.Organization
+	require.NoError(t, json.Unmarshal(body, &second))
+	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: owner.Access, org: second.Id})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, 5, rlBudget(t, res, "org", 6))
+}
+
+func TestRateLimit_NamingAnotherOrganizationDoesNotSpendItsBudget(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 3}})
+	victim := app.Register(t, "victim")
+	outsider := app.Register(t, "outsider")
+
+	for i := range 5 {
+		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: outsider.Access, org: victim.OrgID})
+		if i < 3 {
+			problemOf(t, res, body, http.StatusForbidden, "not_a_member")
+		} else {
+			rlLimited(t, res, body)
+		}
+		assert.Equal(t, max(0, 2-i), rlBudget(t, res, "user", 3), "the outsider spends their own budget")
+	}
+	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: victim.Access, org: victim.OrgID})
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	assert.Equal(t, 2, rlBudget(t, res, "org", 3), "the victim's organization has its whole budget")
+
+	// A request that fails validation before its organization is resolved counts per user too.
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts?page=0", token: victim.Access, org: victim.OrgID})
+	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+	assert.Equal(t, 2, rlBudget(t, res, "user", 3))
+}
+
+// rlPathParam matches the path parameters of the spec's paths.
+var rlPathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// TestRateLimit_EveryOperationAnswers429PastTheBudget walks every /api/v1 operation of the spec
+// with every budget spent: each answers 429 rate_limited with the RateLimit headers and Retry-After
+// (the contract transport checks them against openapi.yaml).
+func TestRateLimit_EveryOperationAnswers429PastTheBudget(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{AnonPerMinute: 1, OrgPerMinute: 1}})
+	u := app.Register(t, "ada") // the address's only anonymous request
+	// Spend the user's and the organization's only requests.
+	res, _ := rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: u.Access})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	spec, err := api.GetSpec()
+	require.NoError(t, err)
+	var paths []string
+	for path := range spec.Paths.Map() {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	walked := 0
+	for _, path := range paths {
+		if !strings.HasPrefix(path, "/api/v1/") {
+			continue
+		}
+		item := spec.Paths.Value(path)
+		for method, op := range item.Operations() {
+			t.Run(op.OperationID, func(t *testing.T) {
+				r := rlRequest{method: method, token: u.Access, org: u.OrgID, path: rlPathParam.ReplaceAllStringFunc(path,
+					func(m string) string {
+						if m == "{organization_id}" {
+							return u.OrgID.String()
+						}
+						return uuid.NewString()
+					})}
+				if q := rlRequiredQuery(t, item, op); q != "" {
+					r.path += "?" + q
+				}
+				if op.RequestBody != nil {
+					r.body = []byte(`{}`)
+					if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Example != nil {
+						r.body, err = json.Marshal(mt.Example)
+						require.NoError(t, err)
+					}
+				}
+				res, body := rlDo(t, app, r)
+				rlLimited(t, res, body)
+			})
+			walked++
+		}
+	}
+	assert.Greater(t, walked, 30)
+}
+
+// rlRequiredQuery gives each required query parameter its example or default.
+func rlRequiredQuery(t *testing.T, item *openapi3.PathItem, op *openapi3.Operation) string {
+	q := url.Values{}
+	for _, ps := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, pr := range ps {
+			p := pr.Value
+			if p.In != openapi3.ParameterInQuery || !p.Required {
+				continue
+			}
+			v := p.Example
+			if v == nil && p.Schema != nil {
+				v = p.Schema.Value.Example
+				if v == nil {
+					v = p.Schema.Value.Default
+				}
+			}
+			require.NotNil(t, v, "%s: required query parameter %q needs an example", op.OperationID, p.Name)
+			b, err := json.Marshal(v)
+			require.NoError(t, err)
+			q.Set(p.Name, strings.Trim(string(b), `"`))
+		}
+	}
+	return q.Encode()
+}
