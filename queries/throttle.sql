@@ -6,32 +6,33 @@ SELECT
     (SELECT a.locked_until FROM login_address_throttle a
      WHERE a.address = @address AND a.locked_until > @now::timestamptz) AS address_locked_until;
 
--- name: LockLoginThrottle :one
--- The (account, address) counter, created empty when missing, locked for the rest of the
--- transaction so that concurrent failures are counted one after the other.
-INSERT INTO login_throttle (email, address, failures, window_start, expires_at)
-VALUES (@email, @address, 0, @now, @now)
-ON CONFLICT (email, address) DO UPDATE SET failures = login_throttle.failures
-RETURNING failures, window_start, locked_until;
-
--- name: SaveLoginThrottle :exec
-UPDATE login_throttle
-SET failures = @failures, window_start = @window_start, locked_until = sqlc.narg(locked_until),
-    expires_at = @expires_at
-WHERE email = @email AND address = @address;
-
--- name: LockLoginAddressThrottle :one
--- The per-address counter, as LockLoginThrottle.
-INSERT INTO login_address_throttle (address, failures, window_start, expires_at)
-VALUES (@address, 0, @now, @now)
-ON CONFLICT (address) DO UPDATE SET failures = login_address_throttle.failures
-RETURNING failures, window_start, locked_until;
-
--- name: SaveLoginAddressThrottle :exec
-UPDATE login_address_throttle
-SET failures = @failures, window_start = @window_start, locked_until = sqlc.narg(locked_until),
-    expires_at = @expires_at
-WHERE address = @address;
+-- name: RecordLoginFailure :one
+-- One failed login, counted against its (account, address) pair and its address in one statement
+-- (login_throttle_next does the arithmetic, the same call for every column): each row is locked
+-- only while the statement runs. Answers the locks the failure set, if any.
+WITH pair AS (
+    INSERT INTO login_throttle AS t (email, address, failures, window_start, locked_until, expires_at)
+    SELECT @email, @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM login_throttle_next(0, NULL, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval) n
+    ON CONFLICT (email, address) DO UPDATE
+    SET failures     = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_failures,
+        window_start = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_window_start,
+        locked_until = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_locked_until,
+        expires_at   = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_expires_at
+    RETURNING t.locked_until
+), addr AS (
+    INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
+    SELECT @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM login_throttle_next(0, NULL, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval) n
+    ON CONFLICT (address) DO UPDATE
+    SET failures     = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_failures,
+        window_start = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_window_start,
+        locked_until = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_locked_until,
+        expires_at   = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_expires_at
+    RETURNING a.locked_until
+)
+SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until
+FROM pair, addr;
 
 -- name: ClearLoginFailures :exec
 -- A successful login clears its (account, address) counter; the address counter stays.

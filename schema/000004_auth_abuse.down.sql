@@ -1,3 +1,4 @@
+DROP FUNCTION IF EXISTS login_throttle_next;
 DROP INDEX IF EXISTS sessions_expires_idx;
 DROP TABLE IF EXISTS login_address_throttle;
 DELETE FROM login_throttle;

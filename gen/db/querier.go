@@ -59,16 +59,15 @@ type Querier interface {
 	ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error)
 	ListUserMemberships(ctx context.Context, userID uuid.UUID) ([]ListUserMembershipsRow, error)
 	ListUserOrganizations(ctx context.Context, userID uuid.UUID) ([]ListUserOrganizationsRow, error)
-	// The per-address counter, as LockLoginThrottle.
-	LockLoginAddressThrottle(ctx context.Context, arg LockLoginAddressThrottleParams) (LockLoginAddressThrottleRow, error)
-	// The (account, address) counter, created empty when missing, locked for the rest of the
-	// transaction so that concurrent failures are counted one after the other.
-	LockLoginThrottle(ctx context.Context, arg LockLoginThrottleParams) (LockLoginThrottleRow, error)
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
 	// The (account, address) lock and the address lock still running at @now (NULL when none).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
+	// One failed login, counted against its (account, address) pair and its address in one statement
+	// (login_throttle_next does the arithmetic, the same call for every column): each row is locked
+	// only while the statement runs. Answers the locks the failure set, if any.
+	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
@@ -76,8 +75,6 @@ type Querier interface {
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
-	SaveLoginAddressThrottle(ctx context.Context, arg SaveLoginAddressThrottleParams) error
-	SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
 	// The clean-up runs on one replica at a time: the lock is held until the transaction ends.

@@ -8,6 +8,8 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
@@ -71,60 +73,6 @@ func (q *Queries) DeleteExpiredLoginThrottles(ctx context.Context, arg DeleteExp
 	return result.RowsAffected(), nil
 }
 
-const lockLoginAddressThrottle = `-- name: LockLoginAddressThrottle :one
-INSERT INTO login_address_throttle (address, failures, window_start, expires_at)
-VALUES ($1, 0, $2, $2)
-ON CONFLICT (address) DO UPDATE SET failures = login_address_throttle.failures
-RETURNING failures, window_start, locked_until
-`
-
-type LockLoginAddressThrottleParams struct {
-	Address string
-	Now     time.Time
-}
-
-type LockLoginAddressThrottleRow struct {
-	Failures    int32
-	WindowStart time.Time
-	LockedUntil *time.Time
-}
-
-// The per-address counter, as LockLoginThrottle.
-func (q *Queries) LockLoginAddressThrottle(ctx context.Context, arg LockLoginAddressThrottleParams) (LockLoginAddressThrottleRow, error) {
-	row := q.db.QueryRow(ctx, lockLoginAddressThrottle, arg.Address, arg.Now)
-	var i LockLoginAddressThrottleRow
-	err := row.Scan(&i.Failures, &i.WindowStart, &i.LockedUntil)
-	return i, err
-}
-
-const lockLoginThrottle = `-- name: LockLoginThrottle :one
-INSERT INTO login_throttle (email, address, failures, window_start, expires_at)
-VALUES ($1, $2, 0, $3, $3)
-ON CONFLICT (email, address) DO UPDATE SET failures = login_throttle.failures
-RETURNING failures, window_start, locked_until
-`
-
-type LockLoginThrottleParams struct {
-	Email   string
-	Address string
-	Now     time.Time
-}
-
-type LockLoginThrottleRow struct {
-	Failures    int32
-	WindowStart time.Time
-	LockedUntil *time.Time
-}
-
-// The (account, address) counter, created empty when missing, locked for the rest of the
-// transaction so that concurrent failures are counted one after the other.
-func (q *Queries) LockLoginThrottle(ctx context.Context, arg LockLoginThrottleParams) (LockLoginThrottleRow, error) {
-	row := q.db.QueryRow(ctx, lockLoginThrottle, arg.Email, arg.Address, arg.Now)
-	var i LockLoginThrottleRow
-	err := row.Scan(&i.Failures, &i.WindowStart, &i.LockedUntil)
-	return i, err
-}
-
 const loginLocks = `-- name: LoginLocks :one
 SELECT
     (SELECT t.locked_until FROM login_throttle t
@@ -152,58 +100,65 @@ func (q *Queries) LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLo
 	return i, err
 }
 
-const saveLoginAddressThrottle = `-- name: SaveLoginAddressThrottle :exec
-UPDATE login_address_throttle
-SET failures = $1, window_start = $2, locked_until = $3,
-    expires_at = $4
-WHERE address = $5
+const recordLoginFailure = `-- name: RecordLoginFailure :one
+WITH pair AS (
+    INSERT INTO login_throttle AS t (email, address, failures, window_start, locked_until, expires_at)
+    SELECT $1, $2, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM login_throttle_next(0, NULL, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval) n
+    ON CONFLICT (email, address) DO UPDATE
+    SET failures     = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_failures,
+        window_start = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_window_start,
+        locked_until = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_locked_until,
+        expires_at   = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_expires_at
+    RETURNING t.locked_until
+), addr AS (
+    INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
+    SELECT $2, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM login_throttle_next(0, NULL, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval) n
+    ON CONFLICT (address) DO UPDATE
+    SET failures     = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_failures,
+        window_start = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_window_start,
+        locked_until = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_locked_until,
+        expires_at   = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_expires_at
+    RETURNING a.locked_until
+)
+SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until
+FROM pair, addr
 `
 
-type SaveLoginAddressThrottleParams struct {
-	Failures    int32
-	WindowStart time.Time
-	LockedUntil *time.Time
-	ExpiresAt   time.Time
-	Address     string
+type RecordLoginFailureParams struct {
+	Email              string
+	Address            string
+	Now                time.Time
+	Win                pgtype.Interval
+	PairMaxFailures    int32
+	LockBase           pgtype.Interval
+	LockMax            pgtype.Interval
+	AddressMaxFailures int32
 }
 
-func (q *Queries) SaveLoginAddressThrottle(ctx context.Context, arg SaveLoginAddressThrottleParams) error {
-	_, err := q.db.Exec(ctx, saveLoginAddressThrottle,
-		arg.Failures,
-		arg.WindowStart,
-		arg.LockedUntil,
-		arg.ExpiresAt,
-		arg.Address,
-	)
-	return err
+type RecordLoginFailureRow struct {
+	PairLockedUntil    *time.Time
+	AddressLockedUntil *time.Time
 }
 
-const saveLoginThrottle = `-- name: SaveLoginThrottle :exec
-UPDATE login_throttle
-SET failures = $1, window_start = $2, locked_until = $3,
-    expires_at = $4
-WHERE email = $5 AND address = $6
-`
-
-type SaveLoginThrottleParams struct {
-	Failures    int32
-	WindowStart time.Time
-	LockedUntil *time.Time
-	ExpiresAt   time.Time
-	Email       string
-	Address     string
-}
-
-func (q *Queries) SaveLoginThrottle(ctx context.Context, arg SaveLoginThrottleParams) error {
-	_, err := q.db.Exec(ctx, saveLoginThrottle,
-		arg.Failures,
-		arg.WindowStart,
-		arg.LockedUntil,
-		arg.ExpiresAt,
+// One failed login, counted against its (account, address) pair and its address in one statement
+// (login_throttle_next does the arithmetic, the same call for every column): each row is locked
+// only while the statement runs. Answers the locks the failure set, if any.
+func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error) {
+	row := q.db.QueryRow(ctx, recordLoginFailure,
 		arg.Email,
 		arg.Address,
+		arg.Now,
+		arg.Win,
+		arg.PairMaxFailures,
+		arg.LockBase,
+		arg.LockMax,
+		arg.AddressMaxFailures,
 	)
-	return err
+	var i RecordLoginFailureRow
+	err := row.Scan(&i.PairLockedUntil, &i.AddressLockedUntil)
+	return i, err
 }
 
 const tryCleanUpLock = `-- name: TryCleanUpLock :one

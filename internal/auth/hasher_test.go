@@ -54,6 +54,7 @@ func TestHasher_FullQueueAnswersServiceUnavailableAtOnce(t *testing.T) {
 	require.Eventually(t, func() bool { return h.waiting.Load() == 1 }, 5*time.Second, time.Millisecond)
 
 	// The next one finds the queue full.
+	assert.True(t, h.Saturated(), "Login refuses before any query")
 	start := time.Now()
 	_, err := h.Check(t.Context(), "correct horse battery staple", hashOnce())
 	assert.Less(t, time.Since(start), time.Second, "refused at once")
@@ -70,6 +71,7 @@ func TestHasher_FullQueueAnswersServiceUnavailableAtOnce(t *testing.T) {
 	release()
 	require.NoError(t, <-waited)
 	assert.Zero(t, h.waiting.Load())
+	assert.False(t, h.Saturated())
 }
 
 // A waiter whose request ends stops waiting at once and gives its place in the queue back.

@@ -54,6 +54,12 @@ func NewHasher(slots, queue int) *Hasher {
 // and memory, not per Service.
 var defaultHasher = NewHasher(DefaultHashSlots(), DefaultHashQueue())
 
+// Saturated reports whether every slot is busy and the queue is full: a request that needs a hash
+// now would be refused. Login asks before any database work, so that a flood is refused cheaply.
+func (h *Hasher) Saturated() bool {
+	return len(h.slots) == cap(h.slots) && h.waiting.Load() >= h.maxWaiting
+}
+
 // acquire takes a slot, waiting in the bounded queue while ctx is alive.
 func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 	release := func() { <-h.slots }

@@ -144,6 +144,9 @@ func (s *Service) Register(ctx context.Context, email, password, name, orgName s
 // error, and cost the same password check. clientAddr is the caller's address (see AddressKey):
 // failures are counted, and locked, per (email, address) and per address.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (User, Pair, error) {
+	if s.hasher.Saturated() {
+		return User{}, Pair{}, ErrHashQueueFull // every login needs a hash: refuse before any query
+	}
 	email = NormalizeEmail(email)
 	address := AddressKey(clientAddr)
 	if err := s.checkThrottle(ctx, email, address); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 )
@@ -141,33 +142,23 @@ func (s *Service) checkThrottle(ctx context.Context, email, address string) erro
 	return nil
 }
 
-// recordFailure counts a failed login against its pair and its address, in one transaction.
+// recordFailure counts a failed login against its pair and its address, in one statement (the
+// database applies PairPolicy and the address policy; see login_throttle_next).
 func (s *Service) recordFailure(ctx context.Context, email, address string) error {
-	now := s.tokens.now()
-	addrPolicy := AddressPolicy(s.maxFailuresPerAddress)
-	return s.store.InTx(ctx, func(q *db.Queries) error {
-		pair, err := q.LockLoginThrottle(ctx, db.LockLoginThrottleParams{Email: email, Address: address, Now: now})
-		if err != nil {
-			return fmt.Errorf("load login throttle: %w", err)
-		}
-		next := PairPolicy.Next(ThrottleState{Failures: pair.Failures, WindowStart: pair.WindowStart, LockedUntil: pair.LockedUntil}, now)
-		if err := q.SaveLoginThrottle(ctx, db.SaveLoginThrottleParams{
-			Email: email, Address: address, Failures: next.Failures, WindowStart: next.WindowStart,
-			LockedUntil: next.LockedUntil, ExpiresAt: PairPolicy.ExpiresAt(next),
-		}); err != nil {
-			return fmt.Errorf("save login throttle: %w", err)
-		}
-		addr, err := q.LockLoginAddressThrottle(ctx, db.LockLoginAddressThrottleParams{Address: address, Now: now})
-		if err != nil {
-			return fmt.Errorf("load address throttle: %w", err)
-		}
-		next = addrPolicy.Next(ThrottleState{Failures: addr.Failures, WindowStart: addr.WindowStart, LockedUntil: addr.LockedUntil}, now)
-		if err := q.SaveLoginAddressThrottle(ctx, db.SaveLoginAddressThrottleParams{
-			Address: address, Failures: next.Failures, WindowStart: next.WindowStart,
-			LockedUntil: next.LockedUntil, ExpiresAt: addrPolicy.ExpiresAt(next),
-		}); err != nil {
-			return fmt.Errorf("save address throttle: %w", err)
-		}
-		return nil
-	})
+	if _, err := s.q.RecordLoginFailure(ctx, recordFailureParams(email, address, s.tokens.now(), s.maxFailuresPerAddress)); err != nil {
+		return fmt.Errorf("count the failed login: %w", err)
+	}
+	return nil
+}
+
+func recordFailureParams(email, address string, now time.Time, maxFailuresPerAddress int) db.RecordLoginFailureParams {
+	return db.RecordLoginFailureParams{
+		Email: email, Address: address, Now: now, Win: interval(PairPolicy.Window),
+		PairMaxFailures: PairPolicy.MaxFailures, AddressMaxFailures: AddressPolicy(maxFailuresPerAddress).MaxFailures,
+		LockBase: interval(PairPolicy.LockBase), LockMax: interval(PairPolicy.LockMax),
+	}
+}
+
+func interval(d time.Duration) pgtype.Interval {
+	return pgtype.Interval{Microseconds: d.Microseconds(), Valid: true}
 }
