@@ -13,6 +13,9 @@ import (
 //go:embed assets/*.js assets/*.css
 var assets embed.FS
 
+//go:embed swagger-init.js
+var swaggerInit []byte
+
 const swaggerPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -24,15 +27,7 @@ const swaggerPage = `<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="/docs/assets/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "/openapi.json",
-      dom_id: "#swagger-ui",
-      deepLinking: true,
-      persistAuthorization: true,
-      tryItOutEnabled: true
-    });
-  </script>
+  <script src="/docs/swagger-init.js"></script>
 </body>
 </html>
 `
@@ -52,17 +47,38 @@ const redocPage = `<!doctype html>
 </html>
 `
 
+// Content-Security-Policy of the two portal pages: everything from the service itself and nothing
+// inline (the Swagger UI start-up is a file for that reason), no framing (clickjacking), no plugins,
+// no base or form targets. ReDoc needs two exceptions, checked in headless Chromium by
+// `make portal-test`: inline styles (styled-components injects <style> elements) and its search
+// worker, which it starts from a blob: URL. Images from elsewhere (ReDoc's "API docs by Redocly"
+// logo) are blocked; ReDoc hides the logo then.
+const (
+	swaggerCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	redocCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+		"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; " +
+		"frame-ancestors 'none'"
+)
+
 // Register adds the portal's routes to e. specJSON and specYAML are the contract the binary
 // implements.
 func Register(e *echo.Echo, specJSON, specYAML []byte) {
 	sub, _ := fs.Sub(assets, "assets")
-	static := http.StripPrefix("/docs/assets/", http.FileServer(http.FS(sub)))
-	e.GET("/docs/assets/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		static.ServeHTTP(w, r)
-	})))
-	e.GET("/docs", html(swaggerPage))
-	e.GET("/redoc", html(redocPage))
+	e.GET("/docs/assets/*", func(c echo.Context) error {
+		// Files only: a directory (the folder itself included) is a 404, never a listing.
+		name := c.Param("*")
+		if fi, err := fs.Stat(sub, name); err != nil || !fi.Mode().IsRegular() {
+			return echo.ErrNotFound
+		}
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		return echo.StaticFileHandler(name, sub)(c)
+	})
+	e.GET("/docs/swagger-init.js", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", swaggerInit)
+	})
+	e.GET("/docs", page(swaggerPage, swaggerCSP))
+	e.GET("/redoc", page(redocPage, redocCSP))
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
 	})
@@ -71,6 +87,13 @@ func Register(e *echo.Echo, specJSON, specYAML []byte) {
 	})
 }
 
-func html(page string) echo.HandlerFunc {
-	return func(c echo.Context) error { return c.HTML(http.StatusOK, page) }
+// page serves an HTML page that may not be framed and may load only what csp allows.
+func page(html, csp string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		return c.HTML(http.StatusOK, html)
+	}
 }
