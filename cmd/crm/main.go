@@ -18,6 +18,7 @@ import (
 
 	_ "time/tzdata" // organization time zones must resolve in a minimal container image too
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/config"
 	"github.com/minicrm/crm/internal/crm"
@@ -101,6 +102,11 @@ func migrate(ctx context.Context, cfg config.Config, action string) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// A soft memory limit for the Go runtime: 90% of the container's (cgroup) memory limit, so the
+	// garbage collector works harder before the kernel kills the process. GOMEMLIMIT set in the
+	// environment wins; AUTOMEMLIMIT=off disables it, AUTOMEMLIMIT=0.8 changes the ratio. Failures
+	// are logged by memlimit and are not fatal.
+	_, _ = memlimit.Set(memlimit.WithLogger(log))
 	if err := cfg.RequireJWT(); err != nil {
 		return err
 	}
@@ -148,6 +154,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Limits:  limits,
 
 		TrustedProxies: cfg.TrustedProxies,
+
+		RequestTimeout:     cfg.RequestTimeout,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
 		return err
@@ -157,7 +166,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Handler:           e,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      config.WriteTimeout, // above cfg.RequestTimeout: a timed-out request still gets its 503
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

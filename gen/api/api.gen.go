@@ -715,8 +715,13 @@ type Problem struct {
 	// Example: This email is already registered.
 	Detail *string `json:"detail,omitempty"`
 
-	// Errors Field-level validation errors.
+	// Errors Field-level validation errors, at most 20; `errors_omitted` counts the rest.
 	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// ErrorsOmitted How many further field errors were found but not listed in `errors`.
+	//
+	// Example: 71
+	ErrorsOmitted *int `json:"errors_omitted,omitempty"`
 
 	// ExistingId The id of the existing object a conflict refers to.
 	ExistingId *openapi_types.UUID `json:"existing_id,omitempty"`

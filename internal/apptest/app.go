@@ -42,6 +42,10 @@ type Options struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Now        func() time.Time
+	// RequestTimeout and CORSAllowedOrigins are the service's REQUEST_TIMEOUT (zero: 25 s) and
+	// CORS_ALLOWED_ORIGINS (none: CORS off).
+	RequestTimeout     time.Duration
+	CORSAllowedOrigins []string
 
 	// LoginMaxFailuresPerAddress, TrustedProxies and RefreshReuseLeeway are as in the service's
 	// configuration; zero values are the defaults (100, none, 10 s); a negative leeway is none.
@@ -102,6 +106,9 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 
 		TrustedProxies: o.TrustedProxies,
+
+		RequestTimeout:     o.RequestTimeout,
+		CORSAllowedOrigins: o.CORSAllowedOrigins,
 
 		Limits: limitsOutOfTheWay(o.Limits),
 	})

@@ -51,12 +51,26 @@ type Config struct {
 	RefreshReuseLeeway         time.Duration
 	PasswordHashQueue          int
 
+	// RequestTimeout bounds one request's work (REQUEST_TIMEOUT, default 25s). It is always at
+	// least RequestTimeoutMargin below WriteTimeout, so a request that times out still gets its 503.
+	RequestTimeout time.Duration
+	// CORSAllowedOrigins are the browser origins allowed to call the API (CORS_ALLOWED_ORIGINS,
+	// comma-separated, e.g. "https://app.example.com"); empty means CORS is off.
+	CORSAllowedOrigins []string
+
 	// DBStatementTimeout and DBLockTimeout are the statement_timeout and lock_timeout of the
 	// service's database connections (DB_STATEMENT_TIMEOUT, default 5s; DB_LOCK_TIMEOUT, default
 	// 2s; 0 leaves them to the server).
 	DBStatementTimeout time.Duration
 	DBLockTimeout      time.Duration
 }
+
+// WriteTimeout is the HTTP server's write timeout: no answer can be written after it.
+const WriteTimeout = 30 * time.Second
+
+// RequestTimeoutMargin is the time a timed-out request keeps, before the write deadline, to
+// answer 503 timeout.
+const RequestTimeoutMargin = 5 * time.Second
 
 // LoadDotEnv reads path (usually ".env") into the environment when it exists. Variables already set
 // in the environment win over the file.
@@ -122,6 +136,12 @@ func FromEnv() (Config, error) {
 	}
 	c.RefreshReuseLeeway = time.Duration(leeway) * time.Second
 	if c.PasswordHashQueue, err = nonNegativeInt("PASSWORD_HASH_QUEUE_SIZE", 0); err != nil {
+		return c, err
+	}
+	if c.RequestTimeout, err = requestTimeout(); err != nil {
+		return c, err
+	}
+	if c.CORSAllowedOrigins, err = corsOrigins(os.Getenv("CORS_ALLOWED_ORIGINS")); err != nil {
 		return c, err
 	}
 	if c.DBStatementTimeout, err = dbTimeout("DB_STATEMENT_TIMEOUT", 5*time.Second); err != nil {
@@ -201,6 +221,45 @@ func positiveInt(key string, def int) (int, error) {
 		return 0, fmt.Errorf("%s must be a positive integer, got %q", key, v)
 	}
 	return n, nil
+}
+
+// requestTimeout reads REQUEST_TIMEOUT, a Go duration ("25s", "1m") or whole seconds ("25"), and
+// refuses values that would leave a timed-out request no time to answer before WriteTimeout.
+func requestTimeout() (time.Duration, error) {
+	const def = WriteTimeout - RequestTimeoutMargin
+	v := os.Getenv("REQUEST_TIMEOUT")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.Atoi(v); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < time.Second || d > def {
+		return 0, fmt.Errorf("REQUEST_TIMEOUT must be a duration from 1s to %s (the %s write timeout less %s "+
+			"to answer 503 timeout), got %q", def, WriteTimeout, RequestTimeoutMargin, v)
+	}
+	return d, nil
+}
+
+// corsOrigins parses CORS_ALLOWED_ORIGINS: a comma-separated list of exact origins
+// (scheme://host[:port]); wildcards are refused, the list is an allow-list.
+func corsOrigins(v string) ([]string, error) {
+	var out []string
+	for _, raw := range strings.Split(v, ",") {
+		o := strings.TrimSpace(raw)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(u.Host, "*") ||
+			u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com "+
+				"(scheme and host, no path, no wildcard)", o)
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
 }
 
 func nonNegativeInt(key string, def int) (int, error) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,14 +190,51 @@ func rejectNUL(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// timeoutContext bounds the work one request may cause in the database.
+// errRequestTimeout is the cause of a request's own deadline: it tells the request running out of
+// time apart from a client that went away.
+var errRequestTimeout = errors.New("request timeout")
+
+// timeoutContext bounds the work one request may cause. When the request's own deadline has passed
+// and the handler failed — a query cut short, a pool or lock wait given up, or whatever the
+// interruption turned into (500, 503) — the answer is 503 timeout with Retry-After, written while
+// the connection can still take it (the deadline is below the server's write timeout). An answer
+// the handler already gave, or a client error it found in time, stands.
 func timeoutContext(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			ctx, cancel := context.WithTimeoutCause(c.Request().Context(), d, errRequestTimeout)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))
-			return next(c)
+			err := next(c)
+			if err == nil || !errors.Is(context.Cause(ctx), errRequestTimeout) {
+				return err
+			}
+			if ae, ok := apperr.As(err); ok && statusOf[ae.Kind] < 500 && !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return errTimeout.WithCause(err)
 		}
 	}
+}
+
+// The request headers of the API a browser may send cross-origin, and the answer headers its
+// scripts may read.
+var (
+	corsAllowHeaders = []string{echo.HeaderAuthorization, headerOrganization, echo.HeaderContentType,
+		"Idempotency-Key", "If-Match", "If-None-Match", echo.HeaderXRequestID}
+	corsExposeHeaders = []string{echo.HeaderXRequestID, "RateLimit", "RateLimit-Policy", echo.HeaderRetryAfter,
+		"ETag", echo.HeaderLocation, echo.HeaderWWWAuthenticate}
+)
+
+// cors lets the listed origins (exact scheme://host[:port], no wildcards) call the service from a
+// browser. Tokens travel in the Authorization header, never in cookies, so credentials stay off.
+// Preflights are answered here, before the body limit, the validator and authentication.
+func cors(origins []string) echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOriginFunc: func(origin string) (bool, error) { return slices.Contains(origins, origin), nil },
+		AllowMethods:    []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowHeaders:    corsAllowHeaders,
+		ExposeHeaders:   corsExposeHeaders,
+		MaxAge:          600,
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -15,6 +16,26 @@ import (
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
 )
+
+// MaxReportedErrors is the most field errors one problem lists; errors_omitted counts the rest, so
+// an answer never grows with the number of mistakes in a request.
+const MaxReportedErrors = 20
+
+// maxFieldText bounds a field name or message in a problem: field names can come from the client
+// (unknown keys), and the answer must not echo a megabyte back.
+const maxFieldText = 200
+
+// clip shortens s to maxFieldText bytes (on a rune boundary), marking the cut with "…".
+func clip(s string) string {
+	if len(s) <= maxFieldText {
+		return s
+	}
+	cut := maxFieldText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
 
 // statusOf is the one table from error kinds to HTTP statuses.
 var statusOf = map[apperr.Kind]int{
@@ -35,7 +56,8 @@ var statusOf = map[apperr.Kind]int{
 var (
 	errNoRoute          = apperr.NotFound("not_found", "No such resource.")
 	errMethodNotAllowed = &apperr.Error{Kind: apperr.KindMethodNotAllowed, Code: "method_not_allowed", Message: "The method is not allowed on this resource."}
-	errTooLarge         = &apperr.Error{Kind: apperr.KindTooLarge, Code: "payload_too_large", Message: "The request body is over 1 MiB."}
+	errTooLarge         = &apperr.Error{Kind: apperr.KindTooLarge, Code: "payload_too_large", Message: "The request body is over 1 MiB (1,048,576 bytes)."}
+	errTimeout          = &apperr.Error{Kind: apperr.KindUnavailable, Code: "timeout", Message: "The request ran out of time; try again later.", RetryAfter: 5}
 	errMediaType        = &apperr.Error{Kind: apperr.KindUnsupportedMediaType, Code: "unsupported_media_type", Message: "The request body must be application/json."}
 	errMalformed        = apperr.Invalid("malformed_request", "The request could not be read.")
 	errMalformedJSON    = apperr.Invalid("malformed_request", "The request body is not valid JSON.")
@@ -64,9 +86,14 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			RequestId: ptr(requestID(c)),
 		}
 		if len(ae.Fields) > 0 {
-			fe := make([]api.FieldError, len(ae.Fields))
-			for i, f := range ae.Fields {
-				fe[i] = api.FieldError{Field: f.Field, Message: f.Message}
+			fields := ae.Fields
+			if len(fields) > MaxReportedErrors {
+				p.ErrorsOmitted = ptr(len(fields) - MaxReportedErrors)
+				fields = fields[:MaxReportedErrors]
+			}
+			fe := make([]api.FieldError, len(fields))
+			for i, f := range fields {
+				fe[i] = api.FieldError{Field: clip(f.Field), Message: clip(f.Message)}
 			}
 			p.Errors = &fe
 		}
@@ -148,9 +175,13 @@ func fromValidation(me openapi3.MultiError) *apperr.Error {
 			continue
 		}
 		var he *echo.HTTPError
+		var shape *bodyShapeError
 		switch {
 		case errors.As(re.Err, &he) && he.Code == http.StatusRequestEntityTooLarge:
 			return errTooLarge.WithCause(me)
+		case errors.As(re.Err, &shape):
+			return &apperr.Error{Kind: apperr.KindInvalid, Code: "validation_failed", Message: "The request body is larger in shape than any request allows.",
+				Fields: []apperr.FieldError{{Field: shape.Field, Message: shape.Message}}, Cause: me}
 		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
 			return errMediaType.WithCause(me)
 		case re.RequestBody != nil && re.Reason == "failed to decode request body":

@@ -27,8 +27,13 @@ import (
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
-// BodyLimit is the largest request body accepted.
-const BodyLimit = "1M"
+// BodyLimit is the largest request body accepted: 1 MiB, 1,048,576 bytes ("1M" would be decimal,
+// 1,000,000 bytes, in echo's notation).
+const BodyLimit = "1MiB"
+
+// DefaultRequestTimeout bounds a request's work when Deps.RequestTimeout is zero. It stays below the
+// server's write timeout (30 s in cmd/crm), so a request that runs out of time still gets its 503.
+const DefaultRequestTimeout = 25 * time.Second
 
 // Pinger answers whether the database is reachable (the readiness probe).
 type Pinger interface {
@@ -43,11 +48,15 @@ type Deps struct {
 	Callers tenancy.Resolver // sessions and memberships, checked on every authenticated request
 	Ready   Pinger
 	Log     *slog.Logger
-	// RequestTimeout bounds one request's work; zero means 30 s.
+	// RequestTimeout bounds one request's work; past it the answer is 503 timeout. Zero means
+	// DefaultRequestTimeout. It must be below the HTTP server's write timeout.
 	RequestTimeout time.Duration
 	// TrustedProxies are the proxies (TRUSTED_PROXIES) whose X-Forwarded-For entries name the client
 	// address; empty: the client address is the socket peer, and forwarding headers are ignored.
 	TrustedProxies []*net.IPNet
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) allowed to call the API
+	// cross-origin; empty: no CORS headers at all, browsers keep other origins out.
+	CORSAllowedOrigins []string
 	// Limits are the rate limits and the per-organization concurrency bound of /api/v1.
 	Limits Limits
 }
@@ -74,7 +83,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	if d.RequestTimeout == 0 {
-		d.RequestTimeout = 30 * time.Second
+		d.RequestTimeout = DefaultRequestTimeout
 	}
 
 	e := echo.New()
@@ -90,6 +99,9 @@ func New(d Deps) (*echo.Echo, error) {
 		return err
 	}}))
 	e.Use(securityHeaders)
+	if len(d.CORSAllowedOrigins) > 0 {
+		e.Use(cors(d.CORSAllowedOrigins))
+	}
 	// Rate limits count each /api/v1 request once (see ratelimit.go): edge before the body is read,
 	// so an anonymous flood costs nothing; tenant once the session and the membership are known.
 	limits := newLimiter(d.Auth.Tokens(), d.Limits)

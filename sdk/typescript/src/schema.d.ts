@@ -598,8 +598,13 @@ export interface components {
              * @example 0193a0c4-7b1e-7c3a-9d51-5e6f708192a3
              */
             request_id?: string;
-            /** @description Field-level validation errors. */
+            /** @description Field-level validation errors, at most 20; `errors_omitted` counts the rest. */
             errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description How many further field errors were found but not listed in `errors`.
+             * @example 71
+             */
+            errors_omitted?: number;
             /**
              * Format: uuid
              * @description The id of the existing object a conflict refers to.
@@ -1179,7 +1184,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is over 1 MiB. */
+        /** @description The body is over 1 MiB (1,048,576 bytes). */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -1190,7 +1195,7 @@ export interface components {
                  *       "type": "about:blank",
                  *       "title": "Request Entity Too Large",
                  *       "status": 413,
-                 *       "detail": "The request body is over 1 MiB.",
+                 *       "detail": "The request body is over 1 MiB (1,048,576 bytes).",
                  *       "code": "payload_too_large",
                  *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
                  *     }
@@ -1267,23 +1272,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The database is unreachable or the service is shutting down. */
+        /**
+         * @description The database is unreachable or the service is shutting down (`service_unavailable`), or the
+         *     request ran out of time (`timeout`). Try again after `Retry-After` seconds.
+         */
         ServiceUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Service Unavailable",
-                 *       "status": 503,
-                 *       "detail": "The service is temporarily unavailable.",
-                 *       "code": "service_unavailable",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
