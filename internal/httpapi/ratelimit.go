@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/ratelimit"
@@ -78,6 +80,11 @@ type rateMeter struct {
 	user    string // the user of a verified access token, "" without one
 }
 
+// memberTTL is how long a (user, organization) pair that resolveCaller found to be a membership
+// lets edge count that user's requests in that organization early. A removed member can spend
+// the organization's budget and slots (never see its data) for at most this long.
+const memberTTL = time.Minute
+
 // limiter counts every /api/v1 request once, against one of three budgets:
 //
 //   - "anon", per client address: requests without valid credentials (401s included) and the
@@ -96,26 +103,60 @@ type rateMeter struct {
 // validation error, an ended session, a foreign organization) edge counts on the way out: a 401
 // against the address, anything else against the user. tenant also holds one of the
 // organization's concurrency slots while the handler runs.
+//
+// A flood from a member would still cost a body read, a validation and a database query per
+// refused request. So tenant remembers the memberships it saw (for memberTTL), and edge counts
+// a request of a known (user, organization) pair at once, slots included: a member's excess is
+// refused before any work, and an outsider still never spends the organization's budget.
 type limiter struct {
 	tokens              *auth.Tokens
 	store               ratelimit.Limiter
 	anon, org, user     ratePolicy
 	running             *ratelimit.Concurrency
 	orgMax, analyticMax int
+	members             *memberCache
+	tenantRoutes        map[string]bool // "METHOD /echo/:path" of the operations acting in an organization
+	verified            *tokenCache
 }
 
 func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 	l = l.withDefaults()
 	return &limiter{
-		tokens:      tokens,
-		store:       l.Store,
-		anon:        ratePolicy{name: "anon", limit: ratelimit.PerMinute(l.AnonPerMinute)},
-		org:         ratePolicy{name: "org", limit: ratelimit.PerMinute(l.OrgPerMinute)},
-		user:        ratePolicy{name: "user", limit: ratelimit.PerMinute(l.OrgPerMinute)},
-		running:     ratelimit.NewConcurrency(),
-		orgMax:      l.OrgMaxConcurrent,
-		analyticMax: l.AnalyticsMaxConcurrent,
+		tokens:       tokens,
+		store:        l.Store,
+		anon:         ratePolicy{name: "anon", limit: ratelimit.PerMinute(l.AnonPerMinute)},
+		org:          ratePolicy{name: "org", limit: ratelimit.PerMinute(l.OrgPerMinute)},
+		user:         ratePolicy{name: "user", limit: ratelimit.PerMinute(l.OrgPerMinute)},
+		running:      ratelimit.NewConcurrency(),
+		orgMax:       l.OrgMaxConcurrent,
+		analyticMax:  l.AnalyticsMaxConcurrent,
+		members:      newMemberCache(memberTTL, time.Now),
+		tenantRoutes: tenantRoutes(),
+		verified:     newTokenCache(tokens, time.Now),
 	}
+}
+
+// tenantRoutes are the routes of the operations that act in an organization: only those may be
+// counted early against it (a public operation, such as login, stays on the address's budget
+// whatever the request names).
+func tenantRoutes() map[string]bool {
+	out := map[string]bool{}
+	spec, err := api.GetSpec()
+	if err != nil {
+		return out // New has loaded the same spec already; without it nothing is counted early
+	}
+	g, err := operationGuards(spec)
+	if err != nil {
+		return out
+	}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			if gd := g.byOperation[op.OperationID]; gd.caller && gd.tenant {
+				out[method+" "+pathParam.ReplaceAllString(path, ":$1")] = true
+			}
+		}
+	}
+	return out
 }
 
 // edge is registered before the body limit and the validator.
@@ -128,14 +169,23 @@ func (l *limiter) edge(next echo.HandlerFunc) echo.HandlerFunc {
 		m := &rateMeter{}
 		c.Set(ctxRateMeter, m)
 		if raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization)); ok {
-			if claims, err := l.tokens.Verify(auth.KindAccess, raw); err == nil {
-				m.user = claims.UserID.String()
-			}
+			m.user = l.verified.user(raw)
 		}
 		if m.user == "" {
 			if err := l.spend(c, m, l.anon, clientAddress(c)); err != nil {
 				return err
 			}
+			return next(c)
+		}
+		if org := l.namedOrganization(c); org != "" && l.members.known(m.user, org) {
+			if err := l.spend(c, m, l.org, org); err != nil {
+				return err
+			}
+			release, err := l.acquire(c, org)
+			if err != nil {
+				return err
+			}
+			defer release()
 			return next(c)
 		}
 		err := next(c)
@@ -177,23 +227,91 @@ func (l *limiter) tenant(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		org := mem.OrganizationID.String()
+		l.members.remember(p.UserID.String(), org)
 		if err := l.spend(c, m, l.org, org); err != nil {
 			return err
 		}
-		release, ok := l.running.TryAcquire("org:"+org, l.orgMax)
-		if !ok {
-			return errTooManyRunning
+		release, err := l.acquire(c, org)
+		if err != nil {
+			return err
 		}
 		defer release()
-		if strings.HasPrefix(c.Path(), analyticsPrefix) {
-			releaseAnalytics, ok := l.running.TryAcquire("analytics:"+org, l.analyticMax)
-			if !ok {
-				return errTooManyRunning
-			}
-			defer releaseAnalytics()
-		}
 		return next(c)
 	}
+}
+
+// acquire takes one of org's slots, and one of its analytics slots for an analytics request.
+func (l *limiter) acquire(c echo.Context, org string) (func(), error) {
+	release, ok := l.running.TryAcquire("org:"+org, l.orgMax)
+	if !ok {
+		return nil, errTooManyRunning
+	}
+	if !strings.HasPrefix(c.Path(), analyticsPrefix) {
+		return release, nil
+	}
+	releaseAnalytics, ok := l.running.TryAcquire("analytics:"+org, l.analyticMax)
+	if !ok {
+		release()
+		return nil, errTooManyRunning
+	}
+	return func() { releaseAnalytics(); release() }, nil
+}
+
+// namedOrganization is the organization a request of a tenant operation names, as resolveCaller
+// will read it: the organization_id of the path, else one canonical X-Organization-Id; "" when
+// there is none or the operation does not act in an organization.
+func (l *limiter) namedOrganization(c echo.Context) string {
+	if !l.tenantRoutes[c.Request().Method+" "+c.Path()] {
+		return ""
+	}
+	raw := c.Param("organization_id")
+	if raw == "" {
+		values := c.Request().Header.Values(headerOrganization)
+		if len(values) != 1 {
+			return ""
+		}
+		raw = values[0]
+	}
+	if !canonicalUUID.MatchString(raw) {
+		return ""
+	}
+	return strings.ToLower(raw)
+}
+
+// memberCache remembers the (user, organization) memberships resolveCaller found, for ttl.
+type memberCache struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu        sync.Mutex
+	until     map[[2]string]time.Time
+	lastSweep time.Time
+}
+
+func newMemberCache(ttl time.Duration, now func() time.Time) *memberCache {
+	return &memberCache{ttl: ttl, now: now, until: map[[2]string]time.Time{}}
+}
+
+func (mc *memberCache) remember(user, org string) {
+	now := mc.now()
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	if now.Sub(mc.lastSweep) >= mc.ttl {
+		for k, until := range mc.until {
+			if !until.After(now) {
+				delete(mc.until, k)
+			}
+		}
+		mc.lastSweep = now
+	}
+	mc.until[[2]string{user, org}] = now.Add(mc.ttl)
+}
+
+func (mc *memberCache) known(user, org string) bool {
+	now := mc.now()
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	return mc.until[[2]string{user, org}].After(now)
 }
 
 // spend counts the request against key's budget of p, and sets the RateLimit headers.
@@ -249,4 +367,53 @@ func clientAddress(c echo.Context) string {
 		}
 	}
 	return addr.String()
+}
+
+// tokenCache remembers which user the access tokens edge verified belong to, until they expire:
+// a flood that repeats one token is classified without parsing and checking it each time (most
+// of the cost of refusing a request). It is only edge's classification: the validator verifies
+// every request it lets through itself. At most tokenCacheSize tokens are kept.
+type tokenCache struct {
+	tokens *auth.Tokens
+	now    func() time.Time
+
+	mu    sync.Mutex
+	users map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	user    string
+	expires time.Time
+}
+
+const tokenCacheSize = 4096
+
+func newTokenCache(tokens *auth.Tokens, now func() time.Time) *tokenCache {
+	return &tokenCache{tokens: tokens, now: now, users: map[string]verifiedToken{}}
+}
+
+// user is the user of the valid access token raw, or "".
+func (tc *tokenCache) user(raw string) string {
+	now := tc.now()
+	tc.mu.Lock()
+	v, ok := tc.users[raw]
+	tc.mu.Unlock()
+	if ok && now.Before(v.expires) {
+		return v.user
+	}
+	claims, err := tc.tokens.Verify(auth.KindAccess, raw)
+	if err != nil {
+		return ""
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.users) >= tokenCacheSize {
+		for k, v := range tc.users { // expired first; if none, any: it is only a cache
+			if !now.Before(v.expires) || len(tc.users) >= tokenCacheSize {
+				delete(tc.users, k)
+			}
+		}
+	}
+	tc.users[raw] = verifiedToken{user: claims.UserID.String(), expires: claims.ExpiresAt}
+	return claims.UserID.String()
 }

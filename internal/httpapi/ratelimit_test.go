@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
@@ -231,14 +233,55 @@ func TestRateLimit_NamingAnotherOrganizationDoesNotSpendItsBudget(t *testing.T) 
 		}
 		assert.Equal(t, max(0, 2-i), rlBudget(t, res, "user", 3), "the outsider spends their own budget")
 	}
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: victim.Access, org: victim.OrgID})
+	// A request that fails validation before its organization is resolved counts per user too.
+	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts?page=0", token: victim.Access, org: victim.OrgID})
+	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+	assert.Equal(t, 2, rlBudget(t, res, "user", 3))
+
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: victim.Access, org: victim.OrgID})
 	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 	assert.Equal(t, 2, rlBudget(t, res, "org", 3), "the victim's organization has its whole budget")
 
-	// A request that fails validation before its organization is resolved counts per user too.
+	// Once the membership is known, the member's requests count against the organization from the
+	// start, even one that fails validation; the outsider's still do not.
 	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts?page=0", token: victim.Access, org: victim.OrgID})
 	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
-	assert.Equal(t, 2, rlBudget(t, res, "user", 3))
+	assert.Equal(t, 1, rlBudget(t, res, "org", 3))
+	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: outsider.Access, org: victim.OrgID})
+	rlLimited(t, res, body)
+	assert.Equal(t, 0, rlBudget(t, res, "user", 3))
+}
+
+// TestRateLimit_AKnownMembersExcessIsRefusedBeforeAnyWork: once a membership has been seen, a
+// member's requests past the organization's budget are refused without the database. The test
+// holds every connection of the pool: a refusal that needed one would hang.
+func TestRateLimit_AKnownMembersExcessIsRefusedBeforeAnyWork(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 2}})
+	u := app.Register(t, "flood")
+	for range 2 {
+		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+		require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	}
+
+	var held []*pgxpool.Conn
+	for range app.Pool.Config().MaxConns {
+		conn, err := app.Pool.Acquire(t.Context())
+		require.NoError(t, err)
+		held = append(held, conn)
+	}
+	defer func() {
+		for _, conn := range held {
+			conn.Release()
+		}
+	}()
+	for _, path := range []string{"/api/v1/contacts", "/api/v1/analytics/deals/summary", "/api/v1/organizations/" + u.OrgID.String()} {
+		start := time.Now()
+		res, body := rlDo(t, app, rlRequest{path: path, token: u.Access, org: u.OrgID})
+		rlLimited(t, res, body)
+		assert.Equal(t, 0, rlBudget(t, res, "org", 2))
+		assert.Less(t, time.Since(start), time.Second, path)
+	}
 }
 
 // rlPathParam matches the path parameters of the spec's paths.
