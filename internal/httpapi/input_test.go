@@ -1,12 +1,12 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
 
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/minicrm/crm/internal/apptest"
@@ -20,22 +20,11 @@ func TestInput_NULCharactersAreRefusedNotFatal(t *testing.T) {
 	ada := app.Register(t, "ada")
 	send := func(method, path, body string) (*http.Response, []byte) {
 		t.Helper()
-		var rd *bytes.Reader
+		r := apptest.Request{Method: method, Path: path, Token: ada.Access, Org: ada.OrgID}
 		if body != "" {
-			rd = bytes.NewReader([]byte(body))
-		} else {
-			rd = bytes.NewReader(nil)
+			r.Body = []byte(body)
 		}
-		req, err := http.NewRequestWithContext(context.Background(), method, app.URL+path, rd)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+ada.Access)
-		req.Header.Set("X-Organization-Id", ada.OrgID.String())
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := app.HTTP.Do(req)
-		require.NoError(t, err)
-		return res, readAll(t, res)
+		return app.Do(t, r)
 	}
 
 	for _, body := range []string{`{"name":"a\u0000b"}`, `{"name":"ok","notes":"x\u0000"}`, `{"name\u0000":"x"}`} {
@@ -50,4 +39,32 @@ func TestInput_NULCharactersAreRefusedNotFatal(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, res.StatusCode, "%s: %s", q, b)
 		problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 	}
+}
+
+// Every id in a path is a UUID: on every operation a malformed one answers 400 validation_failed
+// naming that parameter alone, and changes nothing.
+func TestInput_EveryMalformedPathIDIsAValidationError(t *testing.T) {
+	t.Parallel()
+	tm := apptest.NewTeam(t, nil)
+	seed := newTenancySeed(t, tm) // the other path parameters name real objects
+	before := seed.state(t)
+	checked := 0
+	for _, o := range tenancyOps(t) {
+		for _, name := range o.pathParams() {
+			for _, bad := range []string{"not-a-uuid", "1234", uuid.NewString() + "0"} {
+				params := seed.params()
+				params[name] = bad
+				c := tenancyCall{params: params, validBody: true, token: tm.Owner.Access}
+				if o.orgHeader {
+					c.header = http.Header{"X-Organization-Id": {tm.Org.String()}}
+				}
+				res, body := tm.App.Do(t, tenancyRequest(t, o, c))
+				p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+				assert.Equal(t, []string{name}, fieldsOf(p), "%s with %s=%q", o, name, bad)
+			}
+			checked++
+		}
+	}
+	assert.Positive(t, checked, "the walk saw path parameters")
+	assert.Equal(t, before, seed.state(t), "no refused request changed the organization")
 }

@@ -40,6 +40,17 @@ type tenancyOp struct {
 
 func (o tenancyOp) String() string { return o.id + " (" + o.method + " " + o.path + ")" }
 
+var tenancyPathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// pathParams are the names of the operation's path parameters, in path order.
+func (o tenancyOp) pathParams() []string {
+	var out []string
+	for _, m := range tenancyPathParam.FindAllStringSubmatch(o.path, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
 // tenancyOps walks every operation of the embedded spec, in a stable order.
 func tenancyOps(t *testing.T) []tenancyOp {
 	t.Helper()
@@ -79,24 +90,22 @@ func tenancyOps(t *testing.T) []tenancyOp {
 	return ops
 }
 
-var tenancyPathParam = regexp.MustCompile(`\{([^}]+)\}`)
-
-// tenancyCall describes one call of an operation: the organization (path or header) and how
-// to dress the request.
+// tenancyCall describes one call of an operation: its path parameters, its credentials and
+// headers, and its body.
 type tenancyCall struct {
-	org       string // organization_id in the path; "" = a random UUID
-	validBody bool   // send the spec's example body (must pass validation) instead of {}
-	headers   []func(*http.Request)
+	params    map[string]string // path parameter → value; any other is a random UUID
+	validBody bool              // send the spec's example body (must pass validation) instead of {}
+	token     string            // bearer token; "" sends none
+	header    http.Header
 }
 
-// tenancyRequest builds a request for op: every other path parameter is a random UUID, required
-// query parameters take their example or default, the body is {} or the spec's example.
-func tenancyRequest(t *testing.T, o tenancyOp, c tenancyCall) authReq {
+// tenancyRequest builds a request for op: required query parameters take their example or
+// default, the body is {} or the spec's example.
+func tenancyRequest(t *testing.T, o tenancyOp, c tenancyCall) apptest.Request {
 	t.Helper()
 	path := tenancyPathParam.ReplaceAllStringFunc(o.path, func(m string) string {
-		name := m[1 : len(m)-1]
-		if name == "organization_id" && c.org != "" {
-			return url.PathEscape(c.org)
+		if v, ok := c.params[m[1:len(m)-1]]; ok {
+			return url.PathEscape(v)
 		}
 		return uuid.NewString()
 	})
@@ -123,15 +132,14 @@ func tenancyRequest(t *testing.T, o tenancyOp, c tenancyCall) authReq {
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	r := authReq{method: strings.ToUpper(o.method), path: path, edit: c.headers}
+	r := apptest.Request{Method: strings.ToUpper(o.method), Path: path, Token: c.token, Header: c.header}
 	if o.op.RequestBody != nil && o.op.RequestBody.Value != nil {
-		r.contentType = "application/json"
-		r.body = []byte(`{}`)
+		r.Body = []byte(`{}`)
 		if c.validBody {
 			mt := o.op.RequestBody.Value.Content.Get("application/json")
 			require.NotNil(t, mt, "%s: no application/json body", o)
 			require.NotNil(t, mt.Example, "%s: the request body needs an example in openapi.yaml (the tenancy walk sends it)", o)
-			r.body = authJSON(t, mt.Example)
+			r.Body = apptest.JSON(t, mt.Example)
 		}
 	}
 	return r
@@ -149,15 +157,13 @@ func tenancyOrgScoped(t *testing.T) []tenancyOp {
 	return out
 }
 
-// tenancyIn returns the request of op acting in org as the holder of token.
-func tenancyIn(t *testing.T, o tenancyOp, token string, org uuid.UUID) authReq {
+// tenancyIn returns the request of op as the holder of token, acting in the organization
+// params["organization_id"] names (in the path or the header).
+func tenancyIn(t *testing.T, o tenancyOp, token string, params map[string]string) apptest.Request {
 	t.Helper()
-	c := tenancyCall{validBody: true, headers: []func(*http.Request){authBearer(token)}}
-	if o.orgPath {
-		c.org = org.String()
-	}
+	c := tenancyCall{params: params, validBody: true, token: token}
 	if o.orgHeader {
-		c.headers = append(c.headers, authSetHeader("X-Organization-Id", org.String()))
+		c.header = http.Header{"X-Organization-Id": {params["organization_id"]}}
 	}
 	return tenancyRequest(t, o, c)
 }
@@ -171,11 +177,79 @@ func tenancyRequireNotAMember(t *testing.T, res *http.Response, body []byte) map
 	return withoutRequestID(t, body)
 }
 
+// tenancySeed is one of everything in a team's organization — a member besides the owner, a
+// contact, a deal on it, a task and a comment — for the walks to aim at: the path parameters of
+// their requests name these, and what they refuse must leave the organization as it was and show
+// nothing of it.
+type tenancySeed struct {
+	app     *apptest.App
+	org     uuid.UUID
+	ids     map[string]uuid.UUID // path parameter → id
+	markers []string             // text of the organization no refusal may show
+}
+
+func newTenancySeed(t *testing.T, tm *apptest.Team) tenancySeed {
+	t.Helper()
+	member := tm.Member(t)
+	c := tm.App.CreateContact(t, tm.Owner, tm.Org, client.ContactCreate{Name: "Seeded contact", Email: apptest.Ptr("seeded@example.com")})
+	d := tm.App.Deal(t, tm.Owner, tm.Org, &apptest.DealOptions{Title: "Seeded deal", Amount: "4242.42", ContactID: &c.Id})
+	task := tm.App.CreateTask(t, tm.Owner, tm.Org, client.TaskCreate{DealId: d.Id, Title: "Seeded task"})
+	tm.App.Comment(t, tm.Owner, tm.Org, d.Id, "Seeded comment")
+	return tenancySeed{app: tm.App, org: tm.Org,
+		ids:     map[string]uuid.UUID{"user_id": member.ID, "contact_id": c.Id, "deal_id": d.Id, "task_id": task.Id},
+		markers: []string{"Seeded", "seeded@", "4242.42", member.Email, "owner's organization"}}
+}
+
+// params names the seed in every path parameter.
+func (s tenancySeed) params() map[string]string {
+	out := map[string]string{"organization_id": s.org.String()}
+	for name, id := range s.ids {
+		out[name] = id.String()
+	}
+	return out
+}
+
+// state is everything of the organization in the database, to compare before and after a walk.
+func (s tenancySeed) state(t *testing.T) string {
+	t.Helper()
+	var state string
+	require.NoError(t, s.app.Pool.QueryRow(t.Context(), `SELECT jsonb_build_object(
+		'organization', (SELECT to_jsonb(o) FROM organizations o WHERE o.id = $1),
+		'members', (SELECT jsonb_agg(m ORDER BY m.user_id) FROM organization_members m WHERE m.organization_id = $1),
+		'contacts', (SELECT jsonb_agg(c ORDER BY c.id) FROM contacts c WHERE c.organization_id = $1),
+		'deals', (SELECT jsonb_agg(d ORDER BY d.id) FROM deals d WHERE d.organization_id = $1),
+		'tasks', (SELECT jsonb_agg(k ORDER BY k.id) FROM tasks k WHERE k.organization_id = $1),
+		'activities', (SELECT jsonb_agg(a ORDER BY a.id) FROM activities a WHERE a.organization_id = $1))::text`,
+		s.org).Scan(&state))
+	return state
+}
+
+// tenancyProblemKeys are the members of a problem document (the Problem schema).
+var tenancyProblemKeys = []string{"type", "title", "status", "detail", "code", "request_id", "errors", "existing_id"}
+
+// tellsNothing asserts that a refusal carries the problem only: no member outside the Problem
+// schema, and none of the seed's data.
+func (s tenancySeed) tellsNothing(t *testing.T, body []byte) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(body, &m), "body: %s", body)
+	for k := range m {
+		assert.Contains(t, tenancyProblemKeys, k, "a refusal carries the problem only: %s", body)
+	}
+	for _, marker := range s.markers {
+		assert.NotContains(t, string(body), marker, "a refusal shows nothing of the organization")
+	}
+}
+
 func TestTenancy_EveryProtectedOperationRejectsAnonymousCallers(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
+	tm := apptest.NewTeam(t, nil)
+	app := tm.App
+	seed := newTenancySeed(t, tm)   // what the requests name
 	gone := app.Register(t, "gone") // a user whose session ends before the walk
 	require.Equal(t, http.StatusNoContent, authLogout(t, app, gone.Refresh).StatusCode())
+	before := seed.state(t)
+	orgHeader := http.Header{"X-Organization-Id": {seed.org.String()}}
 
 	var public []string
 	protected := 0
@@ -189,21 +263,24 @@ func TestTenancy_EveryProtectedOperationRejectsAnonymousCallers(t *testing.T) {
 		protected++
 		t.Run(o.id, func(t *testing.T) {
 			// No token, {} body (invalid for most operations: the 401 must win over the schema).
-			res, body := authDo(t, app, tenancyRequest(t, o, tenancyCall{}))
+			res, body := app.Do(t, tenancyRequest(t, o, tenancyCall{params: seed.params()}))
 			authUnauthorized(t, res, body, false)
+			seed.tellsNothing(t, body)
 
-			// No token but a well-formed organization header.
+			// No token but a valid body, and a well-formed organization header where one is needed.
+			c := tenancyCall{params: seed.params(), validBody: true}
 			if o.orgHeader {
-				res, body = authDo(t, app, tenancyRequest(t, o, tenancyCall{validBody: true,
-					headers: []func(*http.Request){authSetHeader("X-Organization-Id", gone.OrgID.String())}}))
-				authUnauthorized(t, res, body, false)
+				c.header = orgHeader
 			}
+			res, body = app.Do(t, tenancyRequest(t, o, c))
+			authUnauthorized(t, res, body, false)
+			seed.tellsNothing(t, body)
 
 			// A bad token, and the unexpired token of a session that was logged out.
 			for _, tok := range []string{"garbage", gone.Refresh, gone.Access} {
-				res, body = authDo(t, app, tenancyRequest(t, o, tenancyCall{validBody: true, org: gone.OrgID.String(),
-					headers: []func(*http.Request){authBearer(tok), authSetHeader("X-Organization-Id", gone.OrgID.String())}}))
+				res, body = app.Do(t, tenancyRequest(t, o, tenancyCall{params: seed.params(), validBody: true, token: tok, header: orgHeader}))
 				authUnauthorized(t, res, body, true)
+				seed.tellsNothing(t, body)
 			}
 		})
 	}
@@ -215,30 +292,36 @@ func TestTenancy_EveryProtectedOperationRejectsAnonymousCallers(t *testing.T) {
 	sort.Strings(want)
 	assert.Equal(t, want, public, "the public operations of the spec")
 	assert.Greater(t, protected, len(public), "the walk saw the protected operations")
+	assert.Equal(t, before, seed.state(t), "no refused request changed the organization")
 }
 
 func TestTenancy_NonMemberUnknownAndDeletedOrganizationsAnswerIdentically(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
-	owner := app.Register(t, "owner") // owns the target organization
-	outsider := app.Register(t, "outsider")
+	tm := apptest.NewTeam(t, nil) // the owner's organization is the target
+	app, owner, outsider := tm.App, tm.Owner, tm.Outsider(t)
+	seed := newTenancySeed(t, tm)
 
 	// An organization the outsider owned and deleted: they were a member until a moment ago.
-	created, err := app.Client.CreateOrganizationWithResponse(authBG, client.CreateOrganizationJSONRequestBody{Name: "Doomed"}, outsider.Auth())
+	created, err := app.Client.CreateOrganizationWithResponse(t.Context(), client.CreateOrganizationJSONRequestBody{Name: "Doomed"}, outsider.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), "body: %s", created.Body)
 	deleted := created.JSON201.Id
-	del, err := app.Client.DeleteOrganizationWithResponse(authBG, deleted, outsider.Auth())
+	del, err := app.Client.DeleteOrganizationWithResponse(t.Context(), deleted, outsider.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode(), "body: %s", del.Body)
+	before := seed.state(t)
 
 	targets := map[string]uuid.UUID{"not a member": owner.OrgID, "unknown": uuid.New(), "deleted": deleted}
 	var reference map[string]any
 	for _, o := range tenancyOrgScoped(t) {
 		t.Run(o.id, func(t *testing.T) {
 			for name, org := range targets {
-				res, body := authDo(t, app, tenancyIn(t, o, outsider.Access, org))
+				// The other path parameters name the target organization's own data.
+				params := seed.params()
+				params["organization_id"] = org.String()
+				res, body := app.Do(t, tenancyIn(t, o, outsider.Access, params))
 				got := tenancyRequireNotAMember(t, res, body)
+				seed.tellsNothing(t, body)
 				if reference == nil {
 					reference = got
 				}
@@ -248,16 +331,19 @@ func TestTenancy_NonMemberUnknownAndDeletedOrganizationsAnswerIdentically(t *tes
 	}
 
 	// Nothing of the target organization changed.
-	org, err := app.Client.GetOrganizationWithResponse(authBG, owner.OrgID, owner.Auth())
+	assert.Equal(t, before, seed.state(t))
+	org, err := app.Client.GetOrganizationWithResponse(t.Context(), owner.OrgID, owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, org.StatusCode(), "body: %s", org.Body)
 	assert.Equal(t, "owner's organization", org.JSON200.Name)
-	members, err := app.Client.ListMembersWithResponse(authBG, owner.OrgID, &client.ListMembersParams{}, owner.Auth())
+	members, err := app.Client.ListMembersWithResponse(t.Context(), owner.OrgID, &client.ListMembersParams{}, owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, members.StatusCode(), "body: %s", members.Body)
-	require.Len(t, members.JSON200.Items, 1)
-	assert.Equal(t, owner.ID, members.JSON200.Items[0].UserId)
-	assert.Equal(t, client.RoleOwner, members.JSON200.Items[0].Role)
+	roles := map[uuid.UUID]client.Role{}
+	for _, m := range members.JSON200.Items {
+		roles[m.UserId] = m.Role
+	}
+	assert.Equal(t, map[uuid.UUID]client.Role{owner.ID: client.RoleOwner, seed.ids["user_id"]: client.RoleMember}, roles)
 }
 
 // tenancyMalformedOrgIDs are spellings of an organization id that must not be taken for one.
@@ -277,39 +363,43 @@ func tenancyMalformedOrgIDs(org uuid.UUID) map[string]string {
 
 func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
-	ada := app.Register(t, "ada")
+	tm := apptest.NewTeam(t, nil)
+	app, ada := tm.App, tm.Owner
+	seed := newTenancySeed(t, tm) // what the requests name
 	bob := app.Register(t, "bob")
 	app.AddMember(t, bob, bob.OrgID, ada, client.RoleMember) // ada belongs to both
+	before := seed.state(t)
 
 	headerOps, pathOps := 0, 0
 	for _, o := range tenancyOps(t) {
 		if o.orgHeader {
 			headerOps++
 			t.Run("header/"+o.id, func(t *testing.T) {
-				call := func(h ...func(*http.Request)) (*http.Response, []byte) {
-					return authDo(t, app, tenancyRequest(t, o, tenancyCall{validBody: true,
-						headers: append([]func(*http.Request){authBearer(ada.Access)}, h...)}))
+				call := func(h http.Header) (*http.Response, []byte) {
+					return app.Do(t, tenancyRequest(t, o, tenancyCall{params: seed.params(), validBody: true, token: ada.Access, header: h}))
 				}
-				res, body := call()
+				res, body := call(nil)
 				problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
+				seed.tellsNothing(t, body)
 
 				bad := tenancyMalformedOrgIDs(ada.OrgID)
 				bad["empty"] = ""
 				bad["blank"] = "   "
 				bad["two ids in one line"] = ada.OrgID.String() + ", " + bob.OrgID.String()
 				for name, v := range bad {
-					res, body = call(authSetHeader("X-Organization-Id", v))
+					res, body = call(http.Header{"X-Organization-Id": {v}})
 					p := problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
 					if len(v) > 3 {
 						assert.NotContains(t, string(body), v, "%s: the value is not echoed", name)
 					}
 					assert.Empty(t, fieldsOf(p))
+					seed.tellsNothing(t, body)
 				}
 				// Two header lines, in both orders, even for two organizations the caller is in.
 				for _, pair := range [][2]uuid.UUID{{ada.OrgID, bob.OrgID}, {bob.OrgID, ada.OrgID}, {ada.OrgID, ada.OrgID}} {
-					res, body = call(authAddHeader("X-Organization-Id", pair[0].String()), authAddHeader("X-Organization-Id", pair[1].String()))
+					res, body = call(http.Header{"X-Organization-Id": {pair[0].String(), pair[1].String()}})
 					problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
+					seed.tellsNothing(t, body)
 				}
 			})
 		}
@@ -317,10 +407,12 @@ func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testi
 			pathOps++
 			t.Run("path/"+o.id, func(t *testing.T) {
 				for name, v := range tenancyMalformedOrgIDs(ada.OrgID) {
-					res, body := authDo(t, app, tenancyRequest(t, o, tenancyCall{org: v, validBody: true,
-						headers: []func(*http.Request){authBearer(ada.Access)}}))
+					params := seed.params()
+					params["organization_id"] = v
+					res, body := app.Do(t, tenancyRequest(t, o, tenancyCall{params: params, validBody: true, token: ada.Access}))
 					p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 					assert.Contains(t, fieldsOf(p), "organization_id", "%s: %s", name, body)
+					seed.tellsNothing(t, body)
 				}
 			})
 		}
@@ -335,15 +427,16 @@ func TestTenancy_TenantRoutesNeedExactlyOneWellFormedOrganizationHeader(t *testi
 		if !o.orgHeader {
 			continue
 		}
-		for _, h := range []func(*http.Request){
-			func(r *http.Request) { r.Header["x-organization-id"] = []string{ada.OrgID.String()} },
-			authSetHeader("X-ORGANIZATION-ID", strings.ToUpper(ada.OrgID.String())),
+		for _, h := range []http.Header{
+			{"x-organization-id": {ada.OrgID.String()}},
+			{"X-ORGANIZATION-ID": {strings.ToUpper(ada.OrgID.String())}},
 		} {
-			res, body := authDo(t, app, tenancyRequest(t, o, tenancyCall{validBody: true,
-				headers: []func(*http.Request){authBearer(stranger.Access), h}}))
+			res, body := app.Do(t, tenancyRequest(t, o, tenancyCall{params: seed.params(), validBody: true, token: stranger.Access, header: h}))
 			tenancyRequireNotAMember(t, res, body)
+			seed.tellsNothing(t, body)
 		}
 	}
+	assert.Equal(t, before, seed.state(t), "no refused request changed the organization")
 }
 
 func TestTenancy_PathOrganizationIsNotOverriddenByTheHeader(t *testing.T) {
@@ -354,21 +447,20 @@ func TestTenancy_PathOrganizationIsNotOverriddenByTheHeader(t *testing.T) {
 
 	// Ada reads her organization while naming Bob's in the header: the path wins, the header is
 	// not a tenant on this route.
-	res, err := app.Client.GetOrganizationWithResponse(authBG, ada.OrgID, ada.Auth(), apptest.Org(bob.OrgID))
+	res, err := app.Client.GetOrganizationWithResponse(t.Context(), ada.OrgID, ada.Auth(), apptest.Org(bob.OrgID))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, ada.OrgID, res.JSON200.Id)
 
 	// Bob's organization in the path stays closed to Ada whatever the header says.
-	res, err = app.Client.GetOrganizationWithResponse(authBG, bob.OrgID, ada.Auth(), apptest.Org(ada.OrgID))
+	res, err = app.Client.GetOrganizationWithResponse(t.Context(), bob.OrgID, ada.Auth(), apptest.Org(ada.OrgID))
 	require.NoError(t, err)
 	tenancyRequireNotAMember(t, res.HTTPResponse, res.Body)
 	require.NotNil(t, res.ApplicationproblemJSON403)
 	assert.Equal(t, "not_a_member", res.ApplicationproblemJSON403.Code)
 
 	// The organization id in the path is case-insensitive hex: upper case names the same one.
-	raw, body := authDo(t, app, authReq{method: http.MethodGet, path: "/api/v1/organizations/" + strings.ToUpper(ada.OrgID.String()),
-		edit: []func(*http.Request){authBearer(ada.Access)}})
+	raw, body := app.Do(t, apptest.Request{Path: "/api/v1/organizations/" + strings.ToUpper(ada.OrgID.String()), Token: ada.Access})
 	require.Equal(t, http.StatusOK, raw.StatusCode, "body: %s", body)
 	var got client.Organization
 	require.NoError(t, json.Unmarshal(body, &got))
@@ -383,11 +475,11 @@ func TestTenancy_RemovedMemberLosesAccessImmediately(t *testing.T) {
 	org := owner.OrgID
 	app.AddMember(t, owner, org, mia, client.RoleAdmin)
 
-	got, err := app.Client.GetOrganizationWithResponse(authBG, org, mia.Auth())
+	got, err := app.Client.GetOrganizationWithResponse(t.Context(), org, mia.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
 
-	rm, err := app.Client.RemoveMemberWithResponse(authBG, org, mia.ID, owner.Auth())
+	rm, err := app.Client.RemoveMemberWithResponse(t.Context(), org, mia.ID, owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, rm.StatusCode(), "body: %s", rm.Body)
 
@@ -395,12 +487,12 @@ func TestTenancy_RemovedMemberLosesAccessImmediately(t *testing.T) {
 	// the organization is refused, on every organization-scoped operation.
 	authMeOK(t, app, mia.Access)
 	for _, o := range tenancyOrgScoped(t) {
-		res, body := authDo(t, app, tenancyIn(t, o, mia.Access, org))
+		res, body := app.Do(t, tenancyIn(t, o, mia.Access, map[string]string{"organization_id": org.String()}))
 		tenancyRequireNotAMember(t, res, body)
 	}
 	// A refreshed token does not bring the membership back.
 	pair := authRefreshOK(t, app, mia.Refresh)
-	got, err = app.Client.GetOrganizationWithResponse(authBG, org, apptest.Bearer(pair.AccessToken))
+	got, err = app.Client.GetOrganizationWithResponse(t.Context(), org, apptest.Bearer(pair.AccessToken))
 	require.NoError(t, err)
 	tenancyRequireNotAMember(t, got.HTTPResponse, got.Body)
 
@@ -409,7 +501,7 @@ func TestTenancy_RemovedMemberLosesAccessImmediately(t *testing.T) {
 		assert.NotEqual(t, org, m.OrganizationId, "the removed membership is gone from /auth/me")
 	}
 	// The owner still has the organization, with one member left.
-	members, err := app.Client.ListMembersWithResponse(authBG, org, &client.ListMembersParams{}, owner.Auth())
+	members, err := app.Client.ListMembersWithResponse(t.Context(), org, &client.ListMembersParams{}, owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, members.StatusCode(), "body: %s", members.Body)
 	assert.Len(t, members.JSON200.Items, 1)
@@ -424,18 +516,18 @@ func TestTenancy_DeletedOrganizationIsNotAMemberForEveryone(t *testing.T) {
 	org := owner.OrgID
 	app.AddMember(t, owner, org, max, client.RoleManager)
 
-	del, err := app.Client.DeleteOrganizationWithResponse(authBG, org, owner.Auth())
+	del, err := app.Client.DeleteOrganizationWithResponse(t.Context(), org, owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode(), "body: %s", del.Body)
 
 	// The answer for the deleted organization is the one a stranger gets for an unknown one.
-	unknown, err := app.Client.GetOrganizationWithResponse(authBG, uuid.New(), outsider.Auth())
+	unknown, err := app.Client.GetOrganizationWithResponse(t.Context(), uuid.New(), outsider.Auth())
 	require.NoError(t, err)
 	reference := tenancyRequireNotAMember(t, unknown.HTTPResponse, unknown.Body)
 
 	for _, u := range []apptest.User{owner, max} {
 		for _, o := range tenancyOrgScoped(t) {
-			res, body := authDo(t, app, tenancyIn(t, o, u.Access, org))
+			res, body := app.Do(t, tenancyIn(t, o, u.Access, map[string]string{"organization_id": org.String()}))
 			assert.Equal(t, reference, tenancyRequireNotAMember(t, res, body), "%s as %s", o, u.Name)
 		}
 		for _, m := range authMeOK(t, app, u.Access).Memberships {
