@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -15,26 +14,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Helpers (tkFixture, tkTimeline, problemOf, ...) live in tasks_test.go.
+// Helpers (tasksTeam, tkTimeline, problemOf, ...) live in tasks_test.go and helpers_test.go.
 
-func actComment(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) *client.CreateActivityResponse {
+func actComment(t testing.TB, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) *client.CreateActivityResponse {
 	t.Helper()
-	res, err := app.Client.CreateActivityWithResponse(context.Background(), deal,
+	res, err := app.Client.CreateActivityWithResponse(t.Context(), deal,
 		client.ActivityCreate{Type: client.Comment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
 
-func actMustComment(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) client.Activity {
+func actList(t testing.TB, app *apptest.App, u apptest.User, org, deal uuid.UUID, p client.ListActivitiesParams) *client.ListActivitiesResponse {
 	t.Helper()
-	res := actComment(t, app, u, org, deal, text)
-	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
-	return *res.JSON201
-}
-
-func actList(t *testing.T, app *apptest.App, u apptest.User, org, deal uuid.UUID, p client.ListActivitiesParams) *client.ListActivitiesResponse {
-	t.Helper()
-	res, err := app.Client.ListActivitiesWithResponse(context.Background(), deal, &p, u.In(org)...)
+	res, err := app.Client.ListActivitiesWithResponse(t.Context(), deal, &p, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
@@ -48,10 +40,10 @@ func actIDs(items []client.Activity) []uuid.UUID {
 }
 
 // actCount counts a deal's timeline rows, bypassing the API.
-func actCount(t *testing.T, app *apptest.App, org, deal uuid.UUID) int {
+func actCount(t testing.TB, app *apptest.App, org, deal uuid.UUID) int {
 	t.Helper()
 	var n int
-	require.NoError(t, app.Pool.QueryRow(context.Background(),
+	require.NoError(t, app.Pool.QueryRow(t.Context(),
 		"SELECT count(*) FROM activities WHERE organization_id = $1 AND deal_id = $2", org, deal).Scan(&n))
 	return n
 }
@@ -60,16 +52,16 @@ func actCount(t *testing.T, app *apptest.App, org, deal uuid.UUID) int {
 
 func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner]
-	first := actMustComment(t, f.app, f.member, f.org, deal.Id, "first")
-	second := actMustComment(t, f.app, f.manager, f.org, deal.Id, "second")
-	task := tkNew(t, f.app, f.owner, f.org, client.TaskCreate{DealId: deal.Id, Title: "Send the proposal"})
+	first := f.App.Comment(t, f.Member(t), f.Org, deal.Id, "first")
+	second := f.App.Comment(t, f.Manager(t), f.Org, deal.Id, "second")
+	task := f.App.CreateTask(t, f.Owner, f.Org, client.TaskCreate{DealId: deal.Id, Title: "Send the proposal"})
 	inProgress := client.InProgress
-	f.app.UpdateDeal(t, f.owner, f.org, deal.Id, client.DealUpdate{Status: &inProgress})
-	tkMustUpdate(t, f.app, f.admin, f.org, task.Id, client.TaskUpdate{IsDone: tkPtr(true)})
+	f.App.UpdateDeal(t, f.Owner, f.Org, deal.Id, client.DealUpdate{Status: &inProgress})
+	tkMustUpdate(t, f.App, f.Admin(t), f.Org, task.Id, client.TaskUpdate{IsDone: apptest.Ptr(true)})
 
-	res := actList(t, f.app, f.member, f.org, deal.Id, client.ListActivitiesParams{})
+	res := actList(t, f.App, f.Member(t), f.Org, deal.Id, client.ListActivitiesParams{})
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	list := res.JSON200
 	assert.EqualValues(t, 6, list.Total)
@@ -83,7 +75,7 @@ func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 			assert.False(t, a.CreatedAt.After(list.Items[i-1].CreatedAt), "newest first")
 		}
 	}
-	authors := []uuid.UUID{f.admin.ID, f.owner.ID, f.owner.ID, f.manager.ID, f.member.ID, f.owner.ID}
+	authors := []uuid.UUID{f.Admin(t).ID, f.Owner.ID, f.Owner.ID, f.Manager(t).ID, f.Member(t).ID, f.Owner.ID}
 	for i, a := range list.Items {
 		assert.Equal(t, authors[i], a.AuthorId.MustGet(), "author of %s", a.Type)
 	}
@@ -109,21 +101,21 @@ func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 	assert.Equal(t, "1500.00", string(raw.Items[5].Payload["amount"]))
 
 	// Other deals' timelines hold none of it.
-	other := tkTimeline(t, f.app, f.owner, f.org, f.deal[client.RoleAdmin].Id, nil)
+	other := tkTimeline(t, f.App, f.Owner, f.Org, f.deal[client.RoleAdmin].Id, nil)
 	assert.Equal(t, []client.ActivityType{client.DealCreated}, tkTypes(other.Items))
 }
 
 func TestActivities_TypeFilterAndPages(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner].Id
 	var comments []uuid.UUID
 	for _, text := range []string{"one", "two", "three"} {
-		comments = append([]uuid.UUID{actMustComment(t, f.app, f.owner, f.org, deal, text).Id}, comments...)
+		comments = append([]uuid.UUID{f.App.Comment(t, f.Owner, f.Org, deal, text).Id}, comments...)
 	}
-	tkNew(t, f.app, f.owner, f.org, client.TaskCreate{DealId: deal, Title: "Call"})
+	f.App.CreateTask(t, f.Owner, f.Org, client.TaskCreate{DealId: deal, Title: "Call"})
 
-	all := tkTimeline(t, f.app, f.owner, f.org, deal, nil)
+	all := tkTimeline(t, f.App, f.Owner, f.Org, deal, nil)
 	require.Len(t, all.Items, 5) // task_created, 3 comments, deal_created
 	ids := actIDs(all.Items)
 
@@ -138,7 +130,7 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 		{client.System, []uuid.UUID{}},
 	}
 	for _, tc := range tests {
-		res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Type: tkPtr(tc.typ)})
+		res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Type: apptest.Ptr(tc.typ)})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		assert.Equal(t, tc.want, actIDs(res.JSON200.Items), string(tc.typ))
 		assert.EqualValues(t, len(tc.want), res.JSON200.Total, string(tc.typ))
@@ -146,7 +138,7 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 
 	pages := [][]uuid.UUID{}
 	for page := int32(1); page <= 4; page++ {
-		res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Page: &page, PageSize: tkPtr(int32(2))})
+		res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Page: &page, PageSize: apptest.Ptr(int32(2))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		assert.EqualValues(t, 5, res.JSON200.Total, "page %d knows the total", page)
 		assert.Equal(t, page, res.JSON200.Page)
@@ -154,7 +146,7 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 		pages = append(pages, actIDs(res.JSON200.Items))
 	}
 	assert.Equal(t, [][]uuid.UUID{ids[0:2], ids[2:4], ids[4:5], {}}, pages)
-	res := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{Page: tkPtr(int32(2)), PageSize: tkPtr(int32(2)), Type: tkPtr(client.Comment)})
+	res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Page: apptest.Ptr(int32(2)), PageSize: apptest.Ptr(int32(2)), Type: apptest.Ptr(client.Comment)})
 	require.Equal(t, http.StatusOK, res.StatusCode())
 	assert.Equal(t, comments[2:3], actIDs(res.JSON200.Items))
 	assert.EqualValues(t, 3, res.JSON200.Total)
@@ -162,12 +154,12 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 
 func TestActivities_ListRejectsInvalidParameters(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner].Id.String()
 	for _, q := range []string{"page=0", "page=x", "page_size=0", "page_size=101", "type=bogus", "type=COMMENT"} {
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
-			res, body := tkRaw(t, f.app, tkRawRequest{method: http.MethodGet, path: "/api/v1/deals/" + deal + "/activities?" + q, user: &f.owner, org: f.org})
+			res, body := f.App.Do(t, apptest.Request{Path: "/api/v1/deals/" + deal + "/activities?" + q, Token: f.Owner.Access, Org: f.Org})
 			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		})
 	}
@@ -175,16 +167,16 @@ func TestActivities_ListRejectsInvalidParameters(t *testing.T) {
 
 func TestActivities_UnknownAndForeignDealAreIdenticalNotFound(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
-	foreignBefore := actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id)
+	f := newTasksTeam(t)
+	foreignBefore := actCount(t, f.App, f.Outsider(t).OrgID, f.foreignDeal.Id)
 	var first map[string]any
 	for name, deal := range map[string]uuid.UUID{"unknown": uuid.New(), "foreign": f.foreignDeal.Id} {
-		for _, role := range tkRoles {
-			u := f.as(role)
-			list := actList(t, f.app, u, f.org, deal, client.ListActivitiesParams{})
+		for _, role := range apptest.Roles {
+			u := f.As(t, role)
+			list := actList(t, f.App, u, f.Org, deal, client.ListActivitiesParams{})
 			problemOf(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
 			assert.NotContains(t, string(list.Body), "Foreign")
-			post := actComment(t, f.app, u, f.org, deal, "hello from the other side")
+			post := actComment(t, f.App, u, f.Org, deal, "hello from the other side")
 			problemOf(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
 			for _, body := range [][]byte{list.Body, post.Body} {
 				if first == nil {
@@ -194,36 +186,21 @@ func TestActivities_UnknownAndForeignDealAreIdenticalNotFound(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, foreignBefore, actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id), "no comment reached the other organization")
-}
-
-func TestActivities_MalformedDealIDIsBadRequest(t *testing.T) {
-	t.Parallel()
-	f := newTkFixture(t)
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		for _, id := range []string{"not-a-uuid", "1234"} {
-			r := tkRawRequest{method: method, path: "/api/v1/deals/" + id + "/activities", user: &f.owner, org: f.org}
-			if method == http.MethodPost {
-				r.contentType, r.body = "application/json", []byte(`{"type": "comment", "payload": {"text": "hi"}}`)
-			}
-			res, body := tkRaw(t, f.app, r)
-			problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
-		}
-	}
+	assert.Equal(t, foreignBefore, actCount(t, f.App, f.Outsider(t).OrgID, f.foreignDeal.Id), "no comment reached the other organization")
 }
 
 // ---- POST /deals/{id}/activities ----
 
 func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.member2Deal.Id // owned by someone else for everyone below
-	for _, role := range tkRoles {
+	for _, role := range apptest.Roles {
 		t.Run(string(role), func(t *testing.T) {
 			t.Parallel()
-			u := f.as(role)
+			u := f.As(t, role)
 			before := time.Now().Add(-time.Minute)
-			res := actComment(t, f.app, u, f.org, deal, "Comment by "+string(role))
+			res := actComment(t, f.App, u, f.Org, deal, "Comment by "+string(role))
 			require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 			a := res.JSON201
 			assert.NotEqual(t, uuid.Nil, a.Id)
@@ -235,7 +212,7 @@ func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
 
 			// It is in the timeline exactly as answered.
 			var found *client.Activity
-			for _, it := range tkTimeline(t, f.app, f.owner, f.org, deal, tkPtr(client.Comment)).Items {
+			for _, it := range tkTimeline(t, f.App, f.Owner, f.Org, deal, apptest.Ptr(client.Comment)).Items {
 				if it.Id == a.Id {
 					found = &it
 				}
@@ -244,34 +221,34 @@ func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
 			assert.Equal(t, *a, *found)
 		})
 	}
-	t.Cleanup(func() {
-		assert.Len(t, tkTimeline(t, f.app, f.member2, f.org, deal, tkPtr(client.Comment)).Items, 4)
+	apptest.Finally(t, func(t testing.TB) {
+		assert.Len(t, tkTimeline(t, f.App, f.Member2(t), f.Org, deal, apptest.Ptr(client.Comment)).Items, 4)
 	})
 }
 
 func TestActivities_OnlyCommentsMayBePosted(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner].Id
-	before := actCount(t, f.app, f.org, deal)
+	before := actCount(t, f.App, f.Org, deal)
 	for _, typ := range []client.ActivityType{client.DealCreated, client.StatusChanged, client.StageChanged,
 		client.DealUpdated, client.TaskCreated, client.TaskCompleted, client.System} {
 		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
-			res, err := f.app.Client.CreateActivityWithResponse(context.Background(), deal,
-				client.ActivityCreate{Type: typ, Payload: client.CommentPayload{Text: "forged"}}, f.owner.In(f.org)...)
+			res, err := f.App.Client.CreateActivityWithResponse(t.Context(), deal,
+				client.ActivityCreate{Type: typ, Payload: client.CommentPayload{Text: "forged"}}, f.Owner.In(f.Org)...)
 			require.NoError(t, err)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "only_comments_allowed")
 		})
 	}
-	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
+	apptest.Finally(t, func(t testing.TB) { assert.Equal(t, before, actCount(t, f.App, f.Org, deal), "nothing was written") })
 }
 
 func TestActivities_CommentRejectsInvalidBodies(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner].Id
-	before := actCount(t, f.app, f.org, deal)
+	before := actCount(t, f.App, f.Org, deal)
 	tests := []struct {
 		name, body, code string
 	}{
@@ -294,13 +271,13 @@ func TestActivities_CommentRejectsInvalidBodies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := f.app.Client.CreateActivityWithBodyWithResponse(context.Background(), deal, "application/json",
-				strings.NewReader(tc.body), f.owner.In(f.org)...)
+			res, err := f.App.Client.CreateActivityWithBodyWithResponse(t.Context(), deal, "application/json",
+				strings.NewReader(tc.body), f.Owner.In(f.Org)...)
 			require.NoError(t, err)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 		})
 	}
-	t.Cleanup(func() { assert.Equal(t, before, actCount(t, f.app, f.org, deal), "nothing was written") })
+	apptest.Finally(t, func(t testing.TB) { assert.Equal(t, before, actCount(t, f.App, f.Org, deal), "nothing was written") })
 }
 
 func TestActivities_CommentsOfUpTo5000CharactersAreKeptVerbatim(t *testing.T) {
@@ -314,9 +291,9 @@ func TestActivities_CommentsOfUpTo5000CharactersAreKeptVerbatim(t *testing.T) {
 		strings.Repeat("ж", 5000), // characters, not bytes
 		"  spaces, <b>markup</b>, \"quotes\", 100% _literal_ \\ and\nnew lines  ",
 	} {
-		a := actMustComment(t, app, ada, ada.OrgID, deal, text)
+		a := app.Comment(t, ada, ada.OrgID, deal, text)
 		assert.Equal(t, text, a.Payload["text"])
-		got := tkTimeline(t, app, ada, ada.OrgID, deal, tkPtr(client.Comment))
+		got := tkTimeline(t, app, ada, ada.OrgID, deal, apptest.Ptr(client.Comment))
 		assert.Equal(t, text, got.Items[0].Payload["text"])
 	}
 }
@@ -325,113 +302,31 @@ func TestActivities_CommentsOfUpTo5000CharactersAreKeptVerbatim(t *testing.T) {
 
 func TestActivities_MembersSeeOnlyTheirOwnDealsTimelinesWhenMembersSeeAllIsOff(t *testing.T) {
 	t.Parallel()
-	f := newTkFixture(t)
+	f := newTasksTeam(t)
 	own, others := f.deal[client.RoleMember].Id, f.deal[client.RoleOwner].Id
 	// With members_see_all on (the default), a member reads and comments on others' deals.
-	actMustComment(t, f.app, f.member, f.org, others, "visible for now")
-	assert.Len(t, tkTimeline(t, f.app, f.member, f.org, others, nil).Items, 2)
+	f.App.Comment(t, f.Member(t), f.Org, others, "visible for now")
+	assert.Len(t, tkTimeline(t, f.App, f.Member(t), f.Org, others, nil).Items, 2)
 
-	f.settings(t, client.OrganizationSettingsUpdate{MembersSeeAll: tkPtr(false)})
-	before := actCount(t, f.app, f.org, others)
-	unknownList := actList(t, f.app, f.member, f.org, uuid.New(), client.ListActivitiesParams{})
-	unknownPost := actComment(t, f.app, f.member, f.org, uuid.New(), "hello?")
+	f.MembersSeeAll(t, false)
+	before := actCount(t, f.App, f.Org, others)
+	unknownList := actList(t, f.App, f.Member(t), f.Org, uuid.New(), client.ListActivitiesParams{})
+	unknownPost := actComment(t, f.App, f.Member(t), f.Org, uuid.New(), "hello?")
 	for _, deal := range []uuid.UUID{others, f.member2Deal.Id} {
-		list := actList(t, f.app, f.member, f.org, deal, client.ListActivitiesParams{})
+		list := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{})
 		problemOf(t, list.HTTPResponse, list.Body, http.StatusNotFound, "not_found")
 		assert.Equal(t, withoutRequestID(t, unknownList.Body), withoutRequestID(t, list.Body), "like a missing deal")
-		post := actComment(t, f.app, f.member, f.org, deal, "hidden")
+		post := actComment(t, f.App, f.Member(t), f.Org, deal, "hidden")
 		problemOf(t, post.HTTPResponse, post.Body, http.StatusNotFound, "not_found")
 		assert.Equal(t, withoutRequestID(t, unknownPost.Body), withoutRequestID(t, post.Body), "like a missing deal")
 	}
-	assert.Equal(t, before, actCount(t, f.app, f.org, others))
+	assert.Equal(t, before, actCount(t, f.App, f.Org, others))
 
 	// Their own deal's timeline works; everyone else still sees every timeline.
-	c := actMustComment(t, f.app, f.member, f.org, own, "mine")
-	assert.Equal(t, c.Id, tkTimeline(t, f.app, f.member, f.org, own, nil).Items[0].Id)
+	c := f.App.Comment(t, f.Member(t), f.Org, own, "mine")
+	assert.Equal(t, c.Id, tkTimeline(t, f.App, f.Member(t), f.Org, own, nil).Items[0].Id)
 	for _, role := range []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager} {
-		assert.Len(t, tkTimeline(t, f.app, f.as(role), f.org, others, nil).Items, 2, string(role))
-		actMustComment(t, f.app, f.as(role), f.org, own, "on the member's deal")
+		assert.Len(t, tkTimeline(t, f.App, f.As(t, role), f.Org, others, nil).Items, 2, string(role))
+		f.App.Comment(t, f.As(t, role), f.Org, own, "on the member's deal")
 	}
-}
-
-// ---- authentication, tenancy header, body limits ----
-
-func actOperations(deal uuid.UUID) []tkRawRequest {
-	path := "/api/v1/deals/" + deal.String() + "/activities"
-	return []tkRawRequest{
-		{method: http.MethodGet, path: path},
-		{method: http.MethodPost, path: path, contentType: "application/json", body: []byte(`{"type": "comment", "payload": {"text": "hi"}}`)},
-	}
-}
-
-func TestActivities_EveryOperationNeedsAToken(t *testing.T) {
-	t.Parallel()
-	f := newTkFixture(t)
-	deal := f.deal[client.RoleOwner].Id
-	for _, r := range actOperations(deal) {
-		for name, token := range map[string]string{"no token": "", "garbage token": "not-a-jwt"} {
-			r := r
-			r.org = f.org
-			if token != "" {
-				r.user = &apptest.User{Access: token}
-			}
-			res, body := tkRaw(t, f.app, r)
-			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
-			assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), "%s %s", r.method, name)
-		}
-	}
-	assert.Equal(t, 1, actCount(t, f.app, f.org, deal))
-}
-
-func TestActivities_EveryOperationRefusesAnOrganizationTheCallerIsNotIn(t *testing.T) {
-	t.Parallel()
-	f := newTkFixture(t)
-	for _, c := range []struct {
-		u    apptest.User
-		org  uuid.UUID
-		deal uuid.UUID
-	}{
-		{f.outsider, f.org, f.deal[client.RoleOwner].Id},   // a stranger names this organization
-		{f.owner, f.outsider.OrgID, f.foreignDeal.Id},      // a member of this one names another
-		{f.owner, uuid.New(), f.deal[client.RoleOwner].Id}, // an organization that does not exist
-	} {
-		var first map[string]any
-		for _, r := range actOperations(c.deal) {
-			r.user, r.org = &c.u, c.org
-			res, body := tkRaw(t, f.app, r)
-			problemOf(t, res, body, http.StatusForbidden, "not_a_member")
-			if first == nil {
-				first = withoutRequestID(t, body)
-			}
-			assert.Equal(t, first, withoutRequestID(t, body))
-		}
-	}
-	for _, r := range actOperations(f.deal[client.RoleOwner].Id) {
-		r.user = &f.owner
-		res, body := tkRaw(t, f.app, r)
-		problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
-	}
-	assert.Equal(t, 1, actCount(t, f.app, f.org, f.deal[client.RoleOwner].Id))
-	assert.Equal(t, 2, actCount(t, f.app, f.outsider.OrgID, f.foreignDeal.Id))
-}
-
-func TestActivities_OversizedAndNonJSONCommentsAreRefused(t *testing.T) {
-	t.Parallel()
-	f := newTkFixture(t)
-	deal := f.deal[client.RoleOwner].Id
-	post := actOperations(deal)[1]
-	post.user, post.org = &f.owner, f.org
-
-	big := post
-	big.body = tkJSON(t, map[string]any{"type": "comment", "payload": map[string]any{"text": strings.Repeat("x", 1<<20)}})
-	res, body := tkRaw(t, f.app, big)
-	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
-
-	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
-		plain := post
-		plain.contentType = ct
-		res, body := tkRaw(t, f.app, plain)
-		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
-	}
-	assert.Equal(t, 1, actCount(t, f.app, f.org, deal))
 }

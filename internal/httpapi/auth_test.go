@@ -2,9 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,59 +20,6 @@ import (
 // ---- helpers shared by auth_test.go and tenancy_test.go (prefixed "auth" to stay out of the way
 // of other files of this package) ----
 
-var authBG = context.Background()
-
-// authReq is a raw request: what the generated client cannot send (wrong media types, malformed
-// JSON, odd headers). It still goes through the contract-checking transport.
-type authReq struct {
-	method, path string
-	contentType  string // "" sends no Content-Type
-	body         []byte
-	chunked      bool // hide the length: the body goes out with Transfer-Encoding: chunked
-	edit         []func(*http.Request)
-}
-
-func authDo(t *testing.T, app *apptest.App, r authReq) (*http.Response, []byte) {
-	t.Helper()
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-		if r.chunked {
-			body = io.MultiReader(bytes.NewReader(r.body)) // not a *bytes.Reader: length unknown
-		}
-	}
-	req, err := http.NewRequestWithContext(authBG, r.method, app.URL+r.path, body)
-	require.NoError(t, err)
-	if r.chunked {
-		req.ContentLength = 0 // with a body: unknown, so chunked
-	}
-	if r.contentType != "" {
-		req.Header.Set("Content-Type", r.contentType)
-	}
-	for _, e := range r.edit {
-		e(req)
-	}
-	res, err := app.HTTP.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, b
-}
-
-func authBearer(tok string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
-}
-
-func authSetHeader(name, value string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set(name, value) }
-}
-
-// authAddHeader adds a header line, keeping those already there.
-func authAddHeader(name, value string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Add(name, value) }
-}
-
 // authUnauthorized asserts a 401 unauthorized with the bearer challenge RFC 6750 asks for: no error
 // attribute when no credentials were sent, error="invalid_token" when bad ones were.
 func authUnauthorized(t *testing.T, res *http.Response, body []byte, credentialsSent bool) {
@@ -88,13 +32,6 @@ func authUnauthorized(t *testing.T, res *http.Response, body []byte, credentials
 	assert.Equal(t, want, res.Header.Get("WWW-Authenticate"))
 }
 
-func authJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return b
-}
-
 // authNoStore asserts the headers every answer of the API carries when it holds session data.
 func authNoStore(t *testing.T, h http.Header) {
 	t.Helper()
@@ -105,7 +42,7 @@ func authNoStore(t *testing.T, h http.Header) {
 
 func authMe(t *testing.T, app *apptest.App, access string) *client.GetMeResponse {
 	t.Helper()
-	res, err := app.Client.GetMeWithResponse(authBG, apptest.Bearer(access))
+	res, err := app.Client.GetMeWithResponse(t.Context(), apptest.Bearer(access))
 	require.NoError(t, err)
 	return res
 }
@@ -128,7 +65,7 @@ func authMeUnauthorized(t *testing.T, app *apptest.App, access string) {
 
 func authRefresh(t *testing.T, app *apptest.App, refresh string) *client.RefreshTokensResponse {
 	t.Helper()
-	res, err := app.Client.RefreshTokensWithResponse(authBG, client.RefreshTokensJSONRequestBody{RefreshToken: refresh})
+	res, err := app.Client.RefreshTokensWithResponse(t.Context(), client.RefreshTokensJSONRequestBody{RefreshToken: refresh})
 	require.NoError(t, err)
 	return res
 }
@@ -151,7 +88,7 @@ func authRefreshUnauthorized(t *testing.T, app *apptest.App, refresh string) {
 
 func authLogin(t *testing.T, app *apptest.App, email, password string) *client.LoginResponse {
 	t.Helper()
-	res, err := app.Client.LoginWithResponse(authBG, client.LoginJSONRequestBody{Email: email, Password: password})
+	res, err := app.Client.LoginWithResponse(t.Context(), client.LoginJSONRequestBody{Email: email, Password: password})
 	require.NoError(t, err)
 	return res
 }
@@ -166,7 +103,7 @@ func authLoginOK(t *testing.T, app *apptest.App, u apptest.User) client.LoginRes
 
 func authLogout(t *testing.T, app *apptest.App, refresh string) *client.LogoutResponse {
 	t.Helper()
-	res, err := app.Client.LogoutWithResponse(authBG, client.LogoutJSONRequestBody{RefreshToken: refresh})
+	res, err := app.Client.LogoutWithResponse(t.Context(), client.LogoutJSONRequestBody{RefreshToken: refresh})
 	require.NoError(t, err)
 	return res
 }
@@ -212,7 +149,7 @@ func TestAuth_RegisterCreatesUserOwnedOrganizationAndSession(t *testing.T) {
 	lower := apptest.UniqueEmail("ada")
 	mixed := "  " + strings.ToUpper(lower[:1]) + lower[1:4] + strings.ToUpper(lower[4:]) + " "
 
-	res, err := app.Client.RegisterWithResponse(authBG, client.RegisterJSONRequestBody{
+	res, err := app.Client.RegisterWithResponse(t.Context(), client.RegisterJSONRequestBody{
 		Email: mixed, Password: "correct-horse-battery", Name: "  Ada Lovelace ", OrganizationName: " Analytical Engines ",
 	})
 	require.NoError(t, err)
@@ -261,7 +198,7 @@ func TestAuth_RegisterCreatesUserOwnedOrganizationAndSession(t *testing.T) {
 	}
 
 	var stored string
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT email FROM users WHERE id = $1", out.User.Id).Scan(&stored))
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT email FROM users WHERE id = $1", out.User.Id).Scan(&stored))
 	assert.Equal(t, lower, stored)
 }
 
@@ -270,7 +207,7 @@ func TestAuth_RegisterAcceptsPasswordLengthBounds(t *testing.T) {
 	app := apptest.New(t)
 	for _, pw := range []string{strings.Repeat("p", 8), strings.Repeat("p", 128), "пароль-🔐-密码-ok"} {
 		email := apptest.UniqueEmail("bounds")
-		res, err := app.Client.RegisterWithResponse(authBG, client.RegisterJSONRequestBody{
+		res, err := app.Client.RegisterWithResponse(t.Context(), client.RegisterJSONRequestBody{
 			Email: email, Password: pw, Name: "B", OrganizationName: "O",
 		})
 		require.NoError(t, err)
@@ -321,7 +258,7 @@ func TestAuth_RegisterRejectsInvalidBodies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := app.Client.RegisterWithBodyWithResponse(authBG, "application/json", bytes.NewReader(authJSON(t, tc.body)))
+			res, err := app.Client.RegisterWithBodyWithResponse(t.Context(), "application/json", bytes.NewReader(apptest.JSON(t, tc.body)))
 			require.NoError(t, err)
 			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, res.ApplicationproblemJSON400)
@@ -330,7 +267,7 @@ func TestAuth_RegisterRejectsInvalidBodies(t *testing.T) {
 		})
 	}
 	var n int
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT count(*) FROM users").Scan(&n))
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT count(*) FROM users").Scan(&n))
 	assert.Zero(t, n, "no rejected registration created a user")
 }
 
@@ -341,7 +278,7 @@ func TestAuth_MalformedJSONIsMalformedRequest(t *testing.T) {
 	for _, op := range authBodyOperations(u) {
 		for _, raw := range []string{`{`, `{"email": "a@b.co",`, `not json`, `{"email" "x"}`, `{'email': 'x'}`} {
 			t.Run(op.name+"/"+raw, func(t *testing.T) {
-				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path, contentType: "application/json", body: []byte(raw)})
+				res, body := app.Do(t, apptest.Request{Method: http.MethodPost, Path: op.path, Body: []byte(raw)})
 				problemOf(t, res, body, http.StatusBadRequest, "malformed_request")
 			})
 		}
@@ -356,30 +293,30 @@ func TestAuth_TrailingDataAndDuplicateKeysAreMalformed(t *testing.T) {
 	ada := app.Register(t, "ada")
 	login := `{"email":"` + ada.Email + `","password":"` + ada.Password + `"}`
 	dupe := `{"email":"` + ada.Email + `","password":"wrong-password","password":"` + ada.Password + `"}`
-	cases := map[string]authReq{
-		"second JSON value":       {path: "/api/v1/auth/login", body: []byte(login + ` {"x":1}`)},
-		"trailing garbage":        {path: "/api/v1/auth/login", body: []byte(login + `garbage`)},
-		"duplicate key":           {path: "/api/v1/auth/login", body: []byte(dupe)},
-		"duplicate refresh_token": {path: "/api/v1/auth/refresh", body: []byte(`{"refresh_token":"x","refresh_token":"` + ada.Refresh + `"}`)},
-		"nested duplicate key": {method: http.MethodPatch, path: "/api/v1/organizations/" + ada.OrgID.String(),
-			body: []byte(`{"settings":{"timezone":"UTC","timezone":"Europe/Berlin"}}`), edit: []func(*http.Request){authBearer(ada.Access)}},
-		"nested too deeply": {path: "/api/v1/auth/login", body: []byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000))},
+	cases := map[string]apptest.Request{
+		"second JSON value":       {Path: "/api/v1/auth/login", Body: []byte(login + ` {"x":1}`)},
+		"trailing garbage":        {Path: "/api/v1/auth/login", Body: []byte(login + `garbage`)},
+		"duplicate key":           {Path: "/api/v1/auth/login", Body: []byte(dupe)},
+		"duplicate refresh_token": {Path: "/api/v1/auth/refresh", Body: []byte(`{"refresh_token":"x","refresh_token":"` + ada.Refresh + `"}`)},
+		"nested duplicate key": {Method: http.MethodPatch, Path: "/api/v1/organizations/" + ada.OrgID.String(),
+			Body: []byte(`{"settings":{"timezone":"UTC","timezone":"Europe/Berlin"}}`), Token: ada.Access},
+		"nested too deeply": {Path: "/api/v1/auth/login", Body: []byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000))},
 	}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
-			if r.method == "" {
-				r.method = http.MethodPost
+			if r.Method == "" {
+				r.Method = http.MethodPost
 			}
-			r.contentType = "application/json"
-			res, body := authDo(t, app, r)
+			r.ContentType = "application/json"
+			res, body := app.Do(t, r)
 			problemOf(t, res, body, http.StatusBadRequest, "malformed_request")
 		})
 	}
 	// Whitespace around the value is fine; the refresh token was not consumed above.
-	res, body := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/login", contentType: "application/json", body: []byte("\n " + login + " \n")})
+	res, body := app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: []byte("\n " + login + " \n")})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "body: %s", body)
 	authRefreshOK(t, app, ada.Refresh)
-	org, err := app.Client.GetOrganizationWithResponse(authBG, ada.OrgID, ada.Auth())
+	org, err := app.Client.GetOrganizationWithResponse(t.Context(), ada.OrgID, ada.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, org.StatusCode())
 	assert.Equal(t, "UTC", org.JSON200.Settings.Timezone, "the ambiguous update changed nothing")
@@ -391,7 +328,7 @@ func TestAuth_RegisterDuplicateEmailIsConflict(t *testing.T) {
 	ada := app.Register(t, "ada")
 	for _, email := range []string{ada.Email, strings.ToUpper(ada.Email), "  " + ada.Email + "\t"} {
 		t.Run(email, func(t *testing.T) {
-			res, err := app.Client.RegisterWithResponse(authBG, client.RegisterJSONRequestBody{
+			res, err := app.Client.RegisterWithResponse(t.Context(), client.RegisterJSONRequestBody{
 				Email: email, Password: "another-password", Name: "Impostor", OrganizationName: "Shadow",
 			})
 			require.NoError(t, err)
@@ -401,8 +338,8 @@ func TestAuth_RegisterDuplicateEmailIsConflict(t *testing.T) {
 		})
 	}
 	var users, orgs int
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT count(*) FROM users").Scan(&users))
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT count(*) FROM organizations").Scan(&orgs))
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT count(*) FROM users").Scan(&users))
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT count(*) FROM organizations").Scan(&orgs))
 	assert.Equal(t, 1, users, "no shadow account")
 	assert.Equal(t, 1, orgs, "the failed registrations left no organization behind")
 	// The original password still works, the impostor's does not.
@@ -422,7 +359,7 @@ func TestAuth_OversizedBodyIsPayloadTooLarge(t *testing.T) {
 			big[k] = v
 		}
 		big["padding"] = strings.Repeat("x", 1<<20) // over 1 MiB in total
-		raw := authJSON(t, big)
+		raw := apptest.JSON(t, big)
 		require.Greater(t, len(raw), 1<<20)
 		for _, chunked := range []bool{false, true} {
 			name := op.name + "/content-length"
@@ -430,8 +367,7 @@ func TestAuth_OversizedBodyIsPayloadTooLarge(t *testing.T) {
 				name = op.name + "/chunked"
 			}
 			t.Run(name, func(t *testing.T) {
-				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path,
-					contentType: "application/json", body: raw, chunked: chunked})
+				res, body := app.Do(t, apptest.Request{Method: http.MethodPost, Path: op.path, Body: raw, Chunked: chunked})
 				problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
 			})
 		}
@@ -445,17 +381,17 @@ func TestAuth_NonJSONBodyIsUnsupportedMediaType(t *testing.T) {
 	app := apptest.New(t)
 	u := app.Register(t, "ada")
 	for _, op := range authBodyOperations(u) {
-		raw := authJSON(t, op.body)
+		raw := apptest.JSON(t, op.body)
 		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/xml"} {
 			t.Run(op.name+"/"+ct, func(t *testing.T) {
-				res, body := authDo(t, app, authReq{method: http.MethodPost, path: op.path, contentType: ct, body: raw})
+				res, body := app.Do(t, apptest.Request{Method: http.MethodPost, Path: op.path, ContentType: ct, Body: raw})
 				problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
 			})
 		}
 	}
 	// A charset parameter on application/json is fine.
-	res, body := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/login",
-		contentType: "application/json; charset=utf-8", body: authJSON(t, map[string]any{"email": u.Email, "password": u.Password})})
+	res, body := app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login",
+		ContentType: "application/json; charset=utf-8", Body: apptest.JSON(t, map[string]any{"email": u.Email, "password": u.Password})})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "body: %s", body)
 	// The refresh token sent as text was not consumed.
 	authRefreshOK(t, app, u.Refresh)
@@ -546,7 +482,7 @@ func TestAuth_LoginRejectsInvalidBodies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := app.Client.LoginWithBodyWithResponse(authBG, "application/json", bytes.NewReader(authJSON(t, tc.body)))
+			res, err := app.Client.LoginWithBodyWithResponse(t.Context(), "application/json", bytes.NewReader(apptest.JSON(t, tc.body)))
 			require.NoError(t, err)
 			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "validation_failed")
 			require.NotNil(t, res.ApplicationproblemJSON400)
@@ -599,7 +535,7 @@ func TestAuth_RefreshReuseRevokesSession(t *testing.T) {
 	authMeUnauthorized(t, app, ada.Access)
 
 	var reason string
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT revoke_reason FROM sessions WHERE id = $1",
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT revoke_reason FROM sessions WHERE id = $1",
 		authSessionID(t, app, ada.Access)).Scan(&reason))
 	assert.Equal(t, "refresh_token_reuse", reason)
 
@@ -625,7 +561,7 @@ func TestAuth_ConcurrentRefreshYieldsOneWinnerAndNoSecondFamily(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			res, err := app.Client.RefreshTokensWithResponse(authBG, client.RefreshTokensJSONRequestBody{RefreshToken: ada.Refresh})
+			res, err := app.Client.RefreshTokensWithResponse(t.Context(), client.RefreshTokensJSONRequestBody{RefreshToken: ada.Refresh})
 			if !assert.NoError(t, err) {
 				return
 			}
@@ -686,11 +622,11 @@ func TestAuth_RefreshRejectsAccessTokensAndGarbage(t *testing.T) {
 
 	// The body itself is validated.
 	for _, body := range []string{`{}`, `{"refresh_token": ""}`, `{"refresh_token": 1}`, `{"refresh_token": "x", "user_id": "y"}`} {
-		res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/refresh", contentType: "application/json", body: []byte(body)})
+		res, b := app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/refresh", Body: []byte(body)})
 		problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 	}
-	res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/refresh", contentType: "application/json",
-		body: authJSON(t, map[string]string{"refresh_token": strings.Repeat("a", 4097)})})
+	res, b := app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/refresh",
+		Body: apptest.JSON(t, map[string]string{"refresh_token": strings.Repeat("a", 4097)})})
 	problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 }
 
@@ -747,7 +683,7 @@ func TestAuth_LogoutEndsTheSessionAtOnce(t *testing.T) {
 	authMeOK(t, app, pair.AccessToken)
 
 	var reason string
-	require.NoError(t, app.Pool.QueryRow(authBG, "SELECT revoke_reason FROM sessions WHERE id = $1",
+	require.NoError(t, app.Pool.QueryRow(t.Context(), "SELECT revoke_reason FROM sessions WHERE id = $1",
 		authSessionID(t, app, ada.Access)).Scan(&reason))
 	assert.Equal(t, "logout", reason)
 }
@@ -776,7 +712,7 @@ func TestAuth_LogoutRejectsGarbageAndAccessTokens(t *testing.T) {
 		})
 	}
 	for _, body := range []string{`{}`, `{"refresh_token": ""}`, `{"refresh_token": "x", "all": true}`} {
-		res, b := authDo(t, app, authReq{method: http.MethodPost, path: "/api/v1/auth/logout", contentType: "application/json", body: []byte(body)})
+		res, b := app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/logout", Body: []byte(body)})
 		problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
 	}
 	// The session is intact.
@@ -809,7 +745,7 @@ func TestAuth_MeReturnsCallerAndEveryMembership(t *testing.T) {
 	assert.NotContains(t, string(res.Body), "password")
 
 	// An organization header is irrelevant on /auth/me.
-	res2, err := app.Client.GetMeWithResponse(authBG, ada.Auth(), apptest.Header("X-Organization-Id", "garbage"))
+	res2, err := app.Client.GetMeWithResponse(t.Context(), ada.Auth(), apptest.Header("X-Organization-Id", "garbage"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res2.StatusCode(), "body: %s", res2.Body)
 }
@@ -820,14 +756,14 @@ func TestAuth_MeWithoutOrWithBadCredentialsIsUnauthorized(t *testing.T) {
 	ada := app.Register(t, "ada")
 
 	t.Run("no Authorization header", func(t *testing.T) {
-		res, err := app.Client.GetMeWithResponse(authBG)
+		res, err := app.Client.GetMeWithResponse(t.Context())
 		require.NoError(t, err)
 		authUnauthorized(t, res.HTTPResponse, res.Body, false)
 		require.NotNil(t, res.ApplicationproblemJSON401)
 		assert.Equal(t, "unauthorized", res.ApplicationproblemJSON401.Code)
 	})
 	t.Run("token only in the query string", func(t *testing.T) {
-		res, body := authDo(t, app, authReq{method: http.MethodGet, path: "/api/v1/auth/me?access_token=" + ada.Access})
+		res, body := app.Do(t, apptest.Request{Path: "/api/v1/auth/me?access_token=" + ada.Access})
 		authUnauthorized(t, res, body, false)
 	})
 
@@ -846,11 +782,7 @@ func TestAuth_MeWithoutOrWithBadCredentialsIsUnauthorized(t *testing.T) {
 	}
 	for name, values := range bad {
 		t.Run(name, func(t *testing.T) {
-			var edits []func(*http.Request)
-			for _, v := range values {
-				edits = append(edits, authAddHeader("Authorization", v))
-			}
-			res, body := authDo(t, app, authReq{method: http.MethodGet, path: "/api/v1/auth/me", edit: edits})
+			res, body := app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Header: http.Header{"Authorization": values}})
 			authUnauthorized(t, res, body, true)
 		})
 	}
@@ -861,7 +793,7 @@ func TestAuth_BearerSchemeIsCaseInsensitive(t *testing.T) {
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	for _, v := range []string{"bearer " + ada.Access, "BEARER " + ada.Access, "Bearer  " + ada.Access} {
-		res, body := authDo(t, app, authReq{method: http.MethodGet, path: "/api/v1/auth/me", edit: []func(*http.Request){authSetHeader("Authorization", v)}})
+		res, body := app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Header: http.Header{"Authorization": {v}}})
 		assert.Equal(t, http.StatusOK, res.StatusCode, "%q: %s", v[:8], body)
 	}
 }
@@ -873,20 +805,20 @@ func TestAuth_RequestIDIsEchoedOrMade(t *testing.T) {
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 
-	res, err := app.Client.GetMeWithResponse(authBG, ada.Auth(), apptest.Header("X-Request-Id", "trace-42.abc:1"))
+	res, err := app.Client.GetMeWithResponse(t.Context(), ada.Auth(), apptest.Header("X-Request-Id", "trace-42.abc:1"))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode())
 	assert.Equal(t, "trace-42.abc:1", res.HTTPResponse.Header.Get("X-Request-Id"))
 
 	// On a problem the body names the same id.
-	res, err = app.Client.GetMeWithResponse(authBG, apptest.Header("X-Request-Id", "trace-43"))
+	res, err = app.Client.GetMeWithResponse(t.Context(), apptest.Header("X-Request-Id", "trace-43"))
 	require.NoError(t, err)
 	p := problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, "trace-43", *p.RequestId)
 
 	// An id that is not a plain token is replaced, not reflected.
 	for _, bad := range []string{"<script>alert(1)</script>", strings.Repeat("a", 129), "has space"} {
-		res, err = app.Client.GetMeWithResponse(authBG, ada.Auth(), apptest.Header("X-Request-Id", bad))
+		res, err = app.Client.GetMeWithResponse(t.Context(), ada.Auth(), apptest.Header("X-Request-Id", bad))
 		require.NoError(t, err)
 		got := res.HTTPResponse.Header.Get("X-Request-Id")
 		assert.NotEmpty(t, got)
@@ -905,11 +837,11 @@ func TestAuth_UnknownRouteIsNotFoundProblem(t *testing.T) {
 	ada := app.Register(t, "ada")
 	for _, path := range []string{"/api/v1/nope", "/nope", "/api/v2/auth/me", "/api/v1/auth/me/extra", "/debug/pprof/", "/.env"} {
 		for _, withToken := range []bool{false, true} {
-			var edits []func(*http.Request)
+			r := apptest.Request{Path: path}
 			if withToken {
-				edits = append(edits, authBearer(ada.Access))
+				r.Token = ada.Access
 			}
-			res, body := authDo(t, app, authReq{method: http.MethodGet, path: path, edit: edits})
+			res, body := app.Do(t, r)
 			problemOf(t, res, body, http.StatusNotFound, "not_found")
 		}
 	}
@@ -927,7 +859,7 @@ func TestAuth_WrongMethodIsMethodNotAllowedProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			res, body := authDo(t, app, authReq{method: tc.method, path: tc.path, edit: []func(*http.Request){authBearer(ada.Access)}})
+			res, body := app.Do(t, apptest.Request{Method: tc.method, Path: tc.path, Token: ada.Access})
 			problemOf(t, res, body, http.StatusMethodNotAllowed, "method_not_allowed")
 			assert.Contains(t, res.Header.Get("Allow"), tc.allow)
 		})
@@ -946,7 +878,7 @@ func TestAuth_DatabaseDownIsServiceUnavailable(t *testing.T) {
 		assert.NotEmpty(t, res.Header.Get("Retry-After"))
 		assert.NotContains(t, string(body), "pool")
 	}
-	reg, err := app.Client.RegisterWithResponse(authBG, client.RegisterJSONRequestBody{
+	reg, err := app.Client.RegisterWithResponse(t.Context(), client.RegisterJSONRequestBody{
 		Email: apptest.UniqueEmail("down"), Password: "password-123", Name: "D", OrganizationName: "D",
 	})
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +19,7 @@ func BenchmarkListContacts(b *testing.B) {
 	for i := range 200 {
 		app.CreateContact(b, ada, ada.OrgID, client.ContactCreate{Name: fmt.Sprintf("Contact %d", i)})
 	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, app.URL+"/api/v1/contacts", nil)
+	req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, app.URL+"/api/v1/contacts", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,7 +29,7 @@ func BenchmarkListContacts(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			res, err := hc.Do(req.Clone(context.Background()))
+			res, err := hc.Do(req.Clone(b.Context()))
 			if err != nil {
 				b.Error(err)
 				return

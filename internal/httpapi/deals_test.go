@@ -2,10 +2,8 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -23,109 +21,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ---- fixture and helpers (prefixed "deals" to stay out of other files' way) ----
+// ---- helpers (prefixed "deals" to stay out of other files' way) ----
 
-// dealsFixture is organization A with one user per role plus a second member, and an outsider who
-// owns organization B only.
-type dealsFixture struct {
-	app                                              *apptest.App
-	org                                              uuid.UUID
-	owner, admin, manager, member, member2, outsider apptest.User
-}
+// dealsTeam is a team (users registered on first use) that makes deals.
+type dealsTeam struct{ *apptest.Team }
 
-func newDealsFixture(t *testing.T) dealsFixture {
+func newDealsTeam(t *testing.T) dealsTeam {
 	t.Helper()
-	app := apptest.New(t)
-	f := dealsFixture{app: app}
-	f.owner = app.Register(t, "owner")
-	f.org = f.owner.OrgID
-	f.admin = app.Member(t, f.owner, f.org, "admin", client.RoleAdmin)
-	f.manager = app.Member(t, f.owner, f.org, "manager", client.RoleManager)
-	f.member = app.Member(t, f.owner, f.org, "member", client.RoleMember)
-	f.member2 = app.Member(t, f.owner, f.org, "member2", client.RoleMember)
-	f.outsider = app.Register(t, "outsider")
-	return f
+	return dealsTeam{apptest.NewTeam(t, nil)}
 }
 
-var dealsAllRoles = []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager, client.RoleMember}
-
-func (f dealsFixture) as(role client.Role) apptest.User {
-	switch role {
-	case client.RoleOwner:
-		return f.owner
-	case client.RoleAdmin:
-		return f.admin
-	case client.RoleManager:
-		return f.manager
-	case client.RoleMember:
-		return f.member
+// deal creates a deal in the organization as its owner, on a contact of its own, owned by owner.
+func (f dealsTeam) deal(t testing.TB, title, amount string, owner apptest.User) client.Deal {
+	t.Helper()
+	o := &apptest.DealOptions{Title: title, Amount: amount}
+	if owner.ID != f.Owner.ID {
+		o.OwnerID = &owner.ID
 	}
-	panic("unknown role " + string(role))
+	return f.App.Deal(t, f.Owner, f.Org, o)
 }
 
-// deal creates a deal in organization A as the owner, owned by owner (nil: the organization's owner).
-func (f dealsFixture) deal(t *testing.T, title, amount string, owner *apptest.User) client.Deal {
+// foreignDeal creates a deal in the outsider's organization.
+func (f dealsTeam) foreignDeal(t testing.TB) client.Deal {
 	t.Helper()
-	c := f.app.NewContact(t, f.owner, f.org, "Contact of "+title)
-	body := client.DealCreate{ContactId: c.Id, Title: title, Amount: dealsAmount(amount)}
-	if owner != nil {
-		body.OwnerId = &owner.ID
-	}
-	return f.app.CreateDeal(t, f.owner, f.org, body)
-}
-
-// foreignDeal creates a deal in the outsider's organization B.
-func (f dealsFixture) foreignDeal(t *testing.T) client.Deal {
-	t.Helper()
-	return f.app.NewDeal(t, f.outsider, f.outsider.OrgID, "B's deal", "777.00")
-}
-
-func (f dealsFixture) settings(t *testing.T, s client.OrganizationSettingsUpdate) {
-	t.Helper()
-	res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-		client.OrganizationUpdate{Settings: &s}, f.owner.Auth())
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-}
-
-func dealsPtr[T any](v T) *T { return &v }
-
-func dealsAmount(s string) *client.Amount {
-	a := money.MustParse(s)
-	return &a
-}
-
-func dealsStatusPtr(s client.DealStatus) *client.DealStatus { return &s }
-func dealsStagePtr(s client.DealStage) *client.DealStage    { return &s }
-
-// dealsDo sends a raw request; headers are name/value pairs.
-func dealsDo(t *testing.T, app *apptest.App, method, path string, body []byte, headers ...string) (*http.Response, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, app.URL+path, rd)
-	require.NoError(t, err)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := app.HTTP.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, b
-}
-
-// dealsAs are the raw headers of u acting in org with a JSON body.
-func dealsAs(u apptest.User, org uuid.UUID) []string {
-	return []string{"Authorization", "Bearer " + u.Access, "X-Organization-Id", org.String(), "Content-Type", "application/json"}
+	return f.App.NewDeal(t, f.Outsider(t), f.Outsider(t).OrgID, "B's deal", "777.00")
 }
 
 func dealsGet(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.UUID) *client.GetDealResponse {
 	t.Helper()
-	res, err := app.Client.GetDealWithResponse(context.Background(), id, u.In(org)...)
+	res, err := app.Client.GetDealWithResponse(t.Context(), id, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
@@ -139,28 +63,28 @@ func dealsMustGet(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.U
 
 func dealsPatch(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.UUID, body client.DealUpdate) *client.UpdateDealResponse {
 	t.Helper()
-	res, err := app.Client.UpdateDealWithResponse(context.Background(), id, body, u.In(org)...)
+	res, err := app.Client.UpdateDealWithResponse(t.Context(), id, body, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
 
 func dealsPatchRaw(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.UUID, body string) *client.UpdateDealResponse {
 	t.Helper()
-	res, err := app.Client.UpdateDealWithBodyWithResponse(context.Background(), id, "application/json", strings.NewReader(body), u.In(org)...)
+	res, err := app.Client.UpdateDealWithBodyWithResponse(t.Context(), id, "application/json", strings.NewReader(body), u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
 
 func dealsCreateRaw(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID, body string) *client.CreateDealResponse {
 	t.Helper()
-	res, err := app.Client.CreateDealWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(body), u.In(org)...)
+	res, err := app.Client.CreateDealWithBodyWithResponse(t.Context(), "application/json", strings.NewReader(body), u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
 
 func dealsList(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID, p client.ListDealsParams) *client.ListDealsResponse {
 	t.Helper()
-	res, err := app.Client.ListDealsWithResponse(context.Background(), &p, u.In(org)...)
+	res, err := app.Client.ListDealsWithResponse(t.Context(), &p, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
@@ -178,8 +102,8 @@ type dealsEvent struct {
 // dealsTimeline is a deal's timeline through GET /deals/{id}/activities, newest first.
 func dealsTimeline(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.UUID) []dealsEvent {
 	t.Helper()
-	res, err := app.Client.ListActivitiesWithResponse(context.Background(), id,
-		&client.ListActivitiesParams{PageSize: dealsPtr(int32(100))}, u.In(org)...)
+	res, err := app.Client.ListActivitiesWithResponse(t.Context(), id,
+		&client.ListActivitiesParams{PageSize: apptest.Ptr(int32(100))}, u.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	var page struct {
@@ -197,7 +121,7 @@ func dealsTimeline(t *testing.T, app *apptest.App, u apptest.User, org, id uuid.
 func dealsActivityCount(t *testing.T, app *apptest.App, dealID uuid.UUID) int {
 	t.Helper()
 	var n int
-	require.NoError(t, app.Pool.QueryRow(context.Background(),
+	require.NoError(t, app.Pool.QueryRow(t.Context(),
 		"SELECT count(*) FROM activities WHERE deal_id = $1", dealID).Scan(&n))
 	return n
 }
@@ -205,7 +129,7 @@ func dealsActivityCount(t *testing.T, app *apptest.App, dealID uuid.UUID) int {
 func dealsTaskCount(t *testing.T, app *apptest.App, dealID uuid.UUID) int {
 	t.Helper()
 	var n int
-	require.NoError(t, app.Pool.QueryRow(context.Background(),
+	require.NoError(t, app.Pool.QueryRow(t.Context(),
 		"SELECT count(*) FROM tasks WHERE deal_id = $1", dealID).Scan(&n))
 	return n
 }
@@ -269,18 +193,18 @@ var dealsAmountJSON = regexp.MustCompile(`"amount"\s*:\s*([-0-9.eE+]+)`)
 
 func TestDeals_CreateDefaultsOwnerLocationAndTimeline(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	c := f.app.NewContact(t, f.owner, f.org, "Charles")
+	f := newDealsTeam(t)
+	c := f.App.NewContact(t, f.Owner, f.Org, "Charles")
 
-	org, err := f.app.Client.GetOrganizationWithResponse(context.Background(), f.org, f.owner.Auth())
+	org, err := f.App.Client.GetOrganizationWithResponse(t.Context(), f.Org, f.Owner.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, org.StatusCode())
 	defaultCurrency := org.JSON200.Settings.DefaultCurrency
 
-	for _, role := range dealsAllRoles {
-		u := f.as(role)
-		res, err := f.app.Client.CreateDealWithResponse(context.Background(),
-			client.DealCreate{ContactId: c.Id, Title: "Deal of " + string(role)}, u.In(f.org)...)
+	for _, role := range apptest.Roles {
+		u := f.As(t, role)
+		res, err := f.App.Client.CreateDealWithResponse(t.Context(),
+			client.DealCreate{ContactId: c.Id, Title: "Deal of " + string(role)}, u.In(f.Org)...)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 		d := res.JSON201
@@ -295,9 +219,9 @@ func TestDeals_CreateDefaultsOwnerLocationAndTimeline(t *testing.T) {
 		assert.Equal(t, u.ID, d.OwnerId, "the caller owns what it creates")
 		assert.Equal(t, c.Id, d.ContactId)
 		assert.Equal(t, d.CreatedAt, d.UpdatedAt)
-		assert.Equal(t, *d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
+		assert.Equal(t, *d, dealsMustGet(t, f.App, f.Owner, f.Org, d.Id))
 
-		tl := dealsTimeline(t, f.app, u, f.org, d.Id)
+		tl := dealsTimeline(t, f.App, u, f.Org, d.Id)
 		require.Len(t, tl, 1)
 		assert.Equal(t, "deal_created", tl[0].Type)
 		require.NotNil(t, tl[0].AuthorID)
@@ -309,45 +233,45 @@ func TestDeals_CreateDefaultsOwnerLocationAndTimeline(t *testing.T) {
 	}
 
 	// Explicit values win over the defaults.
-	res, err := f.app.Client.CreateDealWithResponse(context.Background(), client.DealCreate{
-		ContactId: c.Id, Title: "Explicit", Amount: dealsAmount("1000.10"), Currency: dealsPtr("GBP"),
-	}, f.owner.In(f.org)...)
+	res, err := f.App.Client.CreateDealWithResponse(t.Context(), client.DealCreate{
+		ContactId: c.Id, Title: "Explicit", Amount: apptest.Amount("1000.10"), Currency: apptest.Ptr("GBP"),
+	}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, "GBP", res.JSON201.Currency)
 	assert.Equal(t, "1000.10", string(dealsAmountJSON.FindSubmatch(res.Body)[1]))
 
 	// The organization's default currency is read at creation time.
-	f.settings(t, client.OrganizationSettingsUpdate{DefaultCurrency: dealsPtr("EUR")})
-	for _, role := range dealsAllRoles {
-		d := f.app.CreateDeal(t, f.as(role), f.org, client.DealCreate{ContactId: c.Id, Title: "Euro deal"})
+	f.Settings(t, client.OrganizationSettingsUpdate{DefaultCurrency: apptest.Ptr("EUR")})
+	for _, role := range apptest.Roles {
+		d := f.App.CreateDeal(t, f.As(t, role), f.Org, client.DealCreate{ContactId: c.Id, Title: "Euro deal"})
 		assert.Equal(t, "EUR", d.Currency, role)
 	}
-	d := f.app.CreateDeal(t, f.member, f.org, client.DealCreate{ContactId: c.Id, Title: "Dollar deal", Currency: dealsPtr("USD")})
+	d := f.App.CreateDeal(t, f.Member(t), f.Org, client.DealCreate{ContactId: c.Id, Title: "Dollar deal", Currency: apptest.Ptr("USD")})
 	assert.Equal(t, "USD", d.Currency)
 }
 
 func TestDeals_CreateWithOwnerIDIsForManagersAndAbove(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	c := f.app.NewContact(t, f.owner, f.org, "Charles")
-	for _, role := range dealsAllRoles {
+	f := newDealsTeam(t)
+	c := f.App.NewContact(t, f.Owner, f.Org, "Charles")
+	for _, role := range apptest.Roles {
 		t.Run(string(role), func(t *testing.T) {
-			u := f.as(role)
-			res, err := f.app.Client.CreateDealWithResponse(context.Background(),
-				client.DealCreate{ContactId: c.Id, Title: "For member2", OwnerId: &f.member2.ID}, u.In(f.org)...)
+			u := f.As(t, role)
+			res, err := f.App.Client.CreateDealWithResponse(t.Context(),
+				client.DealCreate{ContactId: c.Id, Title: "For member2", OwnerId: apptest.Ptr(f.Member2(t).ID)}, u.In(f.Org)...)
 			require.NoError(t, err)
 			if role == client.RoleMember {
 				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 			} else {
 				require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
-				assert.Equal(t, f.member2.ID, res.JSON201.OwnerId)
-				tl := dealsTimeline(t, f.app, f.owner, f.org, res.JSON201.Id)
+				assert.Equal(t, f.Member2(t).ID, res.JSON201.OwnerId)
+				tl := dealsTimeline(t, f.App, f.Owner, f.Org, res.JSON201.Id)
 				require.Len(t, tl, 1)
 				assert.Equal(t, u.ID, *tl[0].AuthorID, "the author is the caller, not the new owner")
 			}
 			// Naming oneself is always fine.
-			d := f.app.CreateDeal(t, u, f.org, client.DealCreate{ContactId: c.Id, Title: "Mine", OwnerId: &u.ID})
+			d := f.App.CreateDeal(t, u, f.Org, client.DealCreate{ContactId: c.Id, Title: "Mine", OwnerId: &u.ID})
 			assert.Equal(t, u.ID, d.OwnerId)
 
 			// Unknown user and a user of another organization look alike.
@@ -355,9 +279,9 @@ func TestDeals_CreateWithOwnerIDIsForManagersAndAbove(t *testing.T) {
 				return
 			}
 			var bodies []map[string]any
-			for _, id := range []uuid.UUID{uuid.New(), f.outsider.ID} {
-				res, err := f.app.Client.CreateDealWithResponse(context.Background(),
-					client.DealCreate{ContactId: c.Id, Title: "Nobody's", OwnerId: &id}, u.In(f.org)...)
+			for _, id := range []uuid.UUID{uuid.New(), f.Outsider(t).ID} {
+				res, err := f.App.Client.CreateDealWithResponse(t.Context(),
+					client.DealCreate{ContactId: c.Id, Title: "Nobody's", OwnerId: &id}, u.In(f.Org)...)
 				require.NoError(t, err)
 				p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
 				assert.Equal(t, []string{"owner_id"}, fieldsOf(p))
@@ -367,36 +291,36 @@ func TestDeals_CreateWithOwnerIDIsForManagersAndAbove(t *testing.T) {
 		})
 	}
 	// None of the refused creations left a deal behind.
-	list := dealsList(t, f.app, f.owner, f.org, client.ListDealsParams{PageSize: dealsPtr(int32(100))})
+	list := dealsList(t, f.App, f.Owner, f.Org, client.ListDealsParams{PageSize: apptest.Ptr(int32(100))})
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"For member2", "For member2", "For member2", "Mine", "Mine", "Mine", "Mine"}, dealsTitles(list.JSON200.Items))
 }
 
 func TestDeals_CreateWithUnknownOrForeignContactIsInvalidReference(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	foreign := f.app.NewContact(t, f.outsider, f.outsider.OrgID, "B's contact")
+	f := newDealsTeam(t)
+	foreign := f.App.NewContact(t, f.Outsider(t), f.Outsider(t).OrgID, "B's contact")
 	var bodies []map[string]any
 	for _, id := range []uuid.UUID{uuid.New(), foreign.Id} {
-		res, err := f.app.Client.CreateDealWithResponse(context.Background(),
-			client.DealCreate{ContactId: id, Title: "Dangling"}, f.owner.In(f.org)...)
+		res, err := f.App.Client.CreateDealWithResponse(t.Context(),
+			client.DealCreate{ContactId: id, Title: "Dangling"}, f.Owner.In(f.Org)...)
 		require.NoError(t, err)
 		p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_reference")
 		assert.Equal(t, []string{"contact_id"}, fieldsOf(p))
 		bodies = append(bodies, withoutRequestID(t, res.Body))
 	}
 	assert.Equal(t, bodies[0], bodies[1], "unknown and foreign contacts answer alike")
-	for _, org := range []uuid.UUID{f.org, f.outsider.OrgID} {
+	for _, org := range []uuid.UUID{f.Org, f.Outsider(t).OrgID} {
 		var n int
-		require.NoError(t, f.app.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE organization_id = $1", org).Scan(&n))
+		require.NoError(t, f.App.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deals WHERE organization_id = $1", org).Scan(&n))
 		assert.Zero(t, n)
 	}
 }
 
 func TestDeals_CreateRejectsInvalidBodies(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	c := f.app.NewContact(t, f.owner, f.org, "Charles")
+	f := newDealsTeam(t)
+	c := f.App.NewContact(t, f.Owner, f.Org, "Charles")
 	cid := c.Id.String()
 	cases := []struct {
 		name, body, code string
@@ -422,7 +346,7 @@ func TestDeals_CreateRejectsInvalidBodies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res := dealsCreateRaw(t, f.app, f.owner, f.org, c.body)
+			res := dealsCreateRaw(t, f.App, f.Owner, f.Org, c.body)
 			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, c.code)
 			if c.field != "" {
 				assert.Contains(t, fieldsOf(p), c.field)
@@ -430,140 +354,28 @@ func TestDeals_CreateRejectsInvalidBodies(t *testing.T) {
 		})
 	}
 	var n int
-	require.NoError(t, f.app.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deals").Scan(&n))
+	require.NoError(t, f.App.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deals").Scan(&n))
 	assert.Zero(t, n, "no refused body created a deal")
-}
-
-// ---- authentication, tenant header, media type, size: every operation ----
-
-type dealsOp struct {
-	name, method, path string
-	body               []byte
-}
-
-func dealsOps(id uuid.UUID, contact uuid.UUID) []dealsOp {
-	create := []byte(`{"contact_id":"` + contact.String() + `","title":"x"}`)
-	return []dealsOp{
-		{"list", http.MethodGet, "/api/v1/deals", nil},
-		{"create", http.MethodPost, "/api/v1/deals", create},
-		{"get", http.MethodGet, "/api/v1/deals/" + id.String(), nil},
-		{"update", http.MethodPatch, "/api/v1/deals/" + id.String(), []byte(`{"title":"hijacked"}`)},
-		{"delete", http.MethodDelete, "/api/v1/deals/" + id.String(), nil},
-	}
-}
-
-func TestDeals_EveryOperationNeedsATokenAndAnOrganization(t *testing.T) {
-	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Guarded", "10.00", nil)
-	for _, op := range dealsOps(d.Id, d.ContactId) {
-		t.Run(op.name, func(t *testing.T) {
-			ct := []string{}
-			if op.body != nil {
-				ct = []string{"Content-Type", "application/json"}
-			}
-			// 401: no token, garbage token (the organization header does not help).
-			res, body := dealsDo(t, f.app, op.method, op.path, op.body, append(ct, "X-Organization-Id", f.org.String())...)
-			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
-			assert.Equal(t, "Bearer", res.Header.Get("WWW-Authenticate"))
-			res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(ct, "X-Organization-Id", f.org.String(), "Authorization", "Bearer garbage")...)
-			problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
-
-			auth := append(ct, "Authorization", "Bearer "+f.owner.Access)
-			// 400: header missing or not one UUID.
-			res, body = dealsDo(t, f.app, op.method, op.path, op.body, auth...)
-			problemOf(t, res, body, http.StatusBadRequest, "organization_header_required")
-			for _, bad := range []string{"not-a-uuid", f.org.String() + "," + f.org.String(), "123"} {
-				res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(auth, "X-Organization-Id", bad)...)
-				problemOf(t, res, body, http.StatusBadRequest, "invalid_organization_header")
-			}
-			// 403 not_a_member: another organization, an unknown one — identical.
-			var bodies []map[string]any
-			for _, org := range []uuid.UUID{f.outsider.OrgID, uuid.New()} {
-				res, body = dealsDo(t, f.app, op.method, op.path, op.body, append(auth, "X-Organization-Id", org.String())...)
-				problemOf(t, res, body, http.StatusForbidden, "not_a_member")
-				bodies = append(bodies, withoutRequestID(t, body))
-			}
-			assert.Equal(t, bodies[0], bodies[1])
-		})
-	}
-	// The deal survived every refused attempt, untouched, and nothing was created.
-	got := dealsMustGet(t, f.app, f.owner, f.org, d.Id)
-	assert.Equal(t, d, got)
-	assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
-	var n int
-	require.NoError(t, f.app.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deals").Scan(&n))
-	assert.Equal(t, 1, n)
-}
-
-func TestDeals_MalformedDealIDIsBadRequest(t *testing.T) {
-	t.Parallel()
-	f := newDealsFixture(t)
-	for _, method := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
-		var body []byte
-		if method == http.MethodPatch {
-			body = []byte(`{"title":"x"}`)
-		}
-		res, b := dealsDo(t, f.app, method, "/api/v1/deals/not-a-uuid", body, dealsAs(f.owner, f.org)...)
-		p := problemOf(t, res, b, http.StatusBadRequest, "validation_failed")
-		assert.Contains(t, fieldsOf(p), "deal_id", method)
-	}
-}
-
-func TestDeals_OversizedBodyIsPayloadTooLarge(t *testing.T) {
-	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Big", "10.00", nil)
-	big := []byte(`{"title":"` + strings.Repeat("x", 1<<20) + `"}`)
-	bigCreate := []byte(`{"contact_id":"` + d.ContactId.String() + `","title":"` + strings.Repeat("x", 1<<20) + `"}`)
-	res, body := dealsDo(t, f.app, http.MethodPost, "/api/v1/deals", bigCreate, dealsAs(f.owner, f.org)...)
-	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
-	res, body = dealsDo(t, f.app, http.MethodPatch, "/api/v1/deals/"+d.Id.String(), big, dealsAs(f.owner, f.org)...)
-	problemOf(t, res, body, http.StatusRequestEntityTooLarge, "payload_too_large")
-	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
-	assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
-}
-
-func TestDeals_NonJSONBodyIsUnsupportedMediaType(t *testing.T) {
-	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Plain", "10.00", nil)
-	auth := []string{"Authorization", "Bearer " + f.owner.Access, "X-Organization-Id", f.org.String()}
-	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
-		res, body := dealsDo(t, f.app, http.MethodPost, "/api/v1/deals",
-			[]byte(`{"contact_id":"`+d.ContactId.String()+`","title":"x"}`), append(auth, "Content-Type", ct)...)
-		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
-		res, body = dealsDo(t, f.app, http.MethodPatch, "/api/v1/deals/"+d.Id.String(),
-			[]byte(`{"title":"x"}`), append(auth, "Content-Type", ct)...)
-		problemOf(t, res, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
-	}
-	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
-	assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
 }
 
 // ---- list ----
 
 func TestDeals_ListFilters(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	ctx := context.Background()
-	c1 := f.app.NewContact(t, f.owner, f.org, "C1")
-	c2 := f.app.NewContact(t, f.owner, f.org, "C2")
-	c3 := f.app.NewContact(t, f.owner, f.org, "C3")
-	mk := func(title, amount string, contact client.Contact, owner apptest.User, status client.DealStatus, stage client.DealStage) client.Deal {
-		d := f.app.CreateDeal(t, f.owner, f.org, client.DealCreate{ContactId: contact.Id, Title: title, Amount: dealsAmount(amount), OwnerId: &owner.ID})
-		if status != "new" || stage != "qualification" {
-			d = f.app.UpdateDeal(t, f.owner, f.org, d.Id, client.DealUpdate{Status: &status, Stage: &stage})
-		}
-		return d
+	f := newDealsTeam(t)
+	c1 := f.App.NewContact(t, f.Owner, f.Org, "C1")
+	c2 := f.App.NewContact(t, f.Owner, f.Org, "C2")
+	c3 := f.App.NewContact(t, f.Owner, f.Org, "C3")
+	mk := func(title, amount string, contact client.Contact, owner apptest.User, status client.DealStatus, stage client.DealStage) {
+		f.App.Deal(t, f.Owner, f.Org, &apptest.DealOptions{Title: title, Amount: amount, ContactID: &contact.Id, OwnerID: &owner.ID, Status: status, Stage: stage})
 	}
-	mk("Alpha website", "1000.10", c1, f.owner, "new", "qualification")
-	mk("Beta 100% discount", "1000.09", c1, f.member, "in_progress", "proposal")
-	mk("gamma_launch", "1000.11", c2, f.manager, "won", "closed")
-	mk("Delta ALPHA support", "0", c2, f.member, "lost", "negotiation")
-	mk("Epsilon gammaXlaunch", "250.00", c3, f.owner, "new", "proposal")
+	mk("Alpha website", "1000.10", c1, f.Owner, "new", "qualification")
+	mk("Beta 100% discount", "1000.09", c1, f.Member(t), "in_progress", "proposal")
+	mk("gamma_launch", "1000.11", c2, f.Manager(t), "won", "closed")
+	mk("Delta ALPHA support", "0", c2, f.Member(t), "lost", "negotiation")
+	mk("Epsilon gammaXlaunch", "250.00", c3, f.Owner, "new", "proposal")
 	// Organization B's deals never show up, whatever the filter.
-	f.app.NewDeal(t, f.outsider, f.outsider.OrgID, "Alpha of B", "1000.10")
+	f.App.NewDeal(t, f.Outsider(t), f.Outsider(t).OrgID, "Alpha of B", "1000.10")
 
 	all := []string{"Alpha website", "Beta 100% discount", "gamma_launch", "Delta ALPHA support", "Epsilon gammaXlaunch"}
 	st := func(s ...client.DealStatus) *[]client.DealStatus { return &s }
@@ -577,42 +389,42 @@ func TestDeals_ListFilters(t *testing.T) {
 		{"repeated status", client.ListDealsParams{Status: st("new", "in_progress")}, []string{"Alpha website", "Beta 100% discount", "Epsilon gammaXlaunch"}},
 		{"won and lost", client.ListDealsParams{Status: st("won", "lost")}, []string{"gamma_launch", "Delta ALPHA support"}},
 		{"every status", client.ListDealsParams{Status: st("new", "in_progress", "won", "lost")}, all},
-		{"stage", client.ListDealsParams{Stage: dealsStagePtr("proposal")}, []string{"Beta 100% discount", "Epsilon gammaXlaunch"}},
-		{"stage without deals", client.ListDealsParams{Stage: dealsStagePtr("qualification"), Status: st("won")}, nil},
-		{"status and stage", client.ListDealsParams{Status: st("new"), Stage: dealsStagePtr("proposal")}, []string{"Epsilon gammaXlaunch"}},
-		{"min amount is inclusive", client.ListDealsParams{MinAmount: dealsAmount("1000.10")}, []string{"Alpha website", "gamma_launch"}},
-		{"max amount is inclusive", client.ListDealsParams{MaxAmount: dealsAmount("1000.10")}, []string{"Alpha website", "Beta 100% discount", "Delta ALPHA support", "Epsilon gammaXlaunch"}},
-		{"min equals max", client.ListDealsParams{MinAmount: dealsAmount("1000.10"), MaxAmount: dealsAmount("1000.10")}, []string{"Alpha website"}},
-		{"one cent above", client.ListDealsParams{MinAmount: dealsAmount("1000.11")}, []string{"gamma_launch"}},
-		{"one cent below", client.ListDealsParams{MaxAmount: dealsAmount("1000.09"), MinAmount: dealsAmount("1000.09")}, []string{"Beta 100% discount"}},
-		{"zero amounts", client.ListDealsParams{MaxAmount: dealsAmount("0")}, []string{"Delta ALPHA support"}},
-		{"min above max", client.ListDealsParams{MinAmount: dealsAmount("2000"), MaxAmount: dealsAmount("1000")}, nil},
-		{"owner", client.ListDealsParams{OwnerId: &f.member.ID}, []string{"Beta 100% discount", "Delta ALPHA support"}},
-		{"owner without deals", client.ListDealsParams{OwnerId: &f.admin.ID}, nil},
-		{"unknown owner", client.ListDealsParams{OwnerId: dealsPtr(uuid.New())}, nil},
+		{"stage", client.ListDealsParams{Stage: apptest.Ptr(client.Proposal)}, []string{"Beta 100% discount", "Epsilon gammaXlaunch"}},
+		{"stage without deals", client.ListDealsParams{Stage: apptest.Ptr(client.Qualification), Status: st("won")}, nil},
+		{"status and stage", client.ListDealsParams{Status: st("new"), Stage: apptest.Ptr(client.Proposal)}, []string{"Epsilon gammaXlaunch"}},
+		{"min amount is inclusive", client.ListDealsParams{MinAmount: apptest.Amount("1000.10")}, []string{"Alpha website", "gamma_launch"}},
+		{"max amount is inclusive", client.ListDealsParams{MaxAmount: apptest.Amount("1000.10")}, []string{"Alpha website", "Beta 100% discount", "Delta ALPHA support", "Epsilon gammaXlaunch"}},
+		{"min equals max", client.ListDealsParams{MinAmount: apptest.Amount("1000.10"), MaxAmount: apptest.Amount("1000.10")}, []string{"Alpha website"}},
+		{"one cent above", client.ListDealsParams{MinAmount: apptest.Amount("1000.11")}, []string{"gamma_launch"}},
+		{"one cent below", client.ListDealsParams{MaxAmount: apptest.Amount("1000.09"), MinAmount: apptest.Amount("1000.09")}, []string{"Beta 100% discount"}},
+		{"zero amounts", client.ListDealsParams{MaxAmount: apptest.Amount("0")}, []string{"Delta ALPHA support"}},
+		{"min above max", client.ListDealsParams{MinAmount: apptest.Amount("2000"), MaxAmount: apptest.Amount("1000")}, nil},
+		{"owner", client.ListDealsParams{OwnerId: apptest.Ptr(f.Member(t).ID)}, []string{"Beta 100% discount", "Delta ALPHA support"}},
+		{"owner without deals", client.ListDealsParams{OwnerId: apptest.Ptr(f.Admin(t).ID)}, nil},
+		{"unknown owner", client.ListDealsParams{OwnerId: apptest.Ptr(uuid.New())}, nil},
 		{"contact", client.ListDealsParams{ContactId: &c2.Id}, []string{"gamma_launch", "Delta ALPHA support"}},
-		{"unknown contact", client.ListDealsParams{ContactId: dealsPtr(uuid.New())}, nil},
-		{"search is case-insensitive", client.ListDealsParams{Search: dealsPtr("alpha")}, []string{"Alpha website", "Delta ALPHA support"}},
-		{"search in the middle", client.ListDealsParams{Search: dealsPtr("WEBSIT")}, []string{"Alpha website"}},
-		{"search percent is literal", client.ListDealsParams{Search: dealsPtr("%")}, []string{"Beta 100% discount"}},
-		{"search percent inside", client.ListDealsParams{Search: dealsPtr("100% d")}, []string{"Beta 100% discount"}},
-		{"search underscore is literal", client.ListDealsParams{Search: dealsPtr("_")}, []string{"gamma_launch"}},
-		{"search underscore inside", client.ListDealsParams{Search: dealsPtr("gamma_l")}, []string{"gamma_launch"}},
-		{"search backslash is literal", client.ListDealsParams{Search: dealsPtr(`\`)}, nil},
-		{"search without match", client.ListDealsParams{Search: dealsPtr("zeta")}, nil},
-		{"everything at once", client.ListDealsParams{Status: st("in_progress", "lost"), Stage: dealsStagePtr("proposal"),
-			MinAmount: dealsAmount("1000"), MaxAmount: dealsAmount("1000.09"), OwnerId: &f.member.ID, ContactId: &c1.Id,
-			Search: dealsPtr("100%")}, []string{"Beta 100% discount"}},
+		{"unknown contact", client.ListDealsParams{ContactId: apptest.Ptr(uuid.New())}, nil},
+		{"search is case-insensitive", client.ListDealsParams{Search: apptest.Ptr("alpha")}, []string{"Alpha website", "Delta ALPHA support"}},
+		{"search in the middle", client.ListDealsParams{Search: apptest.Ptr("WEBSIT")}, []string{"Alpha website"}},
+		{"search percent is literal", client.ListDealsParams{Search: apptest.Ptr("%")}, []string{"Beta 100% discount"}},
+		{"search percent inside", client.ListDealsParams{Search: apptest.Ptr("100% d")}, []string{"Beta 100% discount"}},
+		{"search underscore is literal", client.ListDealsParams{Search: apptest.Ptr("_")}, []string{"gamma_launch"}},
+		{"search underscore inside", client.ListDealsParams{Search: apptest.Ptr("gamma_l")}, []string{"gamma_launch"}},
+		{"search backslash is literal", client.ListDealsParams{Search: apptest.Ptr(`\`)}, nil},
+		{"search without match", client.ListDealsParams{Search: apptest.Ptr("zeta")}, nil},
+		{"everything at once", client.ListDealsParams{Status: st("in_progress", "lost"), Stage: apptest.Ptr(client.Proposal),
+			MinAmount: apptest.Amount("1000"), MaxAmount: apptest.Amount("1000.09"), OwnerId: apptest.Ptr(f.Member(t).ID), ContactId: &c1.Id,
+			Search: apptest.Ptr("100%")}, []string{"Beta 100% discount"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p
-			p.PageSize = dealsPtr(int32(100))
-			for _, role := range dealsAllRoles {
-				if role == client.RoleMember && p.OwnerId != nil && *p.OwnerId != f.member.ID {
+			p.PageSize = apptest.Ptr(int32(100))
+			for _, role := range apptest.Roles {
+				if role == client.RoleMember && p.OwnerId != nil && *p.OwnerId != f.Member(t).ID {
 					continue // members may filter by their own id only (below)
 				}
-				res := dealsList(t, f.app, f.as(role), f.org, p)
+				res := dealsList(t, f.App, f.As(t, role), f.Org, p)
 				require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 				assert.Equal(t, dealsSorted(c.want...), dealsTitles(res.JSON200.Items), role)
 				assert.EqualValues(t, len(c.want), res.JSON200.Total, role)
@@ -621,18 +433,18 @@ func TestDeals_ListFilters(t *testing.T) {
 	}
 
 	// The repeated status parameter travels as status=new&status=in_progress.
-	res, body := dealsDo(t, f.app, http.MethodGet, "/api/v1/deals?status=new&status=in_progress&page_size=100", nil, dealsAs(f.owner, f.org)...)
+	res, body := f.App.Do(t, apptest.Request{Path: "/api/v1/deals?status=new&status=in_progress&page_size=100", Token: f.Owner.Access, Org: f.Org})
 	require.Equal(t, http.StatusOK, res.StatusCode, "body: %s", body)
 	var page client.DealList
 	require.NoError(t, json.Unmarshal(body, &page))
 	assert.Equal(t, dealsSorted("Alpha website", "Beta 100% discount", "Epsilon gammaXlaunch"), dealsTitles(page.Items))
 
 	// owner_id: a member may ask for their own deals only.
-	own := dealsList(t, f.app, f.member, f.org, client.ListDealsParams{OwnerId: &f.member.ID})
+	own := dealsList(t, f.App, f.Member(t), f.Org, client.ListDealsParams{OwnerId: apptest.Ptr(f.Member(t).ID)})
 	require.Equal(t, http.StatusOK, own.StatusCode())
 	assert.Equal(t, dealsSorted("Beta 100% discount", "Delta ALPHA support"), dealsTitles(own.JSON200.Items))
-	for _, other := range []uuid.UUID{f.owner.ID, f.member2.ID, uuid.New()} {
-		res, err := f.app.Client.ListDealsWithResponse(ctx, &client.ListDealsParams{OwnerId: &other}, f.member.In(f.org)...)
+	for _, other := range []uuid.UUID{f.Owner.ID, f.Member2(t).ID, uuid.New()} {
+		res, err := f.App.Client.ListDealsWithResponse(t.Context(), &client.ListDealsParams{OwnerId: &other}, f.Member(t).In(f.Org)...)
 		require.NoError(t, err)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
@@ -640,8 +452,8 @@ func TestDeals_ListFilters(t *testing.T) {
 
 func TestDeals_ListRejectsBadParameters(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	f.deal(t, "One", "1.00", nil)
+	f := newDealsTeam(t)
+	f.deal(t, "One", "1.00", f.Owner)
 	cases := map[string]string{
 		"page_size=101": "page_size",
 		"page_size=0":   "page_size",
@@ -660,7 +472,7 @@ func TestDeals_ListRejectsBadParameters(t *testing.T) {
 		"search=" + strings.Repeat("s", 201): "search",
 	}
 	for q, field := range cases {
-		res, body := dealsDo(t, f.app, http.MethodGet, "/api/v1/deals?"+q, nil, dealsAs(f.owner, f.org)...)
+		res, body := f.App.Do(t, apptest.Request{Path: "/api/v1/deals?" + q, Token: f.Owner.Access, Org: f.Org})
 		p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 		assert.True(t, slices.ContainsFunc(fieldsOf(p), func(f string) bool {
 			return f == field || strings.HasPrefix(f, field+".") // status.0: the first item of status
@@ -668,7 +480,7 @@ func TestDeals_ListRejectsBadParameters(t *testing.T) {
 	}
 	// The bounds themselves are fine.
 	for _, q := range []string{"page_size=100", "page_size=1", "page=1000000", "min_amount=0&max_amount=999999999999.99"} {
-		res, body := dealsDo(t, f.app, http.MethodGet, "/api/v1/deals?"+q, nil, dealsAs(f.owner, f.org)...)
+		res, body := f.App.Do(t, apptest.Request{Path: "/api/v1/deals?" + q, Token: f.Owner.Access, Org: f.Org})
 		assert.Equal(t, http.StatusOK, res.StatusCode, "%s: %s", q, body)
 	}
 }
@@ -706,25 +518,25 @@ func dealsRequireOrdered(t *testing.T, items []client.Deal, orderBy string, desc
 
 func TestDeals_ListOrderingAndStablePagination(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	c := f.app.NewContact(t, f.owner, f.org, "Shared")
+	f := newDealsTeam(t)
+	c := f.App.NewContact(t, f.Owner, f.Org, "Shared")
 	// Titles differ in case only where sorting must ignore it; amounts and titles repeat so that the
 	// id tie-break is exercised.
 	titles := []string{"bravo", "Alpha", "charlie", "alpha", "Bravo", "delta", "echo"}
 	amounts := []string{"100.00", "250.50", "100.00", "0.00", "999.99", "250.50", "100.00"}
 	var ids []uuid.UUID
 	for i := 0; i < 23; i++ {
-		d := f.app.CreateDeal(t, f.owner, f.org, client.DealCreate{ContactId: c.Id,
-			Title: titles[i%len(titles)], Amount: dealsAmount(amounts[(i*3)%len(amounts)])})
+		d := f.App.CreateDeal(t, f.Owner, f.Org, client.DealCreate{ContactId: c.Id,
+			Title: titles[i%len(titles)], Amount: apptest.Amount(amounts[(i*3)%len(amounts)])})
 		ids = append(ids, d.Id)
 	}
 	// updated_at in another order than created_at.
 	for i := len(ids) - 1; i >= 0; i -= 3 {
-		f.app.UpdateDeal(t, f.owner, f.org, ids[i], client.DealUpdate{Currency: dealsPtr("EUR")})
+		f.App.UpdateDeal(t, f.Owner, f.Org, ids[i], client.DealUpdate{Currency: apptest.Ptr("EUR")})
 	}
 
 	// The default is created_at, newest first.
-	def := dealsList(t, f.app, f.owner, f.org, client.ListDealsParams{PageSize: dealsPtr(int32(100))})
+	def := dealsList(t, f.App, f.Owner, f.Org, client.ListDealsParams{PageSize: apptest.Ptr(int32(100))})
 	require.Equal(t, http.StatusOK, def.StatusCode())
 	require.Len(t, def.JSON200.Items, 23)
 	assert.EqualValues(t, 1, def.JSON200.Page)
@@ -733,7 +545,7 @@ func TestDeals_ListOrderingAndStablePagination(t *testing.T) {
 	assert.Equal(t, ids[len(ids)-1], def.JSON200.Items[0].Id)
 
 	// Default page size is 20.
-	p20 := dealsList(t, f.app, f.owner, f.org, client.ListDealsParams{})
+	p20 := dealsList(t, f.App, f.Owner, f.Org, client.ListDealsParams{})
 	require.Equal(t, http.StatusOK, p20.StatusCode())
 	assert.Len(t, p20.JSON200.Items, 20)
 	assert.EqualValues(t, 20, p20.JSON200.PageSize)
@@ -742,8 +554,8 @@ func TestDeals_ListOrderingAndStablePagination(t *testing.T) {
 	for _, orderBy := range []client.ListDealsParamsOrderBy{"created_at", "updated_at", "amount", "title"} {
 		for _, order := range []client.ListDealsParamsOrder{"asc", "desc"} {
 			t.Run(string(orderBy)+"/"+string(order), func(t *testing.T) {
-				full := dealsList(t, f.app, f.owner, f.org, client.ListDealsParams{
-					OrderBy: &orderBy, Order: &order, PageSize: dealsPtr(int32(100))})
+				full := dealsList(t, f.App, f.Owner, f.Org, client.ListDealsParams{
+					OrderBy: &orderBy, Order: &order, PageSize: apptest.Ptr(int32(100))})
 				require.Equal(t, http.StatusOK, full.StatusCode(), "body: %s", full.Body)
 				require.Len(t, full.JSON200.Items, 23)
 				dealsRequireOrdered(t, full.JSON200.Items, string(orderBy), order == "desc")
@@ -752,8 +564,8 @@ func TestDeals_ListOrderingAndStablePagination(t *testing.T) {
 				var walked []client.Deal
 				seen := map[uuid.UUID]int{}
 				for page := int32(1); ; page++ {
-					res := dealsList(t, f.app, f.owner, f.org, client.ListDealsParams{
-						OrderBy: &orderBy, Order: &order, Page: &page, PageSize: dealsPtr(int32(5))})
+					res := dealsList(t, f.App, f.Owner, f.Org, client.ListDealsParams{
+						OrderBy: &orderBy, Order: &order, Page: &page, PageSize: apptest.Ptr(int32(5))})
 					require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 					assert.EqualValues(t, 23, res.JSON200.Total, "page %d", page)
 					assert.EqualValues(t, page, res.JSON200.Page)
@@ -781,63 +593,63 @@ func TestDeals_ListOrderingAndStablePagination(t *testing.T) {
 
 func TestDeals_MembersSeeAllFalseHidesOthersDealsFromMembersOnly(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	mine := f.deal(t, "Member's", "10.00", &f.member)
-	theirs := f.deal(t, "Member2's", "20.00", &f.member2)
-	owners := f.deal(t, "Owner's", "30.00", nil)
+	f := newDealsTeam(t)
+	mine := f.deal(t, "Member's", "10.00", f.Member(t))
+	theirs := f.deal(t, "Member2's", "20.00", f.Member2(t))
+	owners := f.deal(t, "Owner's", "30.00", f.Owner)
 
 	// members_see_all=true (the default): members read everything, change their own only.
 	for _, d := range []client.Deal{mine, theirs, owners} {
-		assert.Equal(t, d, dealsMustGet(t, f.app, f.member, f.org, d.Id))
+		assert.Equal(t, d, dealsMustGet(t, f.App, f.Member(t), f.Org, d.Id))
 	}
-	res := dealsPatch(t, f.app, f.member, f.org, theirs.Id, client.DealUpdate{Title: dealsPtr("x")})
+	res := dealsPatch(t, f.App, f.Member(t), f.Org, theirs.Id, client.DealUpdate{Title: apptest.Ptr("x")})
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
-	del, err := f.app.Client.DeleteDealWithResponse(context.Background(), theirs.Id, f.member.In(f.org)...)
+	del, err := f.App.Client.DeleteDealWithResponse(t.Context(), theirs.Id, f.Member(t).In(f.Org)...)
 	require.NoError(t, err)
 	problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "forbidden")
 
-	f.settings(t, client.OrganizationSettingsUpdate{MembersSeeAll: dealsPtr(false)})
+	f.MembersSeeAll(t, false)
 
-	list := dealsList(t, f.app, f.member, f.org, client.ListDealsParams{})
+	list := dealsList(t, f.App, f.Member(t), f.Org, client.ListDealsParams{})
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"Member's"}, dealsTitles(list.JSON200.Items))
 	assert.EqualValues(t, 1, list.JSON200.Total)
-	list = dealsList(t, f.app, f.member, f.org, client.ListDealsParams{OwnerId: &f.member.ID, Search: dealsPtr("'s")})
+	list = dealsList(t, f.App, f.Member(t), f.Org, client.ListDealsParams{OwnerId: apptest.Ptr(f.Member(t).ID), Search: apptest.Ptr("'s")})
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"Member's"}, dealsTitles(list.JSON200.Items))
-	list = dealsList(t, f.app, f.member, f.org, client.ListDealsParams{OwnerId: &f.member2.ID})
+	list = dealsList(t, f.App, f.Member(t), f.Org, client.ListDealsParams{OwnerId: apptest.Ptr(f.Member2(t).ID)})
 	problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "forbidden")
 
-	assert.Equal(t, mine, dealsMustGet(t, f.app, f.member, f.org, mine.Id))
-	unknown := dealsGet(t, f.app, f.member, f.org, uuid.New())
+	assert.Equal(t, mine, dealsMustGet(t, f.App, f.Member(t), f.Org, mine.Id))
+	unknown := dealsGet(t, f.App, f.Member(t), f.Org, uuid.New())
 	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	want := withoutRequestID(t, unknown.Body)
 	for _, d := range []client.Deal{theirs, owners} {
-		g := dealsGet(t, f.app, f.member, f.org, d.Id)
+		g := dealsGet(t, f.App, f.Member(t), f.Org, d.Id)
 		problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 		assert.Equal(t, want, withoutRequestID(t, g.Body), "invisible looks like missing")
-		p := dealsPatch(t, f.app, f.member, f.org, d.Id, client.DealUpdate{Title: dealsPtr("x")})
+		p := dealsPatch(t, f.App, f.Member(t), f.Org, d.Id, client.DealUpdate{Title: apptest.Ptr("x")})
 		problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
 		assert.Equal(t, want, withoutRequestID(t, p.Body))
-		del, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, f.member.In(f.org)...)
+		del, err := f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, f.Member(t).In(f.Org)...)
 		require.NoError(t, err)
 		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
 		assert.Equal(t, want, withoutRequestID(t, del.Body))
-		assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id), "untouched")
-		assert.Equal(t, 1, dealsActivityCount(t, f.app, d.Id))
+		assert.Equal(t, d, dealsMustGet(t, f.App, f.Owner, f.Org, d.Id), "untouched")
+		assert.Equal(t, 1, dealsActivityCount(t, f.App, d.Id))
 	}
 	// The member still changes their own deal.
-	f.app.UpdateDeal(t, f.member, f.org, mine.Id, client.DealUpdate{Title: dealsPtr("Member's, renamed")})
+	f.App.UpdateDeal(t, f.Member(t), f.Org, mine.Id, client.DealUpdate{Title: apptest.Ptr("Member's, renamed")})
 
 	// Managers and above are not affected.
 	for _, role := range []client.Role{client.RoleOwner, client.RoleAdmin, client.RoleManager} {
-		l := dealsList(t, f.app, f.as(role), f.org, client.ListDealsParams{})
+		l := dealsList(t, f.App, f.As(t, role), f.Org, client.ListDealsParams{})
 		require.Equal(t, http.StatusOK, l.StatusCode())
 		assert.EqualValues(t, 3, l.JSON200.Total, role)
 		for _, d := range []client.Deal{theirs, owners} {
-			assert.Equal(t, d.Id, dealsMustGet(t, f.app, f.as(role), f.org, d.Id).Id, role)
+			assert.Equal(t, d.Id, dealsMustGet(t, f.App, f.As(t, role), f.Org, d.Id).Id, role)
 		}
-		l = dealsList(t, f.app, f.as(role), f.org, client.ListDealsParams{OwnerId: &f.member2.ID})
+		l = dealsList(t, f.App, f.As(t, role), f.Org, client.ListDealsParams{OwnerId: apptest.Ptr(f.Member2(t).ID)})
 		require.Equal(t, http.StatusOK, l.StatusCode())
 		assert.Equal(t, []string{"Member2's"}, dealsTitles(l.JSON200.Items), role)
 	}
@@ -847,10 +659,10 @@ func TestDeals_MembersSeeAllFalseHidesOthersDealsFromMembersOnly(t *testing.T) {
 
 func TestDeals_GetReturnsTheDealForEveryRole(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Readable", "1234.56", &f.member2)
-	for _, role := range dealsAllRoles {
-		res := dealsGet(t, f.app, f.as(role), f.org, d.Id)
+	f := newDealsTeam(t)
+	d := f.deal(t, "Readable", "1234.56", f.Member2(t))
+	for _, role := range apptest.Roles {
+		res := dealsGet(t, f.App, f.As(t, role), f.Org, d.Id)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		assert.Equal(t, d, *res.JSON200, role)
 		assert.Equal(t, "1234.56", string(dealsAmountJSON.FindSubmatch(res.Body)[1]))
@@ -860,17 +672,17 @@ func TestDeals_GetReturnsTheDealForEveryRole(t *testing.T) {
 
 func TestDeals_UnknownAndForeignDealsAreNotFoundAlike(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
+	f := newDealsTeam(t)
 	foreign := f.foreignDeal(t)
 	var bodies []map[string]any
 	for _, id := range []uuid.UUID{uuid.New(), foreign.Id} {
-		g := dealsGet(t, f.app, f.owner, f.org, id)
+		g := dealsGet(t, f.App, f.Owner, f.Org, id)
 		problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 		bodies = append(bodies, withoutRequestID(t, g.Body))
-		p := dealsPatch(t, f.app, f.owner, f.org, id, client.DealUpdate{Title: dealsPtr("x")})
+		p := dealsPatch(t, f.App, f.Owner, f.Org, id, client.DealUpdate{Title: apptest.Ptr("x")})
 		problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
 		bodies = append(bodies, withoutRequestID(t, p.Body))
-		del, err := f.app.Client.DeleteDealWithResponse(context.Background(), id, f.owner.In(f.org)...)
+		del, err := f.App.Client.DeleteDealWithResponse(t.Context(), id, f.Owner.In(f.Org)...)
 		require.NoError(t, err)
 		problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
 		bodies = append(bodies, withoutRequestID(t, del.Body))
@@ -878,8 +690,8 @@ func TestDeals_UnknownAndForeignDealsAreNotFoundAlike(t *testing.T) {
 	for _, b := range bodies[1:] {
 		assert.Equal(t, bodies[0], b)
 	}
-	assert.Equal(t, foreign, dealsMustGet(t, f.app, f.outsider, f.outsider.OrgID, foreign.Id))
-	assert.Equal(t, 1, dealsActivityCount(t, f.app, foreign.Id))
+	assert.Equal(t, foreign, dealsMustGet(t, f.App, f.Outsider(t), f.Outsider(t).OrgID, foreign.Id))
+	assert.Equal(t, 1, dealsActivityCount(t, f.App, foreign.Id))
 }
 
 // ---- update ----
@@ -887,7 +699,7 @@ func TestDeals_UnknownAndForeignDealsAreNotFoundAlike(t *testing.T) {
 // TestDeals_PatchRoleMatrix is DESIGN.md §5 for deals through HTTP: each role, each kind of change.
 func TestDeals_PatchRoleMatrix(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
+	f := newDealsTeam(t)
 	type action struct {
 		name string
 		// setup returns the deal to patch (as its owner, already in the wanted state) and the patch.
@@ -896,13 +708,13 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		check func(t *testing.T, actor apptest.User, before, after client.Deal, newest []dealsEvent)
 	}
 	own := func(title, amount string) func(t *testing.T, actor apptest.User) client.Deal {
-		return func(t *testing.T, actor apptest.User) client.Deal { return f.deal(t, title, amount, &actor) }
+		return func(t *testing.T, actor apptest.User) client.Deal { return f.deal(t, title, amount, actor) }
 	}
 	actions := []action{
 		{
 			name: "change own deal",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Own", "10.00")(t, a), client.DealUpdate{Title: dealsPtr("Own, renamed"), Amount: dealsAmount("11.00")}
+				return own("Own", "10.00")(t, a), client.DealUpdate{Title: apptest.Ptr("Own, renamed"), Amount: apptest.Amount("11.00")}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, "Own, renamed", after.Title)
@@ -913,11 +725,11 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		{
 			name: "change other's deal",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return f.deal(t, "Member2's", "10.00", &f.member2), client.DealUpdate{Title: dealsPtr("Taken over")}
+				return f.deal(t, "Member2's", "10.00", f.Member2(t)), client.DealUpdate{Title: apptest.Ptr("Taken over")}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, "Taken over", after.Title)
-				assert.Equal(t, f.member2.ID, after.OwnerId, "the owner does not change")
+				assert.Equal(t, f.Member2(t).ID, after.OwnerId, "the owner does not change")
 				old, nw, ok := dealsChange(t, ev[0], "title")
 				require.True(t, ok)
 				assert.Equal(t, [2]string{"Member2's", "Taken over"}, [2]string{old, nw})
@@ -926,7 +738,7 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		{
 			name: "forward stage with a skip",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Forward", "10.00")(t, a), client.DealUpdate{Stage: dealsStagePtr("negotiation")}
+				return own("Forward", "10.00")(t, a), client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStage("negotiation"), after.Stage)
@@ -938,8 +750,8 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 			name: "backward stage",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
 				d := own("Backward", "10.00")(t, a)
-				d = f.app.UpdateDeal(t, f.owner, f.org, d.Id, client.DealUpdate{Stage: dealsStagePtr("closed")})
-				return d, client.DealUpdate{Stage: dealsStagePtr("proposal")}
+				d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.Closed)})
+				return d, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStage("proposal"), after.Stage)
@@ -950,25 +762,25 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		{
 			name: "change owner_id",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Handover", "10.00")(t, a), client.DealUpdate{OwnerId: &f.member2.ID}
+				return own("Handover", "10.00")(t, a), client.DealUpdate{OwnerId: apptest.Ptr(f.Member2(t).ID)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
-				assert.Equal(t, f.member2.ID, after.OwnerId)
+				assert.Equal(t, f.Member2(t).ID, after.OwnerId)
 				old, nw, ok := dealsChange(t, ev[0], "owner_id")
 				require.True(t, ok)
-				assert.Equal(t, [2]string{a.ID.String(), f.member2.ID.String()}, [2]string{old, nw})
+				assert.Equal(t, [2]string{a.ID.String(), f.Member2(t).ID.String()}, [2]string{old, nw})
 			},
 		},
 		{
 			name: "set won with amount 0",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Free", "0")(t, a), client.DealUpdate{Status: dealsStatusPtr("won")}
+				return own("Free", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.Won)}
 			},
 		},
 		{
 			name: "set won with a positive amount",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Paid", "0")(t, a), client.DealUpdate{Status: dealsStatusPtr("won"), Amount: dealsAmount("0.01"), Stage: dealsStagePtr("closed")}
+				return own("Paid", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.Won), Amount: apptest.Amount("0.01"), Stage: apptest.Ptr(client.Closed)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStatus("won"), after.Status)
@@ -995,26 +807,26 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 	}
 	require.Len(t, matrix, len(actions))
 	for _, a := range actions {
-		for _, role := range dealsAllRoles {
+		for _, role := range apptest.Roles {
 			w, found := matrix[a.name][role]
 			require.True(t, found, "%s/%s", a.name, role)
 			t.Run(a.name+"/"+string(role), func(t *testing.T) {
-				actor := f.as(role)
+				actor := f.As(t, role)
 				before, patch := a.setup(t, actor)
-				n := dealsActivityCount(t, f.app, before.Id)
-				res := dealsPatch(t, f.app, actor, f.org, before.Id, patch)
+				n := dealsActivityCount(t, f.App, before.Id)
+				res := dealsPatch(t, f.App, actor, f.Org, before.Id, patch)
 				if w.status != http.StatusOK {
 					problemOf(t, res.HTTPResponse, res.Body, w.status, w.code)
-					assert.Equal(t, before, dealsMustGet(t, f.app, f.owner, f.org, before.Id), "a refused change changes nothing")
-					assert.Equal(t, n, dealsActivityCount(t, f.app, before.Id), "and writes nothing")
+					assert.Equal(t, before, dealsMustGet(t, f.App, f.Owner, f.Org, before.Id), "a refused change changes nothing")
+					assert.Equal(t, n, dealsActivityCount(t, f.App, before.Id), "and writes nothing")
 					return
 				}
 				require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 				after := *res.JSON200
-				assert.Equal(t, after, dealsMustGet(t, f.app, f.owner, f.org, before.Id), "the answer is what is stored")
+				assert.Equal(t, after, dealsMustGet(t, f.App, f.Owner, f.Org, before.Id), "the answer is what is stored")
 				assert.True(t, after.UpdatedAt.After(before.UpdatedAt), "updated_at moves")
 				assert.Equal(t, before.CreatedAt, after.CreatedAt)
-				tl := dealsTimeline(t, f.app, f.owner, f.org, before.Id)
+				tl := dealsTimeline(t, f.App, f.Owner, f.Org, before.Id)
 				newest := tl[:len(tl)-n]
 				require.NotEmpty(t, newest, "the change is in the timeline")
 				for _, ev := range newest {
@@ -1029,21 +841,21 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 
 func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Original", "100.00", &f.member)
-	other := f.app.NewContact(t, f.owner, f.org, "Other contact")
+	f := newDealsTeam(t)
+	d := f.deal(t, "Original", "100.00", f.Member(t))
+	other := f.App.NewContact(t, f.Owner, f.Org, "Other contact")
 
-	res := dealsPatch(t, f.app, f.manager, f.org, d.Id, client.DealUpdate{
-		Title: dealsPtr("Changed"), Amount: dealsAmount("2500.75"), Currency: dealsPtr("EUR"),
-		Status: dealsStatusPtr("won"), Stage: dealsStagePtr("closed"), ContactId: &other.Id, OwnerId: &f.member2.ID,
+	res := dealsPatch(t, f.App, f.Manager(t), f.Org, d.Id, client.DealUpdate{
+		Title: apptest.Ptr("Changed"), Amount: apptest.Amount("2500.75"), Currency: apptest.Ptr("EUR"),
+		Status: apptest.Ptr(client.Won), Stage: apptest.Ptr(client.Closed), ContactId: &other.Id, OwnerId: apptest.Ptr(f.Member2(t).ID),
 	})
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	got := *res.JSON200
-	assert.Equal(t, client.Deal{Id: d.Id, ContactId: other.Id, OwnerId: f.member2.ID, Title: "Changed",
+	assert.Equal(t, client.Deal{Id: d.Id, ContactId: other.Id, OwnerId: f.Member2(t).ID, Title: "Changed",
 		Amount: money.MustParse("2500.75"), Currency: "EUR", Status: "won", Stage: "closed",
 		CreatedAt: d.CreatedAt, UpdatedAt: got.UpdatedAt}, got)
 
-	tl := dealsTimeline(t, f.app, f.owner, f.org, d.Id)
+	tl := dealsTimeline(t, f.App, f.Owner, f.Org, d.Id)
 	require.Len(t, tl, 4)
 	assert.Equal(t, []string{"deal_updated", "stage_changed", "status_changed", "deal_created"},
 		[]string{tl[0].Type, tl[1].Type, tl[2].Type, tl[3].Type}, "newest first")
@@ -1051,7 +863,7 @@ func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 		assert.False(t, tl[i].CreatedAt.After(tl[i-1].CreatedAt), "newest first")
 	}
 	for _, ev := range tl[:3] {
-		assert.Equal(t, f.manager.ID, *ev.AuthorID)
+		assert.Equal(t, f.Manager(t).ID, *ev.AuthorID)
 		assert.Equal(t, d.Id, ev.DealID)
 	}
 	assert.Equal(t, map[string]any{"old_status": "new", "new_status": "won"}, tl[2].Payload)
@@ -1062,7 +874,7 @@ func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 		"amount":     {"100.00", "2500.75"},
 		"currency":   {"USD", "EUR"},
 		"contact_id": {d.ContactId.String(), other.Id.String()},
-		"owner_id":   {f.member.ID.String(), f.member2.ID.String()},
+		"owner_id":   {f.Member(t).ID.String(), f.Member2(t).ID.String()},
 	} {
 		old, nw, ok := dealsChange(t, tl[0], field)
 		require.True(t, ok, field)
@@ -1070,33 +882,33 @@ func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 	}
 
 	// Repeating the current values is no change: 200, nothing written, updated_at kept.
-	same := dealsPatch(t, f.app, f.owner, f.org, d.Id, client.DealUpdate{
-		Title: &got.Title, Amount: dealsAmount("2500.750"), Currency: &got.Currency, Status: &got.Status,
+	same := dealsPatch(t, f.App, f.Owner, f.Org, d.Id, client.DealUpdate{
+		Title: &got.Title, Amount: apptest.Amount("2500.750"), Currency: &got.Currency, Status: &got.Status,
 		Stage: &got.Stage, ContactId: &got.ContactId, OwnerId: &got.OwnerId,
 	})
 	require.Equal(t, http.StatusOK, same.StatusCode(), "body: %s", same.Body)
 	assert.Equal(t, got, *same.JSON200)
-	assert.Equal(t, got, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
-	assert.Equal(t, 4, dealsActivityCount(t, f.app, d.Id))
+	assert.Equal(t, got, dealsMustGet(t, f.App, f.Owner, f.Org, d.Id))
+	assert.Equal(t, 4, dealsActivityCount(t, f.App, d.Id))
 
 	// A single field makes a single event; the filtered timeline finds it.
-	f.app.UpdateDeal(t, f.admin, f.org, d.Id, client.DealUpdate{Status: dealsStatusPtr("lost")})
+	f.App.UpdateDeal(t, f.Admin(t), f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.Lost)})
 	typ := client.ActivityType("status_changed")
-	lr, err := f.app.Client.ListActivitiesWithResponse(context.Background(), d.Id, &client.ListActivitiesParams{Type: &typ}, f.owner.In(f.org)...)
+	lr, err := f.App.Client.ListActivitiesWithResponse(t.Context(), d.Id, &client.ListActivitiesParams{Type: &typ}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, lr.StatusCode())
 	require.Len(t, lr.JSON200.Items, 2)
 	assert.Equal(t, map[string]any{"old_status": "won", "new_status": "lost"}, lr.JSON200.Items[0].Payload)
-	assert.Equal(t, f.admin.ID, lr.JSON200.Items[0].AuthorId.MustGet())
+	assert.Equal(t, f.Admin(t).ID, lr.JSON200.Items[0].AuthorId.MustGet())
 }
 
 func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Stable", "100.00", &f.member)
-	d = f.app.UpdateDeal(t, f.owner, f.org, d.Id, client.DealUpdate{Status: dealsStatusPtr("won"), Stage: dealsStagePtr("negotiation")})
-	foreignContact := f.app.NewContact(t, f.outsider, f.outsider.OrgID, "B's contact")
-	n := dealsActivityCount(t, f.app, d.Id)
+	f := newDealsTeam(t)
+	d := f.deal(t, "Stable", "100.00", f.Member(t))
+	d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.Won), Stage: apptest.Ptr(client.Negotiation)})
+	foreignContact := f.App.NewContact(t, f.Outsider(t), f.Outsider(t).OrgID, "B's contact")
+	n := dealsActivityCount(t, f.App, d.Id)
 
 	cases := []struct {
 		name, body  string
@@ -1119,7 +931,7 @@ func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 		{"contact not a uuid", `{"contact_id":"nope"}`, 400, "validation_failed", "contact_id"},
 		{"unknown contact", `{"contact_id":"` + uuid.NewString() + `","title":"x"}`, 400, "invalid_reference", "contact_id"},
 		{"foreign contact", `{"contact_id":"` + foreignContact.Id.String() + `","title":"x"}`, 400, "invalid_reference", "contact_id"},
-		{"owner not a member", `{"owner_id":"` + f.outsider.ID.String() + `","title":"x"}`, 400, "invalid_reference", "owner_id"},
+		{"owner not a member", `{"owner_id":"` + f.Outsider(t).ID.String() + `","title":"x"}`, 400, "invalid_reference", "owner_id"},
 		{"unknown owner", `{"owner_id":"` + uuid.NewString() + `"}`, 400, "invalid_reference", "owner_id"},
 		{"rollback with other changes", `{"stage":"qualification","title":"x"}`, 403, "stage_rollback_forbidden", ""},
 		{"malformed JSON", `{"title":`, 400, "malformed_request", ""},
@@ -1127,14 +939,14 @@ func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 	bodies := map[string]map[string]any{}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res := dealsPatchRaw(t, f.app, f.manager, f.org, d.Id, c.body)
+			res := dealsPatchRaw(t, f.App, f.Manager(t), f.Org, d.Id, c.body)
 			p := problemOf(t, res.HTTPResponse, res.Body, c.status, c.code)
 			if c.field != "" {
 				assert.Contains(t, fieldsOf(p), c.field)
 			}
 			bodies[c.name] = withoutRequestID(t, res.Body)
-			assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id), "a failed PATCH changes nothing")
-			assert.Equal(t, n, dealsActivityCount(t, f.app, d.Id), "and writes no activity")
+			assert.Equal(t, d, dealsMustGet(t, f.App, f.Owner, f.Org, d.Id), "a failed PATCH changes nothing")
+			assert.Equal(t, n, dealsActivityCount(t, f.App, d.Id), "and writes no activity")
 		})
 	}
 	assert.Equal(t, bodies["unknown contact"], bodies["foreign contact"], "unknown and foreign contacts answer alike")
@@ -1145,10 +957,10 @@ func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 
 func TestDeals_ConcurrentPatchesLoseNothingAndTheTimelineAgrees(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Contended", "1.00", nil)
+	f := newDealsTeam(t)
+	d := f.deal(t, "Contended", "1.00", f.Owner)
 	const n = 12
-	actors := []apptest.User{f.owner, f.admin} // both may move stages either way
+	actors := []apptest.User{f.Owner, f.Admin(t)} // both may move stages either way
 	stages := []client.DealStage{"qualification", "proposal", "negotiation", "closed"}
 
 	start := make(chan struct{})
@@ -1161,14 +973,14 @@ func TestDeals_ConcurrentPatchesLoseNothingAndTheTimelineAgrees(t *testing.T) {
 			var body client.DealUpdate
 			switch i % 3 {
 			case 0:
-				body = client.DealUpdate{Title: dealsPtr(fmt.Sprintf("Title %d", i)), Amount: dealsAmount(fmt.Sprintf("%d.%02d", 100*(i+1), i))}
+				body = client.DealUpdate{Title: apptest.Ptr(fmt.Sprintf("Title %d", i)), Amount: apptest.Amount(fmt.Sprintf("%d.%02d", 100*(i+1), i))}
 			case 1:
-				body = client.DealUpdate{Amount: dealsAmount(fmt.Sprintf("%d.50", 10*(i+1)))}
+				body = client.DealUpdate{Amount: apptest.Amount(fmt.Sprintf("%d.50", 10*(i+1)))}
 			case 2:
-				body = client.DealUpdate{Stage: &stages[(i/3)%len(stages)], Title: dealsPtr(fmt.Sprintf("Staged %d", i))}
+				body = client.DealUpdate{Stage: &stages[(i/3)%len(stages)], Title: apptest.Ptr(fmt.Sprintf("Staged %d", i))}
 			}
 			<-start
-			res, err := f.app.Client.UpdateDealWithResponse(context.Background(), d.Id, body, actors[i%len(actors)].In(f.org)...)
+			res, err := f.App.Client.UpdateDealWithResponse(t.Context(), d.Id, body, actors[i%len(actors)].In(f.Org)...)
 			if err != nil {
 				t.Errorf("patch %d: %v", i, err)
 				return
@@ -1182,8 +994,8 @@ func TestDeals_ConcurrentPatchesLoseNothingAndTheTimelineAgrees(t *testing.T) {
 		assert.Equal(t, http.StatusOK, s, "patch %d", i)
 	}
 
-	final := dealsMustGet(t, f.app, f.owner, f.org, d.Id)
-	tl := dealsTimeline(t, f.app, f.owner, f.org, d.Id)
+	final := dealsMustGet(t, f.App, f.Owner, f.Org, d.Id)
+	tl := dealsTimeline(t, f.App, f.Owner, f.Org, d.Id)
 	// Replay the timeline oldest first: each field's chain starts at the created value, every
 	// event's "old" is the previous event's "new", and the chain ends at the stored value.
 	state := map[string]string{"title": "Contended", "amount": "1.00", "stage": "qualification"}
@@ -1221,61 +1033,61 @@ func TestDeals_ConcurrentPatchesLoseNothingAndTheTimelineAgrees(t *testing.T) {
 
 func TestDeals_DeleteRemovesTheDealItsTasksAndTimeline(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "Doomed", "10.00", nil)
-	keep := f.deal(t, "Kept", "10.00", nil)
-	f.app.UpdateDeal(t, f.owner, f.org, d.Id, client.DealUpdate{Stage: dealsStagePtr("proposal")})
-	tr, err := f.app.Client.CreateTaskWithResponse(context.Background(), client.TaskCreate{DealId: d.Id, Title: "Call"}, f.owner.In(f.org)...)
+	f := newDealsTeam(t)
+	d := f.deal(t, "Doomed", "10.00", f.Owner)
+	keep := f.deal(t, "Kept", "10.00", f.Owner)
+	f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)})
+	tr, err := f.App.Client.CreateTaskWithResponse(t.Context(), client.TaskCreate{DealId: d.Id, Title: "Call"}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, tr.StatusCode(), "body: %s", tr.Body)
-	cr, err := f.app.Client.CreateActivityWithResponse(context.Background(), d.Id,
-		client.ActivityCreate{Type: "comment", Payload: client.CommentPayload{Text: "Bye"}}, f.owner.In(f.org)...)
+	cr, err := f.App.Client.CreateActivityWithResponse(t.Context(), d.Id,
+		client.ActivityCreate{Type: "comment", Payload: client.CommentPayload{Text: "Bye"}}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, cr.StatusCode(), "body: %s", cr.Body)
-	require.Equal(t, 1, dealsTaskCount(t, f.app, d.Id))
-	require.GreaterOrEqual(t, dealsActivityCount(t, f.app, d.Id), 3)
-	keepActivities := dealsActivityCount(t, f.app, keep.Id)
+	require.Equal(t, 1, dealsTaskCount(t, f.App, d.Id))
+	require.GreaterOrEqual(t, dealsActivityCount(t, f.App, d.Id), 3)
+	keepActivities := dealsActivityCount(t, f.App, keep.Id)
 
-	res, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, f.owner.In(f.org)...)
+	res, err := f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 	assert.Empty(t, res.Body)
 
-	g := dealsGet(t, f.app, f.owner, f.org, d.Id)
+	g := dealsGet(t, f.App, f.Owner, f.Org, d.Id)
 	problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
-	assert.Zero(t, dealsActivityCount(t, f.app, d.Id))
-	assert.Zero(t, dealsTaskCount(t, f.app, d.Id))
-	again, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, f.owner.In(f.org)...)
+	assert.Zero(t, dealsActivityCount(t, f.App, d.Id))
+	assert.Zero(t, dealsTaskCount(t, f.App, d.Id))
+	again, err := f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	problemOf(t, again.HTTPResponse, again.Body, http.StatusNotFound, "not_found")
 	// The other deal is untouched.
-	assert.Equal(t, keep, dealsMustGet(t, f.app, f.owner, f.org, keep.Id))
-	assert.Equal(t, keepActivities, dealsActivityCount(t, f.app, keep.Id))
+	assert.Equal(t, keep, dealsMustGet(t, f.App, f.Owner, f.Org, keep.Id))
+	assert.Equal(t, keepActivities, dealsActivityCount(t, f.App, keep.Id))
 }
 
 func TestDeals_DeleteRoleMatrix(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	for _, role := range dealsAllRoles {
+	f := newDealsTeam(t)
+	for _, role := range apptest.Roles {
 		t.Run(string(role), func(t *testing.T) {
-			u := f.as(role)
-			own := f.deal(t, "Own of "+string(role), "1.00", &u)
-			other := f.deal(t, "Member2's for "+string(role), "1.00", &f.member2)
+			u := f.As(t, role)
+			own := f.deal(t, "Own of "+string(role), "1.00", u)
+			other := f.deal(t, "Member2's for "+string(role), "1.00", f.Member2(t))
 
-			res, err := f.app.Client.DeleteDealWithResponse(context.Background(), other.Id, u.In(f.org)...)
+			res, err := f.App.Client.DeleteDealWithResponse(t.Context(), other.Id, u.In(f.Org)...)
 			require.NoError(t, err)
 			if role == client.RoleMember {
 				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
-				assert.Equal(t, other, dealsMustGet(t, f.app, f.owner, f.org, other.Id))
-				assert.Equal(t, 1, dealsActivityCount(t, f.app, other.Id))
+				assert.Equal(t, other, dealsMustGet(t, f.App, f.Owner, f.Org, other.Id))
+				assert.Equal(t, 1, dealsActivityCount(t, f.App, other.Id))
 			} else {
 				require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
-				assert.Zero(t, dealsActivityCount(t, f.app, other.Id))
+				assert.Zero(t, dealsActivityCount(t, f.App, other.Id))
 			}
-			res, err = f.app.Client.DeleteDealWithResponse(context.Background(), own.Id, u.In(f.org)...)
+			res, err = f.App.Client.DeleteDealWithResponse(t.Context(), own.Id, u.In(f.Org)...)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
-			g := dealsGet(t, f.app, f.owner, f.org, own.Id)
+			g := dealsGet(t, f.App, f.Owner, f.Org, own.Id)
 			problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 		})
 	}
@@ -1285,56 +1097,56 @@ func TestDeals_DeleteRoleMatrix(t *testing.T) {
 
 func TestDeals_OwnerOfAnotherOrganizationCannotReachADeal(t *testing.T) {
 	t.Parallel()
-	f := newDealsFixture(t)
-	d := f.deal(t, "A's secret", "5000.00", &f.member)
+	f := newDealsTeam(t)
+	d := f.deal(t, "A's secret", "5000.00", f.Member(t))
 	f.foreignDeal(t)
-	n := dealsActivityCount(t, f.app, d.Id)
-	b := f.outsider
+	n := dealsActivityCount(t, f.App, d.Id)
+	b := f.Outsider(t)
 
 	// With B's header: A's deal does not exist.
-	unknown := dealsGet(t, f.app, b, b.OrgID, uuid.New())
+	unknown := dealsGet(t, f.App, b, b.OrgID, uuid.New())
 	problemOf(t, unknown.HTTPResponse, unknown.Body, http.StatusNotFound, "not_found")
 	want := withoutRequestID(t, unknown.Body)
 
-	g := dealsGet(t, f.app, b, b.OrgID, d.Id)
+	g := dealsGet(t, f.App, b, b.OrgID, d.Id)
 	problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, want, withoutRequestID(t, g.Body))
 	assert.NotContains(t, string(g.Body), "A's secret")
-	p := dealsPatch(t, f.app, b, b.OrgID, d.Id, client.DealUpdate{Title: dealsPtr("pwned"), Status: dealsStatusPtr("lost")})
+	p := dealsPatch(t, f.App, b, b.OrgID, d.Id, client.DealUpdate{Title: apptest.Ptr("pwned"), Status: apptest.Ptr(client.Lost)})
 	problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, want, withoutRequestID(t, p.Body))
-	del, err := f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, b.In(b.OrgID)...)
+	del, err := f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, b.In(b.OrgID)...)
 	require.NoError(t, err)
 	problemOf(t, del.HTTPResponse, del.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, want, withoutRequestID(t, del.Body))
-	list := dealsList(t, f.app, b, b.OrgID, client.ListDealsParams{PageSize: dealsPtr(int32(100))})
+	list := dealsList(t, f.App, b, b.OrgID, client.ListDealsParams{PageSize: apptest.Ptr(int32(100))})
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Equal(t, []string{"B's deal"}, dealsTitles(list.JSON200.Items))
 	// B cannot point its own deal at A's contact or give it to A's member either.
-	mine := dealsList(t, f.app, b, b.OrgID, client.ListDealsParams{}).JSON200.Items[0]
-	r := dealsPatch(t, f.app, b, b.OrgID, mine.Id, client.DealUpdate{ContactId: &d.ContactId})
+	mine := dealsList(t, f.App, b, b.OrgID, client.ListDealsParams{}).JSON200.Items[0]
+	r := dealsPatch(t, f.App, b, b.OrgID, mine.Id, client.DealUpdate{ContactId: &d.ContactId})
 	problemOf(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
-	r = dealsPatch(t, f.app, b, b.OrgID, mine.Id, client.DealUpdate{OwnerId: &f.member.ID})
+	r = dealsPatch(t, f.App, b, b.OrgID, mine.Id, client.DealUpdate{OwnerId: apptest.Ptr(f.Member(t).ID)})
 	problemOf(t, r.HTTPResponse, r.Body, http.StatusBadRequest, "invalid_reference")
 
 	// With A's header: not a member.
-	g = dealsGet(t, f.app, b, f.org, d.Id)
+	g = dealsGet(t, f.App, b, f.Org, d.Id)
 	problemOf(t, g.HTTPResponse, g.Body, http.StatusForbidden, "not_a_member")
-	p = dealsPatch(t, f.app, b, f.org, d.Id, client.DealUpdate{Title: dealsPtr("pwned")})
+	p = dealsPatch(t, f.App, b, f.Org, d.Id, client.DealUpdate{Title: apptest.Ptr("pwned")})
 	problemOf(t, p.HTTPResponse, p.Body, http.StatusForbidden, "not_a_member")
-	del, err = f.app.Client.DeleteDealWithResponse(context.Background(), d.Id, b.In(f.org)...)
+	del, err = f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, b.In(f.Org)...)
 	require.NoError(t, err)
 	problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "not_a_member")
-	list = dealsList(t, f.app, b, f.org, client.ListDealsParams{})
+	list = dealsList(t, f.App, b, f.Org, client.ListDealsParams{})
 	problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
-	cr, err := f.app.Client.CreateDealWithResponse(context.Background(), client.DealCreate{ContactId: d.ContactId, Title: "x"}, b.In(f.org)...)
+	cr, err := f.App.Client.CreateDealWithResponse(t.Context(), client.DealCreate{ContactId: d.ContactId, Title: "x"}, b.In(f.Org)...)
 	require.NoError(t, err)
 	problemOf(t, cr.HTTPResponse, cr.Body, http.StatusForbidden, "not_a_member")
 
 	// A's deal is untouched.
-	assert.Equal(t, d, dealsMustGet(t, f.app, f.owner, f.org, d.Id))
-	assert.Equal(t, n, dealsActivityCount(t, f.app, d.Id))
+	assert.Equal(t, d, dealsMustGet(t, f.App, f.Owner, f.Org, d.Id))
+	assert.Equal(t, n, dealsActivityCount(t, f.App, d.Id))
 	var count int
-	require.NoError(t, f.app.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE organization_id = $1", f.org).Scan(&count))
+	require.NoError(t, f.App.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deals WHERE organization_id = $1", f.Org).Scan(&count))
 	assert.Equal(t, 1, count)
 }

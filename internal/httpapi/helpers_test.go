@@ -56,5 +56,3 @@ func withoutRequestID(t *testing.T, body []byte) map[string]any {
 	delete(m, "request_id")
 	return m
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,10 +17,10 @@ import (
 )
 
 // membersRoles returns every member of org with their role, as seen by u.
-func membersRoles(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID) map[uuid.UUID]client.Role {
+func membersRoles(t testing.TB, app *apptest.App, u apptest.User, org uuid.UUID) map[uuid.UUID]client.Role {
 	t.Helper()
-	res, err := app.Client.ListMembersWithResponse(context.Background(), org,
-		&client.ListMembersParams{PageSize: ptr[int32](100)}, u.Auth())
+	res, err := app.Client.ListMembersWithResponse(t.Context(), org,
+		&client.ListMembersParams{PageSize: apptest.Ptr[int32](100)}, u.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	out := map[uuid.UUID]client.Role{}
@@ -32,33 +31,33 @@ func membersRoles(t *testing.T, app *apptest.App, u apptest.User, org uuid.UUID)
 	return out
 }
 
-func membersPatch(t *testing.T, app *apptest.App, actor apptest.User, org, target uuid.UUID, role client.Role) *client.UpdateMemberResponse {
+func membersPatch(t testing.TB, app *apptest.App, actor apptest.User, org, target uuid.UUID, role client.Role) *client.UpdateMemberResponse {
 	t.Helper()
-	res, err := app.Client.UpdateMemberWithResponse(context.Background(), org, target,
+	res, err := app.Client.UpdateMemberWithResponse(t.Context(), org, target,
 		client.UpdateMemberJSONRequestBody{Role: role}, actor.Auth())
 	require.NoError(t, err)
 	return res
 }
 
-func membersRemove(t *testing.T, app *apptest.App, actor apptest.User, org, target uuid.UUID) *client.RemoveMemberResponse {
+func membersRemove(t testing.TB, app *apptest.App, actor apptest.User, org, target uuid.UUID) *client.RemoveMemberResponse {
 	t.Helper()
-	res, err := app.Client.RemoveMemberWithResponse(context.Background(), org, target, actor.Auth())
+	res, err := app.Client.RemoveMemberWithResponse(t.Context(), org, target, actor.Auth())
 	require.NoError(t, err)
 	return res
 }
 
-func membersAdd(t *testing.T, app *apptest.App, actor apptest.User, org uuid.UUID, email string, role client.Role) *client.AddMemberResponse {
+func membersAdd(t testing.TB, app *apptest.App, actor apptest.User, org uuid.UUID, email string, role client.Role) *client.AddMemberResponse {
 	t.Helper()
-	res, err := app.Client.AddMemberWithResponse(context.Background(), org,
+	res, err := app.Client.AddMemberWithResponse(t.Context(), org,
 		client.AddMemberJSONRequestBody{Email: email, Role: role}, actor.Auth())
 	require.NoError(t, err)
 	return res
 }
 
-func membersOwnerCount(t *testing.T, app *apptest.App, org uuid.UUID) int {
+func membersOwnerCount(t testing.TB, app *apptest.App, org uuid.UUID) int {
 	t.Helper()
 	var n int
-	require.NoError(t, app.Pool.QueryRow(context.Background(),
+	require.NoError(t, app.Pool.QueryRow(t.Context(),
 		`SELECT count(*) FROM organization_members WHERE organization_id = $1 AND role = 'owner'`, org).Scan(&n))
 	return n
 }
@@ -67,15 +66,15 @@ func membersOwnerCount(t *testing.T, app *apptest.App, org uuid.UUID) int {
 
 func TestMembers_EveryRoleListsMembers(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	want := map[uuid.UUID]client.Role{
-		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin,
-		f.manager.ID: client.RoleManager, f.member.ID: client.RoleMember,
+		f.Owner.ID: client.RoleOwner, f.Admin(t).ID: client.RoleAdmin,
+		f.Manager(t).ID: client.RoleManager, f.Member(t).ID: client.RoleMember,
 	}
-	for _, role := range orgsAllRoles {
+	for _, role := range apptest.Roles {
 		t.Run(string(role), func(t *testing.T) {
 			t.Parallel()
-			res, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, f.as(role).Auth())
+			res, err := f.App.Client.ListMembersWithResponse(t.Context(), f.Org, nil, f.As(t, role).Auth())
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 			list := res.JSON200
@@ -90,33 +89,33 @@ func TestMembers_EveryRoleListsMembers(t *testing.T) {
 			}
 			assert.Equal(t, want, got)
 			// Oldest membership first: the founder, then in the order they were added.
-			assert.Equal(t, []uuid.UUID{f.owner.ID, f.admin.ID, f.manager.ID, f.member.ID},
+			assert.Equal(t, []uuid.UUID{f.Owner.ID, f.Admin(t).ID, f.Manager(t).ID, f.Member(t).ID},
 				[]uuid.UUID{list.Items[0].UserId, list.Items[1].UserId, list.Items[2].UserId, list.Items[3].UserId})
-			assert.Equal(t, f.admin.Email, list.Items[1].Email)
+			assert.Equal(t, f.Admin(t).Email, list.Items[1].Email)
 			assert.Equal(t, "admin", list.Items[1].Name)
 		})
 	}
-	res, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, f.outsider.Auth())
+	res, err := f.App.Client.ListMembersWithResponse(t.Context(), f.Org, nil, f.Outsider(t).Auth())
 	require.NoError(t, err)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "not_a_member")
 
-	res, err = f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil)
+	res, err = f.App.Client.ListMembersWithResponse(t.Context(), f.Org, nil)
 	require.NoError(t, err)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusUnauthorized, "unauthorized")
 }
 
 func TestMembers_ListPaginatesStablyAndPastTheEndIsEmptyWithTotal(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	for i := range 3 {
-		u := f.app.Register(t, fmt.Sprintf("extra%d", i))
-		f.app.AddMember(t, f.owner, f.org, u, client.RoleMember)
+		u := f.App.Register(t, fmt.Sprintf("extra%d", i))
+		f.App.AddMember(t, f.Owner, f.Org, u, client.RoleMember)
 	}
 	const total = 7
 	page := func(p, size int32) client.MemberList {
 		t.Helper()
-		res, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org,
-			&client.ListMembersParams{Page: &p, PageSize: &size}, f.member.Auth())
+		res, err := f.App.Client.ListMembersWithResponse(t.Context(), f.Org,
+			&client.ListMembersParams{Page: &p, PageSize: &size}, f.Member(t).Auth())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		assert.Equal(t, p, res.JSON200.Page)
@@ -154,8 +153,8 @@ func TestMembers_ListPaginatesStablyAndPastTheEndIsEmptyWithTotal(t *testing.T) 
 
 func TestMembers_ListRejectsBadPageParameters(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	base := "/api/v1/organizations/" + f.org.String() + "/members"
+	f := newOrgsTeam(t)
+	base := "/api/v1/organizations/" + f.Org.String() + "/members"
 	for _, q := range []struct{ query, field string }{
 		{"page_size=101", "page_size"},
 		{"page_size=1000", "page_size"},
@@ -169,13 +168,13 @@ func TestMembers_ListRejectsBadPageParameters(t *testing.T) {
 	} {
 		t.Run(q.query, func(t *testing.T) {
 			t.Parallel()
-			res, body := orgsRaw(t, f.app, http.MethodGet, base+"?"+q.query, f.owner.Access, "")
+			res, body := f.App.Do(t, apptest.Request{Path: base + "?" + q.query, Token: f.Owner.Access})
 			p := problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 			require.NotEmpty(t, fieldsOf(p))
 			assert.True(t, strings.HasPrefix(fieldsOf(p)[0], q.field), "fields: %v", fieldsOf(p))
 		})
 	}
-	res, body := orgsRaw(t, f.app, http.MethodGet, base+"?page_size=100", f.owner.Access, "")
+	res, body := f.App.Do(t, apptest.Request{Path: base + "?page_size=100", Token: f.Owner.Access})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "page_size 100 is the maximum and allowed: %s", body)
 }
 
@@ -183,13 +182,13 @@ func TestMembers_ListRejectsBadPageParameters(t *testing.T) {
 
 func TestMembers_OwnerAndAdminAddMembers(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	for _, actor := range []client.Role{client.RoleOwner, client.RoleAdmin} {
 		for _, role := range []client.Role{client.RoleAdmin, client.RoleManager, client.RoleMember} {
-			u := f.app.Register(t, "new")
-			res := membersAdd(t, f.app, f.as(actor), f.org, u.Email, role)
+			u := f.App.Register(t, "new")
+			res := membersAdd(t, f.App, f.As(t, actor), f.Org, u.Email, role)
 			require.Equal(t, http.StatusCreated, res.StatusCode(), "%s adds %s: %s", actor, role, res.Body)
-			assert.Equal(t, "/api/v1/organizations/"+f.org.String()+"/members/"+u.ID.String(),
+			assert.Equal(t, "/api/v1/organizations/"+f.Org.String()+"/members/"+u.ID.String(),
 				res.HTTPResponse.Header.Get("Location"))
 			m := res.JSON201
 			assert.Equal(t, u.ID, m.UserId)
@@ -198,9 +197,9 @@ func TestMembers_OwnerAndAdminAddMembers(t *testing.T) {
 			assert.Equal(t, role, m.Role)
 			assert.False(t, m.JoinedAt.IsZero())
 
-			assert.Equal(t, role, membersRoles(t, f.app, f.member, f.org)[u.ID])
-			assert.Equal(t, role, orgsMine(t, f.app, u)[f.org], "the new member sees the organization")
-			got := orgsGet(t, f.app, u, f.org)
+			assert.Equal(t, role, membersRoles(t, f.App, f.Member(t), f.Org)[u.ID])
+			assert.Equal(t, role, orgsMine(t, f.App, u)[f.Org], "the new member sees the organization")
+			got := orgsGet(t, f.App, u, f.Org)
 			assert.Equal(t, http.StatusOK, got.StatusCode(), "the new member has access at once")
 		}
 	}
@@ -208,75 +207,75 @@ func TestMembers_OwnerAndAdminAddMembers(t *testing.T) {
 
 func TestMembers_ManagerAndMemberCannotAdd(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	u := f.app.Register(t, "new")
+	f := newOrgsTeam(t)
+	u := f.App.Register(t, "new")
 	for _, actor := range []client.Role{client.RoleManager, client.RoleMember} {
-		for _, role := range orgsAllRoles {
-			res := membersAdd(t, f.app, f.as(actor), f.org, u.Email, role)
+		for _, role := range apptest.Roles {
+			res := membersAdd(t, f.App, f.As(t, actor), f.Org, u.Email, role)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		}
 	}
-	assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), u.ID)
+	assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID)
 }
 
 func TestMembers_AddUnknownEmailIsUserNotFound(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	res := membersAdd(t, f.app, f.owner, f.org, apptest.UniqueEmail("ghost"), client.RoleMember)
+	f := newOrgsTeam(t)
+	res := membersAdd(t, f.App, f.Owner, f.Org, apptest.UniqueEmail("ghost"), client.RoleMember)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "user_not_found")
-	assert.Len(t, membersRoles(t, f.app, f.owner, f.org), 4)
+	assert.Len(t, membersRoles(t, f.App, f.Owner, f.Org), 4)
 }
 
 func TestMembers_AddExistingMemberIsAlreadyMember(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, u := range []apptest.User{f.owner, f.admin, f.manager, f.member} {
-		res := membersAdd(t, f.app, f.owner, f.org, u.Email, client.RoleAdmin)
+	f := newOrgsTeam(t)
+	for _, u := range []apptest.User{f.Owner, f.Admin(t), f.Manager(t), f.Member(t)} {
+		res := membersAdd(t, f.App, f.Owner, f.Org, u.Email, client.RoleAdmin)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
 	}
-	res := membersAdd(t, f.app, f.admin, f.org, strings.ToUpper(f.member.Email), client.RoleManager)
+	res := membersAdd(t, f.App, f.Admin(t), f.Org, strings.ToUpper(f.Member(t).Email), client.RoleManager)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
 	// The existing roles are untouched.
 	assert.Equal(t, map[uuid.UUID]client.Role{
-		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin,
-		f.manager.ID: client.RoleManager, f.member.ID: client.RoleMember,
-	}, membersRoles(t, f.app, f.owner, f.org))
+		f.Owner.ID: client.RoleOwner, f.Admin(t).ID: client.RoleAdmin,
+		f.Manager(t).ID: client.RoleManager, f.Member(t).ID: client.RoleMember,
+	}, membersRoles(t, f.App, f.Owner, f.Org))
 }
 
 func TestMembers_AdminCannotAddAnOwnerButOwnerCan(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	u := f.app.Register(t, "new")
-	res := membersAdd(t, f.app, f.admin, f.org, u.Email, client.RoleOwner)
+	f := newOrgsTeam(t)
+	u := f.App.Register(t, "new")
+	res := membersAdd(t, f.App, f.Admin(t), f.Org, u.Email, client.RoleOwner)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
-	assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), u.ID)
+	assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID)
 
-	res = membersAdd(t, f.app, f.owner, f.org, u.Email, client.RoleOwner)
+	res = membersAdd(t, f.App, f.Owner, f.Org, u.Email, client.RoleOwner)
 	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, client.RoleOwner, res.JSON201.Role)
-	assert.Equal(t, client.RoleOwner, orgsMine(t, f.app, u)[f.org])
+	assert.Equal(t, client.RoleOwner, orgsMine(t, f.App, u)[f.Org])
 }
 
 func TestMembers_AddMatchesEmailCaseInsensitively(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	u := f.app.Register(t, "grace")
-	res := membersAdd(t, f.app, f.owner, f.org, strings.ToUpper(u.Email), client.RoleManager)
+	f := newOrgsTeam(t)
+	u := f.App.Register(t, "grace")
+	res := membersAdd(t, f.App, f.Owner, f.Org, strings.ToUpper(u.Email), client.RoleManager)
 	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, u.ID, res.JSON201.UserId)
 	assert.Equal(t, u.Email, res.JSON201.Email, "the stored email is returned")
 
-	v := f.app.Register(t, "hedy")
+	v := f.App.Register(t, "hedy")
 	local, domain, _ := strings.Cut(v.Email, "@")
-	res = membersAdd(t, f.app, f.admin, f.org, strings.ToUpper(local[:1])+local[1:]+"@"+strings.ToUpper(domain), client.RoleMember)
+	res = membersAdd(t, f.App, f.Admin(t), f.Org, strings.ToUpper(local[:1])+local[1:]+"@"+strings.ToUpper(domain), client.RoleMember)
 	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, v.ID, res.JSON201.UserId)
 }
 
 func TestMembers_AddRejectsInvalidBodies(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	u := f.app.Register(t, "new")
+	f := newOrgsTeam(t)
+	u := f.App.Register(t, "new")
 	tests := []struct {
 		name, body, code, field string
 	}{
@@ -290,8 +289,8 @@ func TestMembers_AddRejectsInvalidBodies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := f.app.Client.AddMemberWithBodyWithResponse(context.Background(), f.org,
-				"application/json", strings.NewReader(tc.body), f.owner.Auth())
+			res, err := f.App.Client.AddMemberWithBodyWithResponse(t.Context(), f.Org,
+				"application/json", strings.NewReader(tc.body), f.Owner.Auth())
 			require.NoError(t, err)
 			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
@@ -299,187 +298,187 @@ func TestMembers_AddRejectsInvalidBodies(t *testing.T) {
 			}
 		})
 	}
-	t.Cleanup(func() { assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), u.ID) })
+	apptest.Finally(t, func(t testing.TB) { assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID) })
 }
 
 // ---- PATCH members/{user_id} ----
 
 func TestMembers_OwnerAndAdminChangeRoles(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	steps := []struct {
 		actor  apptest.User
 		target apptest.User
 		role   client.Role
 	}{
-		{f.owner, f.member, client.RoleManager},
-		{f.owner, f.member, client.RoleAdmin},
-		{f.owner, f.member, client.RoleMember},
-		{f.admin, f.manager, client.RoleMember},
-		{f.admin, f.manager, client.RoleAdmin}, // an admin may make another admin
-		{f.admin, f.manager, client.RoleManager},
-		{f.owner, f.admin, client.RoleManager},
+		{f.Owner, f.Member(t), client.RoleManager},
+		{f.Owner, f.Member(t), client.RoleAdmin},
+		{f.Owner, f.Member(t), client.RoleMember},
+		{f.Admin(t), f.Manager(t), client.RoleMember},
+		{f.Admin(t), f.Manager(t), client.RoleAdmin}, // an admin may make another admin
+		{f.Admin(t), f.Manager(t), client.RoleManager},
+		{f.Owner, f.Admin(t), client.RoleManager},
 	}
 	for _, s := range steps {
-		res := membersPatch(t, f.app, s.actor, f.org, s.target.ID, s.role)
+		res := membersPatch(t, f.App, s.actor, f.Org, s.target.ID, s.role)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "%s sets %s to %s: %s", s.actor.Name, s.target.Name, s.role, res.Body)
 		assert.Equal(t, s.target.ID, res.JSON200.UserId)
 		assert.Equal(t, s.role, res.JSON200.Role)
 		assert.Equal(t, s.target.Email, res.JSON200.Email)
-		assert.Equal(t, s.role, membersRoles(t, f.app, f.owner, f.org)[s.target.ID])
-		assert.Equal(t, s.role, orgsMine(t, f.app, s.target)[f.org])
+		assert.Equal(t, s.role, membersRoles(t, f.App, f.Owner, f.Org)[s.target.ID])
+		assert.Equal(t, s.role, orgsMine(t, f.App, s.target)[f.Org])
 	}
 	// Setting the role a member already has is a harmless no-op.
-	res := membersPatch(t, f.app, f.owner, f.org, f.member.ID, client.RoleMember)
+	res := membersPatch(t, f.App, f.Owner, f.Org, f.Member(t).ID, client.RoleMember)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, client.RoleMember, res.JSON200.Role)
 }
 
 func TestMembers_NewRoleTakesEffectAtOnce(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	rename := func(u apptest.User) int {
-		res, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-			client.UpdateOrganizationJSONRequestBody{Name: ptr("By " + u.Name)}, u.Auth())
+		res, err := f.App.Client.UpdateOrganizationWithResponse(t.Context(), f.Org,
+			client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("By " + u.Name)}, u.Auth())
 		require.NoError(t, err)
 		return res.StatusCode()
 	}
-	require.Equal(t, http.StatusForbidden, rename(f.member))
-	require.Equal(t, http.StatusOK, membersPatch(t, f.app, f.owner, f.org, f.member.ID, client.RoleAdmin).StatusCode())
-	assert.Equal(t, http.StatusOK, rename(f.member), "the promotion applies to the existing token")
-	require.Equal(t, http.StatusOK, membersPatch(t, f.app, f.owner, f.org, f.admin.ID, client.RoleMember).StatusCode())
-	assert.Equal(t, http.StatusForbidden, rename(f.admin), "the demotion applies to the existing token")
+	require.Equal(t, http.StatusForbidden, rename(f.Member(t)))
+	require.Equal(t, http.StatusOK, membersPatch(t, f.App, f.Owner, f.Org, f.Member(t).ID, client.RoleAdmin).StatusCode())
+	assert.Equal(t, http.StatusOK, rename(f.Member(t)), "the promotion applies to the existing token")
+	require.Equal(t, http.StatusOK, membersPatch(t, f.App, f.Owner, f.Org, f.Admin(t).ID, client.RoleMember).StatusCode())
+	assert.Equal(t, http.StatusForbidden, rename(f.Admin(t)), "the demotion applies to the existing token")
 }
 
 func TestMembers_AdminCannotChangeAnOwnersRole(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, role := range orgsAllRoles {
-		res := membersPatch(t, f.app, f.admin, f.org, f.owner.ID, role)
+	f := newOrgsTeam(t)
+	for _, role := range apptest.Roles {
+		res := membersPatch(t, f.App, f.Admin(t), f.Org, f.Owner.ID, role)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
-	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, f.owner, f.org)[f.owner.ID])
+	assert.Equal(t, client.RoleOwner, membersRoles(t, f.App, f.Owner, f.Org)[f.Owner.ID])
 }
 
 func TestMembers_AdminCannotPromoteAnyoneToOwner(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	other := f.app.Register(t, "admin2")
-	f.app.AddMember(t, f.owner, f.org, other, client.RoleAdmin)
-	for _, target := range []apptest.User{f.manager, f.member, other} {
-		res := membersPatch(t, f.app, f.admin, f.org, target.ID, client.RoleOwner)
+	f := newOrgsTeam(t)
+	other := f.App.Register(t, "admin2")
+	f.App.AddMember(t, f.Owner, f.Org, other, client.RoleAdmin)
+	for _, target := range []apptest.User{f.Manager(t), f.Member(t), other} {
+		res := membersPatch(t, f.App, f.Admin(t), f.Org, target.ID, client.RoleOwner)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
-	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 1, membersOwnerCount(t, f.App, f.Org))
 }
 
 func TestMembers_OwnerGrantsAndRevokesTheOwnerRole(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	res := membersPatch(t, f.app, f.owner, f.org, f.admin.ID, client.RoleOwner)
+	f := newOrgsTeam(t)
+	res := membersPatch(t, f.App, f.Owner, f.Org, f.Admin(t).ID, client.RoleOwner)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, client.RoleOwner, res.JSON200.Role)
-	assert.Equal(t, 2, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 2, membersOwnerCount(t, f.App, f.Org))
 
 	// The new owner can do owner things at once, e.g. grant the owner role itself.
-	res = membersPatch(t, f.app, f.admin, f.org, f.manager.ID, client.RoleOwner)
+	res = membersPatch(t, f.App, f.Admin(t), f.Org, f.Manager(t).ID, client.RoleOwner)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 
 	// And revoke it (change an owner to any other role).
 	for _, role := range []client.Role{client.RoleAdmin, client.RoleMember} {
-		res = membersPatch(t, f.app, f.owner, f.org, f.manager.ID, role)
+		res = membersPatch(t, f.App, f.Owner, f.Org, f.Manager(t).ID, role)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		assert.Equal(t, role, res.JSON200.Role)
 	}
-	assert.Equal(t, 2, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 2, membersOwnerCount(t, f.App, f.Org))
 }
 
 func TestMembers_OneOfTwoOwnersDemotesTheOtherButNotTheLastOne(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	require.Equal(t, http.StatusOK, membersPatch(t, f.app, f.owner, f.org, f.admin.ID, client.RoleOwner).StatusCode())
+	f := newOrgsTeam(t)
+	require.Equal(t, http.StatusOK, membersPatch(t, f.App, f.Owner, f.Org, f.Admin(t).ID, client.RoleOwner).StatusCode())
 
 	// The second owner demotes the founder.
-	res := membersPatch(t, f.app, f.admin, f.org, f.owner.ID, client.RoleMember)
+	res := membersPatch(t, f.App, f.Admin(t), f.Org, f.Owner.ID, client.RoleMember)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	assert.Equal(t, client.RoleMember, res.JSON200.Role)
-	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 1, membersOwnerCount(t, f.App, f.Org))
 
 	// The demoted founder now has no say over the remaining owner.
-	res = membersPatch(t, f.app, f.owner, f.org, f.admin.ID, client.RoleMember)
+	res = membersPatch(t, f.App, f.Owner, f.Org, f.Admin(t).ID, client.RoleMember)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	// And the last owner cannot demote themselves.
-	res = membersPatch(t, f.app, f.admin, f.org, f.admin.ID, client.RoleAdmin)
+	res = membersPatch(t, f.App, f.Admin(t), f.Org, f.Admin(t).ID, client.RoleAdmin)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "own_role")
-	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
-	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, f.admin, f.org)[f.admin.ID])
+	assert.Equal(t, 1, membersOwnerCount(t, f.App, f.Org))
+	assert.Equal(t, client.RoleOwner, membersRoles(t, f.App, f.Admin(t), f.Org)[f.Admin(t).ID])
 }
 
 func TestMembers_NobodyChangesTheirOwnRole(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	// A second owner, so that "last owner" is not what stops the founder.
-	co := f.app.Register(t, "co-owner")
-	f.app.AddMember(t, f.owner, f.org, co, client.RoleOwner)
+	co := f.App.Register(t, "co-owner")
+	f.App.AddMember(t, f.Owner, f.Org, co, client.RoleOwner)
 	tests := []struct {
 		actor apptest.User
 		role  client.Role
 		code  string
 	}{
-		{f.owner, client.RoleAdmin, "own_role"},
-		{f.owner, client.RoleOwner, "own_role"},
+		{f.Owner, client.RoleAdmin, "own_role"},
+		{f.Owner, client.RoleOwner, "own_role"},
 		{co, client.RoleMember, "own_role"},
-		{f.admin, client.RoleManager, "own_role"},
-		{f.admin, client.RoleOwner, "own_role"},
-		{f.admin, client.RoleAdmin, "own_role"},
-		{f.manager, client.RoleAdmin, "forbidden"},
-		{f.member, client.RoleOwner, "forbidden"},
+		{f.Admin(t), client.RoleManager, "own_role"},
+		{f.Admin(t), client.RoleOwner, "own_role"},
+		{f.Admin(t), client.RoleAdmin, "own_role"},
+		{f.Manager(t), client.RoleAdmin, "forbidden"},
+		{f.Member(t), client.RoleOwner, "forbidden"},
 	}
 	for _, tc := range tests {
-		res := membersPatch(t, f.app, tc.actor, f.org, tc.actor.ID, tc.role)
+		res := membersPatch(t, f.App, tc.actor, f.Org, tc.actor.ID, tc.role)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, tc.code)
 	}
 	assert.Equal(t, map[uuid.UUID]client.Role{
-		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin, f.manager.ID: client.RoleManager,
-		f.member.ID: client.RoleMember, co.ID: client.RoleOwner,
-	}, membersRoles(t, f.app, f.owner, f.org))
+		f.Owner.ID: client.RoleOwner, f.Admin(t).ID: client.RoleAdmin, f.Manager(t).ID: client.RoleManager,
+		f.Member(t).ID: client.RoleMember, co.ID: client.RoleOwner,
+	}, membersRoles(t, f.App, f.Owner, f.Org))
 }
 
 func TestMembers_ChangeRoleOfNonMemberIsNotFound(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, target := range []uuid.UUID{f.outsider.ID, uuid.New()} {
-		for _, actor := range []apptest.User{f.owner, f.admin} {
-			res := membersPatch(t, f.app, actor, f.org, target, client.RoleManager)
+	f := newOrgsTeam(t)
+	for _, target := range []uuid.UUID{f.Outsider(t).ID, uuid.New()} {
+		for _, actor := range []apptest.User{f.Owner, f.Admin(t)} {
+			res := membersPatch(t, f.App, actor, f.Org, target, client.RoleManager)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
 		}
 	}
-	assert.NotContains(t, orgsMine(t, f.app, f.outsider), f.org)
+	assert.NotContains(t, orgsMine(t, f.App, f.Outsider(t)), f.Org)
 }
 
 func TestMembers_ManagerAndMemberCannotChangeRoles(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, actor := range []apptest.User{f.manager, f.member} {
-		for _, target := range []apptest.User{f.owner, f.admin, f.manager, f.member} {
+	f := newOrgsTeam(t)
+	for _, actor := range []apptest.User{f.Manager(t), f.Member(t)} {
+		for _, target := range []apptest.User{f.Owner, f.Admin(t), f.Manager(t), f.Member(t)} {
 			if target.ID == actor.ID {
 				continue
 			}
-			for _, role := range orgsAllRoles {
-				res := membersPatch(t, f.app, actor, f.org, target.ID, role)
+			for _, role := range apptest.Roles {
+				res := membersPatch(t, f.App, actor, f.Org, target.ID, role)
 				problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 			}
 		}
 	}
 	assert.Equal(t, map[uuid.UUID]client.Role{
-		f.owner.ID: client.RoleOwner, f.admin.ID: client.RoleAdmin,
-		f.manager.ID: client.RoleManager, f.member.ID: client.RoleMember,
-	}, membersRoles(t, f.app, f.owner, f.org))
+		f.Owner.ID: client.RoleOwner, f.Admin(t).ID: client.RoleAdmin,
+		f.Manager(t).ID: client.RoleManager, f.Member(t).ID: client.RoleMember,
+	}, membersRoles(t, f.App, f.Owner, f.Org))
 }
 
-func TestMembers_UpdateRejectsInvalidBodiesAndIDs(t *testing.T) {
+func TestMembers_UpdateRejectsInvalidBodies(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	for _, tc := range []struct{ name, body, code, field string }{
 		{"unknown role", `{"role": "king"}`, "validation_failed", "role"},
 		{"uppercase role", `{"role": "ADMIN"}`, "validation_failed", "role"},
@@ -489,8 +488,8 @@ func TestMembers_UpdateRejectsInvalidBodiesAndIDs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := f.app.Client.UpdateMemberWithBodyWithResponse(context.Background(), f.org, f.member.ID,
-				"application/json", strings.NewReader(tc.body), f.owner.Auth())
+			res, err := f.App.Client.UpdateMemberWithBodyWithResponse(t.Context(), f.Org, f.Member(t).ID,
+				"application/json", strings.NewReader(tc.body), f.Owner.Auth())
 			require.NoError(t, err)
 			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
 			if tc.field != "" {
@@ -498,161 +497,155 @@ func TestMembers_UpdateRejectsInvalidBodiesAndIDs(t *testing.T) {
 			}
 		})
 	}
-	t.Run("malformed user id", func(t *testing.T) {
-		t.Parallel()
-		path := "/api/v1/organizations/" + f.org.String() + "/members/not-a-uuid"
-		res, body := orgsRaw(t, f.app, http.MethodPatch, path, f.owner.Access, `{"role": "admin"}`)
-		problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
-		res, body = orgsRaw(t, f.app, http.MethodDelete, path, f.owner.Access, "")
-		problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
+	apptest.Finally(t, func(t testing.TB) {
+		assert.Equal(t, client.RoleMember, membersRoles(t, f.App, f.Owner, f.Org)[f.Member(t).ID])
 	})
-	t.Cleanup(func() { assert.Equal(t, client.RoleMember, membersRoles(t, f.app, f.owner, f.org)[f.member.ID]) })
 }
 
 // ---- DELETE members/{user_id} ----
 
 func TestMembers_OwnerAndAdminRemoveMembers(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	admin2 := f.app.Register(t, "admin2")
-	f.app.AddMember(t, f.owner, f.org, admin2, client.RoleAdmin)
+	f := newOrgsTeam(t)
+	admin2 := f.App.Register(t, "admin2")
+	f.App.AddMember(t, f.Owner, f.Org, admin2, client.RoleAdmin)
 	steps := []struct{ actor, target apptest.User }{
-		{f.admin, f.member},
-		{f.admin, admin2}, // an admin may remove another admin
-		{f.owner, f.manager},
-		{f.owner, f.admin},
+		{f.Admin(t), f.Member(t)},
+		{f.Admin(t), admin2}, // an admin may remove another admin
+		{f.Owner, f.Manager(t)},
+		{f.Owner, f.Admin(t)},
 	}
 	for _, s := range steps {
-		res := membersRemove(t, f.app, s.actor, f.org, s.target.ID)
+		res := membersRemove(t, f.App, s.actor, f.Org, s.target.ID)
 		require.Equal(t, http.StatusNoContent, res.StatusCode(), "%s removes %s: %s", s.actor.Name, s.target.Name, res.Body)
 		assert.Empty(t, res.Body)
-		assert.NotContains(t, membersRoles(t, f.app, f.owner, f.org), s.target.ID)
-		assert.NotContains(t, orgsMine(t, f.app, s.target), f.org)
+		assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), s.target.ID)
+		assert.NotContains(t, orgsMine(t, f.App, s.target), f.Org)
 	}
-	assert.Equal(t, map[uuid.UUID]client.Role{f.owner.ID: client.RoleOwner}, membersRoles(t, f.app, f.owner, f.org))
+	assert.Equal(t, map[uuid.UUID]client.Role{f.Owner.ID: client.RoleOwner}, membersRoles(t, f.App, f.Owner, f.Org))
 
 	// A removed user can be added again.
-	f.app.AddMember(t, f.owner, f.org, f.member, client.RoleManager)
-	assert.Equal(t, client.RoleManager, orgsMine(t, f.app, f.member)[f.org])
+	f.App.AddMember(t, f.Owner, f.Org, f.Member(t), client.RoleManager)
+	assert.Equal(t, client.RoleManager, orgsMine(t, f.App, f.Member(t))[f.Org])
 }
 
 func TestMembers_AdminCannotRemoveAnOwner(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	co := f.app.Register(t, "co-owner")
-	f.app.AddMember(t, f.owner, f.org, co, client.RoleOwner)
-	for _, target := range []apptest.User{f.owner, co} {
-		res := membersRemove(t, f.app, f.admin, f.org, target.ID)
+	f := newOrgsTeam(t)
+	co := f.App.Register(t, "co-owner")
+	f.App.AddMember(t, f.Owner, f.Org, co, client.RoleOwner)
+	for _, target := range []apptest.User{f.Owner, co} {
+		res := membersRemove(t, f.App, f.Admin(t), f.Org, target.ID)
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
 	}
-	assert.Equal(t, 2, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 2, membersOwnerCount(t, f.App, f.Org))
 	// An owner may remove another owner.
-	res := membersRemove(t, f.app, co, f.org, f.owner.ID)
+	res := membersRemove(t, f.App, co, f.Org, f.Owner.ID)
 	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
-	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
+	assert.Equal(t, 1, membersOwnerCount(t, f.App, f.Org))
 }
 
 func TestMembers_AnyMemberMayLeave(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
+	f := newOrgsTeam(t)
 	for _, role := range []client.Role{client.RoleMember, client.RoleManager, client.RoleAdmin} {
-		u := f.as(role)
-		res := membersRemove(t, f.app, u, f.org, u.ID)
+		u := f.As(t, role)
+		res := membersRemove(t, f.App, u, f.Org, u.ID)
 		require.Equal(t, http.StatusNoContent, res.StatusCode(), "%s leaves: %s", role, res.Body)
-		assert.NotContains(t, orgsMine(t, f.app, u), f.org)
-		got := orgsGet(t, f.app, u, f.org)
+		assert.NotContains(t, orgsMine(t, f.App, u), f.Org)
+		got := orgsGet(t, f.App, u, f.Org)
 		problemOf(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
 	}
-	assert.Equal(t, map[uuid.UUID]client.Role{f.owner.ID: client.RoleOwner}, membersRoles(t, f.app, f.owner, f.org))
+	assert.Equal(t, map[uuid.UUID]client.Role{f.Owner.ID: client.RoleOwner}, membersRoles(t, f.App, f.Owner, f.Org))
 }
 
 func TestMembers_LastOwnerCannotLeaveButAnOwnerAmongTwoCan(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	res := membersRemove(t, f.app, f.owner, f.org, f.owner.ID)
+	f := newOrgsTeam(t)
+	res := membersRemove(t, f.App, f.Owner, f.Org, f.Owner.ID)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
-	assert.Equal(t, client.RoleOwner, orgsMine(t, f.app, f.owner)[f.org])
+	assert.Equal(t, client.RoleOwner, orgsMine(t, f.App, f.Owner)[f.Org])
 
-	co := f.app.Register(t, "co-owner")
-	f.app.AddMember(t, f.owner, f.org, co, client.RoleOwner)
-	res = membersRemove(t, f.app, f.owner, f.org, f.owner.ID)
+	co := f.App.Register(t, "co-owner")
+	f.App.AddMember(t, f.Owner, f.Org, co, client.RoleOwner)
+	res = membersRemove(t, f.App, f.Owner, f.Org, f.Owner.ID)
 	require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
-	assert.NotContains(t, orgsMine(t, f.app, f.owner), f.org)
+	assert.NotContains(t, orgsMine(t, f.App, f.Owner), f.Org)
 
 	// Now co is the last owner: they can neither leave nor be removed by anyone.
-	res = membersRemove(t, f.app, co, f.org, co.ID)
+	res = membersRemove(t, f.App, co, f.Org, co.ID)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "last_owner")
-	res = membersRemove(t, f.app, f.admin, f.org, co.ID)
+	res = membersRemove(t, f.App, f.Admin(t), f.Org, co.ID)
 	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
-	assert.Equal(t, 1, membersOwnerCount(t, f.app, f.org))
-	assert.Equal(t, client.RoleOwner, membersRoles(t, f.app, co, f.org)[co.ID])
+	assert.Equal(t, 1, membersOwnerCount(t, f.App, f.Org))
+	assert.Equal(t, client.RoleOwner, membersRoles(t, f.App, co, f.Org)[co.ID])
 }
 
 func TestMembers_RemovedUserLosesAccessAtOnce(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, victim := range []apptest.User{f.member, f.manager, f.admin} {
+	f := newOrgsTeam(t)
+	for _, victim := range []apptest.User{f.Member(t), f.Manager(t), f.Admin(t)} {
 		// The victim's token works right before...
-		before := orgsGet(t, f.app, victim, f.org)
+		before := orgsGet(t, f.App, victim, f.Org)
 		require.Equal(t, http.StatusOK, before.StatusCode())
 
-		res := membersRemove(t, f.app, f.owner, f.org, victim.ID)
+		res := membersRemove(t, f.App, f.Owner, f.Org, victim.ID)
 		require.Equal(t, http.StatusNoContent, res.StatusCode(), "body: %s", res.Body)
 
 		// ...and the same token is refused right after, on every organization route.
-		got := orgsGet(t, f.app, victim, f.org)
+		got := orgsGet(t, f.App, victim, f.Org)
 		problemOf(t, got.HTTPResponse, got.Body, http.StatusForbidden, "not_a_member")
-		list, err := f.app.Client.ListMembersWithResponse(context.Background(), f.org, nil, victim.Auth())
+		list, err := f.App.Client.ListMembersWithResponse(t.Context(), f.Org, nil, victim.Auth())
 		require.NoError(t, err)
 		problemOf(t, list.HTTPResponse, list.Body, http.StatusForbidden, "not_a_member")
-		upd, err := f.app.Client.UpdateOrganizationWithResponse(context.Background(), f.org,
-			client.UpdateOrganizationJSONRequestBody{Name: ptr("revenge")}, victim.Auth())
+		upd, err := f.App.Client.UpdateOrganizationWithResponse(t.Context(), f.Org,
+			client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("revenge")}, victim.Auth())
 		require.NoError(t, err)
 		problemOf(t, upd.HTTPResponse, upd.Body, http.StatusForbidden, "not_a_member")
-		add := membersAdd(t, f.app, victim, f.org, victim.Email, client.RoleAdmin)
+		add := membersAdd(t, f.App, victim, f.Org, victim.Email, client.RoleAdmin)
 		problemOf(t, add.HTTPResponse, add.Body, http.StatusForbidden, "not_a_member")
-		again := membersRemove(t, f.app, victim, f.org, victim.ID)
+		again := membersRemove(t, f.App, victim, f.Org, victim.ID)
 		problemOf(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
 
 		// The session itself is still alive for the victim's other organizations.
-		mine := orgsMine(t, f.app, victim)
-		assert.NotContains(t, mine, f.org)
+		mine := orgsMine(t, f.App, victim)
+		assert.NotContains(t, mine, f.Org)
 		assert.Contains(t, mine, victim.OrgID)
 	}
-	got := orgsGet(t, f.app, f.owner, f.org)
+	got := orgsGet(t, f.App, f.Owner, f.Org)
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	assert.Equal(t, "owner's organization", got.JSON200.Name)
 }
 
 func TestMembers_ManagerAndMemberCannotRemoveOthers(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, actor := range []apptest.User{f.manager, f.member} {
-		for _, target := range []apptest.User{f.owner, f.admin, f.manager, f.member} {
+	f := newOrgsTeam(t)
+	for _, actor := range []apptest.User{f.Manager(t), f.Member(t)} {
+		for _, target := range []apptest.User{f.Owner, f.Admin(t), f.Manager(t), f.Member(t)} {
 			if target.ID == actor.ID {
 				continue
 			}
-			res := membersRemove(t, f.app, actor, f.org, target.ID)
+			res := membersRemove(t, f.App, actor, f.Org, target.ID)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 		}
 		// Not even someone who is not a member: the role check comes first.
-		res := membersRemove(t, f.app, actor, f.org, uuid.New())
+		res := membersRemove(t, f.App, actor, f.Org, uuid.New())
 		problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
 	}
-	assert.Len(t, membersRoles(t, f.app, f.owner, f.org), 4)
+	assert.Len(t, membersRoles(t, f.App, f.Owner, f.Org), 4)
 }
 
 func TestMembers_RemoveNonMemberIsNotFound(t *testing.T) {
 	t.Parallel()
-	f := newOrgsFixture(t)
-	for _, actor := range []apptest.User{f.owner, f.admin} {
-		for _, target := range []uuid.UUID{f.outsider.ID, uuid.New()} {
-			res := membersRemove(t, f.app, actor, f.org, target)
+	f := newOrgsTeam(t)
+	for _, actor := range []apptest.User{f.Owner, f.Admin(t)} {
+		for _, target := range []uuid.UUID{f.Outsider(t).ID, uuid.New()} {
+			res := membersRemove(t, f.App, actor, f.Org, target)
 			problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "not_found")
 		}
 	}
 	// The outsider keeps their own organization.
-	assert.Equal(t, client.RoleOwner, orgsMine(t, f.app, f.outsider)[f.outsider.OrgID])
+	assert.Equal(t, client.RoleOwner, orgsMine(t, f.App, f.Outsider(t))[f.Outsider(t).OrgID])
 }
 
 // ---- tenant isolation ----
@@ -670,7 +663,7 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 		t.Helper()
 		problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 	}
-	list, err := app.Client.ListMembersWithResponse(context.Background(), orgB, nil, ada.Auth())
+	list, err := app.Client.ListMembersWithResponse(t.Context(), orgB, nil, ada.Auth())
 	require.NoError(t, err)
 	notAMember(list.HTTPResponse, list.Body)
 	add := membersAdd(t, app, ada, orgB, ada.Email, client.RoleOwner)
@@ -683,11 +676,11 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 	}
 	get := orgsGet(t, app, ada, orgB)
 	notAMember(get.HTTPResponse, get.Body)
-	patch, err := app.Client.UpdateOrganizationWithResponse(context.Background(), orgB,
-		client.UpdateOrganizationJSONRequestBody{Name: ptr("Taken")}, ada.Auth())
+	patch, err := app.Client.UpdateOrganizationWithResponse(t.Context(), orgB,
+		client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("Taken")}, ada.Auth())
 	require.NoError(t, err)
 	notAMember(patch.HTTPResponse, patch.Body)
-	delOrg, err := app.Client.DeleteOrganizationWithResponse(context.Background(), orgB, ada.Auth())
+	delOrg, err := app.Client.DeleteOrganizationWithResponse(t.Context(), orgB, ada.Auth())
 	require.NoError(t, err)
 	notAMember(delOrg.HTTPResponse, delOrg.Body)
 
@@ -749,8 +742,8 @@ func TestMembers_RoleMatrix(t *testing.T) {
 		}, map[client.Role]want{client.RoleOwner: ok200, client.RoleAdmin: ok200, client.RoleManager: ok200, client.RoleMember: ok200}},
 
 		{"update settings", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
-			res, err := w.app.Client.UpdateOrganizationWithResponse(context.Background(), w.org, client.UpdateOrganizationJSONRequestBody{
-				Name: ptr("Changed"), Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: ptr(false)},
+			res, err := w.app.Client.UpdateOrganizationWithResponse(t.Context(), w.org, client.UpdateOrganizationJSONRequestBody{
+				Name: apptest.Ptr("Changed"), Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: apptest.Ptr(false)},
 			}, w.actor.Auth())
 			require.NoError(t, err)
 			return res.HTTPResponse, res.Body, func(allowed bool) {
@@ -762,7 +755,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 		}, map[client.Role]want{client.RoleOwner: ok200, client.RoleAdmin: ok200, client.RoleManager: forbidden, client.RoleMember: forbidden}},
 
 		{"list members", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
-			res, err := w.app.Client.ListMembersWithResponse(context.Background(), w.org, nil, w.actor.Auth())
+			res, err := w.app.Client.ListMembersWithResponse(t.Context(), w.org, nil, w.actor.Auth())
 			require.NoError(t, err)
 			return res.HTTPResponse, res.Body, func(bool) {}
 		}, map[client.Role]want{client.RoleOwner: ok200, client.RoleAdmin: ok200, client.RoleManager: ok200, client.RoleMember: ok200}},
@@ -843,7 +836,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 		}, map[client.Role]want{client.RoleOwner: ok204, client.RoleAdmin: ownerOnly, client.RoleManager: forbidden, client.RoleMember: forbidden}},
 
 		{"delete organization", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
-			res, err := w.app.Client.DeleteOrganizationWithResponse(context.Background(), w.org, w.actor.Auth())
+			res, err := w.app.Client.DeleteOrganizationWithResponse(t.Context(), w.org, w.actor.Auth())
 			require.NoError(t, err)
 			return res.HTTPResponse, res.Body, func(allowed bool) {
 				got := orgsGet(t, w.app, w.founder, w.org)
@@ -860,7 +853,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 		}, map[client.Role]want{client.RoleOwner: ok204, client.RoleAdmin: ok204, client.RoleManager: ok204, client.RoleMember: ok204}},
 	}
 
-	for _, role := range orgsAllRoles {
+	for _, role := range apptest.Roles {
 		t.Run(string(role), func(t *testing.T) {
 			t.Parallel()
 			// One server and three users per role; every operation gets an organization of its own.
@@ -873,7 +866,7 @@ func TestMembers_RoleMatrix(t *testing.T) {
 				require.True(t, ok, "%s has no expectation for %s", op.name, role)
 				t.Run(op.name, func(t *testing.T) {
 					t.Parallel()
-					created, err := app.Client.CreateOrganizationWithResponse(context.Background(),
+					created, err := app.Client.CreateOrganizationWithResponse(t.Context(),
 						client.CreateOrganizationJSONRequestBody{Name: op.name}, founder.Auth())
 					require.NoError(t, err)
 					require.Equal(t, http.StatusCreated, created.StatusCode(), "body: %s", created.Body)
@@ -905,7 +898,7 @@ func TestMembers_ConcurrentMutualDemotionNeverLeavesNoOwner(t *testing.T) {
 	bob := app.Register(t, "bob")
 	conflicts := 0
 	for i := range 10 {
-		created, err := app.Client.CreateOrganizationWithResponse(context.Background(),
+		created, err := app.Client.CreateOrganizationWithResponse(t.Context(),
 			client.CreateOrganizationJSONRequestBody{Name: fmt.Sprintf("race %d", i)}, ada.Auth())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, created.StatusCode(), "body: %s", created.Body)
@@ -913,7 +906,7 @@ func TestMembers_ConcurrentMutualDemotionNeverLeavesNoOwner(t *testing.T) {
 		app.AddMember(t, ada, org, bob, client.RoleOwner)
 
 		results := membersRace(t, []apptest.User{ada, bob}, func(actor, other apptest.User) (*http.Response, []byte, error) {
-			res, err := app.Client.UpdateMemberWithResponse(context.Background(), org, other.ID,
+			res, err := app.Client.UpdateMemberWithResponse(t.Context(), org, other.ID,
 				client.UpdateMemberJSONRequestBody{Role: client.RoleAdmin}, actor.Auth())
 			if err != nil {
 				return nil, nil, err
@@ -954,7 +947,7 @@ func TestMembers_SimultaneousOwnerRemovalsKeepTheLastOwner(t *testing.T) {
 		op   op
 	}{
 		{"demote each other", http.StatusOK, func(app *apptest.App, org uuid.UUID, actor, other apptest.User) (*http.Response, []byte, error) {
-			res, err := app.Client.UpdateMemberWithResponse(context.Background(), org, other.ID,
+			res, err := app.Client.UpdateMemberWithResponse(t.Context(), org, other.ID,
 				client.UpdateMemberJSONRequestBody{Role: client.RoleMember}, actor.Auth())
 			if err != nil {
 				return nil, nil, err
@@ -962,14 +955,14 @@ func TestMembers_SimultaneousOwnerRemovalsKeepTheLastOwner(t *testing.T) {
 			return res.HTTPResponse, res.Body, nil
 		}},
 		{"remove each other", http.StatusNoContent, func(app *apptest.App, org uuid.UUID, actor, other apptest.User) (*http.Response, []byte, error) {
-			res, err := app.Client.RemoveMemberWithResponse(context.Background(), org, other.ID, actor.Auth())
+			res, err := app.Client.RemoveMemberWithResponse(t.Context(), org, other.ID, actor.Auth())
 			if err != nil {
 				return nil, nil, err
 			}
 			return res.HTTPResponse, res.Body, nil
 		}},
 		{"both leave", http.StatusNoContent, func(app *apptest.App, org uuid.UUID, actor, _ apptest.User) (*http.Response, []byte, error) {
-			res, err := app.Client.RemoveMemberWithResponse(context.Background(), org, actor.ID, actor.Auth())
+			res, err := app.Client.RemoveMemberWithResponse(t.Context(), org, actor.ID, actor.Auth())
 			if err != nil {
 				return nil, nil, err
 			}
@@ -985,7 +978,7 @@ func TestMembers_SimultaneousOwnerRemovalsKeepTheLastOwner(t *testing.T) {
 			org := ada.OrgID
 			app.AddMember(t, ada, org, bob, client.RoleOwner)
 
-			ctx := context.Background()
+			ctx := t.Context()
 			tx, err := app.Pool.Begin(ctx)
 			require.NoError(t, err)
 			_, err = tx.Exec(ctx, `SELECT 1 FROM organization_members WHERE organization_id = $1 AND role = 'owner' FOR UPDATE`, org)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
-	"github.com/minicrm/crm/money"
 )
 
 // The original assignment's scenario end to end, through the generated client, with every number
@@ -20,7 +18,7 @@ import (
 // task → comment → stage and status changes → timeline → analytics.
 func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	c := app.Client
 
@@ -44,13 +42,13 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	require.Len(t, me.JSON200.Memberships, 2)
 
 	// Contact and deals (the currency defaults to the organization's EUR).
-	charles := app.CreateContact(t, ada, org, client.ContactCreate{Name: "Charles Babbage", Email: ptr("charles@example.com")})
-	big := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Analytical engine", Amount: amount("10000")})
+	charles := app.CreateContact(t, ada, org, client.ContactCreate{Name: "Charles Babbage", Email: apptest.Ptr("charles@example.com")})
+	big := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Analytical engine", Amount: apptest.Amount("10000")})
 	assert.Equal(t, "EUR", big.Currency)
 	assert.Equal(t, client.New, big.Status)
 	assert.Equal(t, client.Qualification, big.Stage)
-	small := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Spare gears", Amount: amount("250.50"), Currency: ptr("USD")})
-	bobs := app.CreateDeal(t, bob, org, client.DealCreate{ContactId: charles.Id, Title: "Bob's lead", Amount: amount("99.99")})
+	small := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Spare gears", Amount: apptest.Amount("250.50"), Currency: apptest.Ptr("USD")})
+	bobs := app.CreateDeal(t, bob, org, client.DealCreate{ContactId: charles.Id, Title: "Bob's lead", Amount: apptest.Amount("99.99")})
 
 	// A task due tomorrow, and a comment.
 	tomorrow := openapi_types.Date{Time: time.Now().UTC().AddDate(0, 0, 1)}
@@ -62,19 +60,19 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusCreated, comment.StatusCode(), string(comment.Body))
 
 	// Through the funnel: the big deal is won, the small one lost at proposal.
-	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: ptr(client.Proposal), Status: ptr(client.InProgress)})
-	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: ptr(client.Negotiation)})
-	won := app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: ptr(client.Closed), Status: ptr(client.Won)})
+	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal), Status: apptest.Ptr(client.InProgress)})
+	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)})
+	won := app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Closed), Status: apptest.Ptr(client.Won)})
 	assert.Equal(t, client.Won, won.Status)
-	app.UpdateDeal(t, ada, org, small.Id, client.DealUpdate{Stage: ptr(client.Proposal), Status: ptr(client.Lost)})
+	app.UpdateDeal(t, ada, org, small.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal), Status: apptest.Ptr(client.Lost)})
 
 	// The rules along the way.
-	zero, err := c.UpdateDealWithResponse(ctx, big.Id, client.DealUpdate{Amount: amount("0")}, ada.In(org)...)
+	zero, err := c.UpdateDealWithResponse(ctx, big.Id, client.DealUpdate{Amount: apptest.Amount("0")}, ada.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, zero.StatusCode())
 	assert.Equal(t, "won_requires_positive_amount", zero.ApplicationproblemJSON400.Code)
-	app.UpdateDeal(t, bob, org, bobs.Id, client.DealUpdate{Stage: ptr(client.Negotiation)})
-	back, err := c.UpdateDealWithResponse(ctx, bobs.Id, client.DealUpdate{Stage: ptr(client.Proposal)}, bob.In(org)...)
+	app.UpdateDeal(t, bob, org, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)})
+	back, err := c.UpdateDealWithResponse(ctx, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)}, bob.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusForbidden, back.StatusCode())
 	assert.Equal(t, "stage_rollback_forbidden", back.ApplicationproblemJSON403.Code)
@@ -105,7 +103,7 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	assert.Equal(t, ada.ID, wonEvent.AuthorId.MustGet())
 
 	// Analytics: per currency, exact.
-	sum, err := c.GetDealSummaryWithResponse(ctx, &client.GetDealSummaryParams{Days: ptr(int32(30))}, ada.In(org)...)
+	sum, err := c.GetDealSummaryWithResponse(ctx, &client.GetDealSummaryParams{Days: apptest.Ptr(int32(30))}, ada.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, sum.StatusCode(), string(sum.Body))
 	s := sum.JSON200
@@ -163,9 +161,4 @@ func assertStatus(t *testing.T, got client.StatusSummary, status client.DealStat
 		assert.Equal(t, currencyTotal[i], got.Amounts[i/2].Currency)
 		assert.Equal(t, currencyTotal[i+1], got.Amounts[i/2].Total.String())
 	}
-}
-
-func amount(s string) *money.Amount {
-	a := money.MustParse(s)
-	return &a
 }

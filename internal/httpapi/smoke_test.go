@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -14,7 +13,7 @@ func TestSmoke_RegisterAndMe(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
-	res, err := app.Client.GetMeWithResponse(context.Background(), ada.Auth())
+	res, err := app.Client.GetMeWithResponse(t.Context(), ada.Auth())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
 	assert.Equal(t, ada.ID, res.JSON200.User.Id)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"testing"
@@ -19,7 +18,7 @@ import (
 // reveals nobody), and other accounts are not affected.
 func TestThrottle_BruteForceLocksTheAccount(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	bob := app.Register(t, "bob")

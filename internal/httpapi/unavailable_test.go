@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -46,17 +44,8 @@ func TestUnavailable_EveryOperationAnswers503WhenTheDatabaseIsGone(t *testing.T)
 				body, err = json.Marshal(ex)
 				require.NoError(t, err)
 			}
-			url := app.URL + param.ReplaceAllStringFunc(path, func(string) string { return uuid.NewString() })
-			req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
-			require.NoError(t, err)
-			if body != nil {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			req.Header.Set("Authorization", "Bearer "+ada.Access)
-			req.Header.Set("X-Organization-Id", ada.OrgID.String())
-			res, err := app.HTTP.Do(req)
-			require.NoError(t, err)
-			_ = res.Body.Close()
+			res, _ := app.Do(t, apptest.Request{Method: method, Body: body, Token: ada.Access, Org: ada.OrgID,
+				Path: param.ReplaceAllStringFunc(path, func(string) string { return uuid.NewString() })})
 			assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "%s %s", method, path)
 			assert.True(t, strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json"), op.OperationID)
 			assert.NotEmpty(t, res.Header.Get("Retry-After"), op.OperationID)

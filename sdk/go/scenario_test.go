@@ -1,7 +1,6 @@
 package crmsdk_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 // and a member's forbidden stage rollback. The steps share state and run in order.
 func TestScenario(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	var events tokenLog
 	owner, _ := newSDK(t, app, crmsdk.WithTokenCallback(events.record))
@@ -106,7 +105,7 @@ func TestScenario(t *testing.T) {
 	step("create a contact", func(t *testing.T) {
 		email := uniqueEmail("charles")
 		res, err := crmsdk.Ok(owner.CreateContactWithResponse(ctx, client.ContactCreate{
-			Name: "Charles Babbage", Email: &email, Company: ptr("Difference Engines"),
+			Name: "Charles Babbage", Email: &email, Company: apptest.Ptr("Difference Engines"),
 		}))
 		require.NoError(t, err)
 		contact = *res.JSON201
@@ -318,5 +317,3 @@ func TestScenario(t *testing.T) {
 		assert.Equal(t, client.Proposal, ok.JSON200.Stage)
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -1,7 +1,6 @@
 package crmsdk_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -21,7 +20,7 @@ import (
 // transparently; the call succeeds, the pair rotates and the new pair is reported to the callback.
 func TestRefresh_GarbageAccessToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	var events tokenLog
@@ -50,12 +49,12 @@ func TestRefresh_GarbageAccessToken(t *testing.T) {
 // first attempt created nothing.
 func TestRefresh_ReplaysTheBody(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	c, rec := newSDK(t, app, crmsdk.WithTokens("expired", ada.Refresh), crmsdk.WithOrganization(ada.OrgID))
 
-	res, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage", Notes: ptr("After a refresh.")}))
+	res, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage", Notes: apptest.Ptr("After a refresh.")}))
 	require.NoError(t, err)
 	assert.Equal(t, "Charles Babbage", res.JSON201.Name)
 	assert.Equal(t, "After a refresh.", res.JSON201.Notes.MustGet())
@@ -94,7 +93,7 @@ func (r *onceReader) Read(p []byte) (int, error) {
 // past its lifetime) is refreshed transparently.
 func TestRefresh_ExpiredAccessToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	var offset atomic.Int64
 	app := apptest.NewWithOptions(t, apptest.Options{
 		AccessTTL: time.Minute,
@@ -123,7 +122,7 @@ func TestRefresh_ExpiredAccessToken(t *testing.T) {
 // would revoke the session.
 func TestRefresh_ConcurrentCallsShareOneRefresh(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	var events tokenLog
@@ -177,7 +176,7 @@ func TestRefresh_ConcurrentCallsShareOneRefresh(t *testing.T) {
 // callback told), the original 401 is returned and the request is not retried.
 func TestRefresh_RefusedClearsTokens(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	var events tokenLog
@@ -207,7 +206,7 @@ func TestRefresh_RefusedClearsTokens(t *testing.T) {
 // refused and its tokens are cleared.
 func TestRefresh_ReuseOfASpentRefreshToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.NewWithOptions(t, apptest.Options{RefreshReuseLeeway: -1}) // no leeway: the thief's immediate reuse revokes
 	ada := app.Register(t, "ada")
 	c, rec := newSDK(t, app, crmsdk.WithTokens("garbage", ada.Refresh))
@@ -230,7 +229,7 @@ func TestRefresh_ReuseOfASpentRefreshToken(t *testing.T) {
 // refresh, no bearer token sent, the stored tokens stay.
 func TestRefresh_NotOnPublicRoutes(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	c, rec := newSDK(t, app, crmsdk.WithTokens(ada.Access, ada.Refresh), crmsdk.WithOrganization(ada.OrgID))
@@ -249,7 +248,7 @@ func TestRefresh_NotOnPublicRoutes(t *testing.T) {
 // attempt, and the old tokens cannot resume the session.
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	var events tokenLog
 	c, rec := newSDK(t, app, crmsdk.WithTokenCallback(events.record))
@@ -292,7 +291,7 @@ func TestLogout(t *testing.T) {
 // on the public auth routes, and a header the caller sets explicitly wins.
 func TestOrganizationHeader(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	app := apptest.New(t)
 	other := app.Register(t, "other")
 	c, rec := newSDK(t, app)

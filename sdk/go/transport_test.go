@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/client"
+	"github.com/minicrm/crm/internal/apptest"
 	crmsdk "github.com/minicrm/crm/sdk/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,14 +91,14 @@ func (f *fakeAPI) serveRefresh(w http.ResponseWriter, r *http.Request) {
 func writeProblem(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(client.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code, Detail: ptr("detail of " + code)})
+	_ = json.NewEncoder(w).Encode(client.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code, Detail: apptest.Ptr("detail of " + code)})
 }
 
 // TestRefresh_NeverLoops: when the retry is refused too, its 401 is the answer: one refresh and one
 // retry per call, never more.
 func TestRefresh_NeverLoops(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := &fakeAPI{always401: true}
 	srv := newFakeAPI(t, f)
 	rec := &recorder{next: http.DefaultTransport}
@@ -120,7 +121,7 @@ func TestRefresh_NeverLoops(t *testing.T) {
 // session: the tokens stay, the original 401 is returned, and a later refresh works.
 func TestRefresh_ServerErrorKeepsTokens(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := &fakeAPI{refreshStatus: http.StatusServiceUnavailable}
 	srv := newFakeAPI(t, f)
 	rec := &recorder{next: http.DefaultTransport}
@@ -156,7 +157,7 @@ func TestRefresh_SurvivesCallerCancellation(t *testing.T) {
 	rec := &recorder{next: http.DefaultTransport}
 	c := newSDKWith(t, srv.URL, rec, crmsdk.WithTokens("stale", "refresh-0"))
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
 		_, err := crmsdk.Ok(c.GetMeWithResponse(ctx))
@@ -171,7 +172,7 @@ func TestRefresh_SurvivesCallerCancellation(t *testing.T) {
 
 	close(gate)
 	require.Eventually(t, func() bool { return c.Tokens().RefreshToken == "refresh-1" }, 5*time.Second, 5*time.Millisecond)
-	_, err = crmsdk.Ok(c.GetMeWithResponse(context.Background()))
+	_, err = crmsdk.Ok(c.GetMeWithResponse(t.Context()))
 	require.NoError(t, err)
 	assert.Equal(t, 1, rec.count(refreshPath))
 }
@@ -180,7 +181,7 @@ func TestRefresh_SurvivesCallerCancellation(t *testing.T) {
 // organization is sent there.
 func TestCredentialsStayOnOrigin(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	var (
 		mu         sync.Mutex
 		foreignHdr http.Header
@@ -218,7 +219,7 @@ func TestCredentialsStayOnOrigin(t *testing.T) {
 // login route gets no token, protected routes do.
 func TestBasePathPrefix(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := &fakeAPI{prefix: "/crm"}
 	srv := newFakeAPI(t, f)
 	rec := &recorder{next: http.DefaultTransport}
@@ -251,7 +252,7 @@ func TestTokenCallback_MayReadTheClient(t *testing.T) {
 		crmsdk.WithTokenCallback(func(tok crmsdk.Tokens) {
 			seen = append(seen, c.Tokens()) // reading the client from the callback must not deadlock
 		}))
-	_, err := crmsdk.Ok(c.GetMeWithResponse(context.Background()))
+	_, err := crmsdk.Ok(c.GetMeWithResponse(t.Context()))
 	require.NoError(t, err)
 	c.SetTokens(crmsdk.Tokens{})
 	assert.Equal(t, []crmsdk.Tokens{{AccessToken: "access-1", RefreshToken: "refresh-1"}, {}}, seen)
@@ -317,7 +318,7 @@ func TestCheck(t *testing.T) {
 
 func TestOk(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := &fakeAPI{}
 	srv := newFakeAPI(t, f)
 
@@ -353,7 +354,7 @@ func TestRefresh_ResumeWithRefreshTokenOnly(t *testing.T) {
 	rec := &recorder{next: http.DefaultTransport}
 	c := newSDKWith(t, srv.URL, rec, crmsdk.WithTokens("", "refresh-0"))
 
-	_, err := crmsdk.Ok(c.GetMeWithResponse(context.Background()))
+	_, err := crmsdk.Ok(c.GetMeWithResponse(t.Context()))
 	require.NoError(t, err)
 	me := rec.exchanges("/api/v1/auth/me")
 	require.Len(t, me, 2)
