@@ -54,8 +54,8 @@ type Options struct {
 	RefreshReuseLeeway         time.Duration
 
 	// Limits are the rate limits and concurrency bounds. Tests run with them out of the way: a
-	// zero budget or bound here is 1,000,000 per minute or 10,000 at once (not the service's
-	// defaults); set a field to test it.
+	// zero budget or bound here is 1,000,000 per minute or 10,000 at once, and a refusal is
+	// answered without delay (not the service's defaults); set a field to test it.
 	Limits httpapi.Limits
 }
 
@@ -70,6 +70,9 @@ func limitsOutOfTheWay(l httpapi.Limits) httpapi.Limits {
 		if *v == 0 {
 			*v = 10_000
 		}
+	}
+	if l.RefusalDelay == 0 {
+		l.RefusalDelay = -1
 	}
 	return l
 }
@@ -158,7 +161,7 @@ func UniqueEmail(prefix string) string {
 func (a *App) Register(t testing.TB, name string) User {
 	t.Helper()
 	u := User{Email: UniqueEmail(name), Password: "password-" + name, Name: name}
-	res, err := a.Client.RegisterWithResponse(context.Background(), client.RegisterJSONRequestBody{
+	res, err := a.Client.RegisterWithResponse(t.Context(), client.RegisterJSONRequestBody{
 		Email: u.Email, Password: u.Password, Name: name, OrganizationName: name + "'s organization",
 	})
 	if err != nil {
@@ -174,7 +177,7 @@ func (a *App) Register(t testing.TB, name string) User {
 // AddMember makes u a member of org with role, acting as admin (an owner or admin of org).
 func (a *App) AddMember(t testing.TB, admin User, org uuid.UUID, u User, role client.Role) {
 	t.Helper()
-	res, err := a.Client.AddMemberWithResponse(context.Background(), org,
+	res, err := a.Client.AddMemberWithResponse(t.Context(), org,
 		client.AddMemberJSONRequestBody{Email: u.Email, Role: role}, admin.Auth())
 	if err != nil {
 		t.Fatalf("add member: %v", err)

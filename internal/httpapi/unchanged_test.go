@@ -16,16 +16,12 @@ import (
 // included, for every resource with a partial update.
 func TestPatch_NothingChangedWritesNothing(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
-	owner := app.Register(t, "owner")
-	org := owner.OrgID
+	team := apptest.NewTeam(t, nil)
+	app, owner, org := team.App, team.Owner, team.Org
 	deal := app.NewDeal(t, owner, org, "Deal", "100.00")
 	contact := app.NewContact(t, owner, org, "Ada")
 	desc := "call back"
-	taskRes, err := app.Client.CreateTaskWithResponse(t.Context(), client.TaskCreate{DealId: deal.Id, Title: "Call", Description: &desc}, owner.In(org)...)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, taskRes.StatusCode(), "body: %s", taskRes.Body)
-	task := *taskRes.JSON201
+	task := app.CreateTask(t, owner, org, client.TaskCreate{DealId: deal.Id, Title: "Call", Description: &desc})
 	time.Sleep(5 * time.Millisecond) // a write now would move updated_at visibly
 
 	t.Run("task", func(t *testing.T) {

@@ -17,15 +17,9 @@ import (
 // ids through a conflict, and not their existence through a reference.
 func TestVisibility_HiddenRecordsLeakNeitherIDsNorExistence(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t)
-	owner := app.Register(t, "owner")
-	org := owner.OrgID
-	member := app.Member(t, owner, org, "member", client.RoleMember)
-	seeAll := false
-	res, err := app.Client.UpdateOrganizationWithResponse(t.Context(), org,
-		client.OrganizationUpdate{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: &seeAll}}, owner.Auth())
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	team := apptest.NewTeam(t, nil)
+	team.MembersSeeAll(t, false)
+	app, owner, org, member := team.App, team.Owner, team.Org, team.Member(t)
 
 	email := "hidden@example.com"
 	hidden := app.CreateContact(t, owner, org, client.ContactCreate{Name: "Hidden", Email: &email})
