@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -36,6 +37,10 @@ type Limits struct {
 	// AnalyticsMaxConcurrent is how many of those may be analytics requests, which hold a
 	// connection longest (default half of OrgMaxConcurrent, at least 1).
 	AnalyticsMaxConcurrent int
+	// RefusalDelay is how long a refused request waits before its 429 (default 1 s; negative:
+	// none), so that a client retrying in a tight loop costs little. At most maxHeldRefusals
+	// wait at once; the others are answered at once.
+	RefusalDelay time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -57,8 +62,15 @@ func (l Limits) withDefaults() Limits {
 	if l.AnalyticsMaxConcurrent <= 0 {
 		l.AnalyticsMaxConcurrent = max(1, l.OrgMaxConcurrent/2)
 	}
+	if l.RefusalDelay == 0 {
+		l.RefusalDelay = time.Second
+	}
 	return l
 }
+
+// maxHeldRefusals bounds the refused requests waiting out RefusalDelay (a goroutine and a
+// connection each).
+const maxHeldRefusals = 1024
 
 const (
 	headerRateLimitPolicy = "RateLimit-Policy"
@@ -117,6 +129,8 @@ type limiter struct {
 	members             *memberCache
 	tenantRoutes        map[string]bool // "METHOD /echo/:path" of the operations acting in an organization
 	verified            *tokenCache
+	refusalDelay        time.Duration
+	holding             chan struct{} // one token per refused request waiting
 }
 
 func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
@@ -133,6 +147,8 @@ func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 		members:      newMemberCache(memberTTL, time.Now),
 		tenantRoutes: tenantRoutes(),
 		verified:     newTokenCache(tokens, time.Now),
+		refusalDelay: l.RefusalDelay,
+		holding:      make(chan struct{}, maxHeldRefusals),
 	}
 }
 
@@ -159,13 +175,27 @@ func tenantRoutes() map[string]bool {
 	return out
 }
 
-// edge is registered before the body limit and the validator.
+// edge is registered before the body limit and the validator. Every refusal, its own or
+// tenant's, passes through it on the way out and waits there (hold) before it is answered.
 func (l *limiter) edge(next echo.HandlerFunc) echo.HandlerFunc {
+	count := l.count(next)
 	return func(c echo.Context) error {
 		req := c.Request()
 		if !underAPI(req.URL.Path) || isPreflight(req) {
 			return next(c)
 		}
+		err := count(c)
+		if ae, ok := apperr.As(err); ok && ae.Code == codeRateLimited {
+			return l.hold(req.Context(), ae)
+		}
+		return err
+	}
+}
+
+// count is edge's accounting.
+func (l *limiter) count(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
 		m := &rateMeter{}
 		c.Set(ctxRateMeter, m)
 		if raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization)); ok {
@@ -314,6 +344,31 @@ func (mc *memberCache) known(user, org string) bool {
 	return mc.until[[2]string{user, org}].After(now)
 }
 
+// hold keeps a refused request waiting for refusalDelay (less if the client goes away, not at all
+// when maxHeldRefusals are waiting already), and returns its error with the wait taken off
+// Retry-After. Nothing is held meanwhile: no slot, no connection to the database.
+func (l *limiter) hold(ctx context.Context, refusal *apperr.Error) error {
+	if l.refusalDelay <= 0 {
+		return refusal
+	}
+	select {
+	case l.holding <- struct{}{}:
+	default:
+		return refusal
+	}
+	defer func() { <-l.holding }()
+	start := time.Now()
+	t := time.NewTimer(l.refusalDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	out := *refusal
+	out.RetryAfter = max(1, refusal.RetryAfter-int(time.Since(start)/time.Second))
+	return &out
+}
+
 // spend counts the request against key's budget of p, and sets the RateLimit headers.
 func (l *limiter) spend(c echo.Context, m *rateMeter, p ratePolicy, key string) error {
 	m.counted = true
@@ -322,14 +377,16 @@ func (l *limiter) spend(c echo.Context, m *rateMeter, p ratePolicy, key string) 
 	h.Set(headerRateLimitPolicy, fmt.Sprintf(`"%s";q=%d;w=%d`, p.name, p.limit.Rate, ceilSeconds(p.limit.Period)))
 	h.Set(headerRateLimit, fmt.Sprintf(`"%s";r=%d;t=%d`, p.name, res.Remaining, ceilSeconds(res.ResetAfter)))
 	if !res.Allowed {
-		return &apperr.Error{Kind: apperr.KindTooManyRequests, Code: "rate_limited",
+		return &apperr.Error{Kind: apperr.KindTooManyRequests, Code: codeRateLimited,
 			Message:    "Too many requests; try again after Retry-After seconds.",
 			RetryAfter: max(1, ceilSeconds(res.RetryAfter))}
 	}
 	return nil
 }
 
-var errTooManyRunning = &apperr.Error{Kind: apperr.KindTooManyRequests, Code: "rate_limited",
+const codeRateLimited = "rate_limited"
+
+var errTooManyRunning = &apperr.Error{Kind: apperr.KindTooManyRequests, Code: codeRateLimited,
 	Message: "Too many requests of this organization are running at once; try again shortly.", RetryAfter: 1}
 
 func ceilSeconds(d time.Duration) int {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,6 +21,7 @@ func TestLimits_DefaultsFollowThePool(t *testing.T) {
 	assert.Equal(t, 6000, d.OrgPerMinute)
 	assert.Equal(t, 4, d.OrgMaxConcurrent, "half the smallest pool (8)")
 	assert.Equal(t, 2, d.AnalyticsMaxConcurrent)
+	assert.Equal(t, time.Second, d.RefusalDelay)
 	assert.NotNil(t, d.Store)
 
 	d = Limits{PoolSize: 20}.withDefaults()
@@ -108,4 +111,35 @@ func TestTokenCache_ClassifiesValidTokensOnlyUntilTheyExpireAndStaysBounded(t *t
 		require.NotEmpty(t, tc.user(raw))
 	}
 	assert.LessOrEqual(t, len(tc.users), tokenCacheSize)
+}
+
+func TestHold_WaitsTheRefusalDelayAtMostForABoundedNumberOfRequests(t *testing.T) {
+	refusal := &apperr.Error{Kind: apperr.KindTooManyRequests, Code: codeRateLimited, RetryAfter: 12}
+	l := &limiter{refusalDelay: 1100 * time.Millisecond, holding: make(chan struct{}, 1)}
+
+	start := time.Now()
+	got := l.hold(t.Context(), refusal)
+	assert.GreaterOrEqual(t, time.Since(start), 1100*time.Millisecond)
+	ae, ok := apperr.As(got)
+	require.True(t, ok)
+	assert.Equal(t, 11, ae.RetryAfter, "the wait is taken off Retry-After")
+	assert.Equal(t, 12, refusal.RetryAfter, "the shared refusal is not changed")
+
+	// A client that goes away is not waited for.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start = time.Now()
+	l.hold(ctx, refusal)
+	assert.Less(t, time.Since(start), 100*time.Millisecond)
+
+	// While the bound is reached, refusals are answered at once.
+	l.holding <- struct{}{}
+	start = time.Now()
+	assert.Same(t, refusal, l.hold(t.Context(), refusal))
+	assert.Less(t, time.Since(start), 100*time.Millisecond)
+
+	// Never less than one second.
+	l = &limiter{refusalDelay: 1100 * time.Millisecond, holding: make(chan struct{}, 1)}
+	ae, _ = apperr.As(l.hold(t.Context(), errTooManyRunning))
+	assert.Equal(t, 1, ae.RetryAfter)
 }

@@ -365,3 +365,19 @@ func rlRequiredQuery(t *testing.T, item *openapi3.PathItem, op *openapi3.Operati
 	}
 	return q.Encode()
 }
+
+// TestRateLimit_ARefusalIsHeldBeforeItIsAnswered: a client retrying in a tight loop is slowed
+// down to one refusal per RefusalDelay per connection.
+func TestRateLimit_ARefusalIsHeldBeforeItIsAnswered(t *testing.T) {
+	t.Parallel()
+	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 1, RefusalDelay: 300 * time.Millisecond}})
+	u := app.Register(t, "looper")
+	res, _ := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	for range 2 {
+		start := time.Now()
+		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+		rlLimited(t, res, body)
+		assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	}
+}
