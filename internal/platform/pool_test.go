@@ -30,13 +30,13 @@ func TestPoolConfig_DefaultsAndWhatTheURLDecides(t *testing.T) {
 		stmt, lock      string // "" = not sent
 		runtimeNotEmpty bool
 	}{
-		{"defaults", base, serviceTimeouts, DefaultMaxConns, DefaultConnectTimeout, "5000", "2000", true},
+		{"defaults", base, serviceTimeouts, defaultMaxConns, DefaultConnectTimeout, "5000", "2000", true},
 		{"pool size in the url wins", base + "&pool_max_conns=3", serviceTimeouts, 3, DefaultConnectTimeout, "5000", "2000", true},
 		{"pool size in a keyword string", "host=127.0.0.1 dbname=crm pool_max_conns=12", serviceTimeouts, 12, DefaultConnectTimeout, "5000", "2000", true},
-		{"connect timeout in the url wins", base + "&connect_timeout=2", serviceTimeouts, DefaultMaxConns, 2 * time.Second, "5000", "2000", true},
-		{"timeouts in the url win", base + "&statement_timeout=100&lock_timeout=50", serviceTimeouts, DefaultMaxConns, DefaultConnectTimeout, "100", "50", true},
-		{"zero sends nothing (PgBouncer)", base, PoolOptions{}, DefaultMaxConns, DefaultConnectTimeout, "", "", false},
-		{"sub-millisecond rounds up, never to 0", base, PoolOptions{StatementTimeout: time.Microsecond, LockTimeout: 1500 * time.Microsecond}, DefaultMaxConns, DefaultConnectTimeout, "1", "2", true},
+		{"connect timeout in the url wins", base + "&connect_timeout=2", serviceTimeouts, defaultMaxConns, 2 * time.Second, "5000", "2000", true},
+		{"timeouts in the url win", base + "&statement_timeout=100&lock_timeout=50", serviceTimeouts, defaultMaxConns, DefaultConnectTimeout, "100", "50", true},
+		{"zero sends nothing (PgBouncer)", base, PoolOptions{}, defaultMaxConns, DefaultConnectTimeout, "", "", false},
+		{"sub-millisecond rounds up, never to 0", base, PoolOptions{StatementTimeout: time.Microsecond, LockTimeout: 1500 * time.Microsecond}, defaultMaxConns, DefaultConnectTimeout, "1", "2", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -52,7 +52,7 @@ func TestPoolConfig_DefaultsAndWhatTheURLDecides(t *testing.T) {
 			assert.NotContains(t, cfg.ConnConfig.RuntimeParams, "pool_max_conns")
 		})
 	}
-	assert.GreaterOrEqual(t, DefaultMaxConns, int32(8))
+	assert.GreaterOrEqual(t, defaultMaxConns, int32(8))
 	_, err := PoolConfig("postgres://x/y?pool_max_conns=zero", PoolOptions{})
 	assert.Error(t, err)
 }

@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// DefaultMaxConns is the pool size when the URL names none (pool_max_conns): at least 8, more on a
+// defaultMaxConns is the pool size when the URL names none (pool_max_conns): at least 8, more on a
 // machine with more cores. pgx's own default (4 on a 2-core machine) lets a handful of slow
 // requests hold every connection.
-var DefaultMaxConns = int32(max(8, runtime.NumCPU()))
+var defaultMaxConns = int32(max(8, runtime.NumCPU()))
 
 // DefaultConnectTimeout bounds one connection attempt when the URL names none (connect_timeout), so
 // that an unreachable server answers 503 instead of holding requests until their deadline.
@@ -37,7 +37,7 @@ type PoolOptions struct {
 }
 
 // PoolConfig parses url into the service's pool configuration: the pool size and query mode come
-// from the URL (pool_max_conns, default_query_exec_mode, ...), with DefaultMaxConns and
+// from the URL (pool_max_conns, default_query_exec_mode, ...), with defaultMaxConns and
 // DefaultConnectTimeout where it names none, and the timeouts of o as startup parameters.
 func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -51,7 +51,7 @@ func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if _, named := raw.RuntimeParams["pool_max_conns"]; !named {
-		cfg.MaxConns = DefaultMaxConns
+		cfg.MaxConns = defaultMaxConns
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
