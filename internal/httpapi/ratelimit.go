@@ -208,15 +208,7 @@ func (l *limiter) count(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if org := l.namedOrganization(c); org != "" && l.members.known(m.user, org) {
-			if err := l.spend(c, m, l.org, org); err != nil {
-				return err
-			}
-			release, err := l.acquire(c, org)
-			if err != nil {
-				return err
-			}
-			defer release()
-			return next(c)
+			return l.inOrganization(c, m, org, next)
 		}
 		err := next(c)
 		if m.counted {
@@ -258,16 +250,21 @@ func (l *limiter) tenant(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		org := mem.OrganizationID.String()
 		l.members.remember(p.UserID.String(), org)
-		if err := l.spend(c, m, l.org, org); err != nil {
-			return err
-		}
-		release, err := l.acquire(c, org)
-		if err != nil {
-			return err
-		}
-		defer release()
-		return next(c)
+		return l.inOrganization(c, m, org, next)
 	}
+}
+
+// inOrganization counts the request against org's budget and runs it in one of org's slots.
+func (l *limiter) inOrganization(c echo.Context, m *rateMeter, org string, next echo.HandlerFunc) error {
+	if err := l.spend(c, m, l.org, org); err != nil {
+		return err
+	}
+	release, err := l.acquire(c, org)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return next(c)
 }
 
 // acquire takes one of org's slots, and one of its analytics slots for an analytics request.
