@@ -1239,7 +1239,7 @@ export interface components {
                  *       "type": "about:blank",
                  *       "title": "Too Many Requests",
                  *       "status": 429,
-                 *       "detail": "Too many failed logins for this account; try again later.",
+                 *       "detail": "Too many failed logins for this account from this address; try again later.",
                  *       "code": "too_many_attempts",
                  *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
                  *     }
