@@ -10,7 +10,7 @@ COVERAGE_FILE := $(CURDIR)/tmp/contract-coverage.txt
 OASDIFF := $(GO) tool -modfile=tools/go.mod oasdiff
 
 .PHONY: run test generate drift vet fmt lint build tidy contract-coverage breaking baseline \
-	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test
+	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench
 
 ## run: the service on :8080 against the local PostgreSQL (database created and migrated on start)
 run: .env
@@ -28,6 +28,13 @@ run: .env
 test:
 	@mkdir -p tmp && rm -f $(COVERAGE_FILE)
 	CONTRACT_COVERAGE_FILE=$(COVERAGE_FILE) $(GO) test -count=1 -shuffle=on -parallel 8 -timeout 20m ./...
+
+## bench: the load tool (cmd/loadgen, docs/performance.md): seeds its own database crm_bench, then the
+## PostgreSQL ceiling of list-contacts, the service on the same request, a mixed open-loop run;
+## tmp/bench.json. Flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-rate 1000 -step'
+bench:
+	@mkdir -p tmp
+	$(GO) run ./cmd/loadgen $(BENCH_FLAGS)
 
 ## contract-coverage: fail unless every documented (operation, status) pair was produced by a test
 contract-coverage:
