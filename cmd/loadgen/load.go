@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/minicrm/crm/gen/db"
@@ -91,13 +94,67 @@ func pick(users []*loggedUser, workers, w, i int) *loggedUser {
 	return users[(w+i*workers)%len(users)]
 }
 
+// captured is one statement of the generated queries, with its arguments.
+type captured struct {
+	sql  string
+	args []any
+}
+
+// captureDB is a db.DBTX that runs nothing: it records the statement and arguments a generated
+// query function would send, so that the ceiling sends exactly the service's SQL.
+type captureDB struct{ last captured }
+
+var errCaptured = errors.New("captured")
+
+func (c *captureDB) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c.last = captured{sql, args}
+	return pgconn.CommandTag{}, errCaptured
+}
+
+func (c *captureDB) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	c.last = captured{sql, args}
+	return nil, errCaptured
+}
+
+func (c *captureDB) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	c.last = captured{sql, args}
+	return errRow{}
+}
+
+type errRow struct{}
+
+func (errRow) Scan(...any) error { return errCaptured }
+
+// listParams are the page query's parameters of GET /api/v1/contacts?page=1&page_size=20 for an
+// owner (no owner filter), as internal/crm and internal/httpapi set them: created_at, newest first.
+func listParams(org uuid.UUID) db.ListContactsParams {
+	return db.ListContactsParams{OrganizationID: org, OrderBy: "created_at", Descending: true, PageOffset: 0, PageLimit: 20}
+}
+
+// ceilingStatements captures, per user, the two statements of the authenticated list path.
+func ceilingStatements(users []*loggedUser) [][2]captured {
+	out := make([][2]captured, len(users))
+	for i, u := range users {
+		var c captureDB
+		q := db.New(&c)
+		_, _ = q.ResolveMembership(context.Background(), db.ResolveMembershipParams{OrganizationID: u.Org.ID, SessionID: u.SessionID, UserID: u.UserID})
+		out[i][0] = c.last
+		_, _ = q.ListContacts(context.Background(), listParams(u.Org.ID))
+		out[i][1] = c.last
+	}
+	return out
+}
+
 // runCeiling: the exact SQL of the authenticated GET /api/v1/contacts (page 1, size 20): the
-// membership and session check, then the page query with the service's parameters (an owner:
-// no owner filter; created_at, newest first), through the generated queries on a pgx pool in its
-// default mode (statements prepared and cached per connection).
+// membership and session check (ResolveMembership), then the page query (ListContacts) with the
+// service's parameters, on a pgx pool in its default mode (statements prepared and cached per
+// connection). By default the rows are read but not decoded into Go values (the database's work,
+// as pgbench measures it); -ceiling-decode calls the generated functions, which decode them as
+// the service does.
 func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o options) (closedResult, error) {
 	q := db.New(pool)
-	fn := func(ctx context.Context, w, i int) error {
+	stmts := ceilingStatements(users)
+	decoded := func(ctx context.Context, w, i int) error {
 		u := pick(users, o.concurrency, w, i)
 		m, err := q.ResolveMembership(ctx, db.ResolveMembershipParams{OrganizationID: u.Org.ID, SessionID: u.SessionID, UserID: u.UserID})
 		if err != nil {
@@ -106,9 +163,7 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 		if m.Role == nil {
 			return errors.New("resolve membership: not a member")
 		}
-		rows, err := q.ListContacts(ctx, db.ListContactsParams{
-			OrganizationID: u.Org.ID, OrderBy: "created_at", Descending: true, PageOffset: 0, PageLimit: 20,
-		})
+		rows, err := q.ListContacts(ctx, listParams(u.Org.ID))
 		if err != nil {
 			return fmt.Errorf("list contacts: %w", err)
 		}
@@ -117,8 +172,48 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 		}
 		return nil
 	}
-	// One round first: a wrong parameter fails now, not as a flood of errors.
-	if err := fn(ctx, 0, 0); err != nil {
+	raw := func(ctx context.Context, w, i int) error {
+		k := (w + i*o.concurrency) % len(users)
+		u, st := users[k], stmts[k]
+		rows, err := pool.Query(ctx, st[0].sql, st[0].args...)
+		if err != nil {
+			return fmt.Errorf("resolve membership: %w", err)
+		}
+		member := false
+		for rows.Next() {
+			member = rows.RawValues()[0] != nil
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("resolve membership: %w", err)
+		}
+		if !member {
+			return errors.New("resolve membership: not a member")
+		}
+		rows, err = pool.Query(ctx, st[1].sql, st[1].args...)
+		if err != nil {
+			return fmt.Errorf("list contacts: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list contacts: %w", err)
+		}
+		if want := min(20, u.Org.Contacts); n != want {
+			return fmt.Errorf("list contacts: %d rows, want %d", n, want)
+		}
+		return nil
+	}
+	fn := raw
+	if o.ceilingDecode {
+		fn = decoded
+	}
+	// One round of each first: a wrong parameter fails now, not as a flood of errors.
+	if err := decoded(ctx, 0, 0); err != nil {
+		return closedResult{}, err
+	}
+	if err := raw(ctx, 0, 0); err != nil {
 		return closedResult{}, err
 	}
 	return closedLoop(ctx, o.concurrency, o.warmup, o.duration, fn), nil

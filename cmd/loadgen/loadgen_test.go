@@ -57,3 +57,17 @@ func TestListOrgs_FiltersBySize(t *testing.T) {
 	got, _ = listOrgs(users, 10)
 	assert.Empty(t, got)
 }
+
+func TestCeilingStatements_AreTheGeneratedQueries(t *testing.T) {
+	u := &loggedUser{Org: &seededOrg{ID: uuid.New()}, UserID: uuid.New(), SessionID: uuid.New()}
+	st := ceilingStatements([]*loggedUser{u})
+	require.Len(t, st, 1)
+	assert.Contains(t, st[0][0].sql, "-- name: ResolveMembership")
+	assert.Equal(t, []any{u.Org.ID, u.SessionID, u.UserID}, st[0][0].args)
+	assert.Contains(t, st[0][1].sql, "-- name: ListContacts")
+	require.Len(t, st[0][1].args, 7)
+	assert.Equal(t, u.Org.ID, st[0][1].args[0])
+	assert.Equal(t, "created_at", st[0][1].args[3])
+	assert.Equal(t, true, st[0][1].args[4])
+	assert.Equal(t, int32(20), st[0][1].args[6])
+}

@@ -40,6 +40,7 @@ type options struct {
 	seed          uint64
 	concurrency   int
 	ceilingConns  int
+	ceilingDecode bool
 	duration      time.Duration
 	warmup        time.Duration
 	rate          int
@@ -71,6 +72,7 @@ func parseFlags() (options, []bench.Weight) {
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed of the data and the workload")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "closed-loop workers of both the ceiling and the service list-contacts pass")
 	flag.IntVar(&o.ceilingConns, "ceiling-conns", 0, "pgx pool size of the ceiling pass (0: the concurrency, as pgbench -c would)")
+	flag.BoolVar(&o.ceilingDecode, "ceiling-decode", false, "ceiling: decode the rows into Go values through the generated functions, as the service does (default: read them undecoded, the database's work, as pgbench would)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each closed-loop pass")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each closed-loop pass")
 	flag.IntVar(&o.rate, "rate", 2000, "requests per second of the mixed open-loop run (0 skips it)")
@@ -79,7 +81,7 @@ func parseFlags() (options, []bench.Weight) {
 	flag.IntVar(&o.maxInflight, "max-inflight", 2000, "open loop: requests in flight at most; a send past it is dropped and counted as an error")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Second, "client timeout of one HTTP request")
 	flag.IntVar(&o.logins, "logins", 0, "organizations whose owner logs in for the HTTP passes (0: all); logins are sequential")
-	flag.IntVar(&o.listMax, "list-max-contacts", 0, "closed-loop list passes (ceiling and service) only over logged-in organizations of at most this many contacts (0: all of them)")
+	flag.IntVar(&o.listMax, "list-max-contacts", 200, "closed-loop list passes (ceiling and service) only over logged-in organizations of at most this many contacts, like the issue's page of 20 of 200 (0: all of them, big ones included)")
 	flag.BoolVar(&o.step, "step", false, "after the mixed run, step the rate up to find the highest with p99 <= -slo and no errors")
 	flag.IntVar(&o.stepStart, "step-start", 500, "step mode: first rate")
 	flag.IntVar(&o.stepInc, "step-inc", 250, "step mode: rate increment")
@@ -150,7 +152,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	}
 	rep.Options = map[string]any{
 		"orgs": o.orgs, "min_contacts": o.minContacts, "max_contacts": o.maxContacts, "seed": o.seed,
-		"concurrency": o.concurrency, "ceiling_conns": o.ceilingConns, "duration_s": o.duration.Seconds(),
+		"concurrency": o.concurrency, "ceiling_conns": o.ceilingConns, "ceiling_decode": o.ceilingDecode, "duration_s": o.duration.Seconds(),
 		"warmup_s": o.warmup.Seconds(), "rate": o.rate, "mixed_duration_s": o.mixedDuration.Seconds(),
 		"weights": o.weights, "logins": o.logins, "list_max_contacts": o.listMax, "step": o.step, "slo_ms": o.slo.Seconds() * 1000,
 	}
@@ -211,8 +213,8 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ceiling: ResolveMembership + ListContacts (page 1, 20, created_at desc) through pgx, prepared, %d workers, %d connections, %s\n",
-		o.concurrency, o.ceilingConns, o.duration)
+	fmt.Printf("ceiling: ResolveMembership + ListContacts (page 1, 20, created_at desc), the generated SQL through pgx, prepared, rows %s, %d workers, %d connections, %s\n",
+		map[bool]string{false: "read undecoded", true: "decoded"}[o.ceilingDecode], o.concurrency, o.ceilingConns, o.duration)
 	rep.Ceiling, err = runCeiling(ctx, ceilPool, listUsers, o)
 	ceilPool.Close()
 	if err != nil {
