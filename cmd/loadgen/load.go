@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -225,10 +226,40 @@ func runServiceList(ctx context.Context, client *http.Client, base string, users
 		u := pick(users, o.concurrency, w, i)
 		return do(ctx, client, request{method: http.MethodGet, url: target, user: u})
 	}
-	if err := fn(ctx, 0, 0); err != nil {
+	if err := probeList(ctx, client, target, users[0]); err != nil {
 		return closedResult{}, err
 	}
 	return closedLoop(ctx, o.concurrency, o.warmup, o.duration, fn), nil
+}
+
+// probeList checks once that the service answers the list pass with the page the ceiling reads.
+func probeList(ctx context.Context, client *http.Client, target string, u *loggedUser) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", u.Bearer)
+	req.Header.Set("X-Organization-Id", u.OrgHeader)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("list probe: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+		Total int               `json:"total"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("list probe: %s: %s", resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return fmt.Errorf("list probe: %w", err)
+	}
+	if want := min(20, u.Org.Contacts); len(page.Items) != want || page.Total != u.Org.Contacts {
+		return fmt.Errorf("list probe: %d items of %d, want %d of %d", len(page.Items), page.Total, want, u.Org.Contacts)
+	}
+	return nil
 }
 
 type request struct {
