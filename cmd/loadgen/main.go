@@ -125,7 +125,7 @@ type report struct {
 	Ratio       float64           `json:"ratio"`
 	Mixed       *mixedResult      `json:"mixed,omitempty"`
 	Steps       []mixedResult     `json:"steps,omitempty"`
-	StepBest    int               `json:"step_best_rate,omitempty"`
+	StepBest    *int              `json:"step_best_rate,omitempty"`
 	ServiceRSS  map[string]int    `json:"service_rss_kib,omitempty"`
 	TotalSecond float64           `json:"total_seconds"`
 }
@@ -244,6 +244,8 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		fmt.Printf("  sent %d, achieved %.0f req/s, dropped %d (in-flight cap %d)\n", m.Sent, m.All.Rate, m.Dropped, o.maxInflight)
 	}
 	if o.step {
+		best := 0
+		rep.StepBest = &best
 		fmt.Printf("step mode: from %d req/s by %d up to %d, %s each, until p99 > %s or errors\n", o.stepStart, o.stepInc, o.stepMax, o.stepDuration, o.slo)
 		for r := o.stepStart; r <= o.stepMax; r += o.stepInc {
 			m, err := runMixed(ctx, client, svc.base, logged, weights, o, r, o.stepDuration)
@@ -256,9 +258,9 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 			if !ok {
 				break
 			}
-			rep.StepBest = r
+			best = r
 		}
-		fmt.Printf("  highest rate with p99 <= %s and no errors: %d req/s\n", o.slo, rep.StepBest)
+		fmt.Printf("  highest rate with p99 <= %s and no errors: %d req/s\n", o.slo, best)
 	}
 	rep.ServiceRSS = svc.RSS()
 	if rep.ServiceRSS != nil {

@@ -77,6 +77,7 @@ func startService(ctx context.Context, o options, dbURL string) (*service, error
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
+	dieWithParent(cmd)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	shown := map[string]string{}
 	for k, v := range env {
