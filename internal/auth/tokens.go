@@ -32,6 +32,26 @@ const (
 // ways; maxTokenLength bounds the work spent on a hostile header.
 var compactJWS = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 
+// isCompactJWS reports whether s matches compactJWS, in one pass without the regexp engine (which
+// took a fifth of Verify's time; BenchmarkCompactJWS). Tests hold it equal to compactJWS.
+func isCompactJWS(s string) bool {
+	dots, segment := 0, 0 // dots seen, length of the current segment
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '_', c == '-':
+			segment++
+		case c == '.':
+			if segment == 0 || dots == 2 {
+				return false
+			}
+			dots, segment = dots+1, 0
+		default:
+			return false
+		}
+	}
+	return dots == 2 && segment > 0
+}
+
 const maxTokenLength = 4096
 
 // ErrInvalidToken is returned for any token that fails to parse, verify or validate. The reason is
@@ -146,7 +166,7 @@ func (t *Tokens) issue(kind string, userID, sessionID uuid.UUID, jti string) (st
 
 // Verify checks signature, algorithm, issuer, audience, lifetime and kind of a token.
 func (t *Tokens) Verify(kind, raw string) (Claims, error) {
-	if len(raw) > maxTokenLength || !compactJWS.MatchString(raw) {
+	if len(raw) > maxTokenLength || !isCompactJWS(raw) {
 		return Claims{}, ErrInvalidToken
 	}
 	aud := accessAudience
