@@ -232,6 +232,33 @@ func runServiceList(ctx context.Context, client *http.Client, base string, users
 	return closedLoop(ctx, o.concurrency, o.warmup, o.duration, fn), nil
 }
 
+// runHealthz is the HTTP floor: GET /healthz closed loop, no token, no SQL.
+func runHealthz(ctx context.Context, client *http.Client, base string, o options) (closedResult, error) {
+	target := base + "/healthz"
+	fn := func(ctx context.Context, _, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return statusError(resp.StatusCode)
+		}
+		return nil
+	}
+	if err := fn(ctx, 0, 0); err != nil {
+		return closedResult{}, fmt.Errorf("healthz: %w", err)
+	}
+	r := closedLoop(ctx, o.concurrency, o.warmup, o.duration, fn)
+	r.Latency.Endpoint = "healthz"
+	return r, nil
+}
+
 // probeList checks once that the service answers the list pass with the page the ceiling reads.
 func probeList(ctx context.Context, client *http.Client, target string, u *loggedUser) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)

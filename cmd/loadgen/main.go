@@ -50,6 +50,7 @@ type options struct {
 	timeout       time.Duration
 	logins        int
 	listMax       int
+	healthz       bool
 	step          bool
 	stepStart     int
 	stepInc       int
@@ -82,6 +83,7 @@ func parseFlags() (options, []bench.Weight) {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Second, "client timeout of one HTTP request")
 	flag.IntVar(&o.logins, "logins", 0, "organizations whose owner logs in for the HTTP passes (0: all); logins are sequential")
 	flag.IntVar(&o.listMax, "list-max-contacts", 200, "closed-loop list passes (ceiling and service) only over logged-in organizations of at most this many contacts, like the issue's page of 20 of 200 (0: all of them, big ones included)")
+	flag.BoolVar(&o.healthz, "healthz", true, "also a closed-loop pass on GET /healthz: the HTTP stack's floor, without auth or SQL")
 	flag.BoolVar(&o.step, "step", false, "after the mixed run, step the rate up to find the highest with p99 <= -slo and no errors")
 	flag.IntVar(&o.stepStart, "step-start", 500, "step mode: first rate")
 	flag.IntVar(&o.stepInc, "step-inc", 250, "step mode: rate increment")
@@ -122,6 +124,7 @@ type report struct {
 	ServiceEnv  map[string]string `json:"service_env"`
 	Ceiling     closedResult      `json:"ceiling"`
 	Service     closedResult      `json:"service"`
+	Healthz     *closedResult     `json:"healthz,omitempty"`
 	Ratio       float64           `json:"ratio"`
 	Mixed       *mixedResult      `json:"mixed,omitempty"`
 	Steps       []mixedResult     `json:"steps,omitempty"`
@@ -233,6 +236,15 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		rep.Ratio = rep.Service.RPS / rep.Ceiling.RPS
 	}
 
+	if o.healthz {
+		fmt.Printf("healthz: GET /healthz, %d workers, %s\n", o.concurrency, o.duration)
+		h, err := runHealthz(ctx, client, svc.base, o)
+		if err != nil {
+			return err
+		}
+		rep.Healthz = &h
+		fmt.Printf("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d\n", h.RPS, h.Latency.P50, h.Latency.P99, h.Errors)
+	}
 	if o.rate > 0 {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)
 		m, err := runMixed(ctx, client, svc.base, logged, weights, o, o.rate, o.mixedDuration)
