@@ -83,11 +83,13 @@ type Tokens struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+	cache      *verifiedCache
 }
 
 // NewTokens validates cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig) (*Tokens, error) {
-	t := &Tokens{accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now}
+	t := &Tokens{accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now,
+		cache: newVerifiedCache(VerifiedCacheSize)}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -166,8 +168,18 @@ func (t *Tokens) issue(kind string, userID, sessionID uuid.UUID, jti string) (st
 
 // Verify checks signature, algorithm, issuer, audience, lifetime and kind of a token.
 func (t *Tokens) Verify(kind, raw string) (Claims, error) {
+	c, _, err := t.verify(kind, raw)
+	return c, err
+}
+
+// tokenTruncation is the precision of the lifetime checks, pinned in verify and used by the
+// verified-token cache for the same comparisons.
+const tokenTruncation = time.Second
+
+// verify is Verify, also returning the token's lifetime claims for the verified-token cache.
+func (t *Tokens) verify(kind, raw string) (Claims, lifetime, error) {
 	if len(raw) > maxTokenLength || !isCompactJWS(raw) {
-		return Claims{}, ErrInvalidToken
+		return Claims{}, lifetime{}, ErrInvalidToken
 	}
 	aud := accessAudience
 	if kind == KindRefresh {
@@ -182,27 +194,35 @@ func (t *Tokens) Verify(kind, raw string) (Claims, error) {
 		jwt.WithRequiredClaim(jwt.SubjectKey),
 		jwt.WithRequiredClaim(jwt.JwtIDKey),
 		jwt.WithAcceptableSkew(clockSkew),
+		jwt.WithTruncation(tokenTruncation),
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 	)
 	if err != nil {
-		return Claims{}, ErrInvalidToken
+		return Claims{}, lifetime{}, ErrInvalidToken
 	}
 	var typ, sid string
 	if tok.Get("typ", &typ) != nil || typ != kind || tok.Get("sid", &sid) != nil {
-		return Claims{}, ErrInvalidToken
+		return Claims{}, lifetime{}, ErrInvalidToken
 	}
 	sub, _ := tok.Subject()
 	jti, _ := tok.JwtID()
 	exp, _ := tok.Expiration()
 	var c Claims
 	if c.UserID, err = uuid.Parse(sub); err != nil {
-		return Claims{}, ErrInvalidToken
+		return Claims{}, lifetime{}, ErrInvalidToken
 	}
 	if c.SessionID, err = uuid.Parse(sid); err != nil {
-		return Claims{}, ErrInvalidToken
+		return Claims{}, lifetime{}, ErrInvalidToken
 	}
 	c.ID, c.ExpiresAt = jti, exp
-	return c, nil
+	lt := lifetime{exp: exp.Truncate(tokenTruncation)}
+	if iat, ok := tok.IssuedAt(); ok {
+		lt.iat, lt.hasIat = iat.Truncate(tokenTruncation), true
+	}
+	if nbf, ok := tok.NotBefore(); ok {
+		lt.nbf, lt.hasNbf = nbf.Truncate(tokenTruncation), true
+	}
+	return c, lt, nil
 }
 
 // HashJTI is what the database stores of a refresh token: enough to recognise it, useless if leaked.

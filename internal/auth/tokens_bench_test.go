@@ -46,6 +46,57 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyAccessCached is the same check through the verified-token cache (what
+// authenticate and the rate limiter call): "hit" a token verified before (the SHA-256 of the token,
+// a map lookup under a read lock, the lifetime checks), "hit-parallel" the same from every core at
+// once, "miss" a token not seen before (full verification, then the entry is stored).
+func BenchmarkVerifyAccessCached(b *testing.B) {
+	tk := benchTokens(b, "HS256")
+	raw, _, err := tk.Issue(KindAccess, uuid.New(), uuid.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tk.VerifyCached(KindAccess, raw); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tk.VerifyCached(KindAccess, raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hit-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := tk.VerifyCached(KindAccess, raw); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("miss", func(b *testing.B) {
+		raws := make([]string, 256)
+		for i := range raws {
+			if raws[i], _, err = tk.Issue(KindAccess, uuid.New(), uuid.New()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			tk.cache = newVerifiedCache(VerifiedCacheSize) // every lookup misses
+			if _, err := tk.VerifyCached(KindAccess, raws[i%len(raws)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
 // BenchmarkVerifyReject is the cost of refusing a token: a refresh token offered as an access
 // token (parsed and verified in full, refused on audience) and a token with a broken signature.
 func BenchmarkVerifyReject(b *testing.B) {

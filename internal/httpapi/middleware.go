@@ -88,8 +88,10 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 }
 
 // authenticate is the validator's AuthenticationFunc: the spec decides which operations need
-// which scheme. It only verifies what the request carries; the session and membership are checked
-// against the database after validation, in resolveCaller. Its errors are *apperr.Error, which
+// which scheme. It only verifies what the request carries (an access token through the token
+// service's verified-token cache, Tokens.VerifyCached, which accepts a token exactly as long as
+// Verify would); the session and membership are checked against the database after validation,
+// in resolveCaller, on every request. Its errors are *apperr.Error, which
 // validatorError puts ahead of any schema error.
 func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
 	return func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
@@ -104,7 +106,7 @@ func authenticate(tokens *auth.Tokens) openapi3filter.AuthenticationFunc {
 			if !ok {
 				return apperr.ErrUnauthorized
 			}
-			claims, err := tokens.Verify(auth.KindAccess, raw)
+			claims, err := tokens.VerifyCached(auth.KindAccess, raw)
 			if err != nil {
 				return apperr.ErrUnauthorized.WithCause(err)
 			}

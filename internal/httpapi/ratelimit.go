@@ -128,7 +128,6 @@ type limiter struct {
 	orgMax, analyticMax int
 	members             *memberCache
 	tenantRoutes        map[string]bool // "METHOD /echo/:path" of the operations acting in an organization
-	verified            *tokenCache
 	refusalDelay        time.Duration
 	holding             chan struct{} // one token per refused request waiting
 }
@@ -146,7 +145,6 @@ func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 		analyticMax:  l.AnalyticsMaxConcurrent,
 		members:      newMemberCache(memberTTL, time.Now),
 		tenantRoutes: tenantRoutes(),
-		verified:     newTokenCache(tokens, time.Now),
 		refusalDelay: l.RefusalDelay,
 		holding:      make(chan struct{}, maxHeldRefusals),
 	}
@@ -199,7 +197,11 @@ func (l *limiter) count(next echo.HandlerFunc) echo.HandlerFunc {
 		m := &rateMeter{}
 		c.Set(ctxRateMeter, m)
 		if raw, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization)); ok {
-			m.user = l.verified.user(raw)
+			// The token service's verified-token cache: a flood that repeats one token is
+			// classified without parsing and checking it each time.
+			if claims, err := l.tokens.VerifyCached(auth.KindAccess, raw); err == nil {
+				m.user = claims.UserID.String()
+			}
 		}
 		if m.user == "" {
 			if err := l.spend(c, m, l.anon, clientAddress(c)); err != nil {
@@ -421,53 +423,4 @@ func clientAddress(c echo.Context) string {
 		}
 	}
 	return addr.String()
-}
-
-// tokenCache remembers which user the access tokens edge verified belong to, until they expire:
-// a flood that repeats one token is classified without parsing and checking it each time (most
-// of the cost of refusing a request). It is only edge's classification: the validator verifies
-// every request it lets through itself. At most tokenCacheSize tokens are kept.
-type tokenCache struct {
-	tokens *auth.Tokens
-	now    func() time.Time
-
-	mu    sync.Mutex
-	users map[string]verifiedToken
-}
-
-type verifiedToken struct {
-	user    string
-	expires time.Time
-}
-
-const tokenCacheSize = 4096
-
-func newTokenCache(tokens *auth.Tokens, now func() time.Time) *tokenCache {
-	return &tokenCache{tokens: tokens, now: now, users: map[string]verifiedToken{}}
-}
-
-// user is the user of the valid access token raw, or "".
-func (tc *tokenCache) user(raw string) string {
-	now := tc.now()
-	tc.mu.Lock()
-	v, ok := tc.users[raw]
-	tc.mu.Unlock()
-	if ok && now.Before(v.expires) {
-		return v.user
-	}
-	claims, err := tc.tokens.Verify(auth.KindAccess, raw)
-	if err != nil {
-		return ""
-	}
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if len(tc.users) >= tokenCacheSize {
-		for k, v := range tc.users { // expired first; if none, any: it is only a cache
-			if !now.Before(v.expires) || len(tc.users) >= tokenCacheSize {
-				delete(tc.users, k)
-			}
-		}
-	}
-	tc.users[raw] = verifiedToken{user: claims.UserID.String(), expires: claims.ExpiresAt}
-	return claims.UserID.String()
 }

@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/minicrm/crm/internal/apperr"
-	"github.com/minicrm/crm/internal/auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -75,42 +73,6 @@ func TestMemberCache_ForgetsAMembershipAfterItsTTL(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	mc.remember("u", "fresh")
 	assert.Len(t, mc.until, 1)
-}
-
-func TestTokenCache_ClassifiesValidTokensOnlyUntilTheyExpireAndStaysBounded(t *testing.T) {
-	issued := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: "cache-test-secret-cache-test-secret-0123",
-		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, Now: func() time.Time { return issued }})
-	require.NoError(t, err)
-	now := issued
-	tc := newTokenCache(tokens, func() time.Time { return now })
-
-	user := uuid.New()
-	access, _, err := tokens.Issue(auth.KindAccess, user, uuid.New())
-	require.NoError(t, err)
-	refresh, _, err := tokens.Issue(auth.KindRefresh, user, uuid.New())
-	require.NoError(t, err)
-	assert.Equal(t, user.String(), tc.user(access))
-	assert.Equal(t, user.String(), tc.user(access), "from the cache")
-	assert.Empty(t, tc.user(refresh), "a refresh token is no access token")
-	assert.Empty(t, tc.user(access[:len(access)-2]+"xx"), "a forged signature")
-	assert.Empty(t, tc.user("not-a-token"))
-
-	now = issued.Add(16 * time.Minute) // past the expiry (and its skew): verified again, and refused
-	tokens2, err := auth.NewTokens(auth.TokenConfig{Secret: "cache-test-secret-cache-test-secret-0123",
-		AccessTTL: 15 * time.Minute, RefreshTTL: time.Hour, Now: func() time.Time { return now }})
-	require.NoError(t, err)
-	tc.tokens = tokens2
-	assert.Empty(t, tc.user(access))
-
-	now = issued
-	tc = newTokenCache(tokens, func() time.Time { return now })
-	for range tokenCacheSize + 10 {
-		raw, _, err := tokens.Issue(auth.KindAccess, uuid.New(), uuid.New())
-		require.NoError(t, err)
-		require.NotEmpty(t, tc.user(raw))
-	}
-	assert.LessOrEqual(t, len(tc.users), tokenCacheSize)
 }
 
 func TestHold_WaitsTheRefusalDelayAtMostForABoundedNumberOfRequests(t *testing.T) {
