@@ -253,11 +253,12 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 		if err != nil {
 			return err
 		}
-		next, err = applyContactPatch(m, contactStateOf(cur), p)
+		was := contactStateOf(cur)
+		next, err = applyContactPatch(m, was, p)
 		if err != nil {
 			return err
 		}
-		if next.equal(contactStateOf(cur)) {
+		if next.equal(was) {
 			out = cur
 			return nil
 		}

@@ -222,11 +222,12 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 		if err != nil {
 			return err
 		}
-		next, completed, err := applyTaskPatch(m, taskStateOf(cur), p, s.Now())
+		was := taskStateOf(cur)
+		next, completed, err := applyTaskPatch(m, was, p, s.Now())
 		if err != nil {
 			return err
 		}
-		if next.equal(taskStateOf(cur)) {
+		if next.equal(was) {
 			out = cur
 			return nil
 		}
