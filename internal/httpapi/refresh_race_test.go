@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,49 +13,7 @@ import (
 
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
-	"github.com/minicrm/crm/internal/auth"
 )
-
-// raceClock is the server's clock in these tests; the test moves it forward.
-type raceClock struct{ offset atomic.Int64 }
-
-func (c *raceClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *raceClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-func raceRefresh(t *testing.T, app *apptest.App, token string) *client.RefreshTokensResponse {
-	t.Helper()
-	res, err := app.Client.RefreshTokensWithResponse(t.Context(), client.RefreshTokensJSONRequestBody{RefreshToken: token})
-	require.NoError(t, err)
-	return res
-}
-
-func raceRefreshOK(t *testing.T, app *apptest.App, token string) client.TokenPair {
-	t.Helper()
-	res := raceRefresh(t, app, token)
-	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-	return *res.JSON200
-}
-
-func raceRefreshRefused(t *testing.T, app *apptest.App, token string) {
-	t.Helper()
-	res := raceRefresh(t, app, token)
-	require.Equal(t, http.StatusUnauthorized, res.StatusCode(), string(res.Body))
-	assert.Equal(t, "unauthorized", res.ApplicationproblemJSON401.Code)
-}
-
-func raceMe(t *testing.T, app *apptest.App, access string) int {
-	t.Helper()
-	res, err := app.Client.GetMeWithResponse(t.Context(), apptest.Bearer(access))
-	require.NoError(t, err)
-	return res.StatusCode()
-}
-
-func raceSession(t *testing.T, app *apptest.App, access string) uuid.UUID {
-	t.Helper()
-	c, err := app.Tokens.Verify(auth.KindAccess, access)
-	require.NoError(t, err)
-	return c.SessionID
-}
 
 func raceRevokeReason(t *testing.T, app *apptest.App, sid uuid.UUID) *string {
 	t.Helper()
@@ -72,7 +29,7 @@ func TestRefreshRace_FiveConcurrentRefreshesAllSucceed(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
-	sid := raceSession(t, app, ada.Access)
+	sid := authSessionID(t, app, ada.Access)
 
 	const n = 5
 	var (
@@ -96,41 +53,41 @@ func TestRefreshRace_FiveConcurrentRefreshesAllSucceed(t *testing.T) {
 		require.NoError(t, errs[i])
 		require.Equal(t, http.StatusOK, pairs[i].StatusCode(), "refresh %d: %s", i, pairs[i].Body)
 		pair := pairs[i].JSON200
-		assert.Equal(t, sid, raceSession(t, app, pair.AccessToken), "refresh %d: the same session", i)
-		assert.Equal(t, http.StatusOK, raceMe(t, app, pair.AccessToken), "refresh %d: its access token works", i)
+		assert.Equal(t, sid, authSessionID(t, app, pair.AccessToken), "refresh %d: the same session", i)
+		assert.Equal(t, http.StatusOK, authMe(t, app, pair.AccessToken).StatusCode(), "refresh %d: its access token works", i)
 	}
 	assert.Nil(t, raceRevokeReason(t, app, sid), "the session is not revoked")
 
 	// Every tab carries on with the token it got: each refreshes again without ending the session.
 	for i := range n {
-		next := raceRefreshOK(t, app, pairs[i].JSON200.RefreshToken)
-		assert.Equal(t, sid, raceSession(t, app, next.AccessToken))
+		next := authRefreshOK(t, app, pairs[i].JSON200.RefreshToken)
+		assert.Equal(t, sid, authSessionID(t, app, next.AccessToken))
 	}
 	assert.Nil(t, raceRevokeReason(t, app, sid))
-	assert.Equal(t, http.StatusOK, raceMe(t, app, ada.Access))
+	assert.Equal(t, http.StatusOK, authMe(t, app, ada.Access).StatusCode())
 }
 
 // Past the leeway, presenting the exchanged token again is still a reuse: the session is revoked.
 func TestRefreshRace_ReuseAfterTheLeewayRevokesTheSession(t *testing.T) {
 	t.Parallel()
-	clock := &raceClock{}
+	clock := &authClock{}
 	app := apptest.NewWithOptions(t, apptest.Options{Now: clock.Now})
 	ada := app.Register(t, "ada")
-	sid := raceSession(t, app, ada.Access)
+	sid := authSessionID(t, app, ada.Access)
 
-	p2 := raceRefreshOK(t, app, ada.Refresh)
+	p2 := authRefreshOK(t, app, ada.Refresh)
 	clock.Advance(5 * time.Second)
-	again := raceRefreshOK(t, app, ada.Refresh) // inside the leeway: a pair of the same session
-	assert.Equal(t, sid, raceSession(t, app, again.AccessToken))
+	again := authRefreshOK(t, app, ada.Refresh) // inside the leeway: a pair of the same session
+	assert.Equal(t, sid, authSessionID(t, app, again.AccessToken))
 
 	clock.Advance(6 * time.Second) // 11 s after the rotation: past the default 10 s
-	raceRefreshRefused(t, app, ada.Refresh)
+	authRefreshUnauthorized(t, app, ada.Refresh)
 	reason := raceRevokeReason(t, app, sid)
 	require.NotNil(t, reason)
 	assert.Equal(t, "refresh_token_reuse", *reason)
-	raceRefreshRefused(t, app, p2.RefreshToken)
-	raceRefreshRefused(t, app, again.RefreshToken)
-	assert.Equal(t, http.StatusUnauthorized, raceMe(t, app, p2.AccessToken))
+	authRefreshUnauthorized(t, app, p2.RefreshToken)
+	authRefreshUnauthorized(t, app, again.RefreshToken)
+	assert.Equal(t, http.StatusUnauthorized, authMe(t, app, p2.AccessToken).StatusCode())
 }
 
 // Only the token rotated last gets the leeway: one exchanged two rotations ago is a reuse at once.
@@ -138,11 +95,11 @@ func TestRefreshRace_OlderTokenIsAReuseEvenInsideTheLeeway(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
-	sid := raceSession(t, app, ada.Access)
+	sid := authSessionID(t, app, ada.Access)
 
-	p2 := raceRefreshOK(t, app, ada.Refresh)
-	p3 := raceRefreshOK(t, app, p2.RefreshToken)
-	raceRefreshRefused(t, app, ada.Refresh)
+	p2 := authRefreshOK(t, app, ada.Refresh)
+	p3 := authRefreshOK(t, app, p2.RefreshToken)
+	authRefreshUnauthorized(t, app, ada.Refresh)
 	require.NotNil(t, raceRevokeReason(t, app, sid))
-	raceRefreshRefused(t, app, p3.RefreshToken)
+	authRefreshUnauthorized(t, app, p3.RefreshToken)
 }
