@@ -85,14 +85,6 @@ func (p ThrottlePolicy) ExpiresAt(st ThrottleState) time.Time {
 	return end
 }
 
-// NextThrottleState counts one more (account, address) failure at now.
-func NextThrottleState(cur *ThrottleState, now time.Time) ThrottleState {
-	if cur == nil {
-		return PairPolicy.Next(ThrottleState{}, now)
-	}
-	return PairPolicy.Next(*cur, now)
-}
-
 // maxAddressKeyLength bounds what is stored of an address that is not an IP address (it always is,
 // as echo's extractors return one; this is a safety net).
 const maxAddressKeyLength = 64
