@@ -118,10 +118,10 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	c.RedisURL = os.Getenv("REDIS_URL")
-	if c.OrgMaxConcurrent, err = positiveIntOrZero("ORG_MAX_CONCURRENT_REQUESTS"); err != nil {
+	if c.OrgMaxConcurrent, err = positiveInt("ORG_MAX_CONCURRENT_REQUESTS", 0); err != nil {
 		return c, err
 	}
-	if c.OrgMaxConcurrentAnalytics, err = positiveIntOrZero("ORG_MAX_CONCURRENT_ANALYTICS"); err != nil {
+	if c.OrgMaxConcurrentAnalytics, err = positiveInt("ORG_MAX_CONCURRENT_ANALYTICS", 0); err != nil {
 		return c, err
 	}
 	if c.LoginMaxFailuresPerAddress, err = positiveInt("LOGIN_MAX_FAILURES_PER_ADDRESS", 100); err != nil {
@@ -193,22 +193,11 @@ func dbTimeout(key string, def time.Duration) (time.Duration, error) {
 	if v == "" {
 		return def, nil
 	}
-	if v == "0" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
+	d, err := time.ParseDuration(v) // "0" is 0
 	if err != nil || d < 0 || (d > 0 && d < time.Millisecond) {
 		return 0, fmt.Errorf("%s must be a duration of at least 1ms such as 5s or 500ms, or 0 for none; got %q", key, v)
 	}
 	return d, nil
-}
-
-// positiveIntOrZero reads an optional positive integer: unset is 0, the caller's default.
-func positiveIntOrZero(key string) (int, error) {
-	if os.Getenv(key) == "" {
-		return 0, nil
-	}
-	return positiveInt(key, 0)
 }
 
 func positiveInt(key string, def int) (int, error) {
