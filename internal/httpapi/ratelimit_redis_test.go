@@ -1,18 +1,14 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/internal/httpapi"
 	"github.com/minicrm/crm/internal/ratelimit"
+	"github.com/minicrm/crm/internal/ratelimit/ratelimittest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestRateLimit_ReplicasShareTheCountersInRedis runs two instances of the service on one Redis:
@@ -20,29 +16,7 @@ import (
 // local default), failed when TEST_REDIS_URL names one that does not answer.
 func TestRateLimit_ReplicasShareTheCountersInRedis(t *testing.T) {
 	t.Parallel()
-	url, explicit := os.LookupEnv("TEST_REDIS_URL")
-	if !explicit {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	rdb, err := ratelimit.NewRedisClient(url)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		if explicit {
-			t.Fatalf("TEST_REDIS_URL=%s: %v", url, err)
-		}
-		t.Skipf("no Redis at %s (set TEST_REDIS_URL to require one): %v", url, err)
-	}
-	prefix := "crmtest:" + uuid.NewString() + ":"
-	t.Cleanup(func() {
-		bg := context.Background()
-		if keys, err := rdb.Keys(bg, "rate:"+prefix+"*").Result(); err == nil && len(keys) > 0 {
-			_ = rdb.Del(bg, keys...).Err()
-		}
-		_ = rdb.Close()
-	})
+	rdb, prefix := ratelimittest.Redis(t)
 
 	limits := httpapi.Limits{AnonPerMinute: 3, Store: ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})}
 	a := apptest.NewWithOptions(t, apptest.Options{Limits: limits})

@@ -2,65 +2,21 @@ package ratelimit_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/minicrm/crm/internal/ratelimit"
-	"github.com/redis/go-redis/v9"
+	"github.com/minicrm/crm/internal/ratelimit/ratelimittest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// DefaultRedisURL is used when TEST_REDIS_URL is not set.
-const DefaultRedisURL = "redis://127.0.0.1:6379/0"
-
-// testRedis connects to the Redis of TEST_REDIS_URL (or the local default) and returns a key
-// prefix of its own, whose keys are deleted at the end of the test. Without TEST_REDIS_URL and
-// without a Redis on the default address the test is skipped; with TEST_REDIS_URL set (CI), an
-// unreachable Redis fails it.
-func testRedis(t *testing.T) (*redis.Client, string) {
-	t.Helper()
-	url, explicit := os.LookupEnv("TEST_REDIS_URL")
-	if !explicit {
-		url = DefaultRedisURL
-	}
-	rdb, err := ratelimit.NewRedisClient(url)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		if explicit {
-			t.Fatalf("TEST_REDIS_URL=%s: %v", url, err)
-		}
-		t.Skipf("no Redis at %s (set TEST_REDIS_URL to require one): %v", url, err)
-	}
-	prefix := "crmtest:" + uuid.NewString() + ":"
-	// One cleanup that deletes the keys and then closes the client: a deferred Close would run
-	// before t.Cleanup and the deletion would silently hit a closed client.
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, err := rdb.Keys(ctx, "rate:"+prefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			err = rdb.Del(ctx, keys...).Err()
-		}
-		if err != nil {
-			t.Errorf("clean up %s keys: %v", prefix, err)
-		}
-		_ = rdb.Close()
-	})
-	return rdb, prefix
-}
-
 func TestRedis_SameArithmeticAsMemory(t *testing.T) {
-	rdb, prefix := testRedis(t)
+	rdb, prefix := ratelimittest.Redis(t)
 	r := ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})
 	m := ratelimit.NewMemory()
 	l := ratelimit.PerMinute(5)
@@ -84,7 +40,7 @@ func TestRedis_SameArithmeticAsMemory(t *testing.T) {
 }
 
 func TestRedis_ReplicasShareTheBudget(t *testing.T) {
-	rdb, prefix := testRedis(t)
+	rdb, prefix := ratelimittest.Redis(t)
 	a := ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})
 	b := ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})
 	l := ratelimit.PerMinute(10)
