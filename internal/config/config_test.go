@@ -130,30 +130,25 @@ func TestRequireJWT_AcceptsTheSecretMakeGenerates(t *testing.T) {
 }
 
 func TestFromEnv_DatabaseTimeouts(t *testing.T) {
-	t.Setenv("DB_STATEMENT_TIMEOUT", "")
-	t.Setenv("DB_LOCK_TIMEOUT", "")
-	c, err := FromEnv()
-	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c.DBStatementTimeout)
-	assert.Equal(t, 2*time.Second, c.DBLockTimeout)
-
-	t.Setenv("DB_STATEMENT_TIMEOUT", "1m30s")
-	t.Setenv("DB_LOCK_TIMEOUT", "250ms")
-	c, err = FromEnv()
-	require.NoError(t, err)
-	assert.Equal(t, 90*time.Second, c.DBStatementTimeout)
-	assert.Equal(t, 250*time.Millisecond, c.DBLockTimeout)
-
-	t.Setenv("DB_STATEMENT_TIMEOUT", "0")
-	t.Setenv("DB_LOCK_TIMEOUT", "0s")
-	c, err = FromEnv()
-	require.NoError(t, err)
-	assert.Zero(t, c.DBStatementTimeout, "0 leaves it to the server")
-	assert.Zero(t, c.DBLockTimeout)
+	for _, tc := range []struct {
+		statement, lock         string
+		wantStatement, wantLock time.Duration
+	}{
+		{"", "", 5 * time.Second, 2 * time.Second},
+		{"1m30s", "250ms", 90 * time.Second, 250 * time.Millisecond},
+		{"0", "0s", 0, 0}, // 0 leaves it to the server
+	} {
+		t.Setenv("DB_STATEMENT_TIMEOUT", tc.statement)
+		t.Setenv("DB_LOCK_TIMEOUT", tc.lock)
+		c, err := FromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, tc.wantStatement, c.DBStatementTimeout, tc.statement)
+		assert.Equal(t, tc.wantLock, c.DBLockTimeout, tc.lock)
+	}
 
 	for _, bad := range []string{"-1s", "5", "soon", "500us"} {
 		t.Setenv("DB_LOCK_TIMEOUT", bad)
-		_, err = FromEnv()
+		_, err := FromEnv()
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "DB_LOCK_TIMEOUT", bad)
 	}
