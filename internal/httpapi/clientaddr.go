@@ -22,19 +22,11 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
+// clientAddrKey holds the client's address (echo's RealIP through ipExtractor) in the request's
+// context, set by requestContext, for the strict handlers, which see only the context.
 type clientAddrKey struct{}
 
-// clientAddr puts the client's address (echo's RealIP through ipExtractor) into the request's
-// context, for the strict handlers, which see only the context.
-func clientAddr(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, c.RealIP())))
-		return next(c)
-	}
-}
-
-// clientAddrFrom returns the address clientAddr stored ("" when there is none).
+// clientAddrFrom returns the client's address ("" when there is none).
 func clientAddrFrom(ctx context.Context) string {
 	addr, _ := ctx.Value(clientAddrKey{}).(string)
 	return addr

@@ -92,7 +92,6 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
 	e.Use(requestIDMiddleware)
-	e.Use(clientAddr)
 	e.Use(requestLogger(d.Log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "request_id", requestID(c), "error", err.Error(), "stack", string(stack))
@@ -107,7 +106,7 @@ func New(d Deps) (*echo.Echo, error) {
 	limits := newLimiter(d.Auth.Tokens(), d.Limits)
 	e.Use(limits.edge)
 	e.Use(middleware.BodyLimit(BodyLimit))
-	e.Use(timeoutContext(d.RequestTimeout))
+	e.Use(requestContext(d.RequestTimeout))
 	e.Use(echomw.OapiRequestValidatorWithOptions(openAPI, &echomw.Options{
 		Options: openapi3filter.Options{
 			AuthenticationFunc:      authenticate(d.Auth.Tokens()),

@@ -15,7 +15,7 @@ import (
 	"github.com/minicrm/crm/internal/apperr"
 )
 
-// timeoutContext turns whatever a handler's failure became once the request's own deadline passed
+// requestContext turns whatever a handler's failure became once the request's own deadline passed
 // into 503 timeout; a client error found in time, a client that left, and a deadline that has not
 // passed keep their own answer.
 func TestTimeoutContext_OwnDeadlineBecomesTimeout(t *testing.T) {
@@ -51,7 +51,7 @@ func TestTimeoutContext_OwnDeadlineBecomesTimeout(t *testing.T) {
 			if c.cancel {
 				cancel()
 			}
-			err := timeoutContext(50 * time.Millisecond)(c.handler)(ec)
+			err := requestContext(50 * time.Millisecond)(c.handler)(ec)
 			got := clientError(err)
 			assert.Equal(t, c.want, got.Code)
 			if c.want == "timeout" {
