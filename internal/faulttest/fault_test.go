@@ -116,6 +116,20 @@ func assertStored(t *testing.T, pg *cluster, db string, ids []string) {
 	assert.Equal(t, len(ids), n, "every write answered 2xx is in the database")
 }
 
+// lockedContact creates a contact in database crm and holds its row lock in a transaction of the
+// test's own, until the test rolls it back.
+func lockedContact(t *testing.T, pg *cluster, s *service, o owner) (string, pgx.Tx) {
+	t.Helper()
+	created, contact := s.createContact(o, "locked")
+	require.NotEmpty(t, contact, "%v", created)
+	ctx := context.Background()
+	tx, err := pg.connect(t, "crm").Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", contact)
+	require.NoError(t, err)
+	return contact, tx
+}
+
 // PostgreSQL stops (a crash, as far as the service can tell: every backend dies at once, some in
 // the middle of a query) for 10 s under a steady write load. Every request gets a fast answer —
 // 201 or 503 problem+json with Retry-After, never a 500, never no answer, never a hang — /readyz
@@ -226,15 +240,8 @@ func TestFault_SIGTERMDrainsInFlightRequests(t *testing.T) {
 	pg := newCluster(t)
 	s := runService(t, "DATABASE_URL="+pg.url("crm"), "DB_LOCK_TIMEOUT=30s", generousLimits)
 	o := s.register(t)
-	created, contact := s.createContact(o, "locked")
-	require.NotEmpty(t, contact, "%v", created)
-
+	contact, tx := lockedContact(t, pg, s, o)
 	ctx := context.Background()
-	holder := pg.connect(t, "crm")
-	tx, err := holder.Begin(ctx)
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", contact)
-	require.NoError(t, err)
 
 	l := startLoad(s, o, 2, 20*time.Millisecond)
 	const waiting = 3
@@ -347,15 +354,7 @@ func TestFault_LockWaitPastDBLockTimeout(t *testing.T) {
 	pg := newCluster(t)
 	s := runService(t, "DATABASE_URL="+pg.url("crm"), "DB_LOCK_TIMEOUT=300ms")
 	o := s.register(t)
-	created, contact := s.createContact(o, "locked")
-	require.NotEmpty(t, contact, "%v", created)
-
-	ctx := context.Background()
-	holder := pg.connect(t, "crm")
-	tx, err := holder.BeginTx(ctx, pgx.TxOptions{})
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", contact)
-	require.NoError(t, err)
+	contact, tx := lockedContact(t, pg, s, o)
 
 	a := s.do(http.MethodPatch, "/api/v1/contacts/"+contact, o.token, o.org, map[string]string{"name": "renamed"})
 	require.NoError(t, a.err)
@@ -364,7 +363,7 @@ func TestFault_LockWaitPastDBLockTimeout(t *testing.T) {
 	assert.Equal(t, "1", a.header.Get("Retry-After"))
 	assert.Less(t, a.took(), 2*time.Second, "%v", a)
 
-	require.NoError(t, tx.Rollback(ctx))
+	require.NoError(t, tx.Rollback(context.Background()))
 	a = s.do(http.MethodPatch, "/api/v1/contacts/"+contact, o.token, o.org, map[string]string{"name": "renamed"})
 	assert.Equal(t, http.StatusOK, a.status, "%v", a)
 }
