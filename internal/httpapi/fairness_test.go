@@ -87,20 +87,20 @@ func TestFairness_OneOrganizationCannotHoldMoreThanItsShareOfThePool(t *testing.
 	fairWaitForLockWaits(t, app, 2)
 
 	// The busy organization has no slot left: refused at once, whatever the request.
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: busy.Access, org: busy.OrgID})
+	res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: busy.Access, Org: busy.OrgID})
 	rlLimited(t, res, body)
 	assert.Equal(t, "1", res.Header.Get("Retry-After"))
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/organizations/" + busy.OrgID.String(), token: busy.Access})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/organizations/" + busy.OrgID.String(), Token: busy.Access})
 	rlLimited(t, res, body)
 
 	// Another organization is served meanwhile.
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: quiet.Access, org: quiet.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: quiet.Access, Org: quiet.OrgID})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 
 	// Once the lock goes, the held requests finish and give their slots back.
 	require.NoError(t, tx.Rollback(t.Context()))
 	assert.Equal(t, []int{http.StatusOK, http.StatusOK}, fairCollect(t, held, 2))
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: busy.Access, org: busy.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: busy.Access, Org: busy.OrgID})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 }
 
@@ -118,14 +118,14 @@ func TestFairness_AnalyticsHaveATighterBound(t *testing.T) {
 	held := fairHold(t, app, 1, http.MethodGet, "/api/v1/analytics/deals/summary", busy.Access, busy.OrgID, "")
 	fairWaitForLockWaits(t, app, 1)
 
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/analytics/deals/funnel", token: busy.Access, org: busy.OrgID})
+	res, body := app.Do(t, apptest.Request{Path: "/api/v1/analytics/deals/funnel", Token: busy.Access, Org: busy.OrgID})
 	rlLimited(t, res, body)
 	// The organization's other requests still have slots.
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/organizations/" + busy.OrgID.String(), token: busy.Access})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/organizations/" + busy.OrgID.String(), Token: busy.Access})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 
 	require.NoError(t, tx.Rollback(t.Context()))
 	assert.Equal(t, []int{http.StatusOK}, fairCollect(t, held, 1))
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/analytics/deals/funnel", token: busy.Access, org: busy.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/analytics/deals/funnel", Token: busy.Access, Org: busy.OrgID})
 	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 }

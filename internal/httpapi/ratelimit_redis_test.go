@@ -22,7 +22,7 @@ func TestRateLimit_ReplicasShareTheCountersInRedis(t *testing.T) {
 	a := apptest.NewWithOptions(t, apptest.Options{Limits: limits})
 	b := apptest.NewWithOptions(t, apptest.Options{Limits: limits})
 	login := func(app *apptest.App) (*http.Response, []byte) {
-		return rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/login", body: rlLogin(apptest.UniqueEmail("nobody"))})
+		return app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: rlLogin(apptest.UniqueEmail("nobody"))})
 	}
 	for i, app := range []*apptest.App{a, b, a} {
 		res, body := login(app)

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,47 +23,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// rlRequest is a raw request of the rate-limit tests.
-type rlRequest struct {
-	method, path string
-	body         []byte
-	token        string
-	org          uuid.UUID
-	header       http.Header
-}
-
-// rlDo sends r through the app's contract-checking client.
-func rlDo(t *testing.T, app *apptest.App, r rlRequest) (*http.Response, []byte) {
-	t.Helper()
-	if r.method == "" {
-		r.method = http.MethodGet
-	}
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), r.method, app.URL+r.path, body)
-	require.NoError(t, err)
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	if r.org != uuid.Nil {
-		req.Header.Set("X-Organization-Id", r.org.String())
-	}
-	for k, vs := range r.header {
-		req.Header[k] = vs
-	}
-	res, err := app.HTTP.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, b
-}
 
 var (
 	rlPolicyHeader = regexp.MustCompile(`^"(anon|org|user)";q=(\d+);w=60$`)
@@ -106,7 +64,7 @@ func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
 	t.Parallel()
 	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{AnonPerMinute: 3}})
 	login := func() (*http.Response, []byte) {
-		return rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/login", body: rlLogin(apptest.UniqueEmail("nobody"))})
+		return app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: rlLogin(apptest.UniqueEmail("nobody"))})
 	}
 	for want := 2; want >= 0; want-- {
 		res, body := login()
@@ -119,8 +77,8 @@ func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
 	assert.InDelta(t, 20, retry, 1, "one request comes back every 60/3 s")
 
 	// Registration is anonymous too: the same address is out of budget.
-	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/register",
-		body: []byte(`{"email":"x@example.com","password":"long-enough-password","name":"X","organization_name":"X"}`)})
+	res, body = app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/register",
+		Body: []byte(`{"email":"x@example.com","password":"long-enough-password","name":"X","organization_name":"X"}`)})
 	rlLimited(t, res, body)
 
 	// Another client address (the socket peer 127.0.0.2) has a budget of its own. (This client
@@ -142,12 +100,12 @@ func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
 
 	// The probes and the documentation are not limited, and say nothing of budgets.
 	for _, path := range []string{"/healthz", "/readyz", "/openapi.json", "/docs"} {
-		res, _ := rlDo(t, app, rlRequest{path: path})
+		res, _ := app.Do(t, apptest.Request{Path: path})
 		assert.Equal(t, http.StatusOK, res.StatusCode, path)
 		assert.Empty(t, res.Header.Get("RateLimit-Policy"), path)
 	}
 	// An unknown route under /api/v1 is counted like any other request.
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/no-such-thing"})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/no-such-thing"})
 	rlLimited(t, res, body)
 }
 
@@ -157,22 +115,22 @@ func TestRateLimit_RequestsWithoutValidCredentialsCountAsAnonymous(t *testing.T)
 	u := app.Register(t, "ada") // spends one anonymous request
 
 	// A malformed token and an expired session are anonymous: 401 against the address.
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: "not-a-token"})
+	res, body := app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: "not-a-token"})
 	problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, 3, rlBudget(t, res, "anon", 5))
 
 	ended := app.Register(t, "bob") // spends another
-	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/auth/logout",
-		body: []byte(`{"refresh_token":"` + ended.Refresh + `"}`)}) // and the logout a third
+	res, body = app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/logout",
+		Body: []byte(`{"refresh_token":"` + ended.Refresh + `"}`)}) // and the logout a third
 	require.Equal(t, http.StatusNoContent, res.StatusCode, "%s", body)
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: ended.Access})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: ended.Access})
 	problemOf(t, res, body, http.StatusUnauthorized, "unauthorized")
 	assert.Equal(t, 0, rlBudget(t, res, "anon", 5), "a verified token of an ended session is a 401 like any other")
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: ended.Access})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: ended.Access})
 	rlLimited(t, res, body)
 
 	// A live session is not held up by the anonymous traffic of its address.
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: u.Access})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: u.Access})
 	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 	assert.Equal(t, 99, rlBudget(t, res, "user", 100))
 }
@@ -185,35 +143,35 @@ func TestRateLimit_AuthenticatedRequestsCountPerOrganizationElsePerUser(t *testi
 	member := app.Member(t, owner, org, "member", client.RoleManager) // spends one of org (add member)
 
 	// The members of an organization share its budget, whichever way it is named.
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: owner.Access, org: org})
+	res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: owner.Access, Org: org})
 	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 	assert.Equal(t, 4, rlBudget(t, res, "org", 6))
-	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: member.Access, org: org})
+	res, _ = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: member.Access, Org: org})
 	assert.Equal(t, 3, rlBudget(t, res, "org", 6))
-	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/organizations/" + org.String(), token: member.Access})
+	res, _ = app.Do(t, apptest.Request{Path: "/api/v1/organizations/" + org.String(), Token: member.Access})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, 2, rlBudget(t, res, "org", 6))
 
 	// Requests acting in no organization count per user.
-	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: member.Access})
+	res, _ = app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: member.Access})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, 5, rlBudget(t, res, "user", 6))
 
 	for range 2 {
-		res, _ = rlDo(t, app, rlRequest{path: "/api/v1/deals", token: owner.Access, org: org})
+		res, _ = app.Do(t, apptest.Request{Path: "/api/v1/deals", Token: owner.Access, Org: org})
 		require.Equal(t, http.StatusOK, res.StatusCode)
 	}
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: member.Access, org: org})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: member.Access, Org: org})
 	rlLimited(t, res, body)
 	assert.Equal(t, 0, rlBudget(t, res, "org", 6))
 
 	// The organization's exhaustion is its own: another organization of the same user is served.
-	res, body = rlDo(t, app, rlRequest{method: http.MethodPost, path: "/api/v1/organizations", token: owner.Access,
-		body: []byte(`{"name":"Second"}`)})
+	res, body = app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/organizations", Token: owner.Access,
+		Body: []byte(`{"name":"Second"}`)})
 	require.Equal(t, http.StatusCreated, res.StatusCode, "%s", body)
 	var second client.Organization
 	require.NoError(t, json.Unmarshal(body, &second))
-	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: owner.Access, org: second.Id})
+	res, _ = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: owner.Access, Org: second.Id})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, 5, rlBudget(t, res, "org", 6))
 }
@@ -225,7 +183,7 @@ func TestRateLimit_NamingAnotherOrganizationDoesNotSpendItsBudget(t *testing.T) 
 	outsider := app.Register(t, "outsider")
 
 	for i := range 5 {
-		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: outsider.Access, org: victim.OrgID})
+		res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: outsider.Access, Org: victim.OrgID})
 		if i < 3 {
 			problemOf(t, res, body, http.StatusForbidden, "not_a_member")
 		} else {
@@ -234,20 +192,20 @@ func TestRateLimit_NamingAnotherOrganizationDoesNotSpendItsBudget(t *testing.T) 
 		assert.Equal(t, max(0, 2-i), rlBudget(t, res, "user", 3), "the outsider spends their own budget")
 	}
 	// A request that fails validation before its organization is resolved counts per user too.
-	res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts?page=0", token: victim.Access, org: victim.OrgID})
+	res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts?page=0", Token: victim.Access, Org: victim.OrgID})
 	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 	assert.Equal(t, 2, rlBudget(t, res, "user", 3))
 
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: victim.Access, org: victim.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: victim.Access, Org: victim.OrgID})
 	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 	assert.Equal(t, 2, rlBudget(t, res, "org", 3), "the victim's organization has its whole budget")
 
 	// Once the membership is known, the member's requests count against the organization from the
 	// start, even one that fails validation; the outsider's still do not.
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts?page=0", token: victim.Access, org: victim.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts?page=0", Token: victim.Access, Org: victim.OrgID})
 	problemOf(t, res, body, http.StatusBadRequest, "validation_failed")
 	assert.Equal(t, 1, rlBudget(t, res, "org", 3))
-	res, body = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: outsider.Access, org: victim.OrgID})
+	res, body = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: outsider.Access, Org: victim.OrgID})
 	rlLimited(t, res, body)
 	assert.Equal(t, 0, rlBudget(t, res, "user", 3))
 }
@@ -260,7 +218,7 @@ func TestRateLimit_AKnownMembersExcessIsRefusedBeforeAnyWork(t *testing.T) {
 	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 2}})
 	u := app.Register(t, "flood")
 	for range 2 {
-		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+		res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: u.Access, Org: u.OrgID})
 		require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
 	}
 
@@ -277,7 +235,7 @@ func TestRateLimit_AKnownMembersExcessIsRefusedBeforeAnyWork(t *testing.T) {
 	}()
 	for _, path := range []string{"/api/v1/contacts", "/api/v1/analytics/deals/summary", "/api/v1/organizations/" + u.OrgID.String()} {
 		start := time.Now()
-		res, body := rlDo(t, app, rlRequest{path: path, token: u.Access, org: u.OrgID})
+		res, body := app.Do(t, apptest.Request{Path: path, Token: u.Access, Org: u.OrgID})
 		rlLimited(t, res, body)
 		assert.Equal(t, 0, rlBudget(t, res, "org", 2))
 		assert.Less(t, time.Since(start), time.Second, path)
@@ -295,9 +253,9 @@ func TestRateLimit_EveryOperationAnswers429PastTheBudget(t *testing.T) {
 	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{AnonPerMinute: 1, OrgPerMinute: 1}})
 	u := app.Register(t, "ada") // the address's only anonymous request
 	// Spend the user's and the organization's only requests.
-	res, _ := rlDo(t, app, rlRequest{path: "/api/v1/auth/me", token: u.Access})
+	res, _ := app.Do(t, apptest.Request{Path: "/api/v1/auth/me", Token: u.Access})
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	res, _ = rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+	res, _ = app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: u.Access, Org: u.OrgID})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
 	spec, err := api.GetSpec()
@@ -315,7 +273,7 @@ func TestRateLimit_EveryOperationAnswers429PastTheBudget(t *testing.T) {
 		item := spec.Paths.Value(path)
 		for method, op := range item.Operations() {
 			t.Run(op.OperationID, func(t *testing.T) {
-				r := rlRequest{method: method, token: u.Access, org: u.OrgID, path: rlPathParam.ReplaceAllStringFunc(path,
+				r := apptest.Request{Method: method, Token: u.Access, Org: u.OrgID, Path: rlPathParam.ReplaceAllStringFunc(path,
 					func(m string) string {
 						if m == "{organization_id}" {
 							return u.OrgID.String()
@@ -323,16 +281,16 @@ func TestRateLimit_EveryOperationAnswers429PastTheBudget(t *testing.T) {
 						return uuid.NewString()
 					})}
 				if q := rlRequiredQuery(t, item, op); q != "" {
-					r.path += "?" + q
+					r.Path += "?" + q
 				}
 				if op.RequestBody != nil {
-					r.body = []byte(`{}`)
+					r.Body = []byte(`{}`)
 					if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Example != nil {
-						r.body, err = json.Marshal(mt.Example)
+						r.Body, err = json.Marshal(mt.Example)
 						require.NoError(t, err)
 					}
 				}
-				res, body := rlDo(t, app, r)
+				res, body := app.Do(t, r)
 				rlLimited(t, res, body)
 			})
 			walked++
@@ -372,11 +330,11 @@ func TestRateLimit_ARefusalIsHeldBeforeItIsAnswered(t *testing.T) {
 	t.Parallel()
 	app := apptest.NewWithOptions(t, apptest.Options{Limits: httpapi.Limits{OrgPerMinute: 1, RefusalDelay: 300 * time.Millisecond}})
 	u := app.Register(t, "looper")
-	res, _ := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+	res, _ := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: u.Access, Org: u.OrgID})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	for range 2 {
 		start := time.Now()
-		res, body := rlDo(t, app, rlRequest{path: "/api/v1/contacts", token: u.Access, org: u.OrgID})
+		res, body := app.Do(t, apptest.Request{Path: "/api/v1/contacts", Token: u.Access, Org: u.OrgID})
 		rlLimited(t, res, body)
 		assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 	}
