@@ -80,10 +80,6 @@ func ConnectWith(ctx context.Context, url string, o PoolOptions) (*pgxpool.Pool,
 	if err != nil {
 		return nil, err
 	}
-	return open(ctx, cfg)
-}
-
-func open(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
