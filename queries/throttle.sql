@@ -8,27 +8,29 @@ SELECT
 
 -- name: RecordLoginFailure :one
 -- One failed login, counted against its (account, address) pair and its address in one statement
--- (login_throttle_next does the arithmetic, the same call for every column): each row is locked
--- only while the statement runs. Answers the locks the failure set, if any.
-WITH pair AS (
+-- (login_throttle_next does the arithmetic, once per row): each row is locked only while the
+-- statement runs. Answers the locks the failure set, if any.
+WITH p AS (
+    SELECT @now::timestamptz AS now, @win::interval AS win, @lock_base::interval AS lock_base,
+           @lock_max::interval AS lock_max, @pair_max_failures::integer AS pair_max,
+           @address_max_failures::integer AS address_max
+), pair AS (
     INSERT INTO login_throttle AS t (email, address, failures, window_start, locked_until, expires_at)
     SELECT @email, @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM login_throttle_next(0, NULL, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval) n
+    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n
     ON CONFLICT (email, address) DO UPDATE
-    SET failures     = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_failures,
-        window_start = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_window_start,
-        locked_until = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_locked_until,
-        expires_at   = (login_throttle_next(t.failures, t.window_start, @now::timestamptz, @win::interval, @pair_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_expires_at
+    SET (failures, window_start, locked_until, expires_at) = (
+        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+        FROM p, login_throttle_next(t.failures, t.window_start, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n)
     RETURNING t.locked_until
 ), addr AS (
     INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
     SELECT @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM login_throttle_next(0, NULL, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval) n
+    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
     ON CONFLICT (address) DO UPDATE
-    SET failures     = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_failures,
-        window_start = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_window_start,
-        locked_until = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_locked_until,
-        expires_at   = (login_throttle_next(a.failures, a.window_start, @now::timestamptz, @win::interval, @address_max_failures::integer, @lock_base::interval, @lock_max::interval)).next_expires_at
+    SET (failures, window_start, locked_until, expires_at) = (
+        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+        FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n)
     RETURNING a.locked_until
 )
 SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until

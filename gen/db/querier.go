@@ -65,8 +65,8 @@ type Querier interface {
 	// The (account, address) lock and the address lock still running at @now (NULL when none).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
 	// One failed login, counted against its (account, address) pair and its address in one statement
-	// (login_throttle_next does the arithmetic, the same call for every column): each row is locked
-	// only while the statement runs. Answers the locks the failure set, if any.
+	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
+	// statement runs. Answers the locks the failure set, if any.
 	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the

@@ -101,25 +101,27 @@ func (q *Queries) LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLo
 }
 
 const recordLoginFailure = `-- name: RecordLoginFailure :one
-WITH pair AS (
+WITH p AS (
+    SELECT $1::timestamptz AS now, $2::interval AS win, $3::interval AS lock_base,
+           $4::interval AS lock_max, $5::integer AS pair_max,
+           $6::integer AS address_max
+), pair AS (
     INSERT INTO login_throttle AS t (email, address, failures, window_start, locked_until, expires_at)
-    SELECT $1, $2, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM login_throttle_next(0, NULL, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval) n
+    SELECT $7, $8, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n
     ON CONFLICT (email, address) DO UPDATE
-    SET failures     = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_failures,
-        window_start = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_window_start,
-        locked_until = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_locked_until,
-        expires_at   = (login_throttle_next(t.failures, t.window_start, $3::timestamptz, $4::interval, $5::integer, $6::interval, $7::interval)).next_expires_at
+    SET (failures, window_start, locked_until, expires_at) = (
+        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+        FROM p, login_throttle_next(t.failures, t.window_start, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n)
     RETURNING t.locked_until
 ), addr AS (
     INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
-    SELECT $2, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM login_throttle_next(0, NULL, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval) n
+    SELECT $8, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
     ON CONFLICT (address) DO UPDATE
-    SET failures     = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_failures,
-        window_start = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_window_start,
-        locked_until = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_locked_until,
-        expires_at   = (login_throttle_next(a.failures, a.window_start, $3::timestamptz, $4::interval, $8::integer, $6::interval, $7::interval)).next_expires_at
+    SET (failures, window_start, locked_until, expires_at) = (
+        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+        FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n)
     RETURNING a.locked_until
 )
 SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until
@@ -127,14 +129,14 @@ FROM pair, addr
 `
 
 type RecordLoginFailureParams struct {
-	Email              string
-	Address            string
 	Now                time.Time
 	Win                pgtype.Interval
-	PairMaxFailures    int32
 	LockBase           pgtype.Interval
 	LockMax            pgtype.Interval
+	PairMaxFailures    int32
 	AddressMaxFailures int32
+	Email              string
+	Address            string
 }
 
 type RecordLoginFailureRow struct {
@@ -143,18 +145,18 @@ type RecordLoginFailureRow struct {
 }
 
 // One failed login, counted against its (account, address) pair and its address in one statement
-// (login_throttle_next does the arithmetic, the same call for every column): each row is locked
-// only while the statement runs. Answers the locks the failure set, if any.
+// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
+// statement runs. Answers the locks the failure set, if any.
 func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error) {
 	row := q.db.QueryRow(ctx, recordLoginFailure,
-		arg.Email,
-		arg.Address,
 		arg.Now,
 		arg.Win,
-		arg.PairMaxFailures,
 		arg.LockBase,
 		arg.LockMax,
+		arg.PairMaxFailures,
 		arg.AddressMaxFailures,
+		arg.Email,
+		arg.Address,
 	)
 	var i RecordLoginFailureRow
 	err := row.Scan(&i.PairLockedUntil, &i.AddressLockedUntil)
