@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,14 @@ const (
 type ratePolicy struct {
 	name  string
 	limit ratelimit.Limit
+	// header is the policy's RateLimit-Policy value, the same for every request.
+	header string
+}
+
+func newRatePolicy(name string, perMinute int) ratePolicy {
+	l := ratelimit.PerMinute(perMinute)
+	return ratePolicy{name: name, limit: l,
+		header: fmt.Sprintf(`"%s";q=%d;w=%d`, name, l.Rate, ceilSeconds(l.Period))}
 }
 
 // rateMeter is one request's state between the two middlewares: it is counted exactly once.
@@ -137,9 +146,9 @@ func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 	return &limiter{
 		tokens:       tokens,
 		store:        l.Store,
-		anon:         ratePolicy{name: "anon", limit: ratelimit.PerMinute(l.AnonPerMinute)},
-		org:          ratePolicy{name: "org", limit: ratelimit.PerMinute(l.OrgPerMinute)},
-		user:         ratePolicy{name: "user", limit: ratelimit.PerMinute(l.OrgPerMinute)},
+		anon:         newRatePolicy("anon", l.AnonPerMinute),
+		org:          newRatePolicy("org", l.OrgPerMinute),
+		user:         newRatePolicy("user", l.OrgPerMinute),
 		running:      ratelimit.NewConcurrency(),
 		orgMax:       l.OrgMaxConcurrent,
 		analyticMax:  l.AnalyticsMaxConcurrent,
@@ -373,8 +382,8 @@ func (l *limiter) spend(c echo.Context, m *rateMeter, p ratePolicy, key string) 
 	m.counted = true
 	res := l.store.Allow(c.Request().Context(), p.name+":"+key, p.limit)
 	h := c.Response().Header()
-	h.Set(headerRateLimitPolicy, fmt.Sprintf(`"%s";q=%d;w=%d`, p.name, p.limit.Rate, ceilSeconds(p.limit.Period)))
-	h.Set(headerRateLimit, fmt.Sprintf(`"%s";r=%d;t=%d`, p.name, res.Remaining, ceilSeconds(res.ResetAfter)))
+	h.Set(headerRateLimitPolicy, p.header)
+	h.Set(headerRateLimit, `"`+p.name+`";r=`+strconv.Itoa(res.Remaining)+";t="+strconv.Itoa(ceilSeconds(res.ResetAfter)))
 	if !res.Allowed {
 		return &apperr.Error{Kind: apperr.KindTooManyRequests, Code: codeRateLimited,
 			Message:    "Too many requests; try again after Retry-After seconds.",
