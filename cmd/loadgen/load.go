@@ -236,20 +236,7 @@ func runServiceList(ctx context.Context, client *http.Client, base string, users
 func runHealthz(ctx context.Context, client *http.Client, base string, o options) (closedResult, error) {
 	target := base + "/healthz"
 	fn := func(ctx context.Context, _, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return statusError(resp.StatusCode)
-		}
-		return nil
+		return do(ctx, client, request{method: http.MethodGet, url: target})
 	}
 	if err := fn(ctx, 0, 0); err != nil {
 		return closedResult{}, fmt.Errorf("healthz: %w", err)
@@ -294,7 +281,7 @@ type request struct {
 	method   string
 	url      string
 	body     []byte
-	user     *loggedUser
+	user     *loggedUser // nil: no credentials
 }
 
 // statusError is a response outside 2xx.
@@ -311,8 +298,10 @@ func do(ctx context.Context, client *http.Client, r request) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", r.user.Bearer)
-	req.Header.Set("X-Organization-Id", r.user.OrgHeader)
+	if r.user != nil {
+		req.Header.Set("Authorization", r.user.Bearer)
+		req.Header.Set("X-Organization-Id", r.user.OrgHeader)
+	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
