@@ -1,11 +1,15 @@
 package auth
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 )
+
+// compactJWS is the token shape isCompactJWS accepts, as a regexp: the reference it is held to.
+var compactJWS = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 
 // compactShapes are spellings around the edges of the compact JWS shape.
 var compactShapes = []string{
