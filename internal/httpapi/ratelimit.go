@@ -133,7 +133,7 @@ type limiter struct {
 	tokens              *auth.Tokens
 	store               ratelimit.Limiter
 	anon, org, user     ratePolicy
-	running             *ratelimit.Concurrency
+	running, analytics  *ratelimit.Concurrency // by organization: all its requests, its analytics requests
 	orgMax, analyticMax int
 	members             *memberCache
 	tenantRoutes        map[string]bool // "METHOD /echo/:path" of the operations acting in an organization
@@ -150,6 +150,7 @@ func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 		org:          newRatePolicy("org", l.OrgPerMinute),
 		user:         newRatePolicy("user", l.OrgPerMinute),
 		running:      ratelimit.NewConcurrency(),
+		analytics:    ratelimit.NewConcurrency(),
 		orgMax:       l.OrgMaxConcurrent,
 		analyticMax:  l.AnalyticsMaxConcurrent,
 		members:      newMemberCache(memberTTL, time.Now),
@@ -280,14 +281,14 @@ func (l *limiter) inOrganization(c echo.Context, m *rateMeter, org string, next 
 
 // acquire takes one of org's slots, and one of its analytics slots for an analytics request.
 func (l *limiter) acquire(c echo.Context, org string) (func(), error) {
-	release, ok := l.running.TryAcquire("org:"+org, l.orgMax)
+	release, ok := l.running.TryAcquire(org, l.orgMax)
 	if !ok {
 		return nil, errTooManyRunning
 	}
 	if !strings.HasPrefix(c.Path(), analyticsPrefix) {
 		return release, nil
 	}
-	releaseAnalytics, ok := l.running.TryAcquire("analytics:"+org, l.analyticMax)
+	releaseAnalytics, ok := l.analytics.TryAcquire(org, l.analyticMax)
 	if !ok {
 		release()
 		return nil, errTooManyRunning
