@@ -36,6 +36,11 @@ type closedResult struct {
 	FirstErr string        `json:"first_error,omitempty"`
 }
 
+// String is the result's line in the printed report.
+func (r closedResult) String() string {
+	return fmt.Sprintf("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d", r.RPS, r.Latency.P50, r.Latency.P99, r.Errors)
+}
+
 // closedLoop runs fn in workers goroutines back to back: warm-up first, then dur measured. A call
 // counts when it completes inside the measured window.
 func closedLoop(ctx context.Context, workers int, warmup, dur time.Duration, fn func(ctx context.Context, worker, i int) error) closedResult {

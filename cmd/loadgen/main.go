@@ -223,7 +223,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d\n", rep.Ceiling.RPS, rep.Ceiling.Latency.P50, rep.Ceiling.Latency.P99, rep.Ceiling.Errors)
+	fmt.Println(rep.Ceiling)
 
 	client := newHTTPClient(max(o.concurrency, o.maxInflight), o.timeout)
 	fmt.Printf("service: GET /api/v1/contacts?page=1&page_size=20, %d workers, %s\n", o.concurrency, o.duration)
@@ -231,7 +231,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d\n", rep.Service.RPS, rep.Service.Latency.P50, rep.Service.Latency.P99, rep.Service.Errors)
+	fmt.Println(rep.Service)
 	if rep.Ceiling.RPS > 0 {
 		rep.Ratio = rep.Service.RPS / rep.Ceiling.RPS
 	}
@@ -243,7 +243,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 			return err
 		}
 		rep.Healthz = &h
-		fmt.Printf("  %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d\n", h.RPS, h.Latency.P50, h.Latency.P99, h.Errors)
+		fmt.Println(h)
 	}
 	if o.rate > 0 {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)
