@@ -18,9 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Budgets well above the tests' own load, so that a 429 never hides what is being tested.
-const generousLimits = "ORG_MAX_CONCURRENT_REQUESTS=32"
-
 // load is a steady, bounded write load: workers that each create a contact, pause, and repeat.
 type load struct {
 	mu      sync.Mutex
@@ -138,7 +135,7 @@ func lockedContact(t *testing.T, pg *cluster, s *service, o owner) (string, pgx.
 func TestFault_DatabaseDownUnderLoad(t *testing.T) {
 	t.Parallel()
 	pg := newCluster(t)
-	s := runService(t, "DATABASE_URL="+pg.url("crm"), generousLimits)
+	s := runService(t, "DATABASE_URL="+pg.url("crm"))
 	o := s.register(t)
 
 	l := startLoad(s, o, 4, 20*time.Millisecond)
@@ -238,7 +235,7 @@ func TestFault_DatabaseDownUnderLoad(t *testing.T) {
 func TestFault_SIGTERMDrainsInFlightRequests(t *testing.T) {
 	t.Parallel()
 	pg := newCluster(t)
-	s := runService(t, "DATABASE_URL="+pg.url("crm"), "DB_LOCK_TIMEOUT=30s", generousLimits)
+	s := runService(t, "DATABASE_URL="+pg.url("crm"), "DB_LOCK_TIMEOUT=30s")
 	o := s.register(t)
 	contact, tx := lockedContact(t, pg, s, o)
 	ctx := context.Background()

@@ -89,9 +89,11 @@ func startService(t *testing.T, env ...string) (*service, <-chan string) {
 		"HTTP_ADDR=127.0.0.1:0",
 		"JWT_SECRET_KEY=" + testSecret(),
 		"LOG_LEVEL=info",
-		// The load of these tests is a client's, not an abuse: budgets well above it.
+		// The load of these tests is a client's, not an abuse: budgets well above it, so that a 429
+		// never hides what is being tested.
 		"RATE_LIMIT_ANON_PER_MINUTE=100000",
 		"RATE_LIMIT_ORG_PER_MINUTE=1000000",
+		"ORG_MAX_CONCURRENT_REQUESTS=32",
 	}, env...)
 	s := &service{t: t, cmd: cmd, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
