@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -24,9 +24,8 @@ type Redis struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu        sync.Mutex
-	downUntil time.Time // Redis is not asked before this
-	down      bool      // the last attempt failed (for logging the transitions only)
+	downUntil atomic.Int64 // Redis is not asked before this time (Unix nanoseconds)
+	down      atomic.Bool  // the last attempt failed (for logging the transitions only)
 }
 
 // RedisOptions tune NewRedis.
@@ -99,25 +98,19 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) Result {
 }
 
 func (r *Redis) paused() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.now().Before(r.downUntil)
+	return r.now().UnixNano() < r.downUntil.Load()
 }
 
 // record notes the outcome of a round trip and logs only the changes of state.
 func (r *Redis) record(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err != nil {
-		r.downUntil = r.now().Add(r.pause)
-		if !r.down {
+		r.downUntil.Store(r.now().Add(r.pause).UnixNano())
+		if r.down.CompareAndSwap(false, true) {
 			r.log.Warn("rate limits: Redis unavailable, counting in this process until it answers", "error", err.Error())
 		}
-		r.down = true
 		return
 	}
-	if r.down {
+	if r.down.CompareAndSwap(true, false) {
 		r.log.Info("rate limits: Redis answers again, counting in Redis")
 	}
-	r.down = false
 }
