@@ -6,10 +6,10 @@ SELECT
     (SELECT a.locked_until FROM login_address_throttle a
      WHERE a.address = @address AND a.locked_until > @now::timestamptz) AS address_locked_until;
 
--- name: RecordLoginFailure :one
+-- name: RecordLoginFailure :exec
 -- One failed login, counted against its (account, address) pair and its address in one statement
 -- (login_throttle_next does the arithmetic, once per row): each row is locked only while the
--- statement runs. Answers the locks the failure set, if any.
+-- statement runs. The next login's LoginLocks reads the locks it set.
 WITH p AS (
     SELECT @now::timestamptz AS now, @win::interval AS win, @lock_base::interval AS lock_base,
            @lock_max::interval AS lock_max, @pair_max_failures::integer AS pair_max,
@@ -22,19 +22,14 @@ WITH p AS (
     SET (failures, window_start, locked_until, expires_at) = (
         SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
         FROM p, login_throttle_next(t.failures, t.window_start, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n)
-    RETURNING t.locked_until
-), addr AS (
-    INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
-    SELECT @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
-    ON CONFLICT (address) DO UPDATE
-    SET (failures, window_start, locked_until, expires_at) = (
-        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-        FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n)
-    RETURNING a.locked_until
 )
-SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until
-FROM pair, addr;
+INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
+SELECT @address, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
+ON CONFLICT (address) DO UPDATE
+SET (failures, window_start, locked_until, expires_at) = (
+    SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n);
 
 -- name: ClearLoginFailures :exec
 -- A successful login clears its (account, address) counter; the address counter stays.

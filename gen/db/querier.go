@@ -66,8 +66,8 @@ type Querier interface {
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
-	// statement runs. Answers the locks the failure set, if any.
-	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error)
+	// statement runs. The next login's LoginLocks reads the locks it set.
+	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the

@@ -100,35 +100,31 @@ func (q *Queries) LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLo
 	return i, err
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :one
+const recordLoginFailure = `-- name: RecordLoginFailure :exec
 WITH p AS (
-    SELECT $1::timestamptz AS now, $2::interval AS win, $3::interval AS lock_base,
-           $4::interval AS lock_max, $5::integer AS pair_max,
-           $6::integer AS address_max
+    SELECT $2::timestamptz AS now, $3::interval AS win, $4::interval AS lock_base,
+           $5::interval AS lock_max, $6::integer AS pair_max,
+           $7::integer AS address_max
 ), pair AS (
     INSERT INTO login_throttle AS t (email, address, failures, window_start, locked_until, expires_at)
-    SELECT $7, $8, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    SELECT $8, $1, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
     FROM p, login_throttle_next(0, NULL, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n
     ON CONFLICT (email, address) DO UPDATE
     SET (failures, window_start, locked_until, expires_at) = (
         SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
         FROM p, login_throttle_next(t.failures, t.window_start, p.now, p.win, p.pair_max, p.lock_base, p.lock_max) n)
-    RETURNING t.locked_until
-), addr AS (
-    INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
-    SELECT $8, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-    FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
-    ON CONFLICT (address) DO UPDATE
-    SET (failures, window_start, locked_until, expires_at) = (
-        SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
-        FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n)
-    RETURNING a.locked_until
 )
-SELECT pair.locked_until AS pair_locked_until, addr.locked_until AS address_locked_until
-FROM pair, addr
+INSERT INTO login_address_throttle AS a (address, failures, window_start, locked_until, expires_at)
+SELECT $1, n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+FROM p, login_throttle_next(0, NULL, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n
+ON CONFLICT (address) DO UPDATE
+SET (failures, window_start, locked_until, expires_at) = (
+    SELECT n.next_failures, n.next_window_start, n.next_locked_until, n.next_expires_at
+    FROM p, login_throttle_next(a.failures, a.window_start, p.now, p.win, p.address_max, p.lock_base, p.lock_max) n)
 `
 
 type RecordLoginFailureParams struct {
+	Address            string
 	Now                time.Time
 	Win                pgtype.Interval
 	LockBase           pgtype.Interval
@@ -136,19 +132,14 @@ type RecordLoginFailureParams struct {
 	PairMaxFailures    int32
 	AddressMaxFailures int32
 	Email              string
-	Address            string
-}
-
-type RecordLoginFailureRow struct {
-	PairLockedUntil    *time.Time
-	AddressLockedUntil *time.Time
 }
 
 // One failed login, counted against its (account, address) pair and its address in one statement
 // (login_throttle_next does the arithmetic, once per row): each row is locked only while the
-// statement runs. Answers the locks the failure set, if any.
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error) {
-	row := q.db.QueryRow(ctx, recordLoginFailure,
+// statement runs. The next login's LoginLocks reads the locks it set.
+func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
+	_, err := q.db.Exec(ctx, recordLoginFailure,
+		arg.Address,
 		arg.Now,
 		arg.Win,
 		arg.LockBase,
@@ -156,11 +147,8 @@ func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailure
 		arg.PairMaxFailures,
 		arg.AddressMaxFailures,
 		arg.Email,
-		arg.Address,
 	)
-	var i RecordLoginFailureRow
-	err := row.Scan(&i.PairLockedUntil, &i.AddressLockedUntil)
-	return i, err
+	return err
 }
 
 const tryCleanUpLock = `-- name: TryCleanUpLock :one

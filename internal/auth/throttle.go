@@ -137,18 +137,15 @@ func (s *Service) checkThrottle(ctx context.Context, email, address string) erro
 // recordFailure counts a failed login against its pair and its address, in one statement (the
 // database applies PairPolicy and the address policy; see login_throttle_next).
 func (s *Service) recordFailure(ctx context.Context, email, address string) error {
-	if _, err := s.q.RecordLoginFailure(ctx, recordFailureParams(email, address, s.tokens.now(), s.maxFailuresPerAddress)); err != nil {
+	err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{
+		Email: email, Address: address, Now: s.tokens.now(), Win: interval(PairPolicy.Window),
+		PairMaxFailures: PairPolicy.MaxFailures, AddressMaxFailures: AddressPolicy(s.maxFailuresPerAddress).MaxFailures,
+		LockBase: interval(PairPolicy.LockBase), LockMax: interval(PairPolicy.LockMax),
+	})
+	if err != nil {
 		return fmt.Errorf("count the failed login: %w", err)
 	}
 	return nil
-}
-
-func recordFailureParams(email, address string, now time.Time, maxFailuresPerAddress int) db.RecordLoginFailureParams {
-	return db.RecordLoginFailureParams{
-		Email: email, Address: address, Now: now, Win: interval(PairPolicy.Window),
-		PairMaxFailures: PairPolicy.MaxFailures, AddressMaxFailures: AddressPolicy(maxFailuresPerAddress).MaxFailures,
-		LockBase: interval(PairPolicy.LockBase), LockMax: interval(PairPolicy.LockMax),
-	}
 }
 
 func interval(d time.Duration) pgtype.Interval {
