@@ -326,6 +326,8 @@ func do(ctx context.Context, client *http.Client, r request) error {
 func errorKind(err error) string {
 	var se statusError
 	switch {
+	case errors.Is(err, errDropped):
+		return "dropped"
 	case errors.As(err, &se):
 		return se.Error()
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
@@ -362,7 +364,7 @@ func (s *endpointStats) add(lat time.Duration, err error) {
 	defer s.mu.Unlock()
 	if err != nil {
 		s.errors++
-		s.by[errorKindOrDropped(err)]++
+		s.by[errorKind(err)]++
 		if errors.Is(err, errDropped) {
 			return // never sent: no latency
 		}
@@ -371,13 +373,6 @@ func (s *endpointStats) add(lat time.Duration, err error) {
 }
 
 var errDropped = errors.New("dropped")
-
-func errorKindOrDropped(err error) string {
-	if errors.Is(err, errDropped) {
-		return "dropped"
-	}
-	return errorKind(err)
-}
 
 var (
 	patchStages   = []string{"qualification", "proposal", "negotiation", "closed"}
