@@ -18,10 +18,10 @@ type lifetime struct {
 // validAt makes verify's lifetime checks (jwx's, with clockSkew and tokenTruncation): the token is
 // expired from exp+skew on, and not yet valid before iat-skew or nbf-skew.
 func (lt lifetime) validAt(now time.Time) bool {
-	now = now.Truncate(tokenTruncation)
-	if !now.Before(lt.exp.Add(clockSkew)) {
+	if lt.expiredAt(now) {
 		return false
 	}
+	now = now.Truncate(tokenTruncation)
 	if lt.hasIat && now.Before(lt.iat.Add(-clockSkew)) {
 		return false
 	}
