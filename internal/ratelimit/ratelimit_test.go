@@ -2,7 +2,9 @@ package ratelimit_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,25 +98,29 @@ func TestMemory_ForgetsKeysWhoseBudgetIsFullAgain(t *testing.T) {
 
 func TestMemory_IsSafeForConcurrentUseAndNeverOverspends(t *testing.T) {
 	m := ratelimit.NewMemory()
-	l := ratelimit.PerMinute(100)
+	allowed := allowedConcurrently(t, slices.Repeat([]ratelimit.Limiter{m}, 20), 50, "k", ratelimit.PerMinute(100))
+	// 1000 attempts within well under a second: the burst of 100, plus at most one per 600 ms.
+	assert.GreaterOrEqual(t, allowed, 100)
+	assert.LessOrEqual(t, allowed, 102)
+}
+
+// allowedConcurrently makes tries attempts on key from one goroutine per limiter, all at once, and
+// counts the allowed ones.
+func allowedConcurrently(t *testing.T, limiters []ratelimit.Limiter, tries int, key string, l ratelimit.Limit) int {
+	t.Helper()
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	allowed := 0
-	for range 20 {
+	var allowed atomic.Int64
+	for _, lim := range limiters {
 		wg.Go(func() {
-			for range 50 {
-				if m.Allow(t.Context(), "k", l).Allowed {
-					mu.Lock()
-					allowed++
-					mu.Unlock()
+			for range tries {
+				if lim.Allow(t.Context(), key, l).Allowed {
+					allowed.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	// 1000 attempts within well under a second: the burst of 100, plus at most one per 600 ms.
-	assert.GreaterOrEqual(t, allowed, 100)
-	assert.LessOrEqual(t, allowed, 102)
+	return int(allowed.Load())
 }
 
 func TestConcurrency_BoundsEachKeyAndForgetsIdleKeys(t *testing.T) {

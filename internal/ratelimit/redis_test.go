@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,22 +42,7 @@ func TestRedis_ReplicasShareTheBudget(t *testing.T) {
 	rdb, prefix := ratelimittest.Redis(t)
 	a := ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})
 	b := ratelimit.NewRedis(rdb, ratelimit.RedisOptions{Prefix: prefix})
-	l := ratelimit.PerMinute(10)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	allowed := 0
-	for _, lim := range []*ratelimit.Redis{a, b, a, b} {
-		wg.Go(func() {
-			for range 10 {
-				if lim.Allow(t.Context(), "anon:192.0.2.1", l).Allowed {
-					mu.Lock()
-					allowed++
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
+	allowed := allowedConcurrently(t, []ratelimit.Limiter{a, b, a, b}, 10, "anon:192.0.2.1", ratelimit.PerMinute(10))
 	assert.Equal(t, 10, allowed, "40 attempts on two replicas within the same second share one burst of 10")
 }
 
