@@ -1,8 +1,10 @@
 -- name: LoginLocks :one
--- The (account, address) lock and the address lock still running at @now (NULL when none).
+-- The (account, address) lock and the address lock still running at @now (NULL when none), and
+-- whether the pair has a counter at all (a successful login has one to clear only then).
 SELECT
     (SELECT t.locked_until FROM login_throttle t
      WHERE t.email = @email AND t.address = @address AND t.locked_until > @now::timestamptz) AS pair_locked_until,
+    EXISTS (SELECT 1 FROM login_throttle t WHERE t.email = @email AND t.address = @address) AS pair_counted,
     (SELECT a.locked_until FROM login_address_throttle a
      WHERE a.address = @address AND a.locked_until > @now::timestamptz) AS address_locked_until;
 

@@ -62,7 +62,8 @@ type Querier interface {
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
-	// The (account, address) lock and the address lock still running at @now (NULL when none).
+	// The (account, address) lock and the address lock still running at @now (NULL when none), and
+	// whether the pair has a counter at all (a successful login has one to clear only then).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the

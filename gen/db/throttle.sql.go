@@ -77,6 +77,7 @@ const loginLocks = `-- name: LoginLocks :one
 SELECT
     (SELECT t.locked_until FROM login_throttle t
      WHERE t.email = $1 AND t.address = $2 AND t.locked_until > $3::timestamptz) AS pair_locked_until,
+    EXISTS (SELECT 1 FROM login_throttle t WHERE t.email = $1 AND t.address = $2) AS pair_counted,
     (SELECT a.locked_until FROM login_address_throttle a
      WHERE a.address = $2 AND a.locked_until > $3::timestamptz) AS address_locked_until
 `
@@ -89,14 +90,16 @@ type LoginLocksParams struct {
 
 type LoginLocksRow struct {
 	PairLockedUntil    *time.Time
+	PairCounted        bool
 	AddressLockedUntil *time.Time
 }
 
-// The (account, address) lock and the address lock still running at @now (NULL when none).
+// The (account, address) lock and the address lock still running at @now (NULL when none), and
+// whether the pair has a counter at all (a successful login has one to clear only then).
 func (q *Queries) LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error) {
 	row := q.db.QueryRow(ctx, loginLocks, arg.Email, arg.Address, arg.Now)
 	var i LoginLocksRow
-	err := row.Scan(&i.PairLockedUntil, &i.AddressLockedUntil)
+	err := row.Scan(&i.PairLockedUntil, &i.PairCounted, &i.AddressLockedUntil)
 	return i, err
 }
 

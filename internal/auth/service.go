@@ -149,7 +149,8 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	}
 	email = NormalizeEmail(email)
 	address := AddressKey(clientAddr)
-	if err := s.checkThrottle(ctx, email, address); err != nil {
+	counted, err := s.checkThrottle(ctx, email, address)
+	if err != nil {
 		return User{}, Pair{}, err
 	}
 	row, err := s.q.GetUserByEmail(ctx, email)
@@ -169,8 +170,10 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	if !ok {
 		return User{}, Pair{}, s.failLogin(ctx, email, address)
 	}
-	if err := s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Address: address}); err != nil {
-		return User{}, Pair{}, fmt.Errorf("clear login failures: %w", err)
+	if counted { // most logins have no counter: no DELETE round trip for them
+		if err := s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Address: address}); err != nil {
+			return User{}, Pair{}, fmt.Errorf("clear login failures: %w", err)
+		}
 	}
 	pair, err := s.startSession(ctx, s.q, row.ID)
 	if err != nil {

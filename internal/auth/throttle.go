@@ -118,20 +118,21 @@ func errTooManyAttempts(until, now time.Time, address bool) *apperr.Error {
 	}
 }
 
-// checkThrottle refuses a login while the (account, address) pair or the address is locked.
-func (s *Service) checkThrottle(ctx context.Context, email, address string) error {
+// checkThrottle refuses a login while the (account, address) pair or the address is locked. It
+// also reports whether the pair has a failure counter, which a successful login then clears.
+func (s *Service) checkThrottle(ctx context.Context, email, address string) (counted bool, err error) {
 	now := s.tokens.now()
 	locks, err := s.q.LoginLocks(ctx, db.LoginLocksParams{Email: email, Address: address, Now: now})
 	if err != nil {
-		return fmt.Errorf("check login throttle: %w", err)
+		return false, fmt.Errorf("check login throttle: %w", err)
 	}
 	switch pair, addr := locks.PairLockedUntil, locks.AddressLockedUntil; {
 	case addr != nil && (pair == nil || !addr.Before(*pair)):
-		return errTooManyAttempts(*addr, now, true)
+		return false, errTooManyAttempts(*addr, now, true)
 	case pair != nil:
-		return errTooManyAttempts(*pair, now, false)
+		return false, errTooManyAttempts(*pair, now, false)
 	}
-	return nil
+	return locks.PairCounted, nil
 }
 
 // recordFailure counts a failed login against its pair and its address, in one statement (the
