@@ -22,16 +22,15 @@ type guard struct {
 // even if a middleware were misconfigured.
 type guards struct {
 	byOperation map[string]guard
-	routes      map[string]bool // "METHOD /echo/:path" of every operation in the spec
+	routes      map[string]guard // "METHOD /echo/:path" of every operation in the spec
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 
 func operationGuards(spec *openapi3.T) (*guards, error) {
-	g := &guards{byOperation: map[string]guard{}, routes: map[string]bool{}}
+	g := &guards{byOperation: map[string]guard{}, routes: map[string]guard{}}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
-			g.routes[method+" "+pathParam.ReplaceAllString(path, ":$1")] = true
 			if op.OperationID == "" {
 				return nil, fmt.Errorf("%s %s has no operationId", method, path)
 			}
@@ -52,6 +51,7 @@ func operationGuards(spec *openapi3.T) (*guards, error) {
 				gd.tenant = true
 			}
 			g.byOperation[op.OperationID] = gd
+			g.routes[method+" "+pathParam.ReplaceAllString(path, ":$1")] = gd
 		}
 	}
 	return g, nil
@@ -68,7 +68,17 @@ func containsParam(item *openapi3.PathItem, op *openapi3.Operation, name string)
 
 // known reports whether echo routed the request to an operation of the spec (and not to its
 // not-found or method-not-allowed handler).
-func (g *guards) known(method, echoPath string) bool { return g.routes[method+" "+echoPath] }
+func (g *guards) known(method, echoPath string) bool {
+	_, ok := g.routes[method+" "+echoPath]
+	return ok
+}
+
+// inOrganization reports whether the route's operation acts in an organization (a caller with a
+// membership, the organization from the header or the path).
+func (g *guards) inOrganization(method, echoPath string) bool {
+	gd := g.routes[method+" "+echoPath]
+	return gd.caller && gd.tenant
+}
 
 func (g *guards) middleware(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
 	gd, ok := g.byOperation[operationID]

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/ratelimit"
@@ -136,12 +134,12 @@ type limiter struct {
 	running, analytics  *ratelimit.Concurrency // by organization: all its requests, its analytics requests
 	orgMax, analyticMax int
 	members             *memberCache
-	tenantRoutes        map[string]bool // "METHOD /echo/:path" of the operations acting in an organization
+	guards              *guards // which routes act in an organization: only those are counted early against it
 	refusalDelay        time.Duration
 	holding             chan struct{} // one token per refused request waiting
 }
 
-func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
+func newLimiter(tokens *auth.Tokens, g *guards, l Limits) *limiter {
 	l = l.withDefaults()
 	return &limiter{
 		tokens:       tokens,
@@ -154,33 +152,10 @@ func newLimiter(tokens *auth.Tokens, l Limits) *limiter {
 		orgMax:       l.OrgMaxConcurrent,
 		analyticMax:  l.AnalyticsMaxConcurrent,
 		members:      newMemberCache(memberTTL, time.Now),
-		tenantRoutes: tenantRoutes(),
+		guards:       g,
 		refusalDelay: l.RefusalDelay,
 		holding:      make(chan struct{}, maxHeldRefusals),
 	}
-}
-
-// tenantRoutes are the routes of the operations that act in an organization: only those may be
-// counted early against it (a public operation, such as login, stays on the address's budget
-// whatever the request names).
-func tenantRoutes() map[string]bool {
-	out := map[string]bool{}
-	spec, err := api.GetSpec()
-	if err != nil {
-		return out // New has loaded the same spec already; without it nothing is counted early
-	}
-	g, err := operationGuards(spec)
-	if err != nil {
-		return out
-	}
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			if gd := g.byOperation[op.OperationID]; gd.caller && gd.tenant {
-				out[method+" "+pathParam.ReplaceAllString(path, ":$1")] = true
-			}
-		}
-	}
-	return out
 }
 
 // edge is registered before the body limit and the validator. Every refusal, its own or
@@ -300,7 +275,8 @@ func (l *limiter) acquire(c echo.Context, org string) (func(), error) {
 // will read it: the organization_id of the path, else one canonical X-Organization-Id; "" when
 // there is none or the operation does not act in an organization.
 func (l *limiter) namedOrganization(c echo.Context) string {
-	if !l.tenantRoutes[c.Request().Method+" "+c.Path()] {
+	// A public operation, such as login, stays on the address's budget whatever the request names.
+	if !l.guards.inOrganization(c.Request().Method, c.Path()) {
 		return ""
 	}
 	raw := c.Param("organization_id")
@@ -416,21 +392,5 @@ func isPreflight(r *http.Request) bool {
 }
 
 // clientAddress is the key of an anonymous caller: the client address (c.RealIP, which honours
-// TRUSTED_PROXIES), an IPv6 address by its /64 (one host usually holds a whole /64).
-func clientAddress(c echo.Context) string {
-	raw := c.RealIP()
-	addr, err := netip.ParseAddr(raw)
-	if err != nil {
-		if len(raw) > 64 {
-			raw = raw[:64]
-		}
-		return raw
-	}
-	addr = addr.WithZone("").Unmap()
-	if addr.Is6() {
-		if p, err := addr.Prefix(64); err == nil {
-			return p.String()
-		}
-	}
-	return addr.String()
-}
+// TRUSTED_PROXIES) as the login throttle keys it, an IPv6 address by its /64.
+func clientAddress(c echo.Context) string { return auth.AddressKey(c.RealIP()) }

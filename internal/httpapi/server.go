@@ -103,7 +103,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	// Rate limits count each /api/v1 request once (see ratelimit.go): edge before the body is read,
 	// so an anonymous flood costs nothing; tenant once the session and the membership are known.
-	limits := newLimiter(d.Auth.Tokens(), d.Limits)
+	limits := newLimiter(d.Auth.Tokens(), guards, d.Limits)
 	e.Use(limits.edge)
 	e.Use(middleware.BodyLimit(BodyLimit))
 	e.Use(requestContext(d.RequestTimeout))
