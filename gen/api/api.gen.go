@@ -270,10 +270,10 @@ func (e ListDealsParamsOrder) Valid() bool {
 // Activity defines model for Activity.
 type Activity struct {
 	// AuthorId Null for system events.
-	AuthorId  nullable.Nullable[openapi_types.UUID] `json:"author_id"`
-	CreatedAt time.Time                             `json:"created_at"`
-	DealId    openapi_types.UUID                    `json:"deal_id"`
-	Id        openapi_types.UUID                    `json:"id"`
+	AuthorId  *openapi_types.UUID `json:"author_id"`
+	CreatedAt time.Time           `json:"created_at"`
+	DealId    openapi_types.UUID  `json:"deal_id"`
+	Id        openapi_types.UUID  `json:"id"`
 
 	// Payload Depends on the type: comment `{text}`; deal_created `{title, amount, currency}`;
 	// status_changed `{old_status, new_status}`; stage_changed `{old_stage, new_stage}`;
@@ -317,23 +317,23 @@ type CommentPayload struct {
 // Contact defines model for Contact.
 type Contact struct {
 	// Company Example: Difference Engines
-	Company   nullable.Nullable[string] `json:"company"`
-	CreatedAt time.Time                 `json:"created_at"`
+	Company   *string   `json:"company"`
+	CreatedAt time.Time `json:"created_at"`
 
 	// Email Example: charles@example.com
-	Email nullable.Nullable[string] `json:"email"`
-	Id    openapi_types.UUID        `json:"id"`
+	Email *string            `json:"email"`
+	Id    openapi_types.UUID `json:"id"`
 
 	// Name Example: Charles Babbage
 	Name string `json:"name"`
 
 	// Notes Example: Met at the Royal Society.
-	Notes   nullable.Nullable[string] `json:"notes"`
-	OwnerId openapi_types.UUID        `json:"owner_id"`
+	Notes   *string            `json:"notes"`
+	OwnerId openapi_types.UUID `json:"owner_id"`
 
 	// Phone Example: +44 20 7946 0000
-	Phone     nullable.Nullable[string] `json:"phone"`
-	UpdatedAt time.Time                 `json:"updated_at"`
+	Phone     *string   `json:"phone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ContactCreate defines model for ContactCreate.
@@ -516,8 +516,8 @@ type FunnelStage struct {
 	ByStatus StatusCounts `json:"by_status"`
 
 	// ConversionFromPrevious reached / previous stage's reached × 100, 2 decimals; null for the first stage or when the previous reached is 0.
-	ConversionFromPrevious nullable.Nullable[float64] `json:"conversion_from_previous"`
-	Count                  int64                      `json:"count"`
+	ConversionFromPrevious *float64 `json:"conversion_from_previous"`
+	Count                  int64    `json:"count"`
 
 	// Reached Deals at this stage or a later one.
 	Reached int64 `json:"reached"`
@@ -806,16 +806,16 @@ type StatusSummary struct {
 
 // Task defines model for Task.
 type Task struct {
-	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
-	CreatedAt   time.Time                    `json:"created_at"`
-	DealId      openapi_types.UUID           `json:"deal_id"`
-	Description nullable.Nullable[string]    `json:"description"`
+	CompletedAt *time.Time         `json:"completed_at"`
+	CreatedAt   time.Time          `json:"created_at"`
+	DealId      openapi_types.UUID `json:"deal_id"`
+	Description *string            `json:"description"`
 
 	// DueDate Example: 2026-12-01
-	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
-	Id      openapi_types.UUID                    `json:"id"`
-	IsDone  bool                                  `json:"is_done"`
-	OwnerId openapi_types.UUID                    `json:"owner_id"`
+	DueDate *openapi_types.Date `json:"due_date"`
+	Id      openapi_types.UUID  `json:"id"`
+	IsDone  bool                `json:"is_done"`
+	OwnerId openapi_types.UUID  `json:"owner_id"`
 
 	// Title Example: Send the proposal
 	Title     string    `json:"title"`

@@ -10,8 +10,6 @@ import (
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // ListActivities lists a page of a deal's timeline, newest first.
@@ -64,12 +62,8 @@ func toActivity(a crm.Activity) (api.Activity, error) {
 	if payload == nil {
 		payload = map[string]interface{}{}
 	}
-	author := nullable.NewNullNullable[openapi_types.UUID]()
-	if a.AuthorID != nil {
-		author = nullable.NewNullableWithValue(*a.AuthorID)
-	}
 	return api.Activity{
-		Id: a.ID, DealId: a.DealID, AuthorId: author, Type: api.ActivityType(a.Type),
+		Id: a.ID, DealId: a.DealID, AuthorId: a.AuthorID, Type: api.ActivityType(a.Type),
 		Payload: payload, CreatedAt: a.CreatedAt.UTC(),
 	}, nil
 }

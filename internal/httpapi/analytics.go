@@ -6,7 +6,6 @@ import (
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
 )
 
 // GetDealSummary answers counts and exact sums per status and currency, the won average and the
@@ -63,9 +62,10 @@ func toDealSummary(s crm.Summary) api.DealSummary {
 func toDealFunnel(f crm.Funnel) api.DealFunnel {
 	out := api.DealFunnel{Stages: make([]api.FunnelStage, len(f.Stages))}
 	for i, st := range f.Stages {
-		conv := nullable.NewNullNullable[float64]()
+		var conv *float64
 		if st.ConversionFromPrevious != nil {
-			conv = nullable.NewNullableWithValue(st.ConversionFromPrevious.InexactFloat64())
+			c := st.ConversionFromPrevious.InexactFloat64()
+			conv = &c
 		}
 		out.Stages[i] = api.FunnelStage{
 			Stage: api.DealStage(st.Stage),

@@ -8,7 +8,6 @@ import (
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
 )
 
 // ListContacts lists a page of contacts.
@@ -101,15 +100,7 @@ func (s *Server) DeleteContact(ctx context.Context, req api.DeleteContactRequest
 func toContact(c crm.Contact) api.Contact {
 	return api.Contact{
 		Id: c.ID, OwnerId: c.OwnerID, Name: c.Name,
-		Email: contactNullable(c.Email), Phone: contactNullable(c.Phone), Company: contactNullable(c.Company), Notes: contactNullable(c.Notes),
+		Email: c.Email, Phone: c.Phone, Company: c.Company, Notes: c.Notes,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
-}
-
-// contactNullable is a stored optional text as a JSON value that is either a string or null.
-func contactNullable(v *string) nullable.Nullable[string] {
-	if v == nil {
-		return nullable.NewNullNullable[string]()
-	}
-	return nullable.NewNullableWithValue(*v)
 }

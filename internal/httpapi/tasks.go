@@ -9,7 +9,6 @@ import (
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
-	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -99,23 +98,11 @@ func (s *Server) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObject
 }
 
 func toTask(t crm.Task) api.Task {
-	out := api.Task{
+	return api.Task{
 		Id: t.ID, DealId: t.DealID, OwnerId: t.OwnerID, Title: t.Title, IsDone: t.IsDone,
 		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
-		Description: nullable.NewNullNullable[string](),
-		DueDate:     nullable.NewNullNullable[openapi_types.Date](),
-		CompletedAt: nullable.NewNullNullable[time.Time](),
+		Description: t.Description, DueDate: calendarDate(t.DueDate), CompletedAt: utcTime(t.CompletedAt),
 	}
-	if t.Description != nil {
-		out.Description = nullable.NewNullableWithValue(*t.Description)
-	}
-	if t.DueDate != nil {
-		out.DueDate = nullable.NewNullableWithValue(openapi_types.Date{Time: *t.DueDate})
-	}
-	if t.CompletedAt != nil {
-		out.CompletedAt = nullable.NewNullableWithValue(t.CompletedAt.UTC())
-	}
-	return out
 }
 
 // fromDate is the calendar date d as a time (midnight UTC), or nil.
