@@ -30,8 +30,9 @@ test:
 	CONTRACT_COVERAGE_FILE=$(COVERAGE_FILE) $(GO) test -count=1 -shuffle=on -parallel 8 -timeout 20m ./...
 
 ## bench: the load tool (cmd/loadgen, docs/performance.md): seeds its own database crm_bench, then the
-## PostgreSQL ceiling of list-contacts, the service on the same request, a mixed open-loop run;
-## tmp/bench.json. Flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-rate 1000 -step'
+## PostgreSQL ceiling of list-contacts, the service on the same request, deep pages (by number and by
+## cursor), the analytics endpoints, a mixed open-loop run; tmp/bench.json. Flags through BENCH_FLAGS,
+## e.g. make bench BENCH_FLAGS='-rate 1000 -step'
 bench:
 	@mkdir -p tmp
 	$(GO) run ./cmd/loadgen $(BENCH_FLAGS)

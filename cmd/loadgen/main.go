@@ -51,6 +51,12 @@ type options struct {
 	logins        int
 	listMax       int
 	healthz       bool
+	deepPages     bool
+	deepPage      int
+	deepDuration  time.Duration
+	analytics     bool
+	analyticsConc int
+	analyticsDur  time.Duration
 	step          bool
 	stepStart     int
 	stepInc       int
@@ -84,6 +90,12 @@ func parseFlags() (options, []bench.Weight) {
 	flag.IntVar(&o.logins, "logins", 0, "organizations whose owner logs in for the HTTP passes (0: all); logins are sequential")
 	flag.IntVar(&o.listMax, "list-max-contacts", 200, "closed-loop list passes (ceiling and service) only over logged-in organizations of at most this many contacts, like the issue's page of 20 of 200 (0: all of them, big ones included)")
 	flag.BoolVar(&o.healthz, "healthz", true, "also a closed-loop pass on GET /healthz: the HTTP stack's floor, without auth or SQL")
+	flag.BoolVar(&o.deepPages, "deep-pages", true, "also the deep-pages pass (issue 13): page 1 and page -deep-page of the largest organization, by page number and by cursor, and page 1 of the one nearest 200 contacts")
+	flag.IntVar(&o.deepPage, "deep-page", 500, "deep-pages pass: the far page (at most the largest organization's last)")
+	flag.DurationVar(&o.deepDuration, "deep-duration", 5*time.Second, "deep-pages pass: length of each of its closed loops (-concurrency workers)")
+	flag.BoolVar(&o.analytics, "analytics", true, "also the analytics pass: deals summary and funnel of the organization with the most deals, closed loop")
+	flag.IntVar(&o.analyticsConc, "analytics-concurrency", 8, "analytics pass: closed-loop workers")
+	flag.DurationVar(&o.analyticsDur, "analytics-duration", 5*time.Second, "analytics pass: length of each endpoint's closed loop")
 	flag.BoolVar(&o.step, "step", false, "after the mixed run, step the rate up to find the highest with p99 <= -slo and no errors")
 	flag.IntVar(&o.stepStart, "step-start", 500, "step mode: first rate")
 	flag.IntVar(&o.stepInc, "step-inc", 250, "step mode: rate increment")
@@ -101,6 +113,12 @@ func parseFlags() (options, []bench.Weight) {
 	if o.orgs < 1 || o.concurrency < 1 || o.duration <= 0 {
 		fatal(errors.New("-orgs, -concurrency and -duration must be positive"))
 	}
+	if o.deepPages && (o.deepPage < 1 || o.deepDuration <= 0) {
+		fatal(errors.New("-deep-page and -deep-duration must be positive"))
+	}
+	if o.analytics && (o.analyticsConc < 1 || o.analyticsDur <= 0) {
+		fatal(errors.New("-analytics-concurrency and -analytics-duration must be positive"))
+	}
 	if o.ceilingConns <= 0 {
 		o.ceilingConns = o.concurrency
 	}
@@ -115,7 +133,7 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-// report is tmp/bench.json.
+// report is tmp/bench.json. MixedRSSKiB is the service's peak RSS during the mixed run alone.
 type report struct {
 	StartedAt   time.Time         `json:"started_at"`
 	Machine     map[string]any    `json:"machine"`
@@ -125,11 +143,14 @@ type report struct {
 	Ceiling     closedResult      `json:"ceiling"`
 	Service     closedResult      `json:"service"`
 	Healthz     *closedResult     `json:"healthz,omitempty"`
+	DeepPages   *deepResult       `json:"deep_pages,omitempty"`
+	Analytics   *analyticsResult  `json:"analytics,omitempty"`
 	Ratio       float64           `json:"ratio"`
 	Mixed       *mixedResult      `json:"mixed,omitempty"`
 	Steps       []mixedResult     `json:"steps,omitempty"`
 	StepBest    *int              `json:"step_best_rate,omitempty"`
 	ServiceRSS  map[string]int    `json:"service_rss_kib,omitempty"`
+	MixedRSSKiB int               `json:"service_rss_mixed_peak_kib,omitempty"`
 	TotalSecond float64           `json:"total_seconds"`
 }
 
@@ -158,6 +179,8 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		"concurrency": o.concurrency, "ceiling_conns": o.ceilingConns, "ceiling_decode": o.ceilingDecode, "duration_s": o.duration.Seconds(),
 		"warmup_s": o.warmup.Seconds(), "rate": o.rate, "mixed_duration_s": o.mixedDuration.Seconds(),
 		"weights": o.weights, "logins": o.logins, "list_max_contacts": o.listMax, "step": o.step, "slo_ms": o.slo.Seconds() * 1000,
+		"deep_pages": o.deepPages, "deep_page": o.deepPage, "deep_duration_s": o.deepDuration.Seconds(),
+		"analytics": o.analytics, "analytics_concurrency": o.analyticsConc, "analytics_duration_s": o.analyticsDur.Seconds(),
 	}
 
 	dbURL, err := createDatabase(ctx, o)
@@ -245,15 +268,37 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		rep.Healthz = &h
 		fmt.Println(h)
 	}
+	if o.deepPages {
+		fmt.Printf("deep pages: GET /api/v1/contacts, page_size 20, %d workers, %s each\n", o.concurrency, o.deepDuration)
+		d, err := runDeepPages(ctx, client, svc.base, logged, o)
+		if err != nil {
+			return err
+		}
+		rep.DeepPages = &d
+	}
+	// Before the mixed run: its deal creations would change what the analytics aggregate.
+	if o.analytics {
+		fmt.Printf("analytics: the organization with the most deals, %d workers, %s each\n", o.analyticsConc, o.analyticsDur)
+		a, err := runAnalytics(ctx, client, svc.base, logged, o)
+		if err != nil {
+			return err
+		}
+		rep.Analytics = &a
+	}
 	if o.rate > 0 {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)
+		stopRSS := svc.watchRSS()
 		m, err := runMixed(ctx, client, svc.base, logged, weights, o, o.rate, o.mixedDuration)
+		rep.MixedRSSKiB = stopRSS()
 		if err != nil {
 			return err
 		}
 		rep.Mixed = &m
 		fmt.Print(bench.Table(append(m.Endpoints, m.All)))
 		fmt.Printf("  sent %d, achieved %.0f req/s, dropped %d (in-flight cap %d)\n", m.Sent, m.All.Rate, m.Dropped, o.maxInflight)
+		if rep.MixedRSSKiB > 0 {
+			fmt.Printf("service RSS peak during mixed run: %d MiB\n", (rep.MixedRSSKiB+512)/1024)
+		}
 	}
 	if o.step {
 		best := 0

@@ -195,3 +195,53 @@ func RatioLine(service, ceiling float64) string {
 	}
 	return fmt.Sprintf("list-contacts ratio: %.2f (service %.0f req/s, ceiling %.0f req/s)", ratio, service, ceiling)
 }
+
+// Thousands writes n with a comma every three digits: 20000 → "20,000".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// ThroughputRatio is a/b, 0 when b is not positive (a pass that completed nothing).
+func ThroughputRatio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// CostRatio is how many times a request of throughput rps costs one of throughput baseRPS, the
+// cost of a request being 1/throughput; 0 when rps is not positive.
+func CostRatio(rps, baseRPS float64) float64 {
+	return ThroughputRatio(baseRPS, rps)
+}
+
+// Verdict is "ok" or "MISS", the word after a figure that has a target.
+func Verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISS"
+}
+
+// TargetLine prints a ratio against its target, a floor (atLeast) or a ceiling:
+// "  page 1 of 20,000 vs 200: 0.83× (target ≥ 0.7×) ok".
+func TargetLine(label string, v, target float64, atLeast bool) string {
+	op, ok := "≤", v <= target
+	if atLeast {
+		op, ok = "≥", v >= target
+	}
+	return fmt.Sprintf("  %s: %.2f× (target %s %g×) %s", label, v, op, target, Verdict(ok))
+}

@@ -83,3 +83,22 @@ func TestRatioLine(t *testing.T) {
 	assert.Equal(t, "list-contacts ratio: 0.31 (service 2065 req/s, ceiling 6700 req/s)", RatioLine(2065, 6700))
 	assert.Equal(t, "list-contacts ratio: 0.00 (service 5 req/s, ceiling 0 req/s)", RatioLine(5, 0))
 }
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 200: "200", 1000: "1,000", 20000: "20,000", 1234567: "1,234,567", -4500: "-4,500"} {
+		assert.Equal(t, want, Thousands(n), n)
+	}
+}
+
+func TestRatiosAndTargets(t *testing.T) {
+	assert.InDelta(t, 0.8, ThroughputRatio(800, 1000), 1e-9)
+	assert.Zero(t, ThroughputRatio(800, 0))
+	// Page 500 at 500 req/s against page 1 at 1000: each costs twice as much.
+	assert.InDelta(t, 2, CostRatio(500, 1000), 1e-9)
+	assert.Zero(t, CostRatio(0, 1000))
+
+	assert.Equal(t, "  page 1 of 20,000 vs 200: 0.83× (target ≥ 0.7×) ok", TargetLine("page 1 of 20,000 vs 200", 0.83, 0.7, true))
+	assert.Equal(t, "  x: 0.69× (target ≥ 0.7×) MISS", TargetLine("x", 0.69, 0.7, true))
+	assert.Equal(t, "  cost: 2.00× (target ≤ 2×) ok", TargetLine("cost", 2, 2, false))
+	assert.Equal(t, "  cost: 1.51× (target ≤ 1.5×) MISS", TargetLine("cost", 1.51, 1.5, false))
+}
