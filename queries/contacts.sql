@@ -16,14 +16,63 @@ FOR UPDATE;
 SELECT id, owner_id FROM contacts
 WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 
--- name: ListContacts :many
--- search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
+-- The contact lists: one query per allowed order, each read from the index of its sort key
+-- (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
+-- when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
+-- the organization. A search goes through SearchContacts and the trigram index instead.
+-- name: ListContactsByCreatedAtAsc :many
+SELECT sqlc.embed(c),
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
+  AND (c.created_at, c.id) > (coalesce(sqlc.narg(after_key)::text::timestamptz, '-infinity'), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY c.created_at, c.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListContactsByCreatedAtDesc :many
+SELECT sqlc.embed(c),
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
+  AND (c.created_at, c.id) < (coalesce(sqlc.narg(after_key)::text::timestamptz, 'infinity'), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListContactsByNameAsc :many
+SELECT sqlc.embed(c),
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
+  AND (lower(c.name), c.id) > (coalesce(lower(sqlc.narg(after_key)::text), ''), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY lower(c.name), c.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListContactsByNameDesc :many
+SELECT sqlc.embed(c),
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
+  AND (lower(c.name), c.id) < (coalesce(lower(sqlc.narg(after_key)::text), (SELECT max(lower(x.name)) FROM contacts x WHERE x.organization_id = @organization_id)), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY lower(c.name) DESC, c.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: SearchContacts :many
+-- A search: the trigram index finds the matches (search is matched as a literal substring: the
+-- caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
+-- match. The page is found by offset.
 SELECT sqlc.embed(c), count(*) OVER () AS total
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
-  AND (sqlc.narg(search)::text IS NULL
-       OR c.name ILIKE sqlc.narg(search) OR c.email ILIKE sqlc.narg(search) OR c.phone ILIKE sqlc.narg(search))
+  AND (c.name ILIKE @search OR c.email ILIKE @search OR c.phone ILIKE @search)
 ORDER BY
   CASE WHEN @order_by::text = 'name' AND @descending::boolean = false THEN lower(c.name) END ASC,
   CASE WHEN @order_by::text = 'name' AND @descending::boolean = true THEN lower(c.name) END DESC,

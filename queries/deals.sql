@@ -14,7 +14,140 @@ SELECT * FROM deals
 WHERE organization_id = @organization_id AND id = @id
 FOR UPDATE;
 
--- name: ListDeals :many
+-- The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
+-- the index of its sort key from the keyset position on; the total comes from deal_counts.
+-- A filter on contact, amount or title goes through FilterDeals instead.
+-- name: ListDealsByCreatedAtAsc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.created_at, d.id) > (coalesce(sqlc.narg(after_key)::text::timestamptz, '-infinity'), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.created_at, d.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByCreatedAtDesc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.created_at, d.id) < (coalesce(sqlc.narg(after_key)::text::timestamptz, 'infinity'), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByUpdatedAtAsc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.updated_at, d.id) > (coalesce(sqlc.narg(after_key)::text::timestamptz, '-infinity'), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.updated_at, d.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByUpdatedAtDesc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.updated_at, d.id) < (coalesce(sqlc.narg(after_key)::text::timestamptz, 'infinity'), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.updated_at DESC, d.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByAmountAsc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.amount, d.id) > (coalesce(sqlc.narg(after_key)::text::numeric, '-Infinity'::numeric), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.amount, d.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByAmountDesc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (d.amount, d.id) < (coalesce(sqlc.narg(after_key)::text::numeric, 'Infinity'::numeric), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.amount DESC, d.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByTitleAsc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (lower(d.title), d.id) > (coalesce(lower(sqlc.narg(after_key)::text), ''), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY lower(d.title), d.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: ListDealsByTitleDesc :many
+SELECT sqlc.embed(d),
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = @organization_id
+          AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
+          AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+FROM deals d
+WHERE d.organization_id = @organization_id
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+  AND (lower(d.title), d.id) < (coalesce(lower(sqlc.narg(after_key)::text), (SELECT max(lower(x.title)) FROM deals x WHERE x.organization_id = @organization_id)), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY lower(d.title) DESC, d.id DESC
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: FilterDeals :many
+-- A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
+-- trigram index for search) finds the matches, which are sorted. The page is found by offset.
 SELECT sqlc.embed(d), count(*) OVER () AS total
 FROM deals d
 WHERE d.organization_id = @organization_id

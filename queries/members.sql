@@ -17,10 +17,14 @@ WHERE organization_id = @organization_id AND user_id = @user_id
 FOR UPDATE;
 
 -- name: ListMembers :many
-SELECT m.user_id, u.email, u.name, m.role, m.created_at, count(*) OVER () AS total
+-- Oldest membership first, from the keyset position on (the start when NULL), in the index
+-- (organization_id, created_at, user_id).
+SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+       (SELECT count(*) FROM organization_members x WHERE x.organization_id = @organization_id)::bigint AS total
 FROM organization_members m
 JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = @organization_id
+  AND (m.created_at, m.user_id) > (coalesce(sqlc.narg(after_key)::text::timestamptz, '-infinity'), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
 ORDER BY m.created_at, m.user_id
 LIMIT @page_limit OFFSET @page_offset;
 

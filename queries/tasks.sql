@@ -12,7 +12,26 @@ SELECT * FROM tasks
 WHERE organization_id = @organization_id AND id = @id
 FOR UPDATE;
 
+-- The task list by due date, the undated last (coalesce to 'infinity': the order of the index,
+-- without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from
+-- task_counts. A filter on deal or due dates goes through FilterTasks instead.
 -- name: ListTasks :many
+SELECT sqlc.embed(t),
+       (SELECT coalesce(sum(k.n), 0) FROM task_counts k
+        WHERE k.organization_id = @organization_id
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
+          AND (@only_open::boolean = false OR k.is_done = false))::bigint AS total
+FROM tasks t
+WHERE t.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR t.owner_id = sqlc.narg(owner_id))
+  AND (@only_open::boolean = false OR t.is_done = false)
+  AND (coalesce(t.due_date, 'infinity'::date), t.id) > (coalesce(sqlc.narg(after_key)::text::date, '-infinity'::date), coalesce(sqlc.narg(after_id)::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
+LIMIT @page_limit OFFSET @page_offset;
+
+-- name: FilterTasks :many
+-- A task list narrowed by deal or due dates: the index on the narrowing column finds the matches,
+-- which are sorted. The page is found by offset.
 SELECT sqlc.embed(t), count(*) OVER () AS total
 FROM tasks t
 WHERE t.organization_id = @organization_id
@@ -21,7 +40,7 @@ WHERE t.organization_id = @organization_id
   AND (@only_open::boolean = false OR t.is_done = false)
   AND (sqlc.narg(due_before)::date IS NULL OR t.due_date <= sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::date IS NULL OR t.due_date >= sqlc.narg(due_after))
-ORDER BY t.due_date ASC NULLS LAST, t.id ASC
+ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: UpdateTask :one

@@ -24,6 +24,7 @@ import (
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
 	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/ratelimit"
 	"github.com/minicrm/crm/internal/tenancy"
@@ -157,6 +158,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 		RequestTimeout:     cfg.RequestTimeout,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		// The cursors' key is derived from the signing secret: no second secret to configure.
+		Cursors: paging.NewCursors([]byte(cfg.JWTSecret)),
 	})
 	if err != nil {
 		return err

@@ -132,9 +132,11 @@ type errRow struct{}
 func (errRow) Scan(...any) error { return errCaptured }
 
 // listParams are the page query's parameters of GET /api/v1/contacts?page=1&page_size=20 for an
-// owner (no owner filter), as internal/crm and internal/httpapi set them: created_at, newest first.
-func listParams(org uuid.UUID) db.ListContactsParams {
-	return db.ListContactsParams{OrganizationID: org, OrderBy: "created_at", Descending: true, PageOffset: 0, PageLimit: 20}
+// owner (no owner filter), as internal/crm and internal/httpapi set them: created_at, newest first
+// (ListContactsByCreatedAtDesc), from the start, one row more than the page (it tells whether a
+// next page exists).
+func listParams(org uuid.UUID) db.ListContactsByCreatedAtDescParams {
+	return db.ListContactsByCreatedAtDescParams{OrganizationID: org, PageOffset: 0, PageLimit: 21}
 }
 
 // ceilingStatements captures, per user, the two statements of the authenticated list path.
@@ -145,7 +147,7 @@ func ceilingStatements(users []*loggedUser) [][2]captured {
 		q := db.New(&c)
 		_, _ = q.ResolveMembership(context.Background(), db.ResolveMembershipParams{OrganizationID: u.Org.ID, SessionID: u.SessionID, UserID: u.UserID})
 		out[i][0] = c.last
-		_, _ = q.ListContacts(context.Background(), listParams(u.Org.ID))
+		_, _ = q.ListContactsByCreatedAtDesc(context.Background(), listParams(u.Org.ID))
 		out[i][1] = c.last
 	}
 	return out
@@ -169,11 +171,11 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 		if m.Role == nil {
 			return errors.New("resolve membership: not a member")
 		}
-		rows, err := q.ListContacts(ctx, listParams(u.Org.ID))
+		rows, err := q.ListContactsByCreatedAtDesc(ctx, listParams(u.Org.ID))
 		if err != nil {
 			return fmt.Errorf("list contacts: %w", err)
 		}
-		if want := min(20, u.Org.Contacts); len(rows) != want {
+		if want := min(21, u.Org.Contacts); len(rows) != want {
 			return fmt.Errorf("list contacts: %d rows, want %d", len(rows), want)
 		}
 		return nil
@@ -206,7 +208,7 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("list contacts: %w", err)
 		}
-		if want := min(20, u.Org.Contacts); n != want {
+		if want := min(21, u.Org.Contacts); n != want {
 			return fmt.Errorf("list contacts: %d rows, want %d", n, want)
 		}
 		return nil

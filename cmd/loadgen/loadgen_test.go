@@ -67,12 +67,13 @@ func TestCeilingStatements_AreTheGeneratedQueries(t *testing.T) {
 	require.Len(t, st, 1)
 	assert.Contains(t, st[0][0].sql, "-- name: ResolveMembership")
 	assert.Equal(t, []any{u.Org.ID, u.SessionID, u.UserID}, st[0][0].args)
-	assert.Contains(t, st[0][1].sql, "-- name: ListContacts")
-	require.Len(t, st[0][1].args, 7)
+	assert.Contains(t, st[0][1].sql, "-- name: ListContactsByCreatedAtDesc")
+	require.Len(t, st[0][1].args, 6)
 	assert.Equal(t, u.Org.ID, st[0][1].args[0])
-	assert.Equal(t, "created_at", st[0][1].args[3])
-	assert.Equal(t, true, st[0][1].args[4])
-	assert.Equal(t, int32(20), st[0][1].args[6])
+	assert.Nil(t, st[0][1].args[1], "an owner lists without an owner filter")
+	assert.Nil(t, st[0][1].args[2], "page 1 starts at the beginning: no keyset position")
+	assert.Equal(t, int32(0), st[0][1].args[4])
+	assert.Equal(t, int32(21), st[0][1].args[5], "a page of 20 and one row more, which tells whether a next page exists")
 }
 
 func TestDeepPagesPicks(t *testing.T) {

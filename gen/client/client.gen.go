@@ -296,10 +296,13 @@ type ActivityCreate struct {
 
 // ActivityList defines model for ActivityList.
 type ActivityList struct {
-	Items    []Activity `json:"items"`
-	Page     int32      `json:"page"`
-	PageSize int32      `json:"page_size"`
-	Total    int64      `json:"total"`
+	Items []Activity `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Page       int32   `json:"page"`
+	PageSize   int32   `json:"page_size"`
+	Total      int64   `json:"total"`
 }
 
 // ActivityType Example: comment
@@ -352,10 +355,13 @@ type ContactCreate struct {
 
 // ContactList defines model for ContactList.
 type ContactList struct {
-	Items    []Contact `json:"items"`
-	Page     int32     `json:"page"`
-	PageSize int32     `json:"page_size"`
-	Total    int64     `json:"total"`
+	Items []Contact `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Page       int32   `json:"page"`
+	PageSize   int32   `json:"page_size"`
+	Total      int64   `json:"total"`
 }
 
 // ContactUpdate defines model for ContactUpdate.
@@ -453,10 +459,13 @@ type DealFunnel struct {
 
 // DealList defines model for DealList.
 type DealList struct {
-	Items    []Deal `json:"items"`
-	Page     int32  `json:"page"`
-	PageSize int32  `json:"page_size"`
-	Total    int64  `json:"total"`
+	Items []Deal `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Page       int32   `json:"page"`
+	PageSize   int32   `json:"page_size"`
+	Total      int64   `json:"total"`
 }
 
 // DealStage The funnel's stages, in order.
@@ -600,6 +609,9 @@ type MemberCreate struct {
 // MemberList defines model for MemberList.
 type MemberList struct {
 	Items []Member `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 
 	// Page Example: 1
 	Page int32 `json:"page"`
@@ -839,10 +851,13 @@ type TaskCreate struct {
 
 // TaskList defines model for TaskList.
 type TaskList struct {
-	Items    []Task `json:"items"`
-	Page     int32  `json:"page"`
-	PageSize int32  `json:"page_size"`
-	Total    int64  `json:"total"`
+	Items []Task `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Page       int32   `json:"page"`
+	PageSize   int32   `json:"page_size"`
+	Total      int64   `json:"total"`
 }
 
 // TaskUpdate defines model for TaskUpdate.
@@ -891,6 +906,9 @@ type User struct {
 
 // ContactIdPath defines model for ContactIdPath.
 type ContactIdPath = openapi_types.UUID
+
+// Cursor defines model for Cursor.
+type Cursor = string
 
 // DealIdPath defines model for DealIdPath.
 type DealIdPath = openapi_types.UUID
@@ -963,6 +981,13 @@ type ListContactsParams struct {
 	// PageSize Items per page.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
 
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
 	Search *Search `form:"search,omitempty" json:"search,omitempty"`
 
@@ -989,6 +1014,13 @@ type ListDealsParams struct {
 
 	// PageSize Items per page.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Status Only deals with one of these statuses.
 	Status *[]DealStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -1032,6 +1064,13 @@ type ListActivitiesParams struct {
 	// PageSize Items per page.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
 
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// Type Only activities of this type.
 	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
 }
@@ -1043,6 +1082,13 @@ type ListMembersParams struct {
 
 	// PageSize Items per page.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListTasksParams defines parameters for ListTasks.
@@ -1067,6 +1113,13 @@ type ListTasksParams struct {
 
 	// PageSize Items per page.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -3043,6 +3096,18 @@ func NewListContactsRequest(server string, params *ListContactsParams) (*http.Re
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Search != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -3303,6 +3368,18 @@ func NewListDealsRequest(server string, params *ListDealsParams) (*http.Request,
 		if params.PageSize != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3648,6 +3725,18 @@ func NewListActivitiesRequest(server string, dealId DealIdPath, params *ListActi
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Type != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -3962,6 +4051,18 @@ func NewListMembersRequest(server string, organizationId OrganizationIdPath, par
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4221,6 +4322,18 @@ func NewListTasksRequest(server string, params *ListTasksParams) (*http.Request,
 		if params.PageSize != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -50,18 +50,24 @@ func (q *Queries) CreateActivity(ctx context.Context, arg CreateActivityParams) 
 }
 
 const listActivities = `-- name: ListActivities :many
-SELECT a.organization_id, a.id, a.deal_id, a.author_id, a.type, a.payload, a.created_at, count(*) OVER () AS total
+SELECT a.organization_id, a.id, a.deal_id, a.author_id, a.type, a.payload, a.created_at,
+       (SELECT count(*) FROM activities x
+        WHERE x.organization_id = $1 AND x.deal_id = $2
+          AND ($3::text IS NULL OR x.type = $3))::bigint AS total
 FROM activities a
 WHERE a.organization_id = $1 AND a.deal_id = $2
   AND ($3::text IS NULL OR a.type = $3)
+  AND (a.created_at, a.id) < (coalesce($4::text::timestamptz, 'infinity'), coalesce($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY a.created_at DESC, a.id DESC
-LIMIT $5 OFFSET $4
+LIMIT $7 OFFSET $6
 `
 
 type ListActivitiesParams struct {
 	OrganizationID uuid.UUID
 	DealID         uuid.UUID
 	Type           *string
+	AfterKey       *string
+	AfterID        *uuid.UUID
 	PageOffset     int32
 	PageLimit      int32
 }
@@ -71,11 +77,15 @@ type ListActivitiesRow struct {
 	Total    int64
 }
 
+// A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
+// index (organization_id, deal_id, created_at DESC, id DESC). The total counts the deal's entries.
 func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]ListActivitiesRow, error) {
 	rows, err := q.db.Query(ctx, listActivities,
 		arg.OrganizationID,
 		arg.DealID,
 		arg.Type,
+		arg.AfterKey,
+		arg.AfterID,
 		arg.PageOffset,
 		arg.PageLimit,
 	)

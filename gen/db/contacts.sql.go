@@ -170,13 +170,276 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 	return exists, err
 }
 
-const listContacts = `-- name: ListContacts :many
+const listContactsByCreatedAtAsc = `-- name: ListContactsByCreatedAtAsc :many
+SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = $1
+  AND ($2::uuid IS NULL OR c.owner_id = $2)
+  AND (c.created_at, c.id) > (coalesce($3::text::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY c.created_at, c.id
+LIMIT $6 OFFSET $5
+`
+
+type ListContactsByCreatedAtAscParams struct {
+	OrganizationID uuid.UUID
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListContactsByCreatedAtAscRow struct {
+	Contact Contact
+	Total   int64
+}
+
+// The contact lists: one query per allowed order, each read from the index of its sort key
+// (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
+// when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
+// the organization. A search goes through SearchContacts and the trigram index instead.
+func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContactsByCreatedAtAscParams) ([]ListContactsByCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, listContactsByCreatedAtAsc,
+		arg.OrganizationID,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListContactsByCreatedAtAscRow{}
+	for rows.Next() {
+		var i ListContactsByCreatedAtAscRow
+		if err := rows.Scan(
+			&i.Contact.OrganizationID,
+			&i.Contact.ID,
+			&i.Contact.OwnerID,
+			&i.Contact.Name,
+			&i.Contact.Email,
+			&i.Contact.Phone,
+			&i.Contact.Company,
+			&i.Contact.Notes,
+			&i.Contact.CreatedAt,
+			&i.Contact.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listContactsByCreatedAtDesc = `-- name: ListContactsByCreatedAtDesc :many
+SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = $1
+  AND ($2::uuid IS NULL OR c.owner_id = $2)
+  AND (c.created_at, c.id) < (coalesce($3::text::timestamptz, 'infinity'), coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT $6 OFFSET $5
+`
+
+type ListContactsByCreatedAtDescParams struct {
+	OrganizationID uuid.UUID
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListContactsByCreatedAtDescRow struct {
+	Contact Contact
+	Total   int64
+}
+
+func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListContactsByCreatedAtDescParams) ([]ListContactsByCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, listContactsByCreatedAtDesc,
+		arg.OrganizationID,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListContactsByCreatedAtDescRow{}
+	for rows.Next() {
+		var i ListContactsByCreatedAtDescRow
+		if err := rows.Scan(
+			&i.Contact.OrganizationID,
+			&i.Contact.ID,
+			&i.Contact.OwnerID,
+			&i.Contact.Name,
+			&i.Contact.Email,
+			&i.Contact.Phone,
+			&i.Contact.Company,
+			&i.Contact.Notes,
+			&i.Contact.CreatedAt,
+			&i.Contact.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listContactsByNameAsc = `-- name: ListContactsByNameAsc :many
+SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = $1
+  AND ($2::uuid IS NULL OR c.owner_id = $2)
+  AND (lower(c.name), c.id) > (coalesce(lower($3::text), ''), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY lower(c.name), c.id
+LIMIT $6 OFFSET $5
+`
+
+type ListContactsByNameAscParams struct {
+	OrganizationID uuid.UUID
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListContactsByNameAscRow struct {
+	Contact Contact
+	Total   int64
+}
+
+func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByNameAscParams) ([]ListContactsByNameAscRow, error) {
+	rows, err := q.db.Query(ctx, listContactsByNameAsc,
+		arg.OrganizationID,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListContactsByNameAscRow{}
+	for rows.Next() {
+		var i ListContactsByNameAscRow
+		if err := rows.Scan(
+			&i.Contact.OrganizationID,
+			&i.Contact.ID,
+			&i.Contact.OwnerID,
+			&i.Contact.Name,
+			&i.Contact.Email,
+			&i.Contact.Phone,
+			&i.Contact.Company,
+			&i.Contact.Notes,
+			&i.Contact.CreatedAt,
+			&i.Contact.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listContactsByNameDesc = `-- name: ListContactsByNameDesc :many
+SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+FROM contacts c
+WHERE c.organization_id = $1
+  AND ($2::uuid IS NULL OR c.owner_id = $2)
+  AND (lower(c.name), c.id) < (coalesce(lower($3::text), (SELECT max(lower(x.name)) FROM contacts x WHERE x.organization_id = $1)), coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY lower(c.name) DESC, c.id DESC
+LIMIT $6 OFFSET $5
+`
+
+type ListContactsByNameDescParams struct {
+	OrganizationID uuid.UUID
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListContactsByNameDescRow struct {
+	Contact Contact
+	Total   int64
+}
+
+func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsByNameDescParams) ([]ListContactsByNameDescRow, error) {
+	rows, err := q.db.Query(ctx, listContactsByNameDesc,
+		arg.OrganizationID,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListContactsByNameDescRow{}
+	for rows.Next() {
+		var i ListContactsByNameDescRow
+		if err := rows.Scan(
+			&i.Contact.OrganizationID,
+			&i.Contact.ID,
+			&i.Contact.OwnerID,
+			&i.Contact.Name,
+			&i.Contact.Email,
+			&i.Contact.Phone,
+			&i.Contact.Company,
+			&i.Contact.Notes,
+			&i.Contact.CreatedAt,
+			&i.Contact.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchContacts = `-- name: SearchContacts :many
 SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
-  AND ($3::text IS NULL
-       OR c.name ILIKE $3 OR c.email ILIKE $3 OR c.phone ILIKE $3)
+  AND (c.name ILIKE $3 OR c.email ILIKE $3 OR c.phone ILIKE $3)
 ORDER BY
   CASE WHEN $4::text = 'name' AND $5::boolean = false THEN lower(c.name) END ASC,
   CASE WHEN $4::text = 'name' AND $5::boolean = true THEN lower(c.name) END DESC,
@@ -187,24 +450,26 @@ ORDER BY
 LIMIT $7 OFFSET $6
 `
 
-type ListContactsParams struct {
+type SearchContactsParams struct {
 	OrganizationID uuid.UUID
 	OwnerID        *uuid.UUID
-	Search         *string
+	Search         string
 	OrderBy        string
 	Descending     bool
 	PageOffset     int32
 	PageLimit      int32
 }
 
-type ListContactsRow struct {
+type SearchContactsRow struct {
 	Contact Contact
 	Total   int64
 }
 
-// search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
-func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]ListContactsRow, error) {
-	rows, err := q.db.Query(ctx, listContacts,
+// A search: the trigram index finds the matches (search is matched as a literal substring: the
+// caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
+// match. The page is found by offset.
+func (q *Queries) SearchContacts(ctx context.Context, arg SearchContactsParams) ([]SearchContactsRow, error) {
+	rows, err := q.db.Query(ctx, searchContacts,
 		arg.OrganizationID,
 		arg.OwnerID,
 		arg.Search,
@@ -217,9 +482,9 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListContactsRow{}
+	items := []SearchContactsRow{}
 	for rows.Next() {
-		var i ListContactsRow
+		var i SearchContactsRow
 		if err := rows.Scan(
 			&i.Contact.OrganizationID,
 			&i.Contact.ID,

@@ -73,6 +73,99 @@ func (q *Queries) DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const filterDeals = `-- name: FilterDeals :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::numeric IS NULL OR d.amount >= $4)
+  AND ($5::numeric IS NULL OR d.amount <= $5)
+  AND ($6::uuid IS NULL OR d.owner_id = $6)
+  AND ($7::uuid IS NULL OR d.contact_id = $7)
+  AND ($8::text IS NULL OR d.title ILIKE $8)
+ORDER BY
+  CASE WHEN $9::text = 'title' AND $10::boolean = false THEN lower(d.title) END ASC,
+  CASE WHEN $9::text = 'title' AND $10::boolean = true THEN lower(d.title) END DESC,
+  CASE WHEN $9::text = 'amount' AND $10::boolean = false THEN d.amount END ASC,
+  CASE WHEN $9::text = 'amount' AND $10::boolean = true THEN d.amount END DESC,
+  CASE WHEN $9::text = 'updated_at' AND $10::boolean = false THEN d.updated_at END ASC,
+  CASE WHEN $9::text = 'updated_at' AND $10::boolean = true THEN d.updated_at END DESC,
+  CASE WHEN $9::text = 'created_at' AND $10::boolean = false THEN d.created_at END ASC,
+  CASE WHEN $9::text = 'created_at' AND $10::boolean = true THEN d.created_at END DESC,
+  CASE WHEN $10::boolean = false THEN d.id END ASC,
+  CASE WHEN $10::boolean = true THEN d.id END DESC
+LIMIT $12 OFFSET $11
+`
+
+type FilterDealsParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	MinAmount      *money.Amount
+	MaxAmount      *money.Amount
+	OwnerID        *uuid.UUID
+	ContactID      *uuid.UUID
+	Search         *string
+	OrderBy        string
+	Descending     bool
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type FilterDealsRow struct {
+	Deal  Deal
+	Total int64
+}
+
+// A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
+// trigram index for search) finds the matches, which are sorted. The page is found by offset.
+func (q *Queries) FilterDeals(ctx context.Context, arg FilterDealsParams) ([]FilterDealsRow, error) {
+	rows, err := q.db.Query(ctx, filterDeals,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.MinAmount,
+		arg.MaxAmount,
+		arg.OwnerID,
+		arg.ContactID,
+		arg.Search,
+		arg.OrderBy,
+		arg.Descending,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []FilterDealsRow{}
+	for rows.Next() {
+		var i FilterDealsRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getDeal = `-- name: GetDeal :one
 SELECT organization_id, id, contact_id, owner_id, title, amount, currency, status, stage, created_at, updated_at FROM deals
 WHERE organization_id = $1 AND id = $2
@@ -134,63 +227,47 @@ func (q *Queries) GetDealForUpdate(ctx context.Context, arg GetDealForUpdatePara
 	return i, err
 }
 
-const listDeals = `-- name: ListDeals :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total
+const listDealsByAmountAsc = `-- name: ListDealsByAmountAsc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
   AND ($3::text IS NULL OR d.stage = $3)
-  AND ($4::numeric IS NULL OR d.amount >= $4)
-  AND ($5::numeric IS NULL OR d.amount <= $5)
-  AND ($6::uuid IS NULL OR d.owner_id = $6)
-  AND ($7::uuid IS NULL OR d.contact_id = $7)
-  AND ($8::text IS NULL OR d.title ILIKE $8)
-ORDER BY
-  CASE WHEN $9::text = 'title' AND $10::boolean = false THEN lower(d.title) END ASC,
-  CASE WHEN $9::text = 'title' AND $10::boolean = true THEN lower(d.title) END DESC,
-  CASE WHEN $9::text = 'amount' AND $10::boolean = false THEN d.amount END ASC,
-  CASE WHEN $9::text = 'amount' AND $10::boolean = true THEN d.amount END DESC,
-  CASE WHEN $9::text = 'updated_at' AND $10::boolean = false THEN d.updated_at END ASC,
-  CASE WHEN $9::text = 'updated_at' AND $10::boolean = true THEN d.updated_at END DESC,
-  CASE WHEN $9::text = 'created_at' AND $10::boolean = false THEN d.created_at END ASC,
-  CASE WHEN $9::text = 'created_at' AND $10::boolean = true THEN d.created_at END DESC,
-  CASE WHEN $10::boolean = false THEN d.id END ASC,
-  CASE WHEN $10::boolean = true THEN d.id END DESC
-LIMIT $12 OFFSET $11
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.amount, d.id) > (coalesce($5::text::numeric, '-Infinity'::numeric), coalesce($6::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.amount, d.id
+LIMIT $8 OFFSET $7
 `
 
-type ListDealsParams struct {
+type ListDealsByAmountAscParams struct {
 	OrganizationID uuid.UUID
 	Statuses       []string
 	Stage          *string
-	MinAmount      *money.Amount
-	MaxAmount      *money.Amount
 	OwnerID        *uuid.UUID
-	ContactID      *uuid.UUID
-	Search         *string
-	OrderBy        string
-	Descending     bool
+	AfterKey       *string
+	AfterID        *uuid.UUID
 	PageOffset     int32
 	PageLimit      int32
 }
 
-type ListDealsRow struct {
+type ListDealsByAmountAscRow struct {
 	Deal  Deal
 	Total int64
 }
 
-func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDealsRow, error) {
-	rows, err := q.db.Query(ctx, listDeals,
+func (q *Queries) ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmountAscParams) ([]ListDealsByAmountAscRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByAmountAsc,
 		arg.OrganizationID,
 		arg.Statuses,
 		arg.Stage,
-		arg.MinAmount,
-		arg.MaxAmount,
 		arg.OwnerID,
-		arg.ContactID,
-		arg.Search,
-		arg.OrderBy,
-		arg.Descending,
+		arg.AfterKey,
+		arg.AfterID,
 		arg.PageOffset,
 		arg.PageLimit,
 	)
@@ -198,9 +275,537 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListDealsRow{}
+	items := []ListDealsByAmountAscRow{}
 	for rows.Next() {
-		var i ListDealsRow
+		var i ListDealsByAmountAscRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByAmountDesc = `-- name: ListDealsByAmountDesc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.amount, d.id) < (coalesce($5::text::numeric, 'Infinity'::numeric), coalesce($6::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.amount DESC, d.id DESC
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByAmountDescParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByAmountDescRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmountDescParams) ([]ListDealsByAmountDescRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByAmountDesc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByAmountDescRow{}
+	for rows.Next() {
+		var i ListDealsByAmountDescRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByCreatedAtAsc = `-- name: ListDealsByCreatedAtAsc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.created_at, d.id) > (coalesce($5::text::timestamptz, '-infinity'), coalesce($6::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.created_at, d.id
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByCreatedAtAscParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByCreatedAtAscRow struct {
+	Deal  Deal
+	Total int64
+}
+
+// The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
+// the index of its sort key from the keyset position on; the total comes from deal_counts.
+// A filter on contact, amount or title goes through FilterDeals instead.
+func (q *Queries) ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCreatedAtAscParams) ([]ListDealsByCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByCreatedAtAsc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByCreatedAtAscRow{}
+	for rows.Next() {
+		var i ListDealsByCreatedAtAscRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByCreatedAtDesc = `-- name: ListDealsByCreatedAtDesc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.created_at, d.id) < (coalesce($5::text::timestamptz, 'infinity'), coalesce($6::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByCreatedAtDescParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByCreatedAtDescRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByCreatedAtDescParams) ([]ListDealsByCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByCreatedAtDesc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByCreatedAtDescRow{}
+	for rows.Next() {
+		var i ListDealsByCreatedAtDescRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByTitleAsc = `-- name: ListDealsByTitleAsc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (lower(d.title), d.id) > (coalesce(lower($5::text), ''), coalesce($6::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY lower(d.title), d.id
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByTitleAscParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByTitleAscRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleAscParams) ([]ListDealsByTitleAscRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByTitleAsc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByTitleAscRow{}
+	for rows.Next() {
+		var i ListDealsByTitleAscRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByTitleDesc = `-- name: ListDealsByTitleDesc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (lower(d.title), d.id) < (coalesce(lower($5::text), (SELECT max(lower(x.title)) FROM deals x WHERE x.organization_id = $1)), coalesce($6::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY lower(d.title) DESC, d.id DESC
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByTitleDescParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByTitleDescRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitleDescParams) ([]ListDealsByTitleDescRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByTitleDesc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByTitleDescRow{}
+	for rows.Next() {
+		var i ListDealsByTitleDescRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByUpdatedAtAsc = `-- name: ListDealsByUpdatedAtAsc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.updated_at, d.id) > (coalesce($5::text::timestamptz, '-infinity'), coalesce($6::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY d.updated_at, d.id
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByUpdatedAtAscParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByUpdatedAtAscRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUpdatedAtAscParams) ([]ListDealsByUpdatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByUpdatedAtAsc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByUpdatedAtAscRow{}
+	for rows.Next() {
+		var i ListDealsByUpdatedAtAscRow
+		if err := rows.Scan(
+			&i.Deal.OrganizationID,
+			&i.Deal.ID,
+			&i.Deal.ContactID,
+			&i.Deal.OwnerID,
+			&i.Deal.Title,
+			&i.Deal.Amount,
+			&i.Deal.Currency,
+			&i.Deal.Status,
+			&i.Deal.Stage,
+			&i.Deal.CreatedAt,
+			&i.Deal.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDealsByUpdatedAtDesc = `-- name: ListDealsByUpdatedAtDesc :many
+SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
+        WHERE k.organization_id = $1
+          AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
+          AND ($3::text IS NULL OR k.stage = $3)
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+FROM deals d
+WHERE d.organization_id = $1
+  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR d.stage = $3)
+  AND ($4::uuid IS NULL OR d.owner_id = $4)
+  AND (d.updated_at, d.id) < (coalesce($5::text::timestamptz, 'infinity'), coalesce($6::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ORDER BY d.updated_at DESC, d.id DESC
+LIMIT $8 OFFSET $7
+`
+
+type ListDealsByUpdatedAtDescParams struct {
+	OrganizationID uuid.UUID
+	Statuses       []string
+	Stage          *string
+	OwnerID        *uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type ListDealsByUpdatedAtDescRow struct {
+	Deal  Deal
+	Total int64
+}
+
+func (q *Queries) ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByUpdatedAtDescParams) ([]ListDealsByUpdatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, listDealsByUpdatedAtDesc,
+		arg.OrganizationID,
+		arg.Statuses,
+		arg.Stage,
+		arg.OwnerID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDealsByUpdatedAtDescRow{}
+	for rows.Next() {
+		var i ListDealsByUpdatedAtDescRow
 		if err := rows.Scan(
 			&i.Deal.OrganizationID,
 			&i.Deal.ID,

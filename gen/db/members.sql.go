@@ -85,16 +85,20 @@ func (q *Queries) GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdate
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.user_id, u.email, u.name, m.role, m.created_at, count(*) OVER () AS total
+SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+       (SELECT count(*) FROM organization_members x WHERE x.organization_id = $1)::bigint AS total
 FROM organization_members m
 JOIN users u ON u.id = m.user_id
 WHERE m.organization_id = $1
+  AND (m.created_at, m.user_id) > (coalesce($2::text::timestamptz, '-infinity'), coalesce($3::uuid, '00000000-0000-0000-0000-000000000000'))
 ORDER BY m.created_at, m.user_id
-LIMIT $3 OFFSET $2
+LIMIT $5 OFFSET $4
 `
 
 type ListMembersParams struct {
 	OrganizationID uuid.UUID
+	AfterKey       *string
+	AfterID        *uuid.UUID
 	PageOffset     int32
 	PageLimit      int32
 }
@@ -108,8 +112,16 @@ type ListMembersRow struct {
 	Total     int64
 }
 
+// Oldest membership first, from the keyset position on (the start when NULL), in the index
+// (organization_id, created_at, user_id).
 func (q *Queries) ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error) {
-	rows, err := q.db.Query(ctx, listMembers, arg.OrganizationID, arg.PageOffset, arg.PageLimit)
+	rows, err := q.db.Query(ctx, listMembers,
+		arg.OrganizationID,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
 	if err != nil {
 		return nil, err
 	}

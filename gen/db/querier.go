@@ -35,6 +35,12 @@ type Querier interface {
 	DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSessionsParams) (int64, error)
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
 	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
+	// A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
+	// trigram index for search) finds the matches, which are sorted. The page is found by offset.
+	FilterDeals(ctx context.Context, arg FilterDealsParams) ([]FilterDealsRow, error)
+	// A task list narrowed by deal or due dates: the index on the narrowing column finds the matches,
+	// which are sorted. The page is found by offset.
+	FilterTasks(ctx context.Context, arg FilterTasksParams) ([]FilterTasksRow, error)
 	FindContactByEmail(ctx context.Context, arg FindContactByEmailParams) (FindContactByEmailRow, error)
 	GetContact(ctx context.Context, arg GetContactParams) (Contact, error)
 	GetContactForUpdate(ctx context.Context, arg GetContactForUpdateParams) (Contact, error)
@@ -51,11 +57,34 @@ type Querier interface {
 	GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 	GetUserByEmail(ctx context.Context, email string) (GetUserByEmailRow, error)
 	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
+	// A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
+	// index (organization_id, deal_id, created_at DESC, id DESC). The total counts the deal's entries.
 	ListActivities(ctx context.Context, arg ListActivitiesParams) ([]ListActivitiesRow, error)
-	// search is matched as a literal substring: the caller escapes % and _ (see crm.likePattern).
-	ListContacts(ctx context.Context, arg ListContactsParams) ([]ListContactsRow, error)
-	ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDealsRow, error)
+	// The contact lists: one query per allowed order, each read from the index of its sort key
+	// (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
+	// when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
+	// the organization. A search goes through SearchContacts and the trigram index instead.
+	ListContactsByCreatedAtAsc(ctx context.Context, arg ListContactsByCreatedAtAscParams) ([]ListContactsByCreatedAtAscRow, error)
+	ListContactsByCreatedAtDesc(ctx context.Context, arg ListContactsByCreatedAtDescParams) ([]ListContactsByCreatedAtDescRow, error)
+	ListContactsByNameAsc(ctx context.Context, arg ListContactsByNameAscParams) ([]ListContactsByNameAscRow, error)
+	ListContactsByNameDesc(ctx context.Context, arg ListContactsByNameDescParams) ([]ListContactsByNameDescRow, error)
+	ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmountAscParams) ([]ListDealsByAmountAscRow, error)
+	ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmountDescParams) ([]ListDealsByAmountDescRow, error)
+	// The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
+	// the index of its sort key from the keyset position on; the total comes from deal_counts.
+	// A filter on contact, amount or title goes through FilterDeals instead.
+	ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCreatedAtAscParams) ([]ListDealsByCreatedAtAscRow, error)
+	ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByCreatedAtDescParams) ([]ListDealsByCreatedAtDescRow, error)
+	ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleAscParams) ([]ListDealsByTitleAscRow, error)
+	ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitleDescParams) ([]ListDealsByTitleDescRow, error)
+	ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUpdatedAtAscParams) ([]ListDealsByUpdatedAtAscRow, error)
+	ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByUpdatedAtDescParams) ([]ListDealsByUpdatedAtDescRow, error)
+	// Oldest membership first, from the keyset position on (the start when NULL), in the index
+	// (organization_id, created_at, user_id).
 	ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error)
+	// The task list by due date, the undated last (coalesce to 'infinity': the order of the index,
+	// without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from
+	// task_counts. A filter on deal or due dates goes through FilterTasks instead.
 	ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error)
 	ListUserMemberships(ctx context.Context, userID uuid.UUID) ([]ListUserMembershipsRow, error)
 	ListUserOrganizations(ctx context.Context, userID uuid.UUID) ([]ListUserOrganizationsRow, error)
@@ -76,6 +105,10 @@ type Querier interface {
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
+	// A search: the trigram index finds the matches (search is matched as a literal substring: the
+	// caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
+	// match. The page is found by offset.
+	SearchContacts(ctx context.Context, arg SearchContactsParams) ([]SearchContactsRow, error)
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
 	// The clean-up runs on one replica at a time: the lock is held until the transaction ends.

@@ -73,6 +73,79 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const filterTasks = `-- name: FilterTasks :many
+SELECT t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at, count(*) OVER () AS total
+FROM tasks t
+WHERE t.organization_id = $1
+  AND ($2::uuid IS NULL OR t.deal_id = $2)
+  AND ($3::uuid IS NULL OR t.owner_id = $3)
+  AND ($4::boolean = false OR t.is_done = false)
+  AND ($5::date IS NULL OR t.due_date <= $5)
+  AND ($6::date IS NULL OR t.due_date >= $6)
+ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
+LIMIT $8 OFFSET $7
+`
+
+type FilterTasksParams struct {
+	OrganizationID uuid.UUID
+	DealID         *uuid.UUID
+	OwnerID        *uuid.UUID
+	OnlyOpen       bool
+	DueBefore      *time.Time
+	DueAfter       *time.Time
+	PageOffset     int32
+	PageLimit      int32
+}
+
+type FilterTasksRow struct {
+	Task  Task
+	Total int64
+}
+
+// A task list narrowed by deal or due dates: the index on the narrowing column finds the matches,
+// which are sorted. The page is found by offset.
+func (q *Queries) FilterTasks(ctx context.Context, arg FilterTasksParams) ([]FilterTasksRow, error) {
+	rows, err := q.db.Query(ctx, filterTasks,
+		arg.OrganizationID,
+		arg.DealID,
+		arg.OwnerID,
+		arg.OnlyOpen,
+		arg.DueBefore,
+		arg.DueAfter,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []FilterTasksRow{}
+	for rows.Next() {
+		var i FilterTasksRow
+		if err := rows.Scan(
+			&i.Task.OrganizationID,
+			&i.Task.ID,
+			&i.Task.DealID,
+			&i.Task.OwnerID,
+			&i.Task.Title,
+			&i.Task.Description,
+			&i.Task.DueDate,
+			&i.Task.IsDone,
+			&i.Task.CompletedAt,
+			&i.Task.CreatedAt,
+			&i.Task.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getTask = `-- name: GetTask :one
 SELECT organization_id, id, deal_id, owner_id, title, description, due_date, is_done, completed_at, created_at, updated_at FROM tasks
 WHERE organization_id = $1 AND id = $2
@@ -133,25 +206,26 @@ func (q *Queries) GetTaskForUpdate(ctx context.Context, arg GetTaskForUpdatePara
 }
 
 const listTasks = `-- name: ListTasks :many
-SELECT t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at, count(*) OVER () AS total
+SELECT t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at,
+       (SELECT coalesce(sum(k.n), 0) FROM task_counts k
+        WHERE k.organization_id = $1
+          AND ($2::uuid IS NULL OR k.owner_id = $2)
+          AND ($3::boolean = false OR k.is_done = false))::bigint AS total
 FROM tasks t
 WHERE t.organization_id = $1
-  AND ($2::uuid IS NULL OR t.deal_id = $2)
-  AND ($3::uuid IS NULL OR t.owner_id = $3)
-  AND ($4::boolean = false OR t.is_done = false)
-  AND ($5::date IS NULL OR t.due_date <= $5)
-  AND ($6::date IS NULL OR t.due_date >= $6)
-ORDER BY t.due_date ASC NULLS LAST, t.id ASC
-LIMIT $8 OFFSET $7
+  AND ($2::uuid IS NULL OR t.owner_id = $2)
+  AND ($3::boolean = false OR t.is_done = false)
+  AND (coalesce(t.due_date, 'infinity'::date), t.id) > (coalesce($4::text::date, '-infinity'::date), coalesce($5::uuid, '00000000-0000-0000-0000-000000000000'))
+ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
+LIMIT $7 OFFSET $6
 `
 
 type ListTasksParams struct {
 	OrganizationID uuid.UUID
-	DealID         *uuid.UUID
 	OwnerID        *uuid.UUID
 	OnlyOpen       bool
-	DueBefore      *time.Time
-	DueAfter       *time.Time
+	AfterKey       *string
+	AfterID        *uuid.UUID
 	PageOffset     int32
 	PageLimit      int32
 }
@@ -161,14 +235,16 @@ type ListTasksRow struct {
 	Total int64
 }
 
+// The task list by due date, the undated last (coalesce to 'infinity': the order of the index,
+// without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from
+// task_counts. A filter on deal or due dates goes through FilterTasks instead.
 func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error) {
 	rows, err := q.db.Query(ctx, listTasks,
 		arg.OrganizationID,
-		arg.DealID,
 		arg.OwnerID,
 		arg.OnlyOpen,
-		arg.DueBefore,
-		arg.DueAfter,
+		arg.AfterKey,
+		arg.AfterID,
 		arg.PageOffset,
 		arg.PageLimit,
 	)

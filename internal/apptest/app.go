@@ -19,6 +19,7 @@ import (
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
 	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -113,7 +114,8 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 		RequestTimeout:     o.RequestTimeout,
 		CORSAllowedOrigins: o.CORSAllowedOrigins,
 
-		Limits: limitsOutOfTheWay(o.Limits),
+		Limits:  limitsOutOfTheWay(o.Limits),
+		Cursors: paging.NewCursors([]byte(TestSecret)),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -48,11 +48,12 @@ func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, deal
 	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
 		return paging.Page[Activity]{}, err
 	}
-	args := db.ListActivitiesParams{OrganizationID: m.OrganizationID, DealID: dealID, Type: typ}
-	page, err := paging.List(p, func(limit, offset int32) ([]db.ListActivitiesRow, error) {
-		args.PageLimit, args.PageOffset = limit, offset
+	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListActivitiesRow, error) {
+		args := db.ListActivitiesParams{OrganizationID: m.OrganizationID, DealID: dealID, Type: typ, PageLimit: limit, PageOffset: offset}
+		args.AfterKey, args.AfterID = afterArgs(after)
 		return s.q.ListActivities(ctx, args)
-	}, func(r db.ListActivitiesRow) (Activity, int64) { return r.Activity, r.Total })
+	}, func(r db.ListActivitiesRow) (Activity, int64) { return r.Activity, r.Total },
+		func(a Activity) paging.Key { return paging.Key{Value: paging.TimeKey(a.CreatedAt), ID: a.ID} })
 	if err != nil {
 		return page, fmt.Errorf("list activities: %w", err)
 	}

@@ -220,6 +220,8 @@ func (s *Service) GetContact(ctx context.Context, m tenancy.Membership, id uuid.
 }
 
 // ListContacts returns a page of the contacts the caller may see, ordered by f.OrderBy and then id.
+// A search is served by the trigram index and paged by offset; the plain list by the index of its
+// order, from the cursor's position when there is one.
 func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f ContactFilter, p paging.Request) (paging.Page[Contact], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
@@ -228,18 +230,48 @@ func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f Cont
 	if f.OrderBy == "" {
 		f.OrderBy = "created_at"
 	}
-	args := db.ListContactsParams{
-		OrganizationID: m.OrganizationID, OwnerID: owner, Search: likePattern(f.Search),
-		OrderBy: f.OrderBy, Descending: f.Descending,
+	var fetch paging.Fetch[contactRow]
+	if f.Search != nil {
+		args := db.SearchContactsParams{
+			OrganizationID: m.OrganizationID, OwnerID: owner, Search: *likePattern(f.Search),
+			OrderBy: f.OrderBy, Descending: f.Descending,
+		}
+		fetch = func(limit, offset int32, _ *paging.Key) ([]contactRow, error) {
+			args.PageLimit, args.PageOffset = limit, offset
+			return contactRows(s.q.SearchContacts(ctx, args))
+		}
+	} else {
+		fetch = func(limit, offset int32, after *paging.Key) ([]contactRow, error) {
+			args := db.ListContactsByCreatedAtAscParams{OrganizationID: m.OrganizationID, OwnerID: owner, PageLimit: limit, PageOffset: offset}
+			args.AfterKey, args.AfterID = afterArgs(after)
+			return s.contactsInOrder(ctx, f.OrderBy, f.Descending, args)
+		}
 	}
-	page, err := paging.List(p, func(limit, offset int32) ([]db.ListContactsRow, error) {
-		args.PageLimit, args.PageOffset = limit, offset
-		return s.q.ListContacts(ctx, args)
-	}, func(r db.ListContactsRow) (Contact, int64) { return r.Contact, r.Total })
+	key := func(c Contact) paging.Key {
+		if f.OrderBy == "name" {
+			return paging.Key{Value: c.Name, ID: c.ID}
+		}
+		return paging.Key{Value: paging.TimeKey(c.CreatedAt), ID: c.ID}
+	}
+	page, err := paging.List(p, f.Search == nil, fetch, func(r contactRow) (Contact, int64) { return r.Contact, r.Total }, key)
 	if err != nil {
 		return page, fmt.Errorf("list contacts: %w", err)
 	}
 	return page, nil
+}
+
+// contactsInOrder runs the list query of the order.
+func (s *Service) contactsInOrder(ctx context.Context, by string, desc bool, a db.ListContactsByCreatedAtAscParams) ([]contactRow, error) {
+	switch {
+	case by == "name" && desc:
+		return contactRows(s.q.ListContactsByNameDesc(ctx, db.ListContactsByNameDescParams(a)))
+	case by == "name":
+		return contactRows(s.q.ListContactsByNameAsc(ctx, db.ListContactsByNameAscParams(a)))
+	case desc:
+		return contactRows(s.q.ListContactsByCreatedAtDesc(ctx, db.ListContactsByCreatedAtDescParams(a)))
+	default:
+		return contactRows(s.q.ListContactsByCreatedAtAsc(ctx, a))
+	}
 }
 
 // UpdateContact applies a partial change under applyContactPatch's rules, with the contact row

@@ -91,7 +91,10 @@ func (s *Service) GetDeal(ctx context.Context, m tenancy.Membership, id uuid.UUI
 	return d, requireVisible(m, d.OwnerID)
 }
 
-// ListDeals returns a page of the deals the caller may see.
+// ListDeals returns a page of the deals the caller may see. A list filtered by status, stage and
+// owner at most is read from the index of its order, from the cursor's position when there is one;
+// a filter on contact, amount or title narrows the list through that column's index instead, and
+// such a list is paged by offset.
 func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFilter, p paging.Request) (paging.Page[Deal], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
@@ -100,19 +103,69 @@ func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFil
 	if f.Statuses == nil {
 		f.Statuses = []string{}
 	}
-	args := db.ListDealsParams{
-		OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage,
-		MinAmount: f.MinAmount, MaxAmount: f.MaxAmount, OwnerID: owner, ContactID: f.ContactID,
-		Search: likePattern(f.Search), OrderBy: f.OrderBy, Descending: f.Descending,
+	if f.OrderBy == "" {
+		f.OrderBy = "created_at"
 	}
-	page, err := paging.List(p, func(limit, offset int32) ([]db.ListDealsRow, error) {
-		args.PageLimit, args.PageOffset = limit, offset
-		return s.q.ListDeals(ctx, args)
-	}, func(r db.ListDealsRow) (Deal, int64) { return r.Deal, r.Total })
+	narrowed := f.ContactID != nil || f.MinAmount != nil || f.MaxAmount != nil || f.Search != nil
+	var fetch paging.Fetch[dealRow]
+	if narrowed {
+		args := db.FilterDealsParams{
+			OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage,
+			MinAmount: f.MinAmount, MaxAmount: f.MaxAmount, OwnerID: owner, ContactID: f.ContactID,
+			Search: likePattern(f.Search), OrderBy: f.OrderBy, Descending: f.Descending,
+		}
+		fetch = func(limit, offset int32, _ *paging.Key) ([]dealRow, error) {
+			args.PageLimit, args.PageOffset = limit, offset
+			return dealRows(s.q.FilterDeals(ctx, args))
+		}
+	} else {
+		fetch = func(limit, offset int32, after *paging.Key) ([]dealRow, error) {
+			args := db.ListDealsByCreatedAtAscParams{
+				OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage, OwnerID: owner,
+				PageLimit: limit, PageOffset: offset,
+			}
+			args.AfterKey, args.AfterID = afterArgs(after)
+			return s.dealsInOrder(ctx, f.OrderBy, f.Descending, args)
+		}
+	}
+	key := func(d Deal) paging.Key {
+		switch f.OrderBy {
+		case "title":
+			return paging.Key{Value: d.Title, ID: d.ID}
+		case "amount":
+			return paging.Key{Value: d.Amount.String(), ID: d.ID}
+		case "updated_at":
+			return paging.Key{Value: paging.TimeKey(d.UpdatedAt), ID: d.ID}
+		}
+		return paging.Key{Value: paging.TimeKey(d.CreatedAt), ID: d.ID}
+	}
+	page, err := paging.List(p, !narrowed, fetch, func(r dealRow) (Deal, int64) { return r.Deal, r.Total }, key)
 	if err != nil {
 		return page, fmt.Errorf("list deals: %w", err)
 	}
 	return page, nil
+}
+
+// dealsInOrder runs the list query of the order.
+func (s *Service) dealsInOrder(ctx context.Context, by string, desc bool, a db.ListDealsByCreatedAtAscParams) ([]dealRow, error) {
+	switch {
+	case by == "title" && desc:
+		return dealRows(s.q.ListDealsByTitleDesc(ctx, db.ListDealsByTitleDescParams(a)))
+	case by == "title":
+		return dealRows(s.q.ListDealsByTitleAsc(ctx, db.ListDealsByTitleAscParams(a)))
+	case by == "amount" && desc:
+		return dealRows(s.q.ListDealsByAmountDesc(ctx, db.ListDealsByAmountDescParams(a)))
+	case by == "amount":
+		return dealRows(s.q.ListDealsByAmountAsc(ctx, db.ListDealsByAmountAscParams(a)))
+	case by == "updated_at" && desc:
+		return dealRows(s.q.ListDealsByUpdatedAtDesc(ctx, db.ListDealsByUpdatedAtDescParams(a)))
+	case by == "updated_at":
+		return dealRows(s.q.ListDealsByUpdatedAtAsc(ctx, db.ListDealsByUpdatedAtAscParams(a)))
+	case desc:
+		return dealRows(s.q.ListDealsByCreatedAtDesc(ctx, db.ListDealsByCreatedAtDescParams(a)))
+	default:
+		return dealRows(s.q.ListDealsByCreatedAtAsc(ctx, a))
+	}
 }
 
 // UpdateDeal applies a partial change under ApplyDealPatch's rules. The deal row is locked for the

@@ -137,24 +137,46 @@ func (s *Service) GetTask(ctx context.Context, m tenancy.Membership, id uuid.UUI
 	return t, requireVisible(m, t.OwnerID)
 }
 
-// ListTasks returns a page of the tasks the caller may see, by due date (none last), then id.
+// ListTasks returns a page of the tasks the caller may see, by due date (none last), then id. A list
+// filtered by owner and openness at most is read from the due-date index, from the cursor's
+// position when there is one; a filter on deal or due dates narrows it through that column's index
+// instead, and such a list is paged by offset.
 func (s *Service) ListTasks(ctx context.Context, m tenancy.Membership, f TaskFilter, p paging.Request) (paging.Page[Task], error) {
 	owner, err := ownerFilter(m, f.OwnerID)
 	if err != nil {
 		return paging.Page[Task]{}, err
 	}
-	args := db.ListTasksParams{
-		OrganizationID: m.OrganizationID, DealID: f.DealID, OwnerID: owner, OnlyOpen: f.OnlyOpen,
-		DueBefore: dateOrNil(f.DueBefore), DueAfter: dateOrNil(f.DueAfter),
+	narrowed := f.DealID != nil || f.DueBefore != nil || f.DueAfter != nil
+	var fetch paging.Fetch[taskRow]
+	if narrowed {
+		args := db.FilterTasksParams{
+			OrganizationID: m.OrganizationID, DealID: f.DealID, OwnerID: owner, OnlyOpen: f.OnlyOpen,
+			DueBefore: dateOrNil(f.DueBefore), DueAfter: dateOrNil(f.DueAfter),
+		}
+		fetch = func(limit, offset int32, _ *paging.Key) ([]taskRow, error) {
+			args.PageLimit, args.PageOffset = limit, offset
+			return taskRows(s.q.FilterTasks(ctx, args))
+		}
+	} else {
+		fetch = func(limit, offset int32, after *paging.Key) ([]taskRow, error) {
+			args := db.ListTasksParams{OrganizationID: m.OrganizationID, OwnerID: owner, OnlyOpen: f.OnlyOpen, PageLimit: limit, PageOffset: offset}
+			args.AfterKey, args.AfterID = afterArgs(after)
+			return taskRows(s.q.ListTasks(ctx, args))
+		}
 	}
-	page, err := paging.List(p, func(limit, offset int32) ([]db.ListTasksRow, error) {
-		args.PageLimit, args.PageOffset = limit, offset
-		return s.q.ListTasks(ctx, args)
-	}, func(r db.ListTasksRow) (Task, int64) { return r.Task, r.Total })
+	page, err := paging.List(p, !narrowed, fetch, func(r taskRow) (Task, int64) { return r.Task, r.Total }, taskKey)
 	if err != nil {
 		return page, fmt.Errorf("list tasks: %w", err)
 	}
 	return page, nil
+}
+
+// taskKey is a task's position in the due-date order: an undated task sorts as 'infinity'.
+func taskKey(t Task) paging.Key {
+	if t.DueDate == nil {
+		return paging.Key{Value: "infinity", ID: t.ID}
+	}
+	return paging.Key{Value: t.DueDate.Format(time.DateOnly), ID: t.ID}
 }
 
 // taskState is the part of a task the rules look at and the update writes.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
-	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -18,12 +17,15 @@ func (s *Server) ListActivities(ctx context.Context, req api.ListActivitiesReque
 	if err != nil {
 		return nil, err
 	}
-	page := paging.FromParams(req.Params.Page, req.Params.PageSize)
+	page, err := s.pageRequest(ctx, req.Params.Page, req.Params.PageSize, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.crm.ListActivities(ctx, m, req.DealId, (*string)(req.Params.Type), page)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListActivities200JSONResponse{Items: make([]api.Activity, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	out := api.ListActivities200JSONResponse{Items: make([]api.Activity, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
 	for i, a := range res.Items {
 		if out.Items[i], err = toActivity(a); err != nil {
 			return nil, err

@@ -5,7 +5,6 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
-	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -24,12 +23,15 @@ func (s *Server) ListContacts(ctx context.Context, req api.ListContactsRequestOb
 	if p.OrderBy != nil {
 		f.OrderBy = string(*p.OrderBy)
 	}
-	page := paging.FromParams(p.Page, p.PageSize)
+	page, err := s.pageRequest(ctx, p.Page, p.PageSize, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.crm.ListContacts(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListContacts200JSONResponse{Items: make([]api.Contact, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	out := api.ListContacts200JSONResponse{Items: make([]api.Contact, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
 	for i, c := range res.Items {
 		out.Items[i] = toContact(c)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
-	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -30,12 +29,15 @@ func (s *Server) ListDeals(ctx context.Context, req api.ListDealsRequestObject) 
 			f.Statuses = append(f.Statuses, string(st))
 		}
 	}
-	page := paging.FromParams(p.Page, p.PageSize)
+	page, err := s.pageRequest(ctx, p.Page, p.PageSize, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.crm.ListDeals(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListDeals200JSONResponse{Items: make([]api.Deal, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	out := api.ListDeals200JSONResponse{Items: make([]api.Deal, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
 	for i, d := range res.Items {
 		out.Items[i] = toDeal(d)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/orgs"
-	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 )
 
@@ -92,12 +91,15 @@ func (s *Server) ListMembers(ctx context.Context, req api.ListMembersRequestObje
 	if err != nil {
 		return nil, err
 	}
-	page := paging.FromParams(req.Params.Page, req.Params.PageSize)
+	page, err := s.pageRequest(ctx, req.Params.Page, req.Params.PageSize, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.orgs.ListMembers(ctx, m, page)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListMembers200JSONResponse{Items: make([]api.Member, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	out := api.ListMembers200JSONResponse{Items: make([]api.Member, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
 	for i, it := range res.Items {
 		out.Items[i] = toMember(it)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/docs"
 	"github.com/minicrm/crm/internal/orgs"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/tenancy"
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
@@ -59,6 +60,8 @@ type Deps struct {
 	CORSAllowedOrigins []string
 	// Limits are the rate limits and the per-organization concurrency bound of /api/v1.
 	Limits Limits
+	// Cursors signs and checks the lists' cursors (required).
+	Cursors *paging.Cursors
 }
 
 // Server implements api.StrictServerInterface.
@@ -67,6 +70,8 @@ type Server struct {
 	auth  *auth.Service
 	orgs  *orgs.Service
 	crm   *crm.Service
+	// cursors signs and checks the lists' cursors.
+	cursors *paging.Cursors
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -81,6 +86,9 @@ func New(d Deps) (*echo.Echo, error) {
 	guards, err := operationGuards(openAPI)
 	if err != nil {
 		return nil, err
+	}
+	if d.Cursors == nil {
+		return nil, errors.New("httpapi: Deps.Cursors is required")
 	}
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
@@ -131,8 +139,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(limits.tenant)
 	e.Use(rejectNUL)
 
-	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM}
-	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{guards.middleware}))
+	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, cursors: d.Cursors}
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{listScopes(openAPI), guards.middleware}))
 
 	specJSON, err := api.GetSpecJSON()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/crm"
-	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -23,12 +22,15 @@ func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) 
 		DealID: p.DealId, OwnerID: p.OwnerId, OnlyOpen: p.OnlyOpen != nil && *p.OnlyOpen,
 		DueBefore: fromDate(p.DueBefore), DueAfter: fromDate(p.DueAfter),
 	}
-	page := paging.FromParams(p.Page, p.PageSize)
+	page, err := s.pageRequest(ctx, p.Page, p.PageSize, p.Cursor)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.crm.ListTasks(ctx, m, f, page)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListTasks200JSONResponse{Items: make([]api.Task, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+	out := api.ListTasks200JSONResponse{Items: make([]api.Task, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
 	for i, t := range res.Items {
 		out.Items[i] = toTask(t)
 	}

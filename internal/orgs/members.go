@@ -30,11 +30,15 @@ func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, p pagin
 	if err := m.Require(tenancy.ReadRecords); err != nil {
 		return paging.Page[Member]{}, err
 	}
-	page, err := paging.List(p, func(limit, offset int32) ([]db.ListMembersRow, error) {
-		return s.q.ListMembers(ctx, db.ListMembersParams{OrganizationID: m.OrganizationID, PageLimit: limit, PageOffset: offset})
+	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListMembersRow, error) {
+		args := db.ListMembersParams{OrganizationID: m.OrganizationID, PageLimit: limit, PageOffset: offset}
+		if after != nil {
+			args.AfterKey, args.AfterID = &after.Value, &after.ID
+		}
+		return s.q.ListMembers(ctx, args)
 	}, func(r db.ListMembersRow) (Member, int64) {
 		return Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}, r.Total
-	})
+	}, func(mb Member) paging.Key { return paging.Key{Value: paging.TimeKey(mb.CreatedAt), ID: mb.UserID} })
 	if err != nil {
 		return page, fmt.Errorf("list members: %w", err)
 	}
