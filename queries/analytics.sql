@@ -1,21 +1,30 @@
 -- name: DealSummary :many
--- One round trip: per (status, currency) the count, the exact sum, the exact average and how many
--- were created in the period. The service folds the rows into the response.
-SELECT d.status,
-       d.currency,
-       count(*)::bigint                                                                   AS deals,
-       sum(d.amount)::numeric                                                             AS total,
-       round(avg(d.amount), 2)::numeric                                                   AS average,
-       count(*) FILTER (WHERE d.created_at >= now() - make_interval(days => @days::int))::bigint AS new_deals
-FROM deals d
-WHERE d.organization_id = @organization_id
-  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
-GROUP BY d.status, d.currency
-ORDER BY d.status, d.currency;
+-- One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
+-- currency the count, the exact sum and the exact average. The deals created in the period are
+-- counted once, in the organization's created_at index, and reported on the first row only.
+SELECT k.status,
+       k.currency::text                                                        AS currency,
+       sum(k.n)::bigint                                                        AS deals,
+       sum(k.amount)::numeric                                                  AS total,
+       round(sum(k.amount) / sum(k.n), 2)::numeric                             AS average,
+       (CASE WHEN row_number() OVER (ORDER BY k.status, k.currency) = 1
+             THEN (SELECT count(*) FROM deals d
+                   WHERE d.organization_id = @organization_id
+                     AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
+                     AND d.created_at >= now() - make_interval(days => @days::int))
+             ELSE 0 END)::bigint                                               AS new_deals
+FROM deal_counts k
+WHERE k.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
+GROUP BY k.status, k.currency
+HAVING sum(k.n) > 0
+ORDER BY k.status, k.currency;
 
 -- name: DealFunnel :many
-SELECT d.stage, d.status, count(*)::bigint AS deals
-FROM deals d
-WHERE d.organization_id = @organization_id
-  AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
-GROUP BY d.stage, d.status;
+-- Read from deal_counts (kept by triggers) instead of every deal.
+SELECT k.stage, k.status, sum(k.n)::bigint AS deals
+FROM deal_counts k
+WHERE k.organization_id = @organization_id
+  AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
+GROUP BY k.stage, k.status
+HAVING sum(k.n) > 0;

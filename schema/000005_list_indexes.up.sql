@@ -35,12 +35,14 @@ CREATE TABLE contact_counts (
     PRIMARY KEY (organization_id, owner_id)
 );
 CREATE TABLE deal_counts (
-    organization_id uuid   NOT NULL,
-    owner_id        uuid   NOT NULL,
-    status          text   NOT NULL,
-    stage           text   NOT NULL,
-    n               bigint NOT NULL,
-    PRIMARY KEY (organization_id, owner_id, status, stage)
+    organization_id uuid    NOT NULL,
+    owner_id        uuid    NOT NULL,
+    status          text    NOT NULL,
+    stage           text    NOT NULL,
+    currency        char(3) NOT NULL,
+    n               bigint  NOT NULL,
+    amount          numeric NOT NULL, -- the sum of the deals' amounts
+    PRIMARY KEY (organization_id, owner_id, status, stage, currency)
 );
 CREATE TABLE task_counts (
     organization_id uuid    NOT NULL,
@@ -75,24 +77,31 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+-- deal_counts also keeps the sum of the amounts, so that the deal summary and the funnel are read
+-- from it instead of from every deal of the organization.
 CREATE FUNCTION count_deals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        UPDATE deal_counts k SET n = k.n - d.n
-        FROM (SELECT organization_id, owner_id, status, stage, count(*) AS n FROM old_rows GROUP BY 1, 2, 3, 4) d
-        WHERE k.organization_id = d.organization_id AND k.owner_id = d.owner_id AND k.status = d.status AND k.stage = d.stage;
+        UPDATE deal_counts k SET n = k.n - d.n, amount = k.amount - d.amount
+        FROM (SELECT organization_id, owner_id, status, stage, currency, count(*) AS n, sum(amount) AS amount
+              FROM old_rows GROUP BY 1, 2, 3, 4, 5) d
+        WHERE k.organization_id = d.organization_id AND k.owner_id = d.owner_id AND k.status = d.status
+          AND k.stage = d.stage AND k.currency = d.currency;
     ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, n)
-        SELECT organization_id, owner_id, status, stage, count(*) FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (organization_id, owner_id, status, stage) DO UPDATE SET n = k.n + excluded.n;
+        INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, currency, n, amount)
+        SELECT organization_id, owner_id, status, stage, currency, count(*), sum(amount)
+        FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (organization_id, owner_id, status, stage, currency)
+        DO UPDATE SET n = k.n + excluded.n, amount = k.amount + excluded.amount;
     ELSE
-        INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, n)
-        SELECT organization_id, owner_id, status, stage, sum(delta)
-        FROM (SELECT organization_id, owner_id, status, stage, 1 AS delta FROM new_rows
+        INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, currency, n, amount)
+        SELECT organization_id, owner_id, status, stage, currency, sum(n), sum(amount)
+        FROM (SELECT organization_id, owner_id, status, stage, currency, 1 AS n, amount FROM new_rows
               UNION ALL
-              SELECT organization_id, owner_id, status, stage, -1 FROM old_rows) x
-        GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (organization_id, owner_id, status, stage) DO UPDATE SET n = k.n + excluded.n;
+              SELECT organization_id, owner_id, status, stage, currency, -1, -amount FROM old_rows) x
+        GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(amount) <> 0 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (organization_id, owner_id, status, stage, currency)
+        DO UPDATE SET n = k.n + excluded.n, amount = k.amount + excluded.amount;
     END IF;
     RETURN NULL;
 END $$;
@@ -141,5 +150,5 @@ CREATE TRIGGER organizations_counts_cleanup AFTER DELETE ON organizations
 
 -- The counts of what exists already.
 INSERT INTO contact_counts SELECT organization_id, owner_id, count(*) FROM contacts GROUP BY 1, 2;
-INSERT INTO deal_counts SELECT organization_id, owner_id, status, stage, count(*) FROM deals GROUP BY 1, 2, 3, 4;
+INSERT INTO deal_counts SELECT organization_id, owner_id, status, stage, currency, count(*), sum(amount) FROM deals GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO task_counts SELECT organization_id, owner_id, is_done, count(*) FROM tasks GROUP BY 1, 2, 3;

@@ -13,11 +13,12 @@ import (
 )
 
 const dealFunnel = `-- name: DealFunnel :many
-SELECT d.stage, d.status, count(*)::bigint AS deals
-FROM deals d
-WHERE d.organization_id = $1
-  AND ($2::uuid IS NULL OR d.owner_id = $2)
-GROUP BY d.stage, d.status
+SELECT k.stage, k.status, sum(k.n)::bigint AS deals
+FROM deal_counts k
+WHERE k.organization_id = $1
+  AND ($2::uuid IS NULL OR k.owner_id = $2)
+GROUP BY k.stage, k.status
+HAVING sum(k.n) > 0
 `
 
 type DealFunnelParams struct {
@@ -31,6 +32,7 @@ type DealFunnelRow struct {
 	Deals  int64
 }
 
+// Read from deal_counts (kept by triggers) instead of every deal.
 func (q *Queries) DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error) {
 	rows, err := q.db.Query(ctx, dealFunnel, arg.OrganizationID, arg.OwnerID)
 	if err != nil {
@@ -52,23 +54,29 @@ func (q *Queries) DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealF
 }
 
 const dealSummary = `-- name: DealSummary :many
-SELECT d.status,
-       d.currency,
-       count(*)::bigint                                                                   AS deals,
-       sum(d.amount)::numeric                                                             AS total,
-       round(avg(d.amount), 2)::numeric                                                   AS average,
-       count(*) FILTER (WHERE d.created_at >= now() - make_interval(days => $1::int))::bigint AS new_deals
-FROM deals d
-WHERE d.organization_id = $2
-  AND ($3::uuid IS NULL OR d.owner_id = $3)
-GROUP BY d.status, d.currency
-ORDER BY d.status, d.currency
+SELECT k.status,
+       k.currency::text                                                        AS currency,
+       sum(k.n)::bigint                                                        AS deals,
+       sum(k.amount)::numeric                                                  AS total,
+       round(sum(k.amount) / sum(k.n), 2)::numeric                             AS average,
+       (CASE WHEN row_number() OVER (ORDER BY k.status, k.currency) = 1
+             THEN (SELECT count(*) FROM deals d
+                   WHERE d.organization_id = $1
+                     AND ($2::uuid IS NULL OR d.owner_id = $2)
+                     AND d.created_at >= now() - make_interval(days => $3::int))
+             ELSE 0 END)::bigint                                               AS new_deals
+FROM deal_counts k
+WHERE k.organization_id = $1
+  AND ($2::uuid IS NULL OR k.owner_id = $2)
+GROUP BY k.status, k.currency
+HAVING sum(k.n) > 0
+ORDER BY k.status, k.currency
 `
 
 type DealSummaryParams struct {
-	Days           int32
 	OrganizationID uuid.UUID
 	OwnerID        *uuid.UUID
+	Days           int32
 }
 
 type DealSummaryRow struct {
@@ -80,10 +88,11 @@ type DealSummaryRow struct {
 	NewDeals int64
 }
 
-// One round trip: per (status, currency) the count, the exact sum, the exact average and how many
-// were created in the period. The service folds the rows into the response.
+// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
+// currency the count, the exact sum and the exact average. The deals created in the period are
+// counted once, in the organization's created_at index, and reported on the first row only.
 func (q *Queries) DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error) {
-	rows, err := q.db.Query(ctx, dealSummary, arg.Days, arg.OrganizationID, arg.OwnerID)
+	rows, err := q.db.Query(ctx, dealSummary, arg.OrganizationID, arg.OwnerID, arg.Days)
 	if err != nil {
 		return nil, err
 	}

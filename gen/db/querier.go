@@ -22,9 +22,11 @@ type Querier interface {
 	CreateSession(ctx context.Context, arg CreateSessionParams) error
 	CreateTask(ctx context.Context, arg CreateTaskParams) (Task, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (CreateUserRow, error)
+	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
-	// One round trip: per (status, currency) the count, the exact sum, the exact average and how many
-	// were created in the period. The service folds the rows into the response.
+	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
+	// currency the count, the exact sum and the exact average. The deals created in the period are
+	// counted once, in the organization's created_at index, and reported on the first row only.
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
