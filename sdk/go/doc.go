@@ -30,6 +30,19 @@
 //	}
 //	fmt.Println(res.JSON201.Id)
 //
+// Lists (contacts, deals, tasks, a deal's activities, an organization's members) come a page at a
+// time. The iterators [Client.Contacts], [Client.Deals], [Client.Tasks], [Client.Activities] and
+// [Client.Members] page by cursor for you, with the same filters on every page, and stop at the
+// last one, at the first error (which they yield) or when the loop breaks:
+//
+//	pageSize, stage := client.PageSize(100), client.Proposal
+//	for deal, err := range c.Deals(ctx, &client.ListDealsParams{Stage: &stage, PageSize: &pageSize}) {
+//		if err != nil {
+//			return err // e.g. a *crmsdk.ProblemError
+//		}
+//		fmt.Println(deal.Title, deal.Amount)
+//	}
+//
 // To keep a session across restarts, resume it with [WithTokens] and persist every change with
 // [WithTokenCallback]: refresh tokens rotate, and an old one presented again ends the session.
 package crmsdk

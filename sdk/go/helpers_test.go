@@ -2,6 +2,7 @@ package crmsdk_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ const (
 // exchange is one request as it left the SDK's transport, and its answer.
 type exchange struct {
 	Method, Path string
+	Query        url.Values
 	Auth, Org    string // Authorization and X-Organization-Id ("" when absent)
 	Status       int
 }
@@ -40,7 +42,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.beforeRefresh()
 	}
 	resp, err := r.next.RoundTrip(req)
-	e := exchange{Method: req.Method, Path: req.URL.Path, Auth: req.Header.Get("Authorization"), Org: req.Header.Get(crmsdk.OrganizationHeader)}
+	e := exchange{Method: req.Method, Path: req.URL.Path, Query: req.URL.Query(), Auth: req.Header.Get("Authorization"), Org: req.Header.Get(crmsdk.OrganizationHeader)}
 	if resp != nil {
 		e.Status = resp.StatusCode
 	}

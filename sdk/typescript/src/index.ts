@@ -6,7 +6,7 @@
  * session: bearer and organization headers, transparent token refresh, typed problem errors.
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
-import type { components, paths } from "./schema.js";
+import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths } from "./schema.js";
 
@@ -26,6 +26,10 @@ export type Task = Schemas["Task"];
 export type Activity = Schemas["Activity"];
 export type ActivityType = Schemas["ActivityType"];
 export type DealList = Schemas["DealList"];
+export type ContactList = Schemas["ContactList"];
+export type TaskList = Schemas["TaskList"];
+export type ActivityList = Schemas["ActivityList"];
+export type MemberList = Schemas["MemberList"];
 export type DealSummary = Schemas["DealSummary"];
 export type DealFunnel = Schemas["DealFunnel"];
 export type TokenPair = Schemas["TokenPair"];
@@ -34,10 +38,19 @@ export type RegisterResult = Schemas["RegisterResult"];
 export type LoginRequest = Schemas["LoginRequest"];
 export type LoginResult = Schemas["LoginResult"];
 
+/** The query parameters of the lists (filters, order, `page_size`, `cursor`), as the iterators take them. */
+export type ContactsQuery = NonNullable<operations["listContacts"]["parameters"]["query"]>;
+export type DealsQuery = NonNullable<operations["listDeals"]["parameters"]["query"]>;
+export type TasksQuery = NonNullable<operations["listTasks"]["parameters"]["query"]>;
+export type ActivitiesQuery = NonNullable<operations["listActivities"]["parameters"]["query"]>;
+export type MembersQuery = NonNullable<operations["listMembers"]["parameters"]["query"]>;
+
 /** The stable error codes listed in the contract's info.description. */
 export type KnownProblemCode =
   | "validation_failed"
   | "malformed_request"
+  | "invalid_value"
+  | "invalid_cursor"
   | "organization_header_required"
   | "invalid_organization_header"
   | "invalid_reference"
@@ -61,7 +74,10 @@ export type KnownProblemCode =
   | "contact_has_deals"
   | "payload_too_large"
   | "unsupported_media_type"
-  | "service_unavailable";
+  | "too_many_attempts"
+  | "rate_limited"
+  | "service_unavailable"
+  | "timeout";
 
 /** A known code (with editor completion) or any other string the server may add later. */
 export type ProblemCode = KnownProblemCode | (string & {});
@@ -159,6 +175,51 @@ export function unwrap<R extends FetchResultLike>(result: R): SuccessData<R> {
   return result.data as SuccessData<R>;
 }
 
+/** A page of a list, as far as paging goes: its items and, unless it is the last page, `next_cursor`. */
+export interface CursorPage<T> {
+  items: T[];
+  next_cursor?: string | undefined;
+}
+
+/** Requests one page: the first with `cursor` undefined, the next ones with the previous `next_cursor`. */
+export type FetchPage<T> = (cursor: string | undefined) => Promise<CursorPage<T>>;
+
+/**
+ * Iterates over the items of a list, page after page by cursor: `fetchPage(undefined)` first, then
+ * `fetchPage(next_cursor)` of the previous page until a page comes without one. Nothing is fetched
+ * before the loop starts; a `break` stops it (no further page is fetched); an error thrown by
+ * `fetchPage` ends it and comes out of the loop. Every loop over the returned iterable starts
+ * again from the first page. The client's `contacts()`, `deals()`, … are built on it; use it for
+ * lists fetched your own way:
+ *
+ * ```ts
+ * const query = { stage: "proposal", page_size: 100 } as const;
+ * for await (const deal of paginate((cursor) =>
+ *   crm.client.GET("/api/v1/deals", { params: { query: { ...query, cursor } } }).then(unwrap))) {
+ *   console.log(deal.title);
+ * }
+ * ```
+ */
+export function paginate<T>(fetchPage: FetchPage<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => pages(fetchPage) };
+}
+
+async function* pages<T>(fetchPage: FetchPage<T>): AsyncGenerator<T, void, undefined> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await fetchPage(cursor);
+    yield* page.items;
+    const next = page.next_cursor;
+    if (next === undefined || next === "") {
+      return;
+    }
+    if (next === cursor) {
+      throw new Error("@minicrm/sdk: the list answered its cursor with the same next_cursor");
+    }
+    cursor = next;
+  }
+}
+
 /** The session's token pair. */
 export interface CrmTokens {
   accessToken: string;
@@ -199,6 +260,34 @@ export interface CrmClient {
   tokens(): CrmTokens | null;
   /** Replaces (or clears) the stored tokens; `onTokens` is called. */
   setTokens(tokens: CrmTokens | null): void;
+  /**
+   * Iterates over the contacts of the current organization matching `query` (filters, order,
+   * `page_size`), page after page by cursor, in the server's order:
+   *
+   * ```ts
+   * for await (const contact of crm.contacts({ search: "babbage", page_size: 100 })) { … }
+   * ```
+   *
+   * Every page is requested with the same query (copied when `contacts()` is called; yours is
+   * never modified) plus `cursor`, until a page comes without `next_cursor`. A `query.cursor` of
+   * yours is where the iteration starts, e.g. to resume an earlier one; `query.page` applies to
+   * the first request only. An error answer is thrown out of the loop as a `CrmProblemError`
+   * (e.g. `not_a_member`, `invalid_cursor`) and ends it; `break` ends it without fetching further
+   * pages. Nothing is fetched before the loop starts, and every loop starts from the first page.
+   * The organization is the one set when the loop starts, sent with every page, so that a
+   * `setOrganization()` meanwhile does not move the iteration to another organization.
+   *
+   * `deals()`, `tasks()`, `activities()` and `members()` work the same way.
+   */
+  contacts(query?: ContactsQuery): AsyncIterable<Contact>;
+  /** Iterates over the deals of the current organization matching `query`; see `contacts()`. */
+  deals(query?: DealsQuery): AsyncIterable<Deal>;
+  /** Iterates over the tasks of the current organization matching `query`; see `contacts()`. */
+  tasks(query?: TasksQuery): AsyncIterable<Task>;
+  /** Iterates over the timeline of a deal of the current organization, newest first; see `contacts()`. */
+  activities(dealId: string, query?: ActivitiesQuery): AsyncIterable<Activity>;
+  /** Iterates over the members of an organization (not necessarily the current one); see `contacts()`. */
+  members(organizationId: string, query?: MembersQuery): AsyncIterable<Member>;
 }
 
 /** Routes that take no bearer token (`security: []` in the contract). */
@@ -362,6 +451,16 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
   const client = createClient<paths>({ baseUrl, fetch: sessionFetch });
   client.use(sessionHeaders);
 
+  /**
+   * A list's iterable. `start` runs when a loop starts: it gets the organization headers of the
+   * iteration (the organization set then) and returns the page fetcher.
+   */
+  function list<T>(start: (headers: Record<string, string>) => FetchPage<T>): AsyncIterable<T> {
+    return {
+      [Symbol.asyncIterator]: () => pages(start(organizationId === null ? {} : { "X-Organization-Id": organizationId })),
+    };
+  }
+
   return {
     client,
     async register(body) {
@@ -402,5 +501,45 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
       return tokens ? { ...tokens } : null;
     },
     setTokens,
+    contacts(query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(await client.GET("/api/v1/contacts", { params: { query: { ...q, cursor: cursor ?? q.cursor } }, headers })),
+      );
+    },
+    deals(query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(await client.GET("/api/v1/deals", { params: { query: { ...q, cursor: cursor ?? q.cursor } }, headers })),
+      );
+    },
+    tasks(query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(await client.GET("/api/v1/tasks", { params: { query: { ...q, cursor: cursor ?? q.cursor } }, headers })),
+      );
+    },
+    activities(dealId, query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(
+          await client.GET("/api/v1/deals/{deal_id}/activities", {
+            params: { path: { deal_id: dealId }, query: { ...q, cursor: cursor ?? q.cursor } },
+            headers,
+          }),
+        ),
+      );
+    },
+    members(orgId, query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(
+          await client.GET("/api/v1/organizations/{organization_id}/members", {
+            params: { path: { organization_id: orgId }, query: { ...q, cursor: cursor ?? q.cursor } },
+            headers,
+          }),
+        ),
+      );
+    },
   };
 }

@@ -793,6 +793,8 @@ export interface components {
              * @example 20
              */
             page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         MemberCreate: {
             email: components["schemas"]["Email"];
@@ -841,6 +843,8 @@ export interface components {
             page: number;
             /** Format: int32 */
             page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         ContactCreate: {
             name: string;
@@ -902,6 +906,8 @@ export interface components {
             page: number;
             /** Format: int32 */
             page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         DealCreate: {
             /** Format: uuid */
@@ -957,6 +963,8 @@ export interface components {
             page: number;
             /** Format: int32 */
             page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         TaskCreate: {
             /** Format: uuid */
@@ -1018,6 +1026,8 @@ export interface components {
             page: number;
             /** Format: int32 */
             page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         ActivityCreate: {
             type: components["schemas"]["ActivityType"];
@@ -1305,6 +1315,14 @@ export interface components {
         Order: "asc" | "desc";
         /** @description The page to return, from 1. */
         Page: number;
+        /**
+         * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+         *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+         *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+         *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+         *     repeat items when records are added or removed meanwhile.
+         */
+        Cursor: string;
         /** @description Items per page. */
         PageSize: number;
     };
@@ -1853,6 +1871,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -2044,6 +2070,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
                 search?: components["parameters"]["Search"];
                 /** @description Only records owned by this user. A member may pass only their own id. */
@@ -2291,6 +2325,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /** @description Only deals with one of these statuses. */
                 status?: components["schemas"]["DealStatus"][];
                 /** @description Only deals at this stage. */
@@ -2549,6 +2591,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /** @description Only activities of this type. */
                 type?: components["schemas"]["ActivityType"];
             };
@@ -2684,6 +2734,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
                 page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;

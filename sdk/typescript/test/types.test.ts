@@ -5,7 +5,9 @@ import { it } from "node:test";
 
 import {
   createCrmClient,
+  paginate,
   unwrap,
+  type Contact,
   type Deal,
   type DealList,
   type DealStage,
@@ -53,6 +55,27 @@ export async function typeChecks(): Promise<void> {
   });
   if (failed.error) {
     assertType<Equal<typeof failed.error, Problem>>(true);
+  }
+
+  // The iterators yield the list's items, and take the list's query parameters.
+  for await (const contact of crm.contacts({ search: "babbage", page_size: 50, order_by: "name" })) {
+    assertType<Equal<typeof contact, Contact>>(true);
+  }
+  for await (const d of crm.deals({ stage: "proposal", status: ["new", "in_progress"] })) {
+    assertType<Equal<typeof d, Deal>>(true);
+  }
+  // @ts-expect-error "won" is a status, not a stage
+  crm.deals({ stage: "won" });
+  // @ts-expect-error contacts have no stage filter
+  crm.contacts({ stage: "proposal" });
+  // @ts-expect-error activities need the deal's id
+  crm.activities();
+
+  // paginate() over pages fetched by hand.
+  for await (const d of paginate((cursor) =>
+    crm.client.GET("/api/v1/deals", { params: { query: { stage: "proposal", cursor } } }).then(unwrap),
+  )) {
+    assertType<Equal<typeof d, Deal>>(true);
   }
 
   // A 204 route unwraps to undefined: there is no body to read.
