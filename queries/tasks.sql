@@ -38,8 +38,9 @@ WHERE t.organization_id = @organization_id
   AND (sqlc.narg(deal_id)::uuid IS NULL OR t.deal_id = sqlc.narg(deal_id))
   AND (sqlc.narg(owner_id)::uuid IS NULL OR t.owner_id = sqlc.narg(owner_id))
   AND (@only_open::boolean = false OR t.is_done = false)
-  AND (sqlc.narg(due_before)::date IS NULL OR t.due_date <= sqlc.narg(due_before))
-  AND (sqlc.narg(due_after)::date IS NULL OR t.due_date >= sqlc.narg(due_after))
+  -- Written on the order's key, so that the due-date index serves the range.
+  AND (sqlc.narg(due_before)::date IS NULL OR coalesce(t.due_date, 'infinity'::date) <= sqlc.narg(due_before))
+  AND (sqlc.narg(due_after)::date IS NULL OR (coalesce(t.due_date, 'infinity'::date) >= sqlc.narg(due_after) AND t.due_date IS NOT NULL))
 ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
 LIMIT @page_limit OFFSET @page_offset;
 

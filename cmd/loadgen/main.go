@@ -407,8 +407,10 @@ func dropDatabase(ctx context.Context, o options) error {
 	return nil
 }
 
+// ceilingPool has the session settings of the service's pool that change how a statement runs
+// (custom plans), not its timeouts.
 func ceilingPool(ctx context.Context, dbURL string, conns int) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(dbURL)
+	cfg, err := platform.PoolConfig(dbURL, platform.PoolOptions{CustomPlans: true})
 	if err != nil {
 		return nil, err
 	}

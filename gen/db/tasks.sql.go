@@ -80,8 +80,9 @@ WHERE t.organization_id = $1
   AND ($2::uuid IS NULL OR t.deal_id = $2)
   AND ($3::uuid IS NULL OR t.owner_id = $3)
   AND ($4::boolean = false OR t.is_done = false)
-  AND ($5::date IS NULL OR t.due_date <= $5)
-  AND ($6::date IS NULL OR t.due_date >= $6)
+  -- Written on the order's key, so that the due-date index serves the range.
+  AND ($5::date IS NULL OR coalesce(t.due_date, 'infinity'::date) <= $5)
+  AND ($6::date IS NULL OR (coalesce(t.due_date, 'infinity'::date) >= $6 AND t.due_date IS NOT NULL))
 ORDER BY coalesce(t.due_date, 'infinity'::date), t.id
 LIMIT $8 OFFSET $7
 `
