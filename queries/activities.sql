@@ -6,7 +6,7 @@ RETURNING *;
 -- name: ListActivities :many
 -- A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
 -- index (organization_id, deal_id, created_at DESC, id DESC). The total counts the deal's entries.
-SELECT sqlc.embed(a),
+SELECT /* plan: custom */ sqlc.embed(a),
        (SELECT count(*) FROM activities x
         WHERE x.organization_id = @organization_id AND x.deal_id = @deal_id
           AND (sqlc.narg(type)::text IS NULL OR x.type = sqlc.narg(type)))::bigint AS total

@@ -2,7 +2,7 @@
 -- One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 -- currency the count, the exact sum and the exact average. The deals created in the period are
 -- counted once, in the organization's created_at index, and reported on the first row only.
-SELECT k.status,
+SELECT /* plan: custom */ k.status,
        k.currency::text                                                        AS currency,
        sum(k.n)::bigint                                                        AS deals,
        sum(k.amount)::numeric                                                  AS total,
@@ -22,7 +22,7 @@ ORDER BY k.status, k.currency;
 
 -- name: DealFunnel :many
 -- Read from deal_counts (kept by triggers) instead of every deal.
-SELECT k.stage, k.status, sum(k.n)::bigint AS deals
+SELECT /* plan: custom */ k.stage, k.status, sum(k.n)::bigint AS deals
 FROM deal_counts k
 WHERE k.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))

@@ -21,7 +21,7 @@ WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 -- when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
 -- the organization. A search goes through SearchContacts and the trigram index instead.
 -- name: ListContactsByCreatedAtAsc :many
-SELECT sqlc.embed(c),
+SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
 FROM contacts c
@@ -32,7 +32,7 @@ ORDER BY c.created_at, c.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByCreatedAtDesc :many
-SELECT sqlc.embed(c),
+SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
 FROM contacts c
@@ -43,7 +43,7 @@ ORDER BY c.created_at DESC, c.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByNameAsc :many
-SELECT sqlc.embed(c),
+SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
 FROM contacts c
@@ -54,7 +54,7 @@ ORDER BY lower(c.name), c.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByNameDesc :many
-SELECT sqlc.embed(c),
+SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
 FROM contacts c
@@ -68,7 +68,7 @@ LIMIT @page_limit OFFSET @page_offset;
 -- A search: the trigram index finds the matches (search is matched as a literal substring: the
 -- caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
 -- match. The page is found by offset.
-SELECT sqlc.embed(c), count(*) OVER () AS total
+SELECT /* plan: custom */ sqlc.embed(c), count(*) OVER () AS total
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))

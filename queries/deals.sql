@@ -18,7 +18,7 @@ FOR UPDATE;
 -- the index of its sort key from the keyset position on; the total comes from deal_counts.
 -- A filter on contact, amount or title goes through FilterDeals instead.
 -- name: ListDealsByCreatedAtAsc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -34,7 +34,7 @@ ORDER BY d.created_at, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByCreatedAtDesc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -50,7 +50,7 @@ ORDER BY d.created_at DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByUpdatedAtAsc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -66,7 +66,7 @@ ORDER BY d.updated_at, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByUpdatedAtDesc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -82,7 +82,7 @@ ORDER BY d.updated_at DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByAmountAsc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -98,7 +98,7 @@ ORDER BY d.amount, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByAmountDesc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -114,7 +114,7 @@ ORDER BY d.amount DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByTitleAsc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -130,7 +130,7 @@ ORDER BY lower(d.title), d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByTitleDesc :many
-SELECT sqlc.embed(d),
+SELECT /* plan: custom */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -148,7 +148,7 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: FilterDeals :many
 -- A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
 -- trigram index for search) finds the matches, which are sorted. The page is found by offset.
-SELECT sqlc.embed(d), count(*) OVER () AS total
+SELECT /* plan: custom */ sqlc.embed(d), count(*) OVER () AS total
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))

@@ -19,7 +19,7 @@ FOR UPDATE;
 -- name: ListMembers :many
 -- Oldest membership first, from the keyset position on (the start when NULL), in the index
 -- (organization_id, created_at, user_id).
-SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+SELECT /* plan: custom */ m.user_id, u.email, u.name, m.role, m.created_at,
        (SELECT count(*) FROM organization_members x WHERE x.organization_id = @organization_id)::bigint AS total
 FROM organization_members m
 JOIN users u ON u.id = m.user_id

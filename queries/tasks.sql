@@ -16,7 +16,7 @@ FOR UPDATE;
 -- without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from
 -- task_counts. A filter on deal or due dates goes through FilterTasks instead.
 -- name: ListTasks :many
-SELECT sqlc.embed(t),
+SELECT /* plan: custom */ sqlc.embed(t),
        (SELECT coalesce(sum(k.n), 0) FROM task_counts k
         WHERE k.organization_id = @organization_id
           AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
@@ -32,7 +32,7 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: FilterTasks :many
 -- A task list narrowed by deal or due dates: the index on the narrowing column finds the matches,
 -- which are sorted. The page is found by offset.
-SELECT sqlc.embed(t), count(*) OVER () AS total
+SELECT /* plan: custom */ sqlc.embed(t), count(*) OVER () AS total
 FROM tasks t
 WHERE t.organization_id = @organization_id
   AND (sqlc.narg(deal_id)::uuid IS NULL OR t.deal_id = sqlc.narg(deal_id))

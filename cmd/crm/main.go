@@ -120,10 +120,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	// statement_timeout, lock_timeout and custom plans on every connection of the service
-	// (migrations run without the timeouts, on connections of their own).
+	// statement_timeout and lock_timeout on every connection of the service (migrations run
+	// without them, on connections of their own).
 	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
-		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout, CustomPlans: true,
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
 	})
 	if err != nil {
 		return err

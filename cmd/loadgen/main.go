@@ -407,10 +407,8 @@ func dropDatabase(ctx context.Context, o options) error {
 	return nil
 }
 
-// ceilingPool has the session settings of the service's pool that change how a statement runs
-// (custom plans), not its timeouts.
 func ceilingPool(ctx context.Context, dbURL string, conns int) (*pgxpool.Pool, error) {
-	cfg, err := platform.PoolConfig(dbURL, platform.PoolOptions{CustomPlans: true})
+	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (q *Queries) CreateActivity(ctx context.Context, arg CreateActivityParams) 
 }
 
 const listActivities = `-- name: ListActivities :many
-SELECT a.organization_id, a.id, a.deal_id, a.author_id, a.type, a.payload, a.created_at,
+SELECT /* plan: custom */ a.organization_id, a.id, a.deal_id, a.author_id, a.type, a.payload, a.created_at,
        (SELECT count(*) FROM activities x
         WHERE x.organization_id = $1 AND x.deal_id = $2
           AND ($3::text IS NULL OR x.type = $3))::bigint AS total

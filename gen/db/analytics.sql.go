@@ -13,7 +13,7 @@ import (
 )
 
 const dealFunnel = `-- name: DealFunnel :many
-SELECT k.stage, k.status, sum(k.n)::bigint AS deals
+SELECT /* plan: custom */ k.stage, k.status, sum(k.n)::bigint AS deals
 FROM deal_counts k
 WHERE k.organization_id = $1
   AND ($2::uuid IS NULL OR k.owner_id = $2)
@@ -54,7 +54,7 @@ func (q *Queries) DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealF
 }
 
 const dealSummary = `-- name: DealSummary :many
-SELECT k.status,
+SELECT /* plan: custom */ k.status,
        k.currency::text                                                        AS currency,
        sum(k.n)::bigint                                                        AS deals,
        sum(k.amount)::numeric                                                  AS total,

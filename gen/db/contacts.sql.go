@@ -171,7 +171,7 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 }
 
 const listContactsByCreatedAtAsc = `-- name: ListContactsByCreatedAtAsc :many
-SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
 FROM contacts c
@@ -240,7 +240,7 @@ func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContac
 }
 
 const listContactsByCreatedAtDesc = `-- name: ListContactsByCreatedAtDesc :many
-SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
 FROM contacts c
@@ -305,7 +305,7 @@ func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListConta
 }
 
 const listContactsByNameAsc = `-- name: ListContactsByNameAsc :many
-SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
 FROM contacts c
@@ -370,7 +370,7 @@ func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByN
 }
 
 const listContactsByNameDesc = `-- name: ListContactsByNameDesc :many
-SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
 FROM contacts c
@@ -435,7 +435,7 @@ func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsBy
 }
 
 const searchContacts = `-- name: SearchContacts :many
-SELECT c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)

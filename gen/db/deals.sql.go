@@ -74,7 +74,7 @@ func (q *Queries) DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, 
 }
 
 const filterDeals = `-- name: FilterDeals :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -228,7 +228,7 @@ func (q *Queries) GetDealForUpdate(ctx context.Context, arg GetDealForUpdatePara
 }
 
 const listDealsByAmountAsc = `-- name: ListDealsByAmountAsc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -303,7 +303,7 @@ func (q *Queries) ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmoun
 }
 
 const listDealsByAmountDesc = `-- name: ListDealsByAmountDesc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -378,7 +378,7 @@ func (q *Queries) ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmou
 }
 
 const listDealsByCreatedAtAsc = `-- name: ListDealsByCreatedAtAsc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -456,7 +456,7 @@ func (q *Queries) ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCr
 }
 
 const listDealsByCreatedAtDesc = `-- name: ListDealsByCreatedAtDesc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -531,7 +531,7 @@ func (q *Queries) ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByC
 }
 
 const listDealsByTitleAsc = `-- name: ListDealsByTitleAsc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -606,7 +606,7 @@ func (q *Queries) ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleA
 }
 
 const listDealsByTitleDesc = `-- name: ListDealsByTitleDesc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -681,7 +681,7 @@ func (q *Queries) ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitle
 }
 
 const listDealsByUpdatedAtAsc = `-- name: ListDealsByUpdatedAtAsc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -756,7 +756,7 @@ func (q *Queries) ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUp
 }
 
 const listDealsByUpdatedAtDesc = `-- name: ListDealsByUpdatedAtDesc :many
-SELECT d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))

@@ -85,7 +85,7 @@ func (q *Queries) GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdate
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+SELECT /* plan: custom */ m.user_id, u.email, u.name, m.role, m.created_at,
        (SELECT count(*) FROM organization_members x WHERE x.organization_id = $1)::bigint AS total
 FROM organization_members m
 JOIN users u ON u.id = m.user_id

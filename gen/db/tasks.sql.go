@@ -74,7 +74,7 @@ func (q *Queries) DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, 
 }
 
 const filterTasks = `-- name: FilterTasks :many
-SELECT t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at, count(*) OVER () AS total
+SELECT /* plan: custom */ t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at, count(*) OVER () AS total
 FROM tasks t
 WHERE t.organization_id = $1
   AND ($2::uuid IS NULL OR t.deal_id = $2)
@@ -207,7 +207,7 @@ func (q *Queries) GetTaskForUpdate(ctx context.Context, arg GetTaskForUpdatePara
 }
 
 const listTasks = `-- name: ListTasks :many
-SELECT t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at,
+SELECT /* plan: custom */ t.organization_id, t.id, t.deal_id, t.owner_id, t.title, t.description, t.due_date, t.is_done, t.completed_at, t.created_at, t.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM task_counts k
         WHERE k.organization_id = $1
           AND ($2::uuid IS NULL OR k.owner_id = $2)

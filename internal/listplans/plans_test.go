@@ -19,6 +19,7 @@ import (
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/money"
 )
 
@@ -449,9 +450,9 @@ func (f fixture) cases(t *testing.T) []planCase {
 
 // TestListQueryPlans explains every list query of the service (the SQL and arguments the generated
 // functions of gen/db send), on a database with one big organization among many small ones, as
-// the service's connections plan them: with their parameters, every time (plan_cache_mode =
-// force_custom_plan, platform.PoolOptions.CustomPlans; a generic plan, costed for an average
-// organization, sorts a big one's rows and cannot use an optional filter's index). It fails when
+// the service plans them: with their parameters, every time (a list query carries
+// platform.CustomPlanMarker and runs as an unnamed statement; a generic plan, costed for an average
+// organization, would sort a big one's rows and could not use an optional filter's index). It fails when
 // a plan reads a tenant table sequentially, when a keyset list sorts or is not read by an index
 // scan of an index of its order, or has its keyset position only as a Filter, or when a narrowed
 // list does not use the index that narrows it. A failure prints the plan.
@@ -486,6 +487,9 @@ func TestListQueryPlans(t *testing.T) {
 			sql, args := c.capture()
 			if sql == "" {
 				t.Fatal("the generated function sent no statement")
+			}
+			if !strings.Contains(sql, platform.CustomPlanMarker) {
+				t.Errorf("%s lacks %s: the service would let PostgreSQL switch it to a generic plan", c.name, platform.CustomPlanMarker)
 			}
 			name := fmt.Sprintf("listplan_%d", i)
 			sd, err := conn.Conn().Prepare(ctx, name, sql)

@@ -41,16 +41,35 @@ func (d *DB) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return translateIn(ctx, d.pool.Ping(ctx)) }
 
-// translating is a db.DBTX whose errors went through translate.
+// CustomPlanMarker marks, in queries/, the statements PostgreSQL must plan for their parameters on
+// every execution: the lists and the analytics. Organizations differ in size by orders of
+// magnitude, and these statements have optional filters ("$n IS NULL OR ..."): the generic plan a
+// prepared statement switches to after five executions is costed for an average organization,
+// sorts a big one's rows instead of reading its index, and cannot use an optional filter's index.
+// Marked statements run as unnamed statements with a cached description (one round trip, binary
+// values), which PostgreSQL plans for the values they carry; the others stay prepared once per
+// connection and skip planning (internal/listplans checks the plans).
+const CustomPlanMarker = "/* plan: custom */"
+
+// WithPlanMode puts the query mode sql needs in front of args (see CustomPlanMarker).
+func WithPlanMode(sql string, args []any) []any {
+	if strings.Contains(sql, CustomPlanMarker) {
+		return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+	}
+	return args
+}
+
+// translating is a db.DBTX whose errors went through translate, and whose statements run in the
+// query mode WithPlanMode gives them.
 type translating struct{ db.DBTX }
 
 func (t translating) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := t.DBTX.Exec(ctx, sql, args...)
+	tag, err := t.DBTX.Exec(ctx, sql, WithPlanMode(sql, args)...)
 	return tag, translateIn(ctx, err)
 }
 
 func (t translating) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	rows, err := t.DBTX.Query(ctx, sql, args...)
+	rows, err := t.DBTX.Query(ctx, sql, WithPlanMode(sql, args)...)
 	if err != nil {
 		return nil, translateIn(ctx, err)
 	}
@@ -58,7 +77,7 @@ func (t translating) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 }
 
 func (t translating) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return translatingRow{t.DBTX.QueryRow(ctx, sql, args...), ctx}
+	return translatingRow{t.DBTX.QueryRow(ctx, sql, WithPlanMode(sql, args)...), ctx}
 }
 
 type translatingRow struct {

@@ -150,3 +150,10 @@ func TestTranslate_LeavesTheRestToTheDomain(t *testing.T) {
 	_, isApp := apperr.As(translate(unique))
 	assert.False(t, isApp)
 }
+
+func TestWithPlanMode_MarkedStatementsRunUnprepared(t *testing.T) {
+	t.Parallel()
+	args := []any{1, "x"}
+	assert.Equal(t, []any{pgx.QueryExecModeCacheDescribe, 1, "x"}, WithPlanMode("SELECT "+CustomPlanMarker+" 1", args))
+	assert.Equal(t, args, WithPlanMode("SELECT 1", args), "others keep the pool's mode")
+}

@@ -79,30 +79,6 @@ func TestConnectWith_EveryConnectionHasTheTimeouts(t *testing.T) {
 	}
 }
 
-// The service's connections plan every execution with its parameters; a URL that names
-// plan_cache_mode wins, and tools that do not ask get the server's default.
-func TestPoolConfig_CustomPlans(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, tc := range []struct {
-		name, url string
-		o         PoolOptions
-		want      string
-	}{
-		{"asked", testServerURL(), PoolOptions{CustomPlans: true}, "force_custom_plan"},
-		{"not asked", testServerURL(), PoolOptions{}, "auto"},
-		{"the url wins", testServerURL() + "&plan_cache_mode=auto", PoolOptions{CustomPlans: true}, "auto"},
-	} {
-		pool, err := ConnectWith(ctx, tc.url, tc.o)
-		require.NoError(t, err, tc.name)
-		var got string
-		require.NoError(t, pool.QueryRow(ctx, "SHOW plan_cache_mode").Scan(&got), tc.name)
-		assert.Equal(t, tc.want, got, tc.name)
-		pool.Close()
-	}
-}
-
 // scratchTable creates a database with one table of one row and returns its URL.
 func scratchTable(t *testing.T, ctx context.Context) string {
 	t.Helper()

@@ -34,18 +34,11 @@ type PoolOptions struct {
 	StatementTimeout time.Duration
 	// LockTimeout ends any wait for a lock that lasts longer (lock_timeout).
 	LockTimeout time.Duration
-	// CustomPlans plans every execution of a prepared statement with its parameters
-	// (plan_cache_mode = force_custom_plan). Organizations differ in size by orders of magnitude:
-	// the generic plan PostgreSQL would otherwise switch to after five executions is costed for an
-	// average organization, sorts a big one's rows instead of reading its index, and cannot use a
-	// filter that is written "$n IS NULL OR ..." (a list's optional filters) as an index condition.
-	CustomPlans bool
 }
 
 // PoolConfig parses url into the service's pool configuration: the pool size and query mode come
 // from the URL (pool_max_conns, default_query_exec_mode, ...), with defaultMaxConns and
-// DefaultConnectTimeout where it names none, and the timeouts and plan mode of o as startup
-// parameters.
+// DefaultConnectTimeout where it names none, and the timeouts of o as startup parameters.
 func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -71,9 +64,6 @@ func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 		// than to 0, which would mean "no limit".
 		ms := max(1, (d+time.Millisecond-1)/time.Millisecond)
 		cfg.ConnConfig.RuntimeParams[name] = strconv.FormatInt(int64(ms), 10)
-	}
-	if _, named := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; o.CustomPlans && !named {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	return cfg, nil
 }
