@@ -67,7 +67,7 @@ func limitsOutOfTheWay(l httpapi.Limits) httpapi.Limits {
 			*v = 1_000_000
 		}
 	}
-	for _, v := range []*int{&l.OrgMaxConcurrent, &l.AnalyticsMaxConcurrent} {
+	for _, v := range []*int{&l.OrgMaxConcurrent, &l.AnalyticsMaxConcurrent, &l.MaxInFlight} {
 		if *v == 0 {
 			*v = 10_000
 		}

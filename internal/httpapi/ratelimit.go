@@ -36,6 +36,9 @@ type Limits struct {
 	// AnalyticsMaxConcurrent is how many of those may be analytics requests, which hold a
 	// connection longest (default half of OrgMaxConcurrent, at least 1).
 	AnalyticsMaxConcurrent int
+	// MaxInFlight is how many requests acting in an organization are worked on at once, across
+	// organizations; the others wait their turn (default four times the pool).
+	MaxInFlight int
 	// RefusalDelay is how long a refused request waits before its 429 (default 1 s; negative:
 	// none), so that a client retrying in a tight loop costs little. At most maxHeldRefusals
 	// wait at once; the others are answered at once.
@@ -60,6 +63,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.AnalyticsMaxConcurrent <= 0 {
 		l.AnalyticsMaxConcurrent = max(1, l.OrgMaxConcurrent/2)
+	}
+	if l.MaxInFlight <= 0 {
+		l.MaxInFlight = 4 * l.PoolSize
 	}
 	if l.RefusalDelay == 0 {
 		l.RefusalDelay = time.Second
@@ -137,6 +143,8 @@ type limiter struct {
 	guards              *guards // which routes act in an organization: only those are counted early against it
 	refusalDelay        time.Duration
 	holding             chan struct{} // one token per refused request waiting
+	// queue bounds the requests acting in an organization worked on at once (Limits.MaxInFlight).
+	queue echo.MiddlewareFunc
 }
 
 func newLimiter(tokens *auth.Tokens, g *guards, l Limits) *limiter {
@@ -155,6 +163,7 @@ func newLimiter(tokens *auth.Tokens, g *guards, l Limits) *limiter {
 		guards:       g,
 		refusalDelay: l.RefusalDelay,
 		holding:      make(chan struct{}, maxHeldRefusals),
+		queue:        inFlight(g, l.MaxInFlight),
 	}
 }
 

@@ -20,6 +20,7 @@ func TestLimits_DefaultsFollowThePool(t *testing.T) {
 	assert.Equal(t, 4, d.OrgMaxConcurrent, "half the smallest pool (8)")
 	assert.Equal(t, 2, d.AnalyticsMaxConcurrent)
 	assert.Equal(t, time.Second, d.RefusalDelay)
+	assert.Equal(t, 32, d.MaxInFlight, "four times the pool")
 	assert.NotNil(t, d.Store)
 
 	d = Limits{PoolSize: 20}.withDefaults()

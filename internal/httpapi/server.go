@@ -115,6 +115,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(limits.edge)
 	e.Use(middleware.BodyLimit(BodyLimit))
 	e.Use(requestContext(d.RequestTimeout))
+	e.Use(limits.queue)
 	e.Use(echomw.OapiRequestValidatorWithOptions(openAPI, &echomw.Options{
 		Options: openapi3filter.Options{
 			AuthenticationFunc:      authenticate(d.Auth.Tokens()),

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/minicrm/crm/gen/api"
+	"github.com/minicrm/crm/internal/apperr"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Past the bound a request acting in an organization waits for a slot; its wait ends with its
+// deadline; requests outside organizations do not wait.
+func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
+	spec, err := api.GetSpec()
+	require.NoError(t, err)
+	g, err := operationGuards(spec)
+	require.NoError(t, err)
+	e := echo.New()
+	queue := inFlight(g, 1)
+
+	release := make(chan struct{})
+	running := make(chan string, 3)
+	handler := queue(func(c echo.Context) error {
+		running <- c.Request().Header.Get("X-Name")
+		<-release
+		return nil
+	})
+	serve := func(ctx context.Context, path, name string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			req := httptest.NewRequestWithContext(ctx, "GET", path, nil)
+			req.Header.Set("X-Name", name)
+			c := e.NewContext(req, httptest.NewRecorder())
+			c.SetPath(path)
+			done <- handler(c)
+		}()
+		return done
+	}
+
+	first := serve(context.Background(), "/api/v1/contacts", "first")
+	require.Equal(t, "first", <-running)
+
+	second := serve(context.Background(), "/api/v1/contacts", "second")
+	select {
+	case name := <-running:
+		t.Fatalf("%s ran while the only slot was taken", name)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = <-serve(ctx, "/api/v1/deals", "late")
+	ae, ok := apperr.As(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "timeout", ae.Code, "a wait past the request's deadline")
+
+	outside := serve(context.Background(), "/api/v1/auth/me", "outside")
+	assert.Equal(t, "outside", <-running, "a request outside organizations does not queue")
+
+	release <- struct{}{} // first ends (or outside; either frees what it holds)
+	release <- struct{}{}
+	assert.Equal(t, "second", <-running, "the waiting request gets the freed slot")
+	close(release)
+	for _, done := range []chan error{first, second, outside} {
+		assert.NoError(t, <-done)
+	}
+}
