@@ -90,7 +90,7 @@ SET name       = @name,
     company    = sqlc.narg(company),
     notes      = sqlc.narg(notes),
     owner_id   = @owner_id,
-    updated_at = now()
+    updated_at = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = @organization_id AND id = @id
 RETURNING *;
 

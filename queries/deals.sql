@@ -180,7 +180,7 @@ SET title      = @title,
     stage      = @stage,
     contact_id = @contact_id,
     owner_id   = @owner_id,
-    updated_at = now()
+    updated_at = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = @organization_id AND id = @id
 RETURNING *;
 

@@ -52,7 +52,7 @@ SET title        = @title,
     is_done      = @is_done,
     completed_at = sqlc.narg(completed_at),
     owner_id     = @owner_id,
-    updated_at   = now()
+    updated_at   = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = @organization_id AND id = @id
 RETURNING *;
 

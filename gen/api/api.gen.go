@@ -911,6 +911,12 @@ type Cursor = string
 // DealIdPath defines model for DealIdPath.
 type DealIdPath = openapi_types.UUID
 
+// IfMatch Example: "3q2-7wAAAAB8Y5xJ0aBq1w"
+type IfMatch = string
+
+// IfNoneMatch Example: "3q2-7wAAAAB8Y5xJ0aBq1w"
+type IfNoneMatch = string
+
 // Order defines model for Order.
 type Order string
 
@@ -949,6 +955,9 @@ type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
+
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
 
 // RateLimited An RFC 9457 problem document.
 type RateLimited = Problem
@@ -1005,6 +1014,31 @@ type ListContactsParamsOrderBy string
 // ListContactsParamsOrder defines parameters for ListContacts.
 type ListContactsParamsOrder string
 
+// DeleteContactParams defines parameters for DeleteContact.
+type DeleteContactParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetContactParams defines parameters for GetContact.
+type GetContactParams struct {
+	// IfNoneMatch Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+	// comparison: `W/"a"` matches `"a"`), or for `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateContactParams defines parameters for UpdateContact.
+type UpdateContactParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListDealsParams defines parameters for ListDeals.
 type ListDealsParams struct {
 	// Page The page to return, from 1.
@@ -1053,6 +1087,31 @@ type ListDealsParamsOrderBy string
 
 // ListDealsParamsOrder defines parameters for ListDeals.
 type ListDealsParamsOrder string
+
+// DeleteDealParams defines parameters for DeleteDeal.
+type DeleteDealParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetDealParams defines parameters for GetDeal.
+type GetDealParams struct {
+	// IfNoneMatch Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+	// comparison: `W/"a"` matches `"a"`), or for `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateDealParams defines parameters for UpdateDeal.
+type UpdateDealParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // ListActivitiesParams defines parameters for ListActivities.
 type ListActivitiesParams struct {
@@ -1118,6 +1177,31 @@ type ListTasksParams struct {
 	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
 	// repeat items when records are added or removed meanwhile.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteTaskParams defines parameters for DeleteTask.
+type DeleteTaskParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTaskParams defines parameters for GetTask.
+type GetTaskParams struct {
+	// IfNoneMatch Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+	// comparison: `W/"a"` matches `"a"`), or for `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTaskParams defines parameters for UpdateTask.
+type UpdateTaskParams struct {
+	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
+	// (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+	// existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+	// changed. Without it the request proceeds whatever the object's state.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -1196,13 +1280,13 @@ type ServerInterface interface {
 	CreateContact(ctx echo.Context) error
 	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
-	DeleteContact(ctx echo.Context, contactId ContactIdPath) error
+	DeleteContact(ctx echo.Context, contactId ContactIdPath, params DeleteContactParams) error
 	// GetContact Get contact
 	// (GET /api/v1/contacts/{contact_id})
-	GetContact(ctx echo.Context, contactId ContactIdPath) error
+	GetContact(ctx echo.Context, contactId ContactIdPath, params GetContactParams) error
 	// UpdateContact Update contact
 	// (PATCH /api/v1/contacts/{contact_id})
-	UpdateContact(ctx echo.Context, contactId ContactIdPath) error
+	UpdateContact(ctx echo.Context, contactId ContactIdPath, params UpdateContactParams) error
 	// ListDeals List deals
 	// (GET /api/v1/deals)
 	ListDeals(ctx echo.Context, params ListDealsParams) error
@@ -1211,13 +1295,13 @@ type ServerInterface interface {
 	CreateDeal(ctx echo.Context) error
 	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
-	DeleteDeal(ctx echo.Context, dealId DealIdPath) error
+	DeleteDeal(ctx echo.Context, dealId DealIdPath, params DeleteDealParams) error
 	// GetDeal Get deal
 	// (GET /api/v1/deals/{deal_id})
-	GetDeal(ctx echo.Context, dealId DealIdPath) error
+	GetDeal(ctx echo.Context, dealId DealIdPath, params GetDealParams) error
 	// UpdateDeal Update deal
 	// (PATCH /api/v1/deals/{deal_id})
-	UpdateDeal(ctx echo.Context, dealId DealIdPath) error
+	UpdateDeal(ctx echo.Context, dealId DealIdPath, params UpdateDealParams) error
 	// ListActivities List deal activities
 	// (GET /api/v1/deals/{deal_id}/activities)
 	ListActivities(ctx echo.Context, dealId DealIdPath, params ListActivitiesParams) error
@@ -1259,13 +1343,13 @@ type ServerInterface interface {
 	CreateTask(ctx echo.Context) error
 	// DeleteTask Delete task
 	// (DELETE /api/v1/tasks/{task_id})
-	DeleteTask(ctx echo.Context, taskId TaskIdPath) error
+	DeleteTask(ctx echo.Context, taskId TaskIdPath, params DeleteTaskParams) error
 	// GetTask Get task
 	// (GET /api/v1/tasks/{task_id})
-	GetTask(ctx echo.Context, taskId TaskIdPath) error
+	GetTask(ctx echo.Context, taskId TaskIdPath, params GetTaskParams) error
 	// UpdateTask Update task
 	// (PATCH /api/v1/tasks/{task_id})
-	UpdateTask(ctx echo.Context, taskId TaskIdPath) error
+	UpdateTask(ctx echo.Context, taskId TaskIdPath, params UpdateTaskParams) error
 	// GetHealthz Liveness probe
 	// (GET /healthz)
 	GetHealthz(ctx echo.Context) error
@@ -1431,8 +1515,28 @@ func (w *ServerInterfaceWrapper) DeleteContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteContact(ctx, contactId)
+	err = w.Handler.DeleteContact(ctx, contactId, params)
 	return err
 }
 
@@ -1447,8 +1551,28 @@ func (w *ServerInterfaceWrapper) GetContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetContact(ctx, contactId)
+	err = w.Handler.GetContact(ctx, contactId, params)
 	return err
 }
 
@@ -1463,8 +1587,28 @@ func (w *ServerInterfaceWrapper) UpdateContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateContact(ctx, contactId)
+	err = w.Handler.UpdateContact(ctx, contactId, params)
 	return err
 }
 
@@ -1583,8 +1727,28 @@ func (w *ServerInterfaceWrapper) DeleteDeal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteDealParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteDeal(ctx, dealId)
+	err = w.Handler.DeleteDeal(ctx, dealId, params)
 	return err
 }
 
@@ -1599,8 +1763,28 @@ func (w *ServerInterfaceWrapper) GetDeal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDealParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetDeal(ctx, dealId)
+	err = w.Handler.GetDeal(ctx, dealId, params)
 	return err
 }
 
@@ -1615,8 +1799,28 @@ func (w *ServerInterfaceWrapper) UpdateDeal(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDealParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateDeal(ctx, dealId)
+	err = w.Handler.UpdateDeal(ctx, dealId, params)
 	return err
 }
 
@@ -1938,8 +2142,28 @@ func (w *ServerInterfaceWrapper) DeleteTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteTask(ctx, taskId)
+	err = w.Handler.DeleteTask(ctx, taskId, params)
 	return err
 }
 
@@ -1954,8 +2178,28 @@ func (w *ServerInterfaceWrapper) GetTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetTask(ctx, taskId)
+	err = w.Handler.GetTask(ctx, taskId, params)
 	return err
 }
 
@@ -1970,8 +2214,28 @@ func (w *ServerInterfaceWrapper) UpdateTask(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter task_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateTask(ctx, taskId)
+	err = w.Handler.UpdateTask(ctx, taskId, params)
 	return err
 }
 
@@ -2086,7 +2350,23 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
+type NotModifiedResponseHeaders struct {
+	ETag string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type RateLimitedResponseHeaders struct {
 	RetryAfter *int
@@ -3044,6 +3324,7 @@ type CreateContactResponseObject interface {
 }
 
 type CreateContact201ResponseHeaders struct {
+	ETag     string
 	Location string
 }
 
@@ -3059,6 +3340,7 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -3204,6 +3486,7 @@ func (response CreateContact503ApplicationProblemPlusJSONResponse) VisitCreateCo
 
 type DeleteContactRequestObject struct {
 	ContactId ContactIdPath `json:"contact_id"`
+	Params    DeleteContactParams
 }
 
 type DeleteContactResponseObject interface {
@@ -3301,6 +3584,23 @@ func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	return err
 }
 
+type DeleteContact412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteContact412ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteContact429ApplicationProblemPlusJSONResponse struct {
 	RateLimitedApplicationProblemPlusJSONResponse
 }
@@ -3341,24 +3641,41 @@ func (response DeleteContact503ApplicationProblemPlusJSONResponse) VisitDeleteCo
 
 type GetContactRequestObject struct {
 	ContactId ContactIdPath `json:"contact_id"`
+	Params    GetContactParams
 }
 
 type GetContactResponseObject interface {
 	VisitGetContactResponse(w http.ResponseWriter) error
 }
 
-type GetContact200JSONResponse Contact
+type GetContact200ResponseHeaders struct {
+	ETag string
+}
+
+type GetContact200JSONResponse struct {
+	Body    Contact
+	Headers GetContact200ResponseHeaders
+}
 
 func (response GetContact200JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetContact304Response = NotModifiedResponse
+
+func (response GetContact304Response) VisitGetContactResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetContact400ApplicationProblemPlusJSONResponse struct {
@@ -3468,6 +3785,7 @@ func (response GetContact503ApplicationProblemPlusJSONResponse) VisitGetContactR
 
 type UpdateContactRequestObject struct {
 	ContactId ContactIdPath `json:"contact_id"`
+	Params    UpdateContactParams
 	Body      *UpdateContactJSONRequestBody
 }
 
@@ -3475,15 +3793,23 @@ type UpdateContactResponseObject interface {
 	VisitUpdateContactResponse(w http.ResponseWriter) error
 }
 
-type UpdateContact200JSONResponse Contact
+type UpdateContact200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateContact200JSONResponse struct {
+	Body    Contact
+	Headers UpdateContact200ResponseHeaders
+}
 
 func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3568,6 +3894,23 @@ func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateContact412ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3762,6 +4105,7 @@ type CreateDealResponseObject interface {
 }
 
 type CreateDeal201ResponseHeaders struct {
+	ETag     string
 	Location string
 }
 
@@ -3777,6 +4121,7 @@ func (response CreateDeal201JSONResponse) VisitCreateDealResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -3906,6 +4251,7 @@ func (response CreateDeal503ApplicationProblemPlusJSONResponse) VisitCreateDealR
 
 type DeleteDealRequestObject struct {
 	DealId DealIdPath `json:"deal_id"`
+	Params DeleteDealParams
 }
 
 type DeleteDealResponseObject interface {
@@ -3987,6 +4333,23 @@ func (response DeleteDeal404ApplicationProblemPlusJSONResponse) VisitDeleteDealR
 	return err
 }
 
+type DeleteDeal412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeal412ApplicationProblemPlusJSONResponse) VisitDeleteDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDeal429ApplicationProblemPlusJSONResponse struct {
 	RateLimitedApplicationProblemPlusJSONResponse
 }
@@ -4027,24 +4390,41 @@ func (response DeleteDeal503ApplicationProblemPlusJSONResponse) VisitDeleteDealR
 
 type GetDealRequestObject struct {
 	DealId DealIdPath `json:"deal_id"`
+	Params GetDealParams
 }
 
 type GetDealResponseObject interface {
 	VisitGetDealResponse(w http.ResponseWriter) error
 }
 
-type GetDeal200JSONResponse Deal
+type GetDeal200ResponseHeaders struct {
+	ETag string
+}
+
+type GetDeal200JSONResponse struct {
+	Body    Deal
+	Headers GetDeal200ResponseHeaders
+}
 
 func (response GetDeal200JSONResponse) VisitGetDealResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetDeal304Response = NotModifiedResponse
+
+func (response GetDeal304Response) VisitGetDealResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetDeal400ApplicationProblemPlusJSONResponse struct {
@@ -4154,6 +4534,7 @@ func (response GetDeal503ApplicationProblemPlusJSONResponse) VisitGetDealRespons
 
 type UpdateDealRequestObject struct {
 	DealId DealIdPath `json:"deal_id"`
+	Params UpdateDealParams
 	Body   *UpdateDealJSONRequestBody
 }
 
@@ -4161,15 +4542,23 @@ type UpdateDealResponseObject interface {
 	VisitUpdateDealResponse(w http.ResponseWriter) error
 }
 
-type UpdateDeal200JSONResponse Deal
+type UpdateDeal200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateDeal200JSONResponse struct {
+	Body    Deal
+	Headers UpdateDeal200ResponseHeaders
+}
 
 func (response UpdateDeal200JSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4238,6 +4627,23 @@ func (response UpdateDeal404ApplicationProblemPlusJSONResponse) VisitUpdateDealR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeal412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeal412ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5904,6 +6310,7 @@ type CreateTaskResponseObject interface {
 }
 
 type CreateTask201ResponseHeaders struct {
+	ETag     string
 	Location string
 }
 
@@ -5919,6 +6326,7 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6048,6 +6456,7 @@ func (response CreateTask503ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 
 type DeleteTaskRequestObject struct {
 	TaskId TaskIdPath `json:"task_id"`
+	Params DeleteTaskParams
 }
 
 type DeleteTaskResponseObject interface {
@@ -6129,6 +6538,23 @@ func (response DeleteTask404ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 	return err
 }
 
+type DeleteTask412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTask412ApplicationProblemPlusJSONResponse) VisitDeleteTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteTask429ApplicationProblemPlusJSONResponse struct {
 	RateLimitedApplicationProblemPlusJSONResponse
 }
@@ -6169,24 +6595,41 @@ func (response DeleteTask503ApplicationProblemPlusJSONResponse) VisitDeleteTaskR
 
 type GetTaskRequestObject struct {
 	TaskId TaskIdPath `json:"task_id"`
+	Params GetTaskParams
 }
 
 type GetTaskResponseObject interface {
 	VisitGetTaskResponse(w http.ResponseWriter) error
 }
 
-type GetTask200JSONResponse Task
+type GetTask200ResponseHeaders struct {
+	ETag string
+}
+
+type GetTask200JSONResponse struct {
+	Body    Task
+	Headers GetTask200ResponseHeaders
+}
 
 func (response GetTask200JSONResponse) VisitGetTaskResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetTask304Response = NotModifiedResponse
+
+func (response GetTask304Response) VisitGetTaskResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetTask400ApplicationProblemPlusJSONResponse struct {
@@ -6296,6 +6739,7 @@ func (response GetTask503ApplicationProblemPlusJSONResponse) VisitGetTaskRespons
 
 type UpdateTaskRequestObject struct {
 	TaskId TaskIdPath `json:"task_id"`
+	Params UpdateTaskParams
 	Body   *UpdateTaskJSONRequestBody
 }
 
@@ -6303,15 +6747,23 @@ type UpdateTaskResponseObject interface {
 	VisitUpdateTaskResponse(w http.ResponseWriter) error
 }
 
-type UpdateTask200JSONResponse Task
+type UpdateTask200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateTask200JSONResponse struct {
+	Body    Task
+	Headers UpdateTask200ResponseHeaders
+}
 
 func (response UpdateTask200JSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6380,6 +6832,23 @@ func (response UpdateTask404ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTask412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTask412ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6963,10 +7432,11 @@ func (sh *strictHandler) CreateContact(ctx echo.Context) error {
 }
 
 // DeleteContact operation middleware
-func (sh *strictHandler) DeleteContact(ctx echo.Context, contactId ContactIdPath) error {
+func (sh *strictHandler) DeleteContact(ctx echo.Context, contactId ContactIdPath, params DeleteContactParams) error {
 	var request DeleteContactRequestObject
 
 	request.ContactId = contactId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteContact(ctx.Request().Context(), request.(DeleteContactRequestObject))
@@ -6988,10 +7458,11 @@ func (sh *strictHandler) DeleteContact(ctx echo.Context, contactId ContactIdPath
 }
 
 // GetContact operation middleware
-func (sh *strictHandler) GetContact(ctx echo.Context, contactId ContactIdPath) error {
+func (sh *strictHandler) GetContact(ctx echo.Context, contactId ContactIdPath, params GetContactParams) error {
 	var request GetContactRequestObject
 
 	request.ContactId = contactId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetContact(ctx.Request().Context(), request.(GetContactRequestObject))
@@ -7013,10 +7484,11 @@ func (sh *strictHandler) GetContact(ctx echo.Context, contactId ContactIdPath) e
 }
 
 // UpdateContact operation middleware
-func (sh *strictHandler) UpdateContact(ctx echo.Context, contactId ContactIdPath) error {
+func (sh *strictHandler) UpdateContact(ctx echo.Context, contactId ContactIdPath, params UpdateContactParams) error {
 	var request UpdateContactRequestObject
 
 	request.ContactId = contactId
+	request.Params = params
 
 	var body UpdateContactJSONRequestBody
 	var err error
@@ -7132,10 +7604,11 @@ func (sh *strictHandler) CreateDeal(ctx echo.Context) error {
 }
 
 // DeleteDeal operation middleware
-func (sh *strictHandler) DeleteDeal(ctx echo.Context, dealId DealIdPath) error {
+func (sh *strictHandler) DeleteDeal(ctx echo.Context, dealId DealIdPath, params DeleteDealParams) error {
 	var request DeleteDealRequestObject
 
 	request.DealId = dealId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteDeal(ctx.Request().Context(), request.(DeleteDealRequestObject))
@@ -7157,10 +7630,11 @@ func (sh *strictHandler) DeleteDeal(ctx echo.Context, dealId DealIdPath) error {
 }
 
 // GetDeal operation middleware
-func (sh *strictHandler) GetDeal(ctx echo.Context, dealId DealIdPath) error {
+func (sh *strictHandler) GetDeal(ctx echo.Context, dealId DealIdPath, params GetDealParams) error {
 	var request GetDealRequestObject
 
 	request.DealId = dealId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDeal(ctx.Request().Context(), request.(GetDealRequestObject))
@@ -7182,10 +7656,11 @@ func (sh *strictHandler) GetDeal(ctx echo.Context, dealId DealIdPath) error {
 }
 
 // UpdateDeal operation middleware
-func (sh *strictHandler) UpdateDeal(ctx echo.Context, dealId DealIdPath) error {
+func (sh *strictHandler) UpdateDeal(ctx echo.Context, dealId DealIdPath, params UpdateDealParams) error {
 	var request UpdateDealRequestObject
 
 	request.DealId = dealId
+	request.Params = params
 
 	var body UpdateDealJSONRequestBody
 	var err error
@@ -7691,10 +8166,11 @@ func (sh *strictHandler) CreateTask(ctx echo.Context) error {
 }
 
 // DeleteTask operation middleware
-func (sh *strictHandler) DeleteTask(ctx echo.Context, taskId TaskIdPath) error {
+func (sh *strictHandler) DeleteTask(ctx echo.Context, taskId TaskIdPath, params DeleteTaskParams) error {
 	var request DeleteTaskRequestObject
 
 	request.TaskId = taskId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteTask(ctx.Request().Context(), request.(DeleteTaskRequestObject))
@@ -7716,10 +8192,11 @@ func (sh *strictHandler) DeleteTask(ctx echo.Context, taskId TaskIdPath) error {
 }
 
 // GetTask operation middleware
-func (sh *strictHandler) GetTask(ctx echo.Context, taskId TaskIdPath) error {
+func (sh *strictHandler) GetTask(ctx echo.Context, taskId TaskIdPath, params GetTaskParams) error {
 	var request GetTaskRequestObject
 
 	request.TaskId = taskId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetTask(ctx.Request().Context(), request.(GetTaskRequestObject))
@@ -7741,10 +8218,11 @@ func (sh *strictHandler) GetTask(ctx echo.Context, taskId TaskIdPath) error {
 }
 
 // UpdateTask operation middleware
-func (sh *strictHandler) UpdateTask(ctx echo.Context, taskId TaskIdPath) error {
+func (sh *strictHandler) UpdateTask(ctx echo.Context, taskId TaskIdPath, params UpdateTaskParams) error {
 	var request UpdateTaskRequestObject
 
 	request.TaskId = taskId
+	request.Params = params
 
 	var body UpdateTaskJSONRequestBody
 	var err error

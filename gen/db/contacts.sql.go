@@ -516,7 +516,7 @@ SET name       = $1,
     company    = $4,
     notes      = $5,
     owner_id   = $6,
-    updated_at = now()
+    updated_at = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = $7 AND id = $8
 RETURNING organization_id, id, owner_id, name, email, phone, company, notes, created_at, updated_at
 `

@@ -839,7 +839,7 @@ SET title      = $1,
     stage      = $5,
     contact_id = $6,
     owner_id   = $7,
-    updated_at = now()
+    updated_at = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = $8 AND id = $9
 RETURNING organization_id, id, contact_id, owner_id, title, amount, currency, status, stage, created_at, updated_at
 `

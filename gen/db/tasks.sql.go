@@ -288,7 +288,7 @@ SET title        = $1,
     is_done      = $4,
     completed_at = $5,
     owner_id     = $6,
-    updated_at   = now()
+    updated_at   = greatest(now(), updated_at + interval '1 microsecond')
 WHERE organization_id = $7 AND id = $8
 RETURNING organization_id, id, deal_id, owner_id, title, description, due_date, is_done, completed_at, created_at, updated_at
 `

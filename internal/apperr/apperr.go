@@ -23,6 +23,7 @@ const (
 	KindNotFound
 	KindMethodNotAllowed
 	KindConflict
+	KindPreconditionFailed
 	KindTooLarge
 	KindUnsupportedMediaType
 	KindTooManyRequests
@@ -45,6 +46,8 @@ type Error struct {
 	ExistingID uuid.UUID
 	// RetryAfter is the number of seconds a throttled client should wait (429, 503), when known.
 	RetryAfter int
+	// ETag is the current entity tag of the object a failed precondition (412) was checked on.
+	ETag string
 	// Cause is the underlying failure, for logs and errors.Is/As; never shown to a client.
 	Cause error
 }
@@ -114,6 +117,13 @@ func NotFound(code, msg string) *Error { return &Error{Kind: KindNotFound, Code:
 
 // Conflict is a 409.
 func Conflict(code, msg string) *Error { return &Error{Kind: KindConflict, Code: code, Message: msg} }
+
+// PreconditionFailed is the 412 precondition_failed of a conditional request (If-Match) whose entity
+// tags do not name the object's current state; etag is the current one.
+func PreconditionFailed(etag string) *Error {
+	return &Error{Kind: KindPreconditionFailed, Code: "precondition_failed",
+		Message: "The object changed since it was read; fetch it again and retry.", ETag: etag}
+}
 
 // Common errors whose body must be identical wherever they occur (no existence oracle).
 var (

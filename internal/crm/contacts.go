@@ -275,14 +275,21 @@ func (s *Service) contactsInOrder(ctx context.Context, by string, desc bool, a d
 }
 
 // UpdateContact applies a partial change under applyContactPatch's rules, with the contact row
-// locked for the transaction so concurrent changes are serialised. A patch that changes nothing
-// writes nothing.
-func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, p ContactPatch) (Contact, error) {
+// locked for the transaction so concurrent changes are serialised. pre, when not nil, is checked on
+// the locked row first (a caller who may not change the contact is answered that instead). A patch
+// that changes nothing writes nothing.
+func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, p ContactPatch, pre Precondition) (Contact, error) {
 	var out Contact
 	var next contactState
 	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
+			return err
+		}
+		if err := requireModify(m, cur.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(cur.ID, cur.UpdatedAt); err != nil {
 			return err
 		}
 		was := contactStateOf(cur)
@@ -314,14 +321,18 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 	return out, nil
 }
 
-// DeleteContact deletes a contact that has no deals.
-func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
+// DeleteContact deletes a contact that has no deals; pre, when not nil, is checked on the locked row
+// after the permission check.
+func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
 	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		c, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
 		}
 		if err := requireModify(m, c.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(c.ID, c.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = q.DeleteContact(ctx, db.DeleteContactParams{OrganizationID: m.OrganizationID, ID: id})

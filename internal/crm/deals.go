@@ -170,12 +170,19 @@ func (s *Service) dealsInOrder(ctx context.Context, by string, desc bool, a db.L
 
 // UpdateDeal applies a partial change under ApplyDealPatch's rules. The deal row is locked for the
 // transaction, so concurrent changes are serialised: none is lost and the timeline, written in the
-// same transaction, always agrees with the deal.
-func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch) (Deal, error) {
+// same transaction, always agrees with the deal. pre, when not nil, is checked on the locked row
+// first (a caller who may not change the deal is answered that instead).
+func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch, pre Precondition) (Deal, error) {
 	var out Deal
 	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
+			return err
+		}
+		if err := requireModify(m, cur.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(cur.ID, cur.UpdatedAt); err != nil {
 			return err
 		}
 		next, events, err := ApplyDealPatch(m, stateOf(cur), p)
@@ -217,14 +224,18 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 	return out, err
 }
 
-// DeleteDeal deletes a deal with its tasks and timeline.
-func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
+// DeleteDeal deletes a deal with its tasks and timeline; pre, when not nil, is checked on the locked
+// row after the permission check.
+func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
 	return s.store.InTx(ctx, func(q *db.Queries) error {
 		d, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
 		}
 		if err := requireModify(m, d.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(d.ID, d.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = q.DeleteDeal(ctx, db.DeleteDealParams{OrganizationID: m.OrganizationID, ID: id})

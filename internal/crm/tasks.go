@@ -236,12 +236,19 @@ func applyTaskPatch(m tenancy.Membership, cur taskState, p TaskPatch, at time.Ti
 
 // UpdateTask applies a partial change under applyTaskPatch's rules, with the task row locked for
 // the transaction. Completing a task writes task_completed into the deal's timeline in the same
-// transaction. A patch that changes nothing writes nothing.
-func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, p TaskPatch) (Task, error) {
+// transaction. pre, when not nil, is checked on the locked row first (a caller who may not change
+// the task is answered that instead). A patch that changes nothing writes nothing.
+func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, p TaskPatch, pre Precondition) (Task, error) {
 	var out Task
 	err := s.store.InTx(ctx, func(q *db.Queries) error {
 		cur, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
+			return err
+		}
+		if err := requireModify(m, cur.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(cur.ID, cur.UpdatedAt); err != nil {
 			return err
 		}
 		was := taskStateOf(cur)
@@ -276,14 +283,18 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 	return out, nil
 }
 
-// DeleteTask deletes a task; members delete only their own.
-func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
+// DeleteTask deletes a task; members delete only their own. pre, when not nil, is checked on the
+// locked row after the permission check.
+func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
 	return s.store.InTx(ctx, func(q *db.Queries) error {
 		t, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
 		}
 		if err := requireModify(m, t.OwnerID); err != nil {
+			return err
+		}
+		if err := pre.check(t.ID, t.UpdatedAt); err != nil {
 			return err
 		}
 		if _, err := q.DeleteTask(ctx, db.DeleteTaskParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {

@@ -53,7 +53,7 @@ func (s *Server) CreateContact(ctx context.Context, req api.CreateContactRequest
 	}
 	return api.CreateContact201JSONResponse{
 		Body:    toContact(c),
-		Headers: api.CreateContact201ResponseHeaders{Location: "/api/v1/contacts/" + c.ID.String()},
+		Headers: api.CreateContact201ResponseHeaders{Location: "/api/v1/contacts/" + c.ID.String(), ETag: etag(c.ID, c.UpdatedAt)},
 	}, nil
 }
 
@@ -67,7 +67,11 @@ func (s *Server) GetContact(ctx context.Context, req api.GetContactRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return api.GetContact200JSONResponse(toContact(c)), nil
+	tag := etag(c.ID, c.UpdatedAt)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetContact304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetContact200JSONResponse{Body: toContact(c), Headers: api.GetContact200ResponseHeaders{ETag: tag}}, nil
 }
 
 // UpdateContact changes a contact partially.
@@ -80,11 +84,11 @@ func (s *Server) UpdateContact(ctx context.Context, req api.UpdateContactRequest
 	c, err := s.crm.UpdateContact(ctx, m, req.ContactId, crm.ContactPatch{
 		Name: patch.FromPtr(b.Name), Email: fromNullable(b.Email), Phone: fromNullable(b.Phone),
 		Company: fromNullable(b.Company), Notes: fromNullable(b.Notes), OwnerID: patch.FromPtr(b.OwnerId),
-	})
+	}, ifMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateContact200JSONResponse(toContact(c)), nil
+	return api.UpdateContact200JSONResponse{Body: toContact(c), Headers: api.UpdateContact200ResponseHeaders{ETag: etag(c.ID, c.UpdatedAt)}}, nil
 }
 
 // DeleteContact deletes a contact that has no deals.
@@ -93,7 +97,7 @@ func (s *Server) DeleteContact(ctx context.Context, req api.DeleteContactRequest
 	if err != nil {
 		return nil, err
 	}
-	if err := s.crm.DeleteContact(ctx, m, req.ContactId); err != nil {
+	if err := s.crm.DeleteContact(ctx, m, req.ContactId, ifMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteContact204Response{}, nil

@@ -59,7 +59,7 @@ func (s *Server) CreateDeal(ctx context.Context, req api.CreateDealRequestObject
 	}
 	return api.CreateDeal201JSONResponse{
 		Body:    toDeal(d),
-		Headers: api.CreateDeal201ResponseHeaders{Location: "/api/v1/deals/" + d.ID.String()},
+		Headers: api.CreateDeal201ResponseHeaders{Location: "/api/v1/deals/" + d.ID.String(), ETag: etag(d.ID, d.UpdatedAt)},
 	}, nil
 }
 
@@ -73,7 +73,11 @@ func (s *Server) GetDeal(ctx context.Context, req api.GetDealRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	return api.GetDeal200JSONResponse(toDeal(d)), nil
+	tag := etag(d.ID, d.UpdatedAt)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetDeal304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetDeal200JSONResponse{Body: toDeal(d), Headers: api.GetDeal200ResponseHeaders{ETag: tag}}, nil
 }
 
 // UpdateDeal changes a deal under the funnel rules.
@@ -87,11 +91,11 @@ func (s *Server) UpdateDeal(ctx context.Context, req api.UpdateDealRequestObject
 		Title: patch.FromPtr(b.Title), Amount: patch.FromPtr(b.Amount), Currency: patch.FromPtr(b.Currency),
 		Status: fromEnum(b.Status), Stage: fromEnum(b.Stage),
 		ContactID: patch.FromPtr(b.ContactId), OwnerID: patch.FromPtr(b.OwnerId),
-	})
+	}, ifMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateDeal200JSONResponse(toDeal(d)), nil
+	return api.UpdateDeal200JSONResponse{Body: toDeal(d), Headers: api.UpdateDeal200ResponseHeaders{ETag: etag(d.ID, d.UpdatedAt)}}, nil
 }
 
 // DeleteDeal deletes a deal with its tasks and timeline.
@@ -100,7 +104,7 @@ func (s *Server) DeleteDeal(ctx context.Context, req api.DeleteDealRequestObject
 	if err != nil {
 		return nil, err
 	}
-	if err := s.crm.DeleteDeal(ctx, m, req.DealId); err != nil {
+	if err := s.crm.DeleteDeal(ctx, m, req.DealId, ifMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteDeal204Response{}, nil

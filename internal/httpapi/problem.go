@@ -45,6 +45,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindNotFound:             http.StatusNotFound,
 	apperr.KindMethodNotAllowed:     http.StatusMethodNotAllowed,
 	apperr.KindConflict:             http.StatusConflict,
+	apperr.KindPreconditionFailed:   http.StatusPreconditionFailed,
 	apperr.KindTooLarge:             http.StatusRequestEntityTooLarge,
 	apperr.KindUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	apperr.KindTooManyRequests:      http.StatusTooManyRequests,
@@ -101,6 +102,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			p.ExistingId = &ae.ExistingID
 		}
 		h := c.Response().Header()
+		if ae.ETag != "" {
+			h.Set("ETag", ae.ETag)
+		}
 		switch status {
 		case http.StatusUnauthorized:
 			if c.Request().Header.Get(echo.HeaderAuthorization) != "" {

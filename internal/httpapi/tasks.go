@@ -52,7 +52,7 @@ func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject
 	}
 	return api.CreateTask201JSONResponse{
 		Body:    toTask(t),
-		Headers: api.CreateTask201ResponseHeaders{Location: "/api/v1/tasks/" + t.ID.String()},
+		Headers: api.CreateTask201ResponseHeaders{Location: "/api/v1/tasks/" + t.ID.String(), ETag: etag(t.ID, t.UpdatedAt)},
 	}, nil
 }
 
@@ -66,7 +66,11 @@ func (s *Server) GetTask(ctx context.Context, req api.GetTaskRequestObject) (api
 	if err != nil {
 		return nil, err
 	}
-	return api.GetTask200JSONResponse(toTask(t)), nil
+	tag := etag(t.ID, t.UpdatedAt)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return api.GetTask304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetTask200JSONResponse{Body: toTask(t), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
 }
 
 // UpdateTask changes, completes, reopens or reassigns a task.
@@ -80,11 +84,11 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 		Title: patch.FromPtr(b.Title), Description: fromNullable(b.Description),
 		DueDate: patch.Map(fromNullable(b.DueDate), func(d openapi_types.Date) time.Time { return d.Time }),
 		IsDone:  patch.FromPtr(b.IsDone), OwnerID: patch.FromPtr(b.OwnerId),
-	})
+	}, ifMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateTask200JSONResponse(toTask(t)), nil
+	return api.UpdateTask200JSONResponse{Body: toTask(t), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(t.ID, t.UpdatedAt)}}, nil
 }
 
 // DeleteTask deletes a task.
@@ -93,7 +97,7 @@ func (s *Server) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObject
 	if err != nil {
 		return nil, err
 	}
-	if err := s.crm.DeleteTask(ctx, m, req.TaskId); err != nil {
+	if err := s.crm.DeleteTask(ctx, m, req.TaskId, ifMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteTask204Response{}, nil
