@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/stretchr/testify/assert"
@@ -322,12 +323,12 @@ func TestIfNoneMatch_TheCurrentETagAnswers304WithoutABody(t *testing.T) {
 // transaction, so exactly one of them changes the object and the other is told it is stale. In the
 // first round the test holds the row's lock until both requests wait for it, so both have read
 // their If-Match before either may change the row: a check made before the lock would let both win.
+// The kinds take turns: the service's pool has four connections, and two waiting requests hold two.
 func TestIfMatch_OfTwoConcurrentPatchesWithOneETagExactlyOneWins(t *testing.T) {
 	t.Parallel()
 	tm, kinds := etaggedKinds(t)
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
 			for round := range 6 {
 				id, res, body := k.create(t, "start")
 				tag := etagOf(t, res, body, http.StatusCreated)
@@ -374,11 +375,15 @@ func TestIfMatch_OfTwoConcurrentPatchesWithOneETagExactlyOneWins(t *testing.T) {
 	}
 }
 
-// holdRowLock locks the row id of table in a transaction of its own and returns the function that
-// waits until two other sessions wait for that lock, and then lets them go.
+// holdRowLock locks the row id of table in a transaction on a connection of its own (not one of the
+// service's) and returns the function that waits until two other sessions wait for that lock, and
+// then lets them go.
 func holdRowLock(t *testing.T, tm *apptest.Team, table string, id uuid.UUID) func() {
 	t.Helper()
-	tx, err := tm.App.Pool.Begin(t.Context())
+	conn, err := pgx.ConnectConfig(t.Context(), tm.App.Pool.Config().ConnConfig.Copy())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	tx, err := conn.Begin(t.Context())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
 	_, err = tx.Exec(t.Context(), "SELECT 1 FROM "+table+" WHERE id = $1 FOR UPDATE", id) //nolint:gosec // the test's own table names
