@@ -160,6 +160,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		// The cursors' key is derived from the signing secret: no second secret to configure.
 		Cursors: paging.NewCursors([]byte(cfg.JWTSecret)),
+		DB:      store,
 	})
 	if err != nil {
 		return err

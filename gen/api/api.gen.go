@@ -911,6 +911,9 @@ type Cursor = string
 // DealIdPath defines model for DealIdPath.
 type DealIdPath = openapi_types.UUID
 
+// IdempotencyKey Example: 5f0c8a52-6d36-4f7b-9a3c-2b1de0c1a6f4
+type IdempotencyKey = string
+
 // IfMatch Example: "3q2-7wAAAAB8Y5xJ0aBq1w"
 type IfMatch = string
 
@@ -947,8 +950,14 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
 
+// ConflictOrIdempotencyKeyInUse An RFC 9457 problem document.
+type ConflictOrIdempotencyKeyInUse = Problem
+
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
+
+// IdempotencyKeyMismatch An RFC 9457 problem document.
+type IdempotencyKeyMismatch = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -1013,6 +1022,20 @@ type ListContactsParamsOrderBy string
 
 // ListContactsParamsOrder defines parameters for ListContacts.
 type ListContactsParamsOrder string
+
+// CreateContactParams defines parameters for CreateContact.
+type CreateContactParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // DeleteContactParams defines parameters for DeleteContact.
 type DeleteContactParams struct {
@@ -1088,6 +1111,20 @@ type ListDealsParamsOrderBy string
 // ListDealsParamsOrder defines parameters for ListDeals.
 type ListDealsParamsOrder string
 
+// CreateDealParams defines parameters for CreateDeal.
+type CreateDealParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteDealParams defines parameters for DeleteDeal.
 type DeleteDealParams struct {
 	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
@@ -1132,6 +1169,34 @@ type ListActivitiesParams struct {
 	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
 }
 
+// CreateActivityParams defines parameters for CreateActivity.
+type CreateActivityParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateOrganizationParams defines parameters for CreateOrganization.
+type CreateOrganizationParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	// Page The page to return, from 1.
@@ -1146,6 +1211,20 @@ type ListMembersParams struct {
 	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
 	// repeat items when records are added or removed meanwhile.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AddMemberParams defines parameters for AddMember.
+type AddMemberParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListTasksParams defines parameters for ListTasks.
@@ -1177,6 +1256,20 @@ type ListTasksParams struct {
 	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
 	// repeat items when records are added or removed meanwhile.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTaskParams defines parameters for CreateTask.
+type CreateTaskParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteTaskParams defines parameters for DeleteTask.
@@ -1277,7 +1370,7 @@ type ServerInterface interface {
 	ListContacts(ctx echo.Context, params ListContactsParams) error
 	// CreateContact Create contact
 	// (POST /api/v1/contacts)
-	CreateContact(ctx echo.Context) error
+	CreateContact(ctx echo.Context, params CreateContactParams) error
 	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
 	DeleteContact(ctx echo.Context, contactId ContactIdPath, params DeleteContactParams) error
@@ -1292,7 +1385,7 @@ type ServerInterface interface {
 	ListDeals(ctx echo.Context, params ListDealsParams) error
 	// CreateDeal Create deal
 	// (POST /api/v1/deals)
-	CreateDeal(ctx echo.Context) error
+	CreateDeal(ctx echo.Context, params CreateDealParams) error
 	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
 	DeleteDeal(ctx echo.Context, dealId DealIdPath, params DeleteDealParams) error
@@ -1307,10 +1400,10 @@ type ServerInterface interface {
 	ListActivities(ctx echo.Context, dealId DealIdPath, params ListActivitiesParams) error
 	// CreateActivity Comment on deal
 	// (POST /api/v1/deals/{deal_id}/activities)
-	CreateActivity(ctx echo.Context, dealId DealIdPath) error
+	CreateActivity(ctx echo.Context, dealId DealIdPath, params CreateActivityParams) error
 	// CreateOrganization Create organization
 	// (POST /api/v1/organizations)
-	CreateOrganization(ctx echo.Context) error
+	CreateOrganization(ctx echo.Context, params CreateOrganizationParams) error
 	// ListMyOrganizations List my organizations
 	// (GET /api/v1/organizations/me)
 	ListMyOrganizations(ctx echo.Context) error
@@ -1328,7 +1421,7 @@ type ServerInterface interface {
 	ListMembers(ctx echo.Context, organizationId OrganizationIdPath, params ListMembersParams) error
 	// AddMember Add member
 	// (POST /api/v1/organizations/{organization_id}/members)
-	AddMember(ctx echo.Context, organizationId OrganizationIdPath) error
+	AddMember(ctx echo.Context, organizationId OrganizationIdPath, params AddMemberParams) error
 	// RemoveMember Remove member
 	// (DELETE /api/v1/organizations/{organization_id}/members/{user_id})
 	RemoveMember(ctx echo.Context, organizationId OrganizationIdPath, userId UserIdPath) error
@@ -1340,7 +1433,7 @@ type ServerInterface interface {
 	ListTasks(ctx echo.Context, params ListTasksParams) error
 	// CreateTask Create task
 	// (POST /api/v1/tasks)
-	CreateTask(ctx echo.Context) error
+	CreateTask(ctx echo.Context, params CreateTaskParams) error
 	// DeleteTask Delete task
 	// (DELETE /api/v1/tasks/{task_id})
 	DeleteTask(ctx echo.Context, taskId TaskIdPath, params DeleteTaskParams) error
@@ -1499,8 +1592,28 @@ func (w *ServerInterfaceWrapper) ListContacts(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateContact(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateContact(ctx)
+	err = w.Handler.CreateContact(ctx, params)
 	return err
 }
 
@@ -1711,8 +1824,28 @@ func (w *ServerInterfaceWrapper) ListDeals(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateDeal(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateDealParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateDeal(ctx)
+	err = w.Handler.CreateDeal(ctx, params)
 	return err
 }
 
@@ -1881,8 +2014,28 @@ func (w *ServerInterfaceWrapper) CreateActivity(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter deal_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateActivityParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateActivity(ctx, dealId)
+	err = w.Handler.CreateActivity(ctx, dealId, params)
 	return err
 }
 
@@ -1890,8 +2043,28 @@ func (w *ServerInterfaceWrapper) CreateActivity(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateOrganization(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateOrganizationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateOrganization(ctx)
+	err = w.Handler.CreateOrganization(ctx, params)
 	return err
 }
 
@@ -2002,8 +2175,28 @@ func (w *ServerInterfaceWrapper) AddMember(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organization_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.AddMember(ctx, organizationId)
+	err = w.Handler.AddMember(ctx, organizationId, params)
 	return err
 }
 
@@ -2126,8 +2319,28 @@ func (w *ServerInterfaceWrapper) ListTasks(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateTask(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTaskParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateTask(ctx)
+	err = w.Handler.CreateTask(ctx, params)
 	return err
 }
 
@@ -2346,7 +2559,18 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type ConflictOrIdempotencyKeyInUseResponseHeaders struct {
+	RetryAfter *int
+}
+type ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ConflictOrIdempotencyKeyInUseResponseHeaders
+}
+
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyMismatchApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -3316,7 +3540,8 @@ func (response ListContacts503ApplicationProblemPlusJSONResponse) VisitListConta
 }
 
 type CreateContactRequestObject struct {
-	Body *CreateContactJSONRequestBody
+	Params CreateContactParams
+	Body   *CreateContactJSONRequestBody
 }
 
 type CreateContactResponseObject interface {
@@ -3324,8 +3549,9 @@ type CreateContactResponseObject interface {
 }
 
 type CreateContact201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateContact201JSONResponse struct {
@@ -3341,6 +3567,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -3399,16 +3628,19 @@ func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateCo
 }
 
 type CreateContact409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
 }
 
 func (response CreateContact409ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3442,6 +3674,22 @@ func (response CreateContact415ApplicationProblemPlusJSONResponse) VisitCreateCo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response CreateContact422ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4097,7 +4345,8 @@ func (response ListDeals503ApplicationProblemPlusJSONResponse) VisitListDealsRes
 }
 
 type CreateDealRequestObject struct {
-	Body *CreateDealJSONRequestBody
+	Params CreateDealParams
+	Body   *CreateDealJSONRequestBody
 }
 
 type CreateDealResponseObject interface {
@@ -4105,8 +4354,9 @@ type CreateDealResponseObject interface {
 }
 
 type CreateDeal201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateDeal201JSONResponse struct {
@@ -4122,6 +4372,9 @@ func (response CreateDeal201JSONResponse) VisitCreateDealResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -4179,6 +4432,25 @@ func (response CreateDeal403ApplicationProblemPlusJSONResponse) VisitCreateDealR
 	return err
 }
 
+type CreateDeal409ApplicationProblemPlusJSONResponse struct {
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal409ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateDeal413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4207,6 +4479,22 @@ func (response CreateDeal415ApplicationProblemPlusJSONResponse) VisitCreateDealR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeal422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeal422ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4848,6 +5136,7 @@ func (response ListActivities503ApplicationProblemPlusJSONResponse) VisitListAct
 
 type CreateActivityRequestObject struct {
 	DealId DealIdPath `json:"deal_id"`
+	Params CreateActivityParams
 	Body   *CreateActivityJSONRequestBody
 }
 
@@ -4855,15 +5144,25 @@ type CreateActivityResponseObject interface {
 	VisitCreateActivityResponse(w http.ResponseWriter) error
 }
 
-type CreateActivity201JSONResponse Activity
+type CreateActivity201ResponseHeaders struct {
+	IdempotentReplayed *string
+}
+
+type CreateActivity201JSONResponse struct {
+	Body    Activity
+	Headers CreateActivity201ResponseHeaders
+}
 
 func (response CreateActivity201JSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4936,6 +5235,25 @@ func (response CreateActivity404ApplicationProblemPlusJSONResponse) VisitCreateA
 	return err
 }
 
+type CreateActivity409ApplicationProblemPlusJSONResponse struct {
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity409ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateActivity413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4964,6 +5282,22 @@ func (response CreateActivity415ApplicationProblemPlusJSONResponse) VisitCreateA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateActivity422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response CreateActivity422ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5007,7 +5341,8 @@ func (response CreateActivity503ApplicationProblemPlusJSONResponse) VisitCreateA
 }
 
 type CreateOrganizationRequestObject struct {
-	Body *CreateOrganizationJSONRequestBody
+	Params CreateOrganizationParams
+	Body   *CreateOrganizationJSONRequestBody
 }
 
 type CreateOrganizationResponseObject interface {
@@ -5015,7 +5350,8 @@ type CreateOrganizationResponseObject interface {
 }
 
 type CreateOrganization201ResponseHeaders struct {
-	Location string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateOrganization201JSONResponse struct {
@@ -5030,6 +5366,9 @@ func (response CreateOrganization201JSONResponse) VisitCreateOrganizationRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5071,6 +5410,25 @@ func (response CreateOrganization401ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateOrganization409ApplicationProblemPlusJSONResponse struct {
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganization409ApplicationProblemPlusJSONResponse) VisitCreateOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOrganization413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5099,6 +5457,22 @@ func (response CreateOrganization415ApplicationProblemPlusJSONResponse) VisitCre
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganization422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganization422ApplicationProblemPlusJSONResponse) VisitCreateOrganizationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5693,6 +6067,7 @@ func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMember
 
 type AddMemberRequestObject struct {
 	OrganizationId OrganizationIdPath `json:"organization_id"`
+	Params         AddMemberParams
 	Body           *AddMemberJSONRequestBody
 }
 
@@ -5701,7 +6076,8 @@ type AddMemberResponseObject interface {
 }
 
 type AddMember201ResponseHeaders struct {
-	Location string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type AddMember201JSONResponse struct {
@@ -5716,6 +6092,9 @@ func (response AddMember201JSONResponse) VisitAddMemberResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5790,16 +6169,19 @@ func (response AddMember404ApplicationProblemPlusJSONResponse) VisitAddMemberRes
 }
 
 type AddMember409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
 }
 
 func (response AddMember409ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5833,6 +6215,22 @@ func (response AddMember415ApplicationProblemPlusJSONResponse) VisitAddMemberRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddMember422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response AddMember422ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6302,7 +6700,8 @@ func (response ListTasks503ApplicationProblemPlusJSONResponse) VisitListTasksRes
 }
 
 type CreateTaskRequestObject struct {
-	Body *CreateTaskJSONRequestBody
+	Params CreateTaskParams
+	Body   *CreateTaskJSONRequestBody
 }
 
 type CreateTaskResponseObject interface {
@@ -6310,8 +6709,9 @@ type CreateTaskResponseObject interface {
 }
 
 type CreateTask201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateTask201JSONResponse struct {
@@ -6327,6 +6727,9 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6384,6 +6787,25 @@ func (response CreateTask403ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 	return err
 }
 
+type CreateTask409ApplicationProblemPlusJSONResponse struct {
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask409ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTask413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -6412,6 +6834,22 @@ func (response CreateTask415ApplicationProblemPlusJSONResponse) VisitCreateTaskR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTask422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTask422ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7386,8 +7824,10 @@ func (sh *strictHandler) ListContacts(ctx echo.Context, params ListContactsParam
 }
 
 // CreateContact operation middleware
-func (sh *strictHandler) CreateContact(ctx echo.Context) error {
+func (sh *strictHandler) CreateContact(ctx echo.Context, params CreateContactParams) error {
 	var request CreateContactRequestObject
+
+	request.Params = params
 
 	var body CreateContactJSONRequestBody
 	var err error
@@ -7558,8 +7998,10 @@ func (sh *strictHandler) ListDeals(ctx echo.Context, params ListDealsParams) err
 }
 
 // CreateDeal operation middleware
-func (sh *strictHandler) CreateDeal(ctx echo.Context) error {
+func (sh *strictHandler) CreateDeal(ctx echo.Context, params CreateDealParams) error {
 	var request CreateDealRequestObject
+
+	request.Params = params
 
 	var body CreateDealJSONRequestBody
 	var err error
@@ -7731,10 +8173,11 @@ func (sh *strictHandler) ListActivities(ctx echo.Context, dealId DealIdPath, par
 }
 
 // CreateActivity operation middleware
-func (sh *strictHandler) CreateActivity(ctx echo.Context, dealId DealIdPath) error {
+func (sh *strictHandler) CreateActivity(ctx echo.Context, dealId DealIdPath, params CreateActivityParams) error {
 	var request CreateActivityRequestObject
 
 	request.DealId = dealId
+	request.Params = params
 
 	var body CreateActivityJSONRequestBody
 	var err error
@@ -7779,8 +8222,10 @@ func (sh *strictHandler) CreateActivity(ctx echo.Context, dealId DealIdPath) err
 }
 
 // CreateOrganization operation middleware
-func (sh *strictHandler) CreateOrganization(ctx echo.Context) error {
+func (sh *strictHandler) CreateOrganization(ctx echo.Context, params CreateOrganizationParams) error {
 	var request CreateOrganizationRequestObject
+
+	request.Params = params
 
 	var body CreateOrganizationJSONRequestBody
 	var err error
@@ -7972,10 +8417,11 @@ func (sh *strictHandler) ListMembers(ctx echo.Context, organizationId Organizati
 }
 
 // AddMember operation middleware
-func (sh *strictHandler) AddMember(ctx echo.Context, organizationId OrganizationIdPath) error {
+func (sh *strictHandler) AddMember(ctx echo.Context, organizationId OrganizationIdPath, params AddMemberParams) error {
 	var request AddMemberRequestObject
 
 	request.OrganizationId = organizationId
+	request.Params = params
 
 	var body AddMemberJSONRequestBody
 	var err error
@@ -8120,8 +8566,10 @@ func (sh *strictHandler) ListTasks(ctx echo.Context, params ListTasksParams) err
 }
 
 // CreateTask operation middleware
-func (sh *strictHandler) CreateTask(ctx echo.Context) error {
+func (sh *strictHandler) CreateTask(ctx echo.Context, params CreateTaskParams) error {
 	var request CreateTaskRequestObject
+
+	request.Params = params
 
 	var body CreateTaskJSONRequestBody
 	var err error

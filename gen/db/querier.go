@@ -13,8 +13,17 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
+	// Idempotency keys (schema/000006): claimed before a request runs, answered in the request's own
+	// transaction, deleted by the clean-up once expired.
+	// Claims the key for a new attempt, in a statement of its own: a new key, one past its expiry, or
+	// one whose running attempt was abandoned (began before abandoned_before). No row: the key is held
+	// by an attempt that is running or has answered; GetIdempotencyKey says which.
+	ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (uuid.UUID, error)
 	// A successful login clears its (account, address) counter; the address counter stays.
 	ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error
+	// Stores the answer of the attempt that holds the claim; run it in the transaction of the request's
+	// effect. No row: the claim was taken over meanwhile, and the transaction must not commit.
+	CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) (int64, error)
 	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
 	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
 	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)
@@ -30,6 +39,8 @@ type Querier interface {
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
+	// The clean-up: keys past their expiry, in batches.
+	DeleteExpiredIdempotencyKeys(ctx context.Context, arg DeleteExpiredIdempotencyKeysParams) (int64, error)
 	DeleteExpiredLoginAddressThrottles(ctx context.Context, arg DeleteExpiredLoginAddressThrottlesParams) (int64, error)
 	DeleteExpiredLoginThrottles(ctx context.Context, arg DeleteExpiredLoginThrottlesParams) (int64, error)
 	// The clean-up: sessions past their expiry (revoked or not) in batches. An expired session answers
@@ -50,6 +61,7 @@ type Querier interface {
 	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
 	// timeline always agrees with the deal.
 	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
+	GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error)
 	GetMember(ctx context.Context, arg GetMemberParams) (GetMemberRow, error)
 	GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdateParams) (string, error)
 	GetOrganization(ctx context.Context, organizationID uuid.UUID) (Organization, error)
@@ -100,6 +112,9 @@ type Querier interface {
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
 	// statement runs. The next login's LoginLocks reads the locks it set.
 	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error
+	// Gives the key up after an attempt that stored nothing (its transaction rolled back), so that a
+	// retry runs. An answer that did commit is never deleted here.
+	ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) (int64, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the

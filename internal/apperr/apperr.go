@@ -27,6 +27,8 @@ const (
 	KindTooLarge
 	KindUnsupportedMediaType
 	KindTooManyRequests
+	// KindUnprocessable is a well-formed request that cannot be processed as sent (422).
+	KindUnprocessable
 	KindUnavailable
 )
 

@@ -116,6 +116,7 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 
 		Limits:  limitsOutOfTheWay(o.Limits),
 		Cursors: paging.NewCursors([]byte(TestSecret)),
+		DB:      store,
 	})
 	if err != nil {
 		return nil, nil, err

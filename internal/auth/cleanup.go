@@ -11,8 +11,9 @@ import (
 )
 
 // The clean-up deletes what only grows otherwise: expired sessions (revoked or not: an expired
-// session answers exactly like a missing one) and throttle rows whose window and lock are over
-// (attacker traffic alone creates those). It deletes in batches, each in its own short transaction
+// session answers exactly like a missing one), throttle rows whose window and lock are over
+// (attacker traffic alone creates those) and idempotency keys past their retention (24 hours,
+// internal/idempotency). It deletes in batches, each in its own short transaction
 // that first takes a transaction-level advisory lock: on several replicas one cleans at a time and
 // the others skip their turn; nothing is held between batches, and it works behind PgBouncer in
 // transaction mode.
@@ -32,6 +33,7 @@ type CleanUpResult struct {
 	Sessions         int64
 	LoginThrottles   int64
 	AddressThrottles int64
+	IdempotencyKeys  int64
 	// Skipped is true when another replica held the clean-up lock: this run stopped there.
 	Skipped bool
 }
@@ -45,8 +47,8 @@ func WithCleanUpBatch(n int) Option {
 	}
 }
 
-// CleanUp deletes the sessions expired before now and the throttle rows that stopped mattering
-// before now.
+// CleanUp deletes the sessions expired before now, the throttle rows that stopped mattering before
+// now and the idempotency keys expired before now.
 func (s *Service) CleanUp(ctx context.Context, now time.Time) (CleanUpResult, error) {
 	var res CleanUpResult
 	batch := int32(min(s.cleanUpBatch, 1<<20)) //nolint:gosec // bounded just above
@@ -63,6 +65,9 @@ func (s *Service) CleanUp(ctx context.Context, now time.Time) (CleanUpResult, er
 		}},
 		{"login_address_throttle", &res.AddressThrottles, func(q *db.Queries) (int64, error) {
 			return q.DeleteExpiredLoginAddressThrottles(ctx, db.DeleteExpiredLoginAddressThrottlesParams{Now: now, BatchSize: batch})
+		}},
+		{"idempotency_keys", &res.IdempotencyKeys, func(q *db.Queries) (int64, error) {
+			return q.DeleteExpiredIdempotencyKeys(ctx, db.DeleteExpiredIdempotencyKeysParams{Now: now, BatchSize: batch})
 		}},
 	}
 	for _, t := range tables {
@@ -107,9 +112,10 @@ func (s *Service) RunCleanUp(ctx context.Context, every time.Duration, log *slog
 		switch {
 		case err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled):
 			log.ErrorContext(ctx, "auth clean-up failed", "error", err.Error())
-		case err == nil && res.Sessions+res.LoginThrottles+res.AddressThrottles > 0:
+		case err == nil && res.Sessions+res.LoginThrottles+res.AddressThrottles+res.IdempotencyKeys > 0:
 			log.InfoContext(ctx, "auth clean-up", "sessions", res.Sessions,
-				"login_throttle", res.LoginThrottles, "login_address_throttle", res.AddressThrottles)
+				"login_throttle", res.LoginThrottles, "login_address_throttle", res.AddressThrottles,
+				"idempotency_keys", res.IdempotencyKeys)
 		}
 		select {
 		case <-ctx.Done():

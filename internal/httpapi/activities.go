@@ -48,7 +48,7 @@ func (s *Server) CreateActivity(ctx context.Context, req api.CreateActivityReque
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateActivity201JSONResponse(out), nil
+	return api.CreateActivity201JSONResponse{Body: out}, nil
 }
 
 func toActivity(a crm.Activity) (api.Activity, error) {

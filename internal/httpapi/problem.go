@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/minicrm/crm/gen/api"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/idempotency"
 )
 
 // MaxReportedErrors is the most field errors one problem lists; errors_omitted counts the rest, so
@@ -51,6 +52,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.KindTooManyRequests:      http.StatusTooManyRequests,
 	apperr.KindUnavailable:          http.StatusServiceUnavailable,
 	apperr.KindInternal:             http.StatusInternalServerError,
+	apperr.KindUnprocessable:        http.StatusUnprocessableEntity,
 }
 
 // Failures that echo itself detects, as the service names them.
@@ -177,6 +179,9 @@ func fromValidation(me openapi3.MultiError) *apperr.Error {
 		var re *openapi3filter.RequestError
 		if !errors.As(e, &re) {
 			continue
+		}
+		if re.Parameter != nil && re.Parameter.In == openapi3.ParameterInHeader && re.Parameter.Name == headerIdempotencyKey {
+			return idempotency.ErrInvalidKey.WithCause(me)
 		}
 		var he *echo.HTTPError
 		var shape *bodyShapeError

@@ -22,8 +22,10 @@ import (
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/docs"
+	"github.com/minicrm/crm/internal/idempotency"
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/paging"
+	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
@@ -35,6 +37,10 @@ const BodyLimit = "1MiB"
 // DefaultRequestTimeout bounds a request's work when Deps.RequestTimeout is zero. It stays below the
 // server's write timeout (30 s in cmd/crm), so a request that runs out of time still gets its 503.
 const DefaultRequestTimeout = 25 * time.Second
+
+// abandonedClaimMargin is how long past the request timeout an idempotency key's running attempt
+// is still waited for (its commit may be under way); after that it is abandoned and taken over.
+const abandonedClaimMargin = time.Minute
 
 // Pinger answers whether the database is reachable (the readiness probe).
 type Pinger interface {
@@ -62,6 +68,9 @@ type Deps struct {
 	Limits Limits
 	// Cursors signs and checks the lists' cursors (required).
 	Cursors *paging.Cursors
+	// DB is the database the idempotency keys are kept in, and whose request transactions the
+	// services join (required).
+	DB *platform.DB
 }
 
 // Server implements api.StrictServerInterface.
@@ -89,6 +98,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if d.Cursors == nil {
 		return nil, errors.New("httpapi: Deps.Cursors is required")
+	}
+	if d.DB == nil {
+		return nil, errors.New("httpapi: Deps.DB is required")
 	}
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
@@ -139,6 +151,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(resolveCaller(d.Callers))
 	e.Use(limits.tenant)
 	e.Use(rejectNUL)
+	// Past every check: a key is claimed only for a request that reaches its handler.
+	e.Use(idempotencyKeys(idempotency.NewStore(d.DB, d.RequestTimeout+abandonedClaimMargin)))
 
 	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, cursors: d.Cursors}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{listScopes(openAPI), guards.middleware}))

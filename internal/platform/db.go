@@ -27,15 +27,92 @@ type DB struct {
 
 // NewDB wraps pool.
 func NewDB(pool *pgxpool.Pool) *DB {
-	return &DB{pool: pool, q: db.New(translating{pool})}
+	return &DB{pool: pool, q: db.New(translating{joining{pool}})}
 }
 
-// Queries runs each query on its own pooled connection.
+// Queries runs each query on its own pooled connection, or, under the context of a RequestTx, in
+// that transaction.
 func (d *DB) Queries() *db.Queries { return d.q }
 
-// InTx runs fn in one transaction with queries bound to it; it commits when fn returns nil.
+// InTx runs fn in one transaction with queries bound to it; it commits when fn returns nil. Under
+// the context of a RequestTx it runs in a savepoint of that transaction instead: fn's work is
+// undone alone when fn fails, and is committed (or not) with the request's transaction.
 func (d *DB) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	return translateIn(ctx, pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(db.New(translating{tx})) }))
+	var beginner interface {
+		Begin(ctx context.Context) (pgx.Tx, error)
+	} = d.pool
+	if tx, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
+		beginner = tx // Begin on a transaction is a SAVEPOINT
+	}
+	return translateIn(ctx, pgx.BeginFunc(ctx, beginner, func(tx pgx.Tx) error { return fn(db.New(translating{tx})) }))
+}
+
+// RequestTx is one transaction that a whole request runs in: under the context BeginRequest
+// returns, InTx and Queries join it instead of taking connections of their own. The idempotency
+// keys use it to write a request's answer in the same transaction as the request's effect. It
+// holds one connection from BeginRequest to Commit or Rollback; the calls that join it never take
+// a second one, so requests holding one cannot starve each other of the pool.
+type RequestTx struct {
+	tx pgx.Tx
+	q  *db.Queries
+}
+
+type requestTxKey struct{}
+
+// BeginRequest begins a RequestTx and returns the context its work must run under.
+func (d *DB) BeginRequest(ctx context.Context) (context.Context, *RequestTx, error) {
+	if _, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
+		return ctx, nil, errors.New("platform: BeginRequest under a request transaction")
+	}
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return ctx, nil, translateIn(ctx, err)
+	}
+	return context.WithValue(ctx, requestTxKey{}, tx), &RequestTx{tx: tx, q: db.New(translating{tx})}, nil
+}
+
+// Queries runs on the transaction.
+func (t *RequestTx) Queries() *db.Queries { return t.q }
+
+// Commit commits the transaction.
+func (t *RequestTx) Commit(ctx context.Context) error { return translateIn(ctx, t.tx.Commit(ctx)) }
+
+// Rollback rolls the transaction back; after Commit it does nothing.
+func (t *RequestTx) Rollback(ctx context.Context) error {
+	err := t.tx.Rollback(ctx)
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return nil
+	}
+	return translateIn(ctx, err)
+}
+
+// IsAbortedTransaction reports whether err says the transaction already failed (25P02): a statement
+// of it was refused, and nothing of it can commit.
+func IsAbortedTransaction(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "25P02"
+}
+
+// joining is the pool, except under the context of a RequestTx, whose transaction it runs on.
+type joining struct{ pool *pgxpool.Pool }
+
+func (j joining) on(ctx context.Context) db.DBTX {
+	if tx, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return j.pool
+}
+
+func (j joining) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return j.on(ctx).Exec(ctx, sql, args...)
+}
+
+func (j joining) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return j.on(ctx).Query(ctx, sql, args...)
+}
+
+func (j joining) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return j.on(ctx).QueryRow(ctx, sql, args...)
 }
 
 // Ping checks that the database answers.
