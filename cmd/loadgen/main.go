@@ -151,7 +151,9 @@ type report struct {
 	StepBest    *int              `json:"step_best_rate,omitempty"`
 	ServiceRSS  map[string]int    `json:"service_rss_kib,omitempty"`
 	MixedRSSKiB int               `json:"service_rss_mixed_peak_kib,omitempty"`
-	TotalSecond float64           `json:"total_seconds"`
+	// MixedStartRSSKiB is the service's RSS when the mixed run starts (after the logins).
+	MixedStartRSSKiB int     `json:"service_rss_mixed_start_kib,omitempty"`
+	TotalSecond      float64 `json:"total_seconds"`
 }
 
 func main() {
@@ -287,6 +289,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	}
 	if o.rate > 0 {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)
+		rep.MixedStartRSSKiB = svc.RSS()["VmRSS"]
 		stopRSS := svc.watchRSS()
 		m, err := runMixed(ctx, client, svc.base, logged, weights, o, o.rate, o.mixedDuration)
 		rep.MixedRSSKiB = stopRSS()
@@ -297,7 +300,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		fmt.Print(bench.Table(append(m.Endpoints, m.All)))
 		fmt.Printf("  sent %d, achieved %.0f req/s, dropped %d (in-flight cap %d)\n", m.Sent, m.All.Rate, m.Dropped, o.maxInflight)
 		if rep.MixedRSSKiB > 0 {
-			fmt.Printf("service RSS peak during mixed run: %d MiB\n", (rep.MixedRSSKiB+512)/1024)
+			fmt.Printf("service RSS peak during mixed run: %d MiB (%d MiB at its start)\n", (rep.MixedRSSKiB+512)/1024, (rep.MixedStartRSSKiB+512)/1024)
 		}
 	}
 	if o.step {

@@ -70,3 +70,30 @@ func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 		assert.NoError(t, <-done)
 	}
 }
+
+// A panic in the work reaches the connection's goroutine, where the recover middleware is, and
+// frees the slot.
+func TestInFlight_APanicComesBackAndFreesTheSlot(t *testing.T) {
+	spec, err := api.GetSpec()
+	require.NoError(t, err)
+	g, err := operationGuards(spec)
+	require.NoError(t, err)
+	e := echo.New()
+	queue := inFlight(g, 1)
+	boom := queue(func(echo.Context) error { panic("boom") })
+	ok := queue(func(echo.Context) error { return nil })
+	ctx := func() echo.Context {
+		c := e.NewContext(httptest.NewRequest("GET", "/api/v1/contacts", nil), httptest.NewRecorder())
+		c.SetPath("/api/v1/contacts")
+		return c
+	}
+	assert.PanicsWithValue(t, "boom", func() { _ = boom(ctx()) })
+	done := make(chan error, 1)
+	go func() { done <- ok(ctx()) }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slot of the request that panicked was not freed")
+	}
+}
