@@ -104,7 +104,17 @@ func runAttempt(c echo.Context, next echo.HandlerFunc, a *idempotency.Attempt) e
 		res.Writer, res.Committed, res.Status, res.Size = sent, false, http.StatusOK, 0
 	}
 
+	settled := false
+	defer func() {
+		// A panicking handler (answered 500 by the recover middleware) must not keep the
+		// transaction's connection, nor the key.
+		if !settled {
+			a.Abandon()
+			undo()
+		}
+	}()
 	err := next(c)
+	settled = true
 	if err != nil && !res.Committed {
 		if !storable(err) {
 			a.Abandon()
