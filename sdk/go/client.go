@@ -45,6 +45,8 @@ type settings struct {
 	tokens     Tokens
 	org        uuid.UUID
 	onTokens   func(Tokens)
+	retry      RetryPolicy
+	noKeys     bool
 }
 
 // WithHTTPClient makes the Client send its requests, token refreshes included, through hc's
@@ -97,6 +99,8 @@ type Client struct {
 	// refresher calls /auth/refresh on the caller's transport without the session layer.
 	refresher *client.ClientWithResponses
 	onTokens  func(Tokens)
+	retry     RetryPolicy // with the defaults filled in
+	autoKeys  bool        // send a fresh Idempotency-Key on authenticated POSTs that have none
 
 	mu       sync.Mutex
 	tokens   Tokens
@@ -139,8 +143,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		onTokens: s.onTokens,
 		tokens:   s.tokens,
 		org:      s.org,
+		retry:    s.retry.withDefaults(),
+		autoKeys: !s.noKeys,
 	}
-	session.Transport = &transport{c: c, next: next}
+	// Retries are the outer layer: every attempt goes through the session (a fresh access token,
+	// a refresh on 401) with the same Idempotency-Key.
+	session.Transport = &retryTransport{c: c, next: &transport{c: c, next: next}}
 	c.httpClient = &session
 
 	if c.ClientWithResponses, err = client.NewClientWithResponses(baseURL, client.WithHTTPClient(&session)); err != nil {
@@ -292,7 +300,7 @@ var publicPaths = map[string]bool{
 // ownsURL reports whether u is an API route of this client: same scheme and host as the base URL,
 // and not a public route. Credentials are never sent anywhere else (e.g. after a redirect).
 func (c *Client) ownsURL(u *url.URL) bool {
-	if !strings.EqualFold(u.Scheme, c.base.Scheme) || hostPort(u) != hostPort(c.base) {
+	if !c.sameOrigin(u) {
 		return false
 	}
 	p := u.Path
@@ -303,6 +311,11 @@ func (c *Client) ownsURL(u *url.URL) bool {
 		p = p[len(c.basePath):]
 	}
 	return !publicPaths[p]
+}
+
+// sameOrigin reports whether u has the scheme and host of the base URL.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, c.base.Scheme) && hostPort(u) == hostPort(c.base)
 }
 
 // hostPort is u's lower-cased host with the scheme's default port made explicit.

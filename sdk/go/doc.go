@@ -43,6 +43,31 @@
 //		fmt.Println(deal.Title, deal.Amount)
 //	}
 //
+// Every authenticated POST gets a fresh Idempotency-Key (a UUID) unless it has one
+// ([IdempotencyKey]) or [WithoutIdempotencyKeys] is given, and transient failures are retried
+// with the same key and body ([WithRetry]: by default up to 3 attempts, exponential backoff with
+// jitter, Retry-After honoured, the context's end respected): answers 429 and 503, 409
+// idempotency_key_in_use and transport errors, for GET and HEAD, keyed POSTs, and PATCH or DELETE
+// with If-Match. The server runs a keyed POST once, so a retry after a lost answer gets the stored
+// answer ([Replayed]) instead of creating a second record. A PATCH or DELETE without If-Match is
+// never retried (the first attempt may have been applied); with If-Match it cannot be applied
+// twice, since the first application changes the entity tag.
+//
+// Contacts, deals and tasks carry an entity tag ([ETag]). [IfMatch] makes a change conditional
+// (a stale tag is 412 [ErrPreconditionFailed], whose ProblemError carries the current tag) and
+// [IfNoneMatch] a read (304, which [Ok] does not treat as an error; see [NotModified]):
+//
+//	got, err := crmsdk.Ok(c.GetDealWithResponse(ctx, id))
+//	if err != nil {
+//		return err
+//	}
+//	stage := client.Negotiation
+//	_, err = crmsdk.Ok(c.UpdateDealWithResponse(ctx, id, client.DealUpdate{Stage: &stage}, crmsdk.IfMatch(crmsdk.ETag(got))))
+//	var pe *crmsdk.ProblemError
+//	if errors.Is(err, crmsdk.ErrPreconditionFailed) && errors.As(err, &pe) {
+//		// changed by someone else since it was read; pe.ETag() is its current tag
+//	}
+//
 // To keep a session across restarts, resume it with [WithTokens] and persist every change with
 // [WithTokenCallback]: refresh tokens rotate, and an old one presented again ends the session.
 package crmsdk

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/minicrm/crm/gen/client"
 )
@@ -22,7 +23,90 @@ type ProblemError struct {
 	Status int
 	// Problem is the answer's problem document.
 	Problem client.Problem
+	// Header is the answer's headers (ETag, Retry-After, X-Request-Id, ...); nil when the error
+	// was built from a body alone.
+	Header http.Header
 }
+
+// ETag returns the current entity tag of the object, which a 412 precondition_failed answer
+// carries; "" when the answer has none.
+func (e *ProblemError) ETag() string { return e.Header.Get(ETagHeader) }
+
+// RetryAfter returns the wait the answer asks for (429, 503, 409 idempotency_key_in_use) and
+// whether it has one.
+func (e *ProblemError) RetryAfter() (time.Duration, bool) {
+	return parseRetryAfter(e.Header.Get("Retry-After"), time.Now())
+}
+
+// Is makes errors.Is(err, ErrPreconditionFailed) and the other Err* codes of this package match
+// a ProblemError of that code.
+func (e *ProblemError) Is(target error) bool {
+	c, ok := target.(codeError)
+	return ok && string(c) == e.Problem.Code
+}
+
+// codeError is the sentinel of a problem code, for errors.Is.
+type codeError string
+
+func (c codeError) Error() string { return "crm: " + string(c) }
+
+// Sentinels of the problem codes that call for a particular reaction; errors.Is(err, sentinel)
+// matches a [*ProblemError] of that code. Any code can be tested with [IsProblem].
+var (
+	// ErrPreconditionFailed: If-Match named a stale entity tag; nothing was changed. The
+	// ProblemError's ETag is the current tag: read the object again and decide.
+	ErrPreconditionFailed error = codeError(CodePreconditionFailed)
+	// ErrIdempotencyKeyMismatch: the Idempotency-Key was used for another request. Never retry
+	// with it: use a new key for a new request.
+	ErrIdempotencyKeyMismatch error = codeError(CodeIdempotencyKeyMismatch)
+	// ErrIdempotencyKeyInUse: the first request with this key is still running; retry later with
+	// the same key (the Client does, see WithRetry).
+	ErrIdempotencyKeyInUse error = codeError(CodeIdempotencyKeyInUse)
+	// ErrRateLimited: over the rate limit; see ProblemError.RetryAfter.
+	ErrRateLimited error = codeError(CodeRateLimited)
+	// ErrNotFound: no such route or object in this organization.
+	ErrNotFound error = codeError(CodeNotFound)
+)
+
+// The stable problem codes of the contract (the error table of openapi.yaml's info.description).
+// The server may add codes: compare with these constants, but expect others.
+const (
+	CodeValidationFailed           = "validation_failed"
+	CodeMalformedRequest           = "malformed_request"
+	CodeInvalidValue               = "invalid_value"
+	CodeInvalidCursor              = "invalid_cursor"
+	CodeOrganizationHeaderRequired = "organization_header_required"
+	CodeInvalidOrganizationHeader  = "invalid_organization_header"
+	CodeInvalidReference           = "invalid_reference"
+	CodeWonRequiresPositiveAmount  = "won_requires_positive_amount"
+	CodeDueDateInPast              = "due_date_in_past"
+	CodeOnlyCommentsAllowed        = "only_comments_allowed"
+	CodeInvalidIdempotencyKey      = "invalid_idempotency_key"
+	CodeUnauthorized               = "unauthorized"
+	CodeInvalidCredentials         = "invalid_credentials"
+	CodeNotAMember                 = "not_a_member"
+	CodeForbidden                  = "forbidden"
+	CodeStageRollbackForbidden     = "stage_rollback_forbidden"
+	CodeOwnerRoleForbidden         = "owner_role_forbidden"
+	CodeOwnRole                    = "own_role"
+	CodeNotFound                   = "not_found"
+	CodeUserNotFound               = "user_not_found"
+	CodeMethodNotAllowed           = "method_not_allowed"
+	CodeEmailTaken                 = "email_taken"
+	CodeAlreadyMember              = "already_member"
+	CodeLastOwner                  = "last_owner"
+	CodeContactEmailTaken          = "contact_email_taken"
+	CodeContactHasDeals            = "contact_has_deals"
+	CodeIdempotencyKeyInUse        = "idempotency_key_in_use"
+	CodePreconditionFailed         = "precondition_failed"
+	CodePayloadTooLarge            = "payload_too_large"
+	CodeUnsupportedMediaType       = "unsupported_media_type"
+	CodeIdempotencyKeyMismatch     = "idempotency_key_mismatch"
+	CodeTooManyAttempts            = "too_many_attempts"
+	CodeRateLimited                = "rate_limited"
+	CodeServiceUnavailable         = "service_unavailable"
+	CodeTimeout                    = "timeout"
+)
 
 // Error returns "crm: <status> <code>: <detail, or title when there is no detail>".
 func (e *ProblemError) Error() string {
@@ -59,12 +143,16 @@ func IsProblem(err error, code string) bool {
 	return errors.As(err, &pe) && (code == "" || pe.Problem.Code == code)
 }
 
+func asProblem(err error, pe **ProblemError) bool { return errors.As(err, pe) }
+
 // Response is implemented by every *XxxResponse of the generated client.
 type Response interface {
 	StatusCode() int
 }
 
-// Check returns nil for a 2xx answer and a [*ProblemError] built from body otherwise:
+// Check returns nil for a 2xx answer and a [*ProblemError] built from body otherwise (with the
+// answer's headers when res is a generated response). A 304 Not Modified, the answer to
+// [IfNoneMatch], is no error either: see [NotModified].
 //
 //	res, err := c.GetDealWithResponse(ctx, id)
 //	if err == nil { err = crmsdk.Check(res, res.Body) }
@@ -75,10 +163,12 @@ func Check(res Response, body []byte) error {
 		return errors.New("crmsdk: no response")
 	}
 	status := res.StatusCode()
-	if status >= 200 && status < 300 {
+	if status >= 200 && status < 300 || status == http.StatusNotModified {
 		return nil
 	}
-	return newProblemError(status, body)
+	pe := newProblemError(status, body)
+	pe.Header = headerOf(res)
+	return pe
 }
 
 // Ok wraps a call of the generated client and turns an error answer into a [*ProblemError], so

@@ -1092,6 +1092,39 @@ export interface components {
         };
     };
     responses: {
+        /** @description The object still has the entity tag given in `If-None-Match`; no body. */
+        NotModified: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /**
+         * @description `If-Match` names no current entity tag of the object: it changed since it was read. Nothing
+         *     was changed; `ETag` is the current entity tag.
+         */
+        PreconditionFailed: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Precondition Failed",
+                 *       "status": 412,
+                 *       "detail": "The object changed since it was read; fetch it again and retry.",
+                 *       "code": "precondition_failed",
+                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request is malformed or fails validation. */
         BadRequest: {
             headers: {
@@ -1188,6 +1221,39 @@ export interface components {
                  *       "status": 409,
                  *       "detail": "The organization must keep at least one owner.",
                  *       "code": "last_owner",
+                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request conflicts with the current state (its own code), or a request with the same
+         *     `Idempotency-Key` is still running (`idempotency_key_in_use`): retry after `Retry-After`
+         *     seconds.
+         */
+        ConflictOrIdempotencyKeyInUse: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `Idempotency-Key` was used for another request (method, path or body). */
+        IdempotencyKeyMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unprocessable Entity",
+                 *       "status": 422,
+                 *       "detail": "This Idempotency-Key was used for another request (method, path or body); use a new key.",
+                 *       "code": "idempotency_key_mismatch",
                  *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
                  *     }
                  */
@@ -1297,6 +1363,18 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+         *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+         *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+         *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+         *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+         *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+         *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+         *     caller and the organization. 1 to 255 printable ASCII characters (400
+         *     `invalid_idempotency_key` otherwise).
+         */
+        IdempotencyKey: string;
         /** @description The organization's id. */
         OrganizationIdPath: string;
         /** @description The member's user id. */
@@ -1325,11 +1403,34 @@ export interface components {
         Cursor: string;
         /** @description Items per page. */
         PageSize: number;
+        /**
+         * @description Change or delete the object only if its current `ETag` is one of these entity tags
+         *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+         *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+         *     changed. Without it the request proceeds whatever the object's state.
+         */
+        IfMatch: string;
+        /**
+         * @description Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+         *     comparison: `W/"a"` matches `"a"`), or for `*`.
+         */
+        IfNoneMatch: string;
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description `true` when the answer is the stored answer of an earlier request with the same
+         *     `Idempotency-Key` (replayed answers of any status carry it); absent otherwise.
+         */
+        IdempotentReplayed: "true";
         /** @description The URL of the created resource. */
         Location: string;
+        /**
+         * @description The object's entity tag (RFC 9110): strong and opaque, different for every state of the
+         *     object. Send it back in `If-Match` to change or delete the object only if nobody changed it
+         *     meanwhile, or in `If-None-Match` to read it only if it changed.
+         */
+        ETag: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
         /** @description The bearer challenge (RFC 6750). */
@@ -1643,7 +1744,20 @@ export interface operations {
     createOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1663,6 +1777,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
@@ -1685,8 +1800,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1926,7 +2043,20 @@ export interface operations {
     addMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The organization's id. */
                 organization_id: components["parameters"]["OrganizationIdPath"];
@@ -1950,6 +2080,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
@@ -1970,9 +2101,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2134,7 +2266,20 @@ export interface operations {
     createContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2157,7 +2302,9 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2180,9 +2327,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2190,7 +2338,13 @@ export interface operations {
     getContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+                 *     comparison: `W/"a"` matches `"a"`), or for `*`.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The contact's id. */
                 contact_id: components["parameters"]["ContactIdPath"];
@@ -2204,6 +2358,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,6 +2378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2234,7 +2390,15 @@ export interface operations {
     deleteContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The contact's id. */
                 contact_id: components["parameters"]["ContactIdPath"];
@@ -2257,6 +2421,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2264,7 +2429,15 @@ export interface operations {
     updateContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The contact's id. */
                 contact_id: components["parameters"]["ContactIdPath"];
@@ -2288,6 +2461,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2312,6 +2486,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
@@ -2400,7 +2575,20 @@ export interface operations {
     createDeal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2423,7 +2611,9 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2447,8 +2637,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2456,7 +2648,13 @@ export interface operations {
     getDeal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+                 *     comparison: `W/"a"` matches `"a"`), or for `*`.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The deal's id. */
                 deal_id: components["parameters"]["DealIdPath"];
@@ -2470,6 +2668,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2490,6 +2689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2501,7 +2701,15 @@ export interface operations {
     deleteDeal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The deal's id. */
                 deal_id: components["parameters"]["DealIdPath"];
@@ -2523,6 +2731,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2530,7 +2739,15 @@ export interface operations {
     updateDeal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The deal's id. */
                 deal_id: components["parameters"]["DealIdPath"];
@@ -2554,6 +2771,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2578,6 +2796,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
@@ -2663,7 +2882,20 @@ export interface operations {
     createActivity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The deal's id. */
                 deal_id: components["parameters"]["DealIdPath"];
@@ -2689,6 +2921,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2711,8 +2944,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2791,7 +3026,20 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2813,7 +3061,9 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,8 +3087,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2846,7 +3098,13 @@ export interface operations {
     getTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Answer 304 without a body if the object's current `ETag` is one of these entity tags (weak
+                 *     comparison: `W/"a"` matches `"a"`), or for `*`.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The task's id. */
                 task_id: components["parameters"]["TaskIdPath"];
@@ -2860,6 +3118,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2880,6 +3139,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2891,7 +3151,15 @@ export interface operations {
     deleteTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's id. */
                 task_id: components["parameters"]["TaskIdPath"];
@@ -2913,6 +3181,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2920,7 +3189,15 @@ export interface operations {
     updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Change or delete the object only if its current `ETag` is one of these entity tags
+                 *     (`"a"` or `"a", "b"`; strong comparison: a weak tag `W/"…"` never matches), or `*` for any
+                 *     existing object. Otherwise 412 `precondition_failed` with the current `ETag`, and nothing is
+                 *     changed. Without it the request proceeds whatever the object's state.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's id. */
                 task_id: components["parameters"]["TaskIdPath"];
@@ -2943,6 +3220,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2967,6 +3245,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
