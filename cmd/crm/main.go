@@ -1,7 +1,10 @@
 // Command crm runs the mini-CRM API.
 //
-//	crm [serve]                 create the database if needed, migrate, serve HTTP
-//	crm migrate up|down|version apply all migrations, revert the last one, or print the version
+//	crm [serve]                 create the database if needed, migrate, serve HTTP and work the
+//	                            webhook deliveries
+//	crm worker                  migrate, then work the webhook deliveries only (no HTTP)
+//	crm migrate up|down|version apply all migrations (River's, then ours), revert the last one of
+//	                            ours, or print our version
 package main
 
 import (
@@ -19,6 +22,8 @@ import (
 	_ "time/tzdata" // organization time zones must resolve in a minimal container image too
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/config"
 	"github.com/minicrm/crm/internal/crm"
@@ -28,6 +33,8 @@ import (
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/ratelimit"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
+	"github.com/riverqueue/river"
 )
 
 func main() {
@@ -58,13 +65,15 @@ func run(args []string) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
+	case "worker":
+		return worker(ctx, cfg, log)
 	case "migrate":
 		if len(args) != 2 {
 			return errors.New("usage: crm migrate up|down|version")
 		}
 		return migrate(ctx, cfg, args[1])
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate)", cmd)
+		return fmt.Errorf("unknown command %q (serve, worker, migrate)", cmd)
 	}
 }
 
@@ -84,7 +93,7 @@ func migrate(ctx context.Context, cfg config.Config, action string) error {
 	defer func() { _ = m.Close() }()
 	switch action {
 	case "up":
-		err = m.Up()
+		err = platform.MigrateAll(ctx, pool)
 	case "down":
 		err = m.Down()
 	case "version":
@@ -129,10 +138,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	if err := platform.MigrateUp(pool); err != nil {
+	if err := platform.MigrateAll(ctx, pool); err != nil {
 		return err
 	}
 	store := platform.NewDB(pool)
+	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once); `crm worker`
+	// adds processes that only work them.
+	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
+	jobs, stopJobs, err := startDeliveries(ctx, pool, store, guard, cfg.WebhookWorkers, log)
+	if err != nil {
+		return err
+	}
+	defer stopJobs()
 	limits, closeLimits, err := rateLimits(cfg, int(pool.Config().MaxConns), log)
 	if err != nil {
 		return err
@@ -146,13 +163,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() { defer close(cleanUpDone); authSvc.RunCleanUp(cleanUpCtx, auth.DefaultCleanUpInterval, log) }()
 	defer func() { stopCleanUp(); <-cleanUpDone }()
 	e, err := httpapi.New(httpapi.Deps{
-		Auth:    authSvc,
-		Orgs:    orgs.NewService(store),
-		CRM:     crm.NewService(store),
-		Callers: tenancy.Resolver{Q: store.Queries()},
-		Ready:   store,
-		Log:     log,
-		Limits:  limits,
+		Auth:     authSvc,
+		Orgs:     orgs.NewService(store),
+		CRM:      crm.NewService(store),
+		Webhooks: webhooks.NewService(store, guard, jobs),
+		Callers:  tenancy.Resolver{Q: store.Queries()},
+		Ready:    store,
+		Log:      log,
+		Limits:   limits,
 
 		TrustedProxies: cfg.TrustedProxies,
 
@@ -195,6 +213,56 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("stopped")
+	return nil
+}
+
+// startDeliveries starts the River client that works the webhook deliveries, workers at once; the
+// function it returns stops it, letting the deliveries under way finish (up to their timeout).
+func startDeliveries(ctx context.Context, pool *pgxpool.Pool, store *platform.DB, guard webhooks.Guard, workers int, log *slog.Logger) (*river.Client[pgx.Tx], func(), error) {
+	jobs, err := webhooks.NewClient(pool, store, webhooks.ClientConfig{Guard: guard, Workers: workers, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Not ctx: a signal ends the service gracefully through stop, not by cancelling the workers.
+	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, nil, fmt.Errorf("start webhook workers: %w", err)
+	}
+	stop := func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), webhooks.DeliveryTimeout+5*time.Second)
+		defer cancel()
+		if err := jobs.Stop(stopCtx); err != nil {
+			log.Warn("webhook workers stopped before their deliveries finished", "error", err.Error())
+		}
+	}
+	return jobs, stop, nil
+}
+
+// worker works the webhook deliveries until SIGINT or SIGTERM (`crm worker`).
+func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	_, _ = memlimit.Set(memlimit.WithLogger(log))
+	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := platform.MigrateAll(ctx, pool); err != nil {
+		return err
+	}
+	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
+	_, stop, err := startDeliveries(ctx, pool, platform.NewDB(pool), guard, cfg.WebhookWorkers, log)
+	if err != nil {
+		return err
+	}
+	log.Info("working webhook deliveries", "workers", cfg.WebhookWorkers)
+	<-ctx.Done()
+	log.Info("shutting down: finishing the deliveries under way")
+	stop()
 	log.Info("stopped")
 	return nil
 }

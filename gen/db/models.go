@@ -72,3 +72,30 @@ type Task struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
+
+type WebhookDelivery struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	EndpointID     uuid.UUID
+	EventID        uuid.UUID
+	Status         string
+	Attempts       int32
+	LastStatusCode *int32
+	LastError      *string
+	NextAttemptAt  *time.Time
+	CreatedAt      time.Time
+	DeliveredAt    *time.Time
+}
+
+type WebhookEndpoint struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	Url            string
+	Events         []string
+	Description    *string
+	Secret         string
+	Active         bool
+	FailingSince   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}

@@ -31,6 +31,9 @@ type Querier interface {
 	CreateSession(ctx context.Context, arg CreateSessionParams) error
 	CreateTask(ctx context.Context, arg CreateTaskParams) (Task, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (CreateUserRow, error)
+	CreateWebhookDelivery(ctx context.Context, arg CreateWebhookDeliveryParams) (WebhookDelivery, error)
+	CreateWebhookEndpoint(ctx context.Context, arg CreateWebhookEndpointParams) (WebhookEndpoint, error)
+	CreateWebhookEvent(ctx context.Context, arg CreateWebhookEventParams) error
 	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
@@ -48,6 +51,7 @@ type Querier interface {
 	DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSessionsParams) (int64, error)
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
 	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
+	DeleteWebhookEndpoint(ctx context.Context, arg DeleteWebhookEndpointParams) (int64, error)
 	// A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
 	// trigram index for search) finds the matches, which are sorted. The page is found by offset.
 	FilterDeals(ctx context.Context, arg FilterDealsParams) ([]FilterDealsRow, error)
@@ -70,6 +74,12 @@ type Querier interface {
 	GetTaskForUpdate(ctx context.Context, arg GetTaskForUpdateParams) (Task, error)
 	GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 	GetUserByEmail(ctx context.Context, email string) (GetUserByEmailRow, error)
+	// A delivery of the endpoint, with its event's type.
+	GetWebhookDelivery(ctx context.Context, arg GetWebhookDeliveryParams) (GetWebhookDeliveryRow, error)
+	// What the worker sends: the delivery, its event's body and its endpoint's URL and secret.
+	GetWebhookDeliveryToSend(ctx context.Context, arg GetWebhookDeliveryToSendParams) (GetWebhookDeliveryToSendRow, error)
+	GetWebhookEndpoint(ctx context.Context, arg GetWebhookEndpointParams) (WebhookEndpoint, error)
+	GetWebhookEndpointForUpdate(ctx context.Context, arg GetWebhookEndpointForUpdateParams) (WebhookEndpoint, error)
 	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
 	// A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
 	// index (organization_id, deal_id, created_at DESC, id DESC). The total counts the deal's entries.
@@ -96,22 +106,36 @@ type Querier interface {
 	// Oldest membership first, from the keyset position on (the start when NULL), in the index
 	// (organization_id, created_at, user_id).
 	ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error)
+	// The active endpoints that receive events of this type.
+	ListSubscribedWebhookEndpoints(ctx context.Context, arg ListSubscribedWebhookEndpointsParams) ([]uuid.UUID, error)
 	// The task list by due date, the undated last (coalesce to 'infinity': the order of the index,
 	// without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from
 	// task_counts. A filter on deal or due dates goes through FilterTasks instead.
 	ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTasksRow, error)
 	ListUserMemberships(ctx context.Context, userID uuid.UUID) ([]ListUserMembershipsRow, error)
 	ListUserOrganizations(ctx context.Context, userID uuid.UUID) ([]ListUserOrganizationsRow, error)
+	// Newest first, from the keyset position on (the start when NULL), in the index
+	// (organization_id, endpoint_id, created_at DESC, id DESC).
+	ListWebhookDeliveries(ctx context.Context, arg ListWebhookDeliveriesParams) ([]ListWebhookDeliveriesRow, error)
+	// Oldest first, from the keyset position on (the start when NULL), in the index
+	// (organization_id, created_at, id).
+	ListWebhookEndpoints(ctx context.Context, arg ListWebhookEndpointsParams) ([]ListWebhookEndpointsRow, error)
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
 	// The (account, address) lock and the address lock still running at @now (NULL when none), and
 	// whether the pair has a counter at all (a successful login has one to clear only then).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
+	// Starts the failure count of the endpoint (or continues it), and deactivates the endpoint when
+	// every attempt to it has failed since @failing_before or earlier. Returns whether it is active.
+	MarkWebhookEndpointFailed(ctx context.Context, arg MarkWebhookEndpointFailedParams) (bool, error)
+	MarkWebhookEndpointSucceeded(ctx context.Context, arg MarkWebhookEndpointSucceededParams) error
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
 	// statement runs. The next login's LoginLocks reads the locks it set.
 	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error
+	// One attempt's outcome. status is succeeded, pending (next_attempt_at is the retry) or failed.
+	RecordWebhookAttempt(ctx context.Context, arg RecordWebhookAttemptParams) (uuid.UUID, error)
 	// Gives the key up after an attempt that stored nothing (its transaction rolled back), so that a
 	// retry runs. An answer that did commit is never deleted here.
 	ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) (int64, error)
@@ -135,6 +159,8 @@ type Querier interface {
 	UpdateMemberRole(ctx context.Context, arg UpdateMemberRoleParams) error
 	UpdateOrganization(ctx context.Context, arg UpdateOrganizationParams) (Organization, error)
 	UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error)
+	// Reactivating an endpoint restarts its failure count.
+	UpdateWebhookEndpoint(ctx context.Context, arg UpdateWebhookEndpointParams) (WebhookEndpoint, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/auth"
@@ -22,6 +23,8 @@ import (
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
+	"github.com/riverqueue/river"
 )
 
 // TestSecret signs the tokens of test servers only.
@@ -54,6 +57,12 @@ type Options struct {
 	TrustedProxies             []*net.IPNet
 	RefreshReuseLeeway         time.Duration
 
+	// Webhooks starts the webhook workers (River) with the server, sending to loopback receivers
+	// (WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOW_PRIVATE on); without it deliveries are queued only.
+	Webhooks bool
+	// WebhookRetry is the retry schedule of the deliveries (nil: the product's, webhooks.NextRetry).
+	WebhookRetry webhooks.Schedule
+
 	// Limits are the rate limits and concurrency bounds. Tests run with them out of the way: a
 	// zero budget or bound here is 1,000,000 per minute or 10,000 at once, and a refusal is
 	// answered without delay (not the service's defaults); set a field to test it.
@@ -82,8 +91,15 @@ func limitsOutOfTheWay(l httpapi.Limits) httpapi.Limits {
 func New(t testing.TB) *App { return NewWithOptions(t, Options{}) }
 
 // NewHandler builds the service on pool as the tests run it: the test secret, silent logs, and the
-// token lifetimes of o (defaults: 15 minutes, 7 days).
+// token lifetimes of o (defaults: 15 minutes, 7 days). Its webhook deliveries are queued only; see
+// NewWithOptions for workers.
 func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, error) {
+	h, tokens, _, err := newHandler(pool, o)
+	return h, tokens, err
+}
+
+// newHandler is NewHandler, and the River client of the webhook deliveries (not started).
+func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *river.Client[pgx.Tx], error) {
 	if o.AccessTTL == 0 {
 		o.AccessTTL = 15 * time.Minute
 	}
@@ -95,19 +111,31 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 	}
 	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: TestSecret, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL, Now: o.Now})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The same graph cmd/crm wires, on the test database.
 	store := platform.NewDB(pool)
+	// The product's policy (https, public addresses), unless the test receives deliveries itself.
+	guard := webhooks.Guard{AllowHTTP: o.Webhooks, AllowPrivate: o.Webhooks}
+	workers := 0
+	if o.Webhooks {
+		workers = 4
+	}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	jobs, err := webhooks.NewClient(pool, store, webhooks.ClientConfig{Guard: guard, Workers: workers, Retry: o.WebhookRetry, Logger: quiet})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(o.LoginMaxFailuresPerAddress),
 		auth.WithRefreshReuseLeeway(o.RefreshReuseLeeway))
 	e, err := httpapi.New(httpapi.Deps{
-		Auth:    authSvc,
-		Orgs:    orgs.NewService(store),
-		CRM:     crm.NewService(store),
-		Callers: tenancy.Resolver{Q: store.Queries()},
-		Ready:   store,
-		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Auth:     authSvc,
+		Orgs:     orgs.NewService(store),
+		CRM:      crm.NewService(store),
+		Webhooks: webhooks.NewService(store, guard, jobs),
+		Callers:  tenancy.Resolver{Q: store.Queries()},
+		Ready:    store,
+		Log:      quiet,
 
 		TrustedProxies: o.TrustedProxies,
 
@@ -119,18 +147,28 @@ func NewHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, erro
 		DB:      store,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return e, tokens, nil
+	return e, tokens, jobs, nil
 }
 
 // NewWithOptions starts the service with non-default token settings.
 func NewWithOptions(t testing.TB, o Options) *App {
 	t.Helper()
 	pool := NewPool(t)
-	e, tokens, err := NewHandler(pool, o)
+	e, tokens, jobs, err := newHandler(pool, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Webhooks {
+		if err := jobs.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { // before the pool closes (registered before)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = jobs.Stop(ctx)
+		})
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

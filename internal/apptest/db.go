@@ -29,6 +29,9 @@ type migrator struct{}
 
 func (migrator) Hash() (string, error) {
 	h := sha256.New()
+	if err := platform.HashRiverMigrations(h); err != nil {
+		return "", err
+	}
 	err := fs.WalkDir(schema.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -41,7 +44,18 @@ func (migrator) Hash() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-func (migrator) Migrate(_ context.Context, db *sql.DB, _ pgtestdb.Config) error {
+// Migrate applies River's migrations, then ours, as platform.MigrateAll does (without its lock:
+// pgtestdb migrates a template once, under a lock of its own).
+func (migrator) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config) error {
+	pool, err := pgxpool.New(ctx, conf.URL())
+	if err != nil {
+		return err
+	}
+	err = platform.MigrateRiver(ctx, pool)
+	pool.Close()
+	if err != nil {
+		return err
+	}
 	m, err := platform.NewSQLMigrator(db)
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ type TeamOptions struct {
 	// Eager are the roles whose users NewTeam registers and adds at once, in this order: for tests
 	// that count or order the organization's members.
 	Eager []client.Role
+	// App is the service the team registers on (nil: a new one, as New starts it).
+	App *App
 }
 
 // Team is one organization with a user in every role — Owner, Admin, Manager, Member and a second
@@ -41,7 +43,11 @@ func NewTeam(t testing.TB, o *TeamOptions) *Team {
 	if o == nil {
 		o = &TeamOptions{}
 	}
-	tm := &Team{App: New(t), users: map[seat]User{}}
+	app := o.App
+	if app == nil {
+		app = New(t)
+	}
+	tm := &Team{App: app, users: map[seat]User{}}
 	tm.Owner = tm.App.Register(t, "owner")
 	tm.Org = tm.Owner.OrgID
 	for _, role := range o.Eager {

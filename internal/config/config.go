@@ -65,6 +65,15 @@ type Config struct {
 	// 2s; 0 leaves them to the server).
 	DBStatementTimeout time.Duration
 	DBLockTimeout      time.Duration
+
+	// Webhooks (issue 10). WebhookAllowHTTP accepts http:// endpoints (WEBHOOK_ALLOW_HTTP, default
+	// false: https only); WebhookAllowPrivate accepts loopback, private and link-local destinations
+	// (WEBHOOK_ALLOW_PRIVATE, default false) — both for local development and tests only.
+	// WebhookWorkers deliveries are sent at once by each process that works them (WEBHOOK_WORKERS,
+	// default 4).
+	WebhookAllowHTTP    bool
+	WebhookAllowPrivate bool
+	WebhookWorkers      int
 }
 
 // WriteTimeout is the HTTP server's write timeout: no answer can be written after it.
@@ -155,7 +164,29 @@ func FromEnv() (Config, error) {
 	if c.DBLockTimeout, err = dbTimeout("DB_LOCK_TIMEOUT", 2*time.Second); err != nil {
 		return c, err
 	}
+	if c.WebhookAllowHTTP, err = boolEnv("WEBHOOK_ALLOW_HTTP"); err != nil {
+		return c, err
+	}
+	if c.WebhookAllowPrivate, err = boolEnv("WEBHOOK_ALLOW_PRIVATE"); err != nil {
+		return c, err
+	}
+	if c.WebhookWorkers, err = positiveInt("WEBHOOK_WORKERS", 4); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// boolEnv reads a boolean variable (true/false, 1/0, ...); unset or empty is false.
+func boolEnv(key string) (bool, error) {
+	v := strings.TrimSpace(os.Getenv(key))
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: want true or false, got %q", key, v)
+	}
+	return b, nil
 }
 
 // RequireJWT fails with a clear message when no signing secret is configured (there is no

@@ -153,3 +153,31 @@ func TestFromEnv_DatabaseTimeouts(t *testing.T) {
 		assert.Contains(t, err.Error(), "DB_LOCK_TIMEOUT", bad)
 	}
 }
+
+func TestFromEnv_Webhooks(t *testing.T) {
+	t.Setenv("WEBHOOK_ALLOW_HTTP", "")
+	t.Setenv("WEBHOOK_ALLOW_PRIVATE", "")
+	t.Setenv("WEBHOOK_WORKERS", "")
+	c, err := FromEnv()
+	require.NoError(t, err)
+	assert.False(t, c.WebhookAllowHTTP, "https only by default")
+	assert.False(t, c.WebhookAllowPrivate, "public destinations only by default")
+	assert.Equal(t, 4, c.WebhookWorkers)
+
+	t.Setenv("WEBHOOK_ALLOW_HTTP", "true")
+	t.Setenv("WEBHOOK_ALLOW_PRIVATE", "1")
+	t.Setenv("WEBHOOK_WORKERS", "16")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	assert.True(t, c.WebhookAllowHTTP)
+	assert.True(t, c.WebhookAllowPrivate)
+	assert.Equal(t, 16, c.WebhookWorkers)
+
+	for key, bad := range map[string]string{"WEBHOOK_ALLOW_HTTP": "yes please", "WEBHOOK_WORKERS": "0"} {
+		t.Setenv(key, bad)
+		_, err := FromEnv()
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), key)
+		t.Setenv(key, "")
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
@@ -49,12 +50,14 @@ type Pinger interface {
 
 // Deps are the services the HTTP layer serves.
 type Deps struct {
-	Auth    *auth.Service
-	Orgs    *orgs.Service
-	CRM     *crm.Service
-	Callers tenancy.Resolver // sessions and memberships, checked on every authenticated request
-	Ready   Pinger
-	Log     *slog.Logger
+	Auth *auth.Service
+	Orgs *orgs.Service
+	CRM  *crm.Service
+	// Webhooks are the organization's webhook subscriptions and deliveries (required).
+	Webhooks *webhooks.Service
+	Callers  tenancy.Resolver // sessions and memberships, checked on every authenticated request
+	Ready    Pinger
+	Log      *slog.Logger
 	// RequestTimeout bounds one request's work; past it the answer is 503 timeout. Zero means
 	// DefaultRequestTimeout. It must be below the HTTP server's write timeout.
 	RequestTimeout time.Duration
@@ -79,6 +82,8 @@ type Server struct {
 	auth  *auth.Service
 	orgs  *orgs.Service
 	crm   *crm.Service
+	// webhooks are the subscriptions and their deliveries.
+	webhooks *webhooks.Service
 	// cursors signs and checks the lists' cursors.
 	cursors *paging.Cursors
 }
@@ -101,6 +106,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if d.DB == nil {
 		return nil, errors.New("httpapi: Deps.DB is required")
+	}
+	if d.Webhooks == nil {
+		return nil, errors.New("httpapi: Deps.Webhooks is required")
 	}
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
@@ -154,7 +162,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// Past every check: a key is claimed only for a request that reaches its handler.
 	e.Use(idempotencyKeys(idempotency.NewStore(d.DB, d.RequestTimeout+abandonedClaimMargin)))
 
-	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, cursors: d.Cursors}
+	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, webhooks: d.Webhooks, cursors: d.Cursors}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{listScopes(openAPI), guards.middleware}))
 
 	specJSON, err := api.GetSpecJSON()

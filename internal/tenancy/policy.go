@@ -29,6 +29,7 @@ const (
 	ManageSettings     Action = "manage_settings"     // organization name and settings
 	ManageMembers      Action = "manage_members"      // add/remove members, change non-owner roles
 	ManageOwners       Action = "manage_owners"       // grant, change or revoke the owner role
+	ManageWebhooks     Action = "manage_webhooks"     // webhook subscriptions and their deliveries
 	DeleteOrganization Action = "delete_organization"
 )
 
@@ -42,13 +43,14 @@ var policy = map[Action]map[Role]bool{
 	ManageSettings:     {RoleOwner: true, RoleAdmin: true},
 	ManageMembers:      {RoleOwner: true, RoleAdmin: true},
 	ManageOwners:       {RoleOwner: true},
+	ManageWebhooks:     {RoleOwner: true, RoleAdmin: true},
 	DeleteOrganization: {RoleOwner: true},
 }
 
 // Actions lists every action the policy knows, for exhaustive tests.
 func Actions() []Action {
 	return []Action{ReadRecords, CreateRecords, ModifyAnyRecord, AssignRecordOwner, RollbackDealStage,
-		ManageSettings, ManageMembers, ManageOwners, DeleteOrganization}
+		ManageSettings, ManageMembers, ManageOwners, ManageWebhooks, DeleteOrganization}
 }
 
 // Can reports whether role may perform action. Unknown roles and actions may do nothing.

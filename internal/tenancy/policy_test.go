@@ -19,6 +19,7 @@ var expected = map[Action][]Role{
 	ManageSettings:     {RoleOwner, RoleAdmin},
 	ManageMembers:      {RoleOwner, RoleAdmin},
 	ManageOwners:       {RoleOwner},
+	ManageWebhooks:     {RoleOwner, RoleAdmin},
 	DeleteOrganization: {RoleOwner},
 }
 

@@ -275,3 +275,50 @@ func ExampleClient_Contacts() {
 	// Mary Somerville
 	// Michael Faraday
 }
+
+func ExampleIfMatch() {
+	ctx := context.Background()
+	c, err := crmsdk.New(baseURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	signup, err := c.Register(ctx, client.RegisterRequest{
+		Email: uniqueEmail("ada"), Password: "correct-horse-battery", Name: "Ada Lovelace", OrganizationName: "Analytical Engines Ltd",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.SetOrganization(signup.Organization.Id)
+
+	// The POST carries a fresh Idempotency-Key: were its answer lost, the retry would not create a
+	// second contact. The answer carries the contact's entity tag.
+	created, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	id, etag := created.JSON201.Id, crmsdk.ETag(created)
+
+	// A change made only while the contact is as it was read: it succeeds and gives a new tag.
+	name := "Charles Babbage FRS"
+	if _, err := crmsdk.Ok(c.UpdateContactWithResponse(ctx, id, client.ContactUpdate{Name: &name}, crmsdk.IfMatch(etag))); err != nil {
+		log.Fatal(err)
+	}
+
+	// A second writer still holding the old tag is refused, and told the current one.
+	other := "Lord Byron"
+	_, err = crmsdk.Ok(c.UpdateContactWithResponse(ctx, id, client.ContactUpdate{Name: &other}, crmsdk.IfMatch(etag)))
+	var pe *crmsdk.ProblemError
+	if errors.Is(err, crmsdk.ErrPreconditionFailed) && errors.As(err, &pe) {
+		fmt.Println(pe.Status, pe.Code(), "current tag known:", pe.ETag() != "" && pe.ETag() != etag)
+	}
+
+	// A read that only answers when the contact changed.
+	res, err := crmsdk.Ok(c.GetContactWithResponse(ctx, id, crmsdk.IfNoneMatch(pe.ETag())))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("not modified:", crmsdk.NotModified(res))
+	// Output:
+	// 412 precondition_failed current tag known: true
+	// not modified: true
+}

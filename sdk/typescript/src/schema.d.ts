@@ -562,6 +562,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description The organization's webhook subscriptions, oldest first, without their secrets. Owners and admins only.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create webhook
+         * @description Subscribes an endpoint to events of the organization: a non-empty list of event types, or
+         *     `["*"]` for all of them. The answer carries the endpoint's signing `secret`; it is never
+         *     shown again. The URL must be `https://` and must not name a loopback, private or link-local
+         *     address (400 `invalid_webhook_url`). Owners and admins only.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get webhook
+         * @description One webhook of the organization, without its secret. Owners and admins only.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete webhook
+         * @description Ends the subscription; its deliveries that are still pending are dropped. Owners and admins only.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update webhook
+         * @description A partial update of `url, events, description, active`. Setting `active: true` again
+         *     resumes deliveries of new events (and restarts the 3-day failure count). Owners and admins
+         *     only.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping webhook
+         * @description Sends a `webhook.ping` event to this endpoint only (whatever its `events` and `active`), to
+         *     check that it receives and verifies deliveries. The answer is the delivery, still pending.
+         *     Owners and admins only.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List webhook deliveries
+         * @description The webhook's deliveries, newest first. Owners and admins only.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Sends the delivery's event to the endpoint again, as a new delivery with the same event id
+         *     (`webhook-id`) and body, whatever the endpoint's `active`. Owners and admins only.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1090,6 +1224,151 @@ export interface components {
         DealFunnel: {
             stages: components["schemas"]["FunnelStage"][];
         };
+        /**
+         * @description The type of an event.
+         * @example deal.updated
+         * @enum {string}
+         */
+        WebhookEventType: "contact.created" | "contact.updated" | "contact.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "task.created" | "task.updated" | "task.deleted" | "activity.created" | "webhook.ping";
+        /**
+         * @description An event type a webhook receives, or `*` for all of them (`webhook.ping` is sent by the ping operation only).
+         * @example deal.updated
+         * @enum {string}
+         */
+        WebhookSubscription: "*" | "contact.created" | "contact.updated" | "contact.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "task.created" | "task.updated" | "task.deleted" | "activity.created";
+        WebhookSubscriptions: components["schemas"]["WebhookSubscription"][];
+        /**
+         * @description The endpoint; `https://`, and not a loopback, private or link-local address.
+         * @example https://hooks.example.com/crm
+         */
+        WebhookURL: string;
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://hooks.example.com/crm */
+            url: string;
+            events: components["schemas"]["WebhookSubscription"][];
+            /** @example Sales dashboard */
+            description: string | null;
+            /** @description Whether new events are delivered to it. */
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        WebhookWithSecret: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://hooks.example.com/crm */
+            url: string;
+            events: components["schemas"]["WebhookSubscription"][];
+            /** @example Sales dashboard */
+            description: string | null;
+            active: boolean;
+            /**
+             * @description The signing secret, `whsec_` and the base64 of 32 random bytes; answered only here.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYq=
+             */
+            secret: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        WebhookCreate: {
+            url: components["schemas"]["WebhookURL"];
+            events: components["schemas"]["WebhookSubscriptions"];
+            description?: string;
+        };
+        WebhookUpdate: {
+            url?: components["schemas"]["WebhookURL"];
+            events?: components["schemas"]["WebhookSubscriptions"];
+            description?: string | null;
+            active?: boolean;
+        };
+        /**
+         * @description `pending` until an attempt succeeds (`succeeded`) or the retries are exhausted (`failed`).
+         * @example succeeded
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed";
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The event's id, sent as `webhook-id`.
+             */
+            event_id: string;
+            event_type: components["schemas"]["WebhookEventType"];
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /**
+             * Format: int32
+             * @description Attempts made so far.
+             */
+            attempts: number;
+            /**
+             * Format: int32
+             * @description The HTTP status the endpoint answered last; null before the first answer.
+             */
+            last_status_code: number | null;
+            /** @description Why the last attempt got no answer (connection refused, timeout, ...). */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due; null once succeeded or failed.
+             */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When an attempt succeeded.
+             */
+            delivered_at: string | null;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** @description The body of a webhook request (see Webhooks above). */
+        WebhookEvent: {
+            /**
+             * Format: uuid
+             * @description The event id; also the `webhook-id` header.
+             */
+            id: string;
+            type: components["schemas"]["WebhookEventType"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            organization_id: string;
+            data: {
+                /** @description The contact, deal, task or comment as the API answers it (its last state for `*.deleted`); for `webhook.ping`, the webhook. */
+                object: {
+                    [key: string]: unknown;
+                };
+                /** @description Updates only: the old values of the fields that changed. */
+                previous?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
     };
     responses: {
         /** @description The object still has the entity tag given in `If-None-Match`; no body. */
@@ -1122,6 +1401,18 @@ export interface components {
                  *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request is malformed or fails validation (`validation_failed`), or the URL may not be
+         *     an endpoint (`invalid_webhook_url`).
+         */
+        InvalidWebhook: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1385,6 +1676,10 @@ export interface components {
         DealIdPath: string;
         /** @description The task's id. */
         TaskIdPath: string;
+        /** @description The webhook's id. */
+        WebhookIdPath: string;
+        /** @description The delivery's id. */
+        DeliveryIdPath: string;
         /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
         Search: string;
         /** @description Only records owned by this user. A member may pass only their own id. */
@@ -3413,6 +3708,471 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-a3b4c5d6e7f8",
+                     *           "url": "https://hooks.example.com/crm",
+                     *           "events": [
+                     *             "deal.updated",
+                     *             "deal.created"
+                     *           ],
+                     *           "description": "Sales dashboard",
+                     *           "active": true,
+                     *           "created_at": "2026-11-25T10:00:00Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "page_size": 20
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/crm",
+                 *       "events": [
+                 *         "deal.created",
+                 *         "deal.updated"
+                 *       ],
+                 *       "description": "Sales dashboard"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The new webhook, with its secret. */
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-a3b4c5d6e7f8",
+                     *       "url": "https://hooks.example.com/crm",
+                     *       "events": [
+                     *         "deal.created",
+                     *         "deal.updated"
+                     *       ],
+                     *       "description": "Sales dashboard",
+                     *       "active": true,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYq=",
+                     *       "created_at": "2026-11-25T10:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            400: components["responses"]["InvalidWebhook"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-a3b4c5d6e7f8",
+                     *       "url": "https://hooks.example.com/crm",
+                     *       "events": [
+                     *         "deal.created",
+                     *         "deal.updated"
+                     *       ],
+                     *       "description": "Sales dashboard",
+                     *       "active": true,
+                     *       "created_at": "2026-11-25T10:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is gone. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "*"
+                 *       ],
+                 *       "active": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated webhook. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-a3b4c5d6e7f8",
+                     *       "url": "https://hooks.example.com/crm",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "description": "Sales dashboard",
+                     *       "active": true,
+                     *       "created_at": "2026-11-25T10:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["InvalidWebhook"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping's delivery, queued. */
+            202: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-b4c5d6e7f809",
+                     *       "event_id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091a",
+                     *       "event_type": "webhook.ping",
+                     *       "status": "pending",
+                     *       "attempts": 0,
+                     *       "last_status_code": null,
+                     *       "last_error": null,
+                     *       "next_attempt_at": "2026-11-26T09:00:00Z",
+                     *       "created_at": "2026-11-26T09:00:00Z",
+                     *       "delivered_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-b4c5d6e7f80a",
+                     *           "event_id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091b",
+                     *           "event_type": "deal.updated",
+                     *           "status": "pending",
+                     *           "attempts": 1,
+                     *           "last_status_code": 500,
+                     *           "last_error": null,
+                     *           "next_attempt_at": "2026-11-26T09:00:06Z",
+                     *           "created_at": "2026-11-26T09:00:00Z",
+                     *           "delivered_at": null
+                     *         },
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-b4c5d6e7f809",
+                     *           "event_id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091a",
+                     *           "event_type": "deal.created",
+                     *           "status": "succeeded",
+                     *           "attempts": 1,
+                     *           "last_status_code": 204,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-11-25T10:00:00Z",
+                     *           "delivered_at": "2026-11-25T10:00:01Z"
+                     *         }
+                     *       ],
+                     *       "total": 2,
+                     *       "page": 1,
+                     *       "page_size": 20
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The webhook's id. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+                /** @description The delivery's id. */
+                delivery_id: components["parameters"]["DeliveryIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, queued. */
+            202: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-b4c5d6e7f80b",
+                     *       "event_id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091b",
+                     *       "event_type": "deal.updated",
+                     *       "status": "pending",
+                     *       "attempts": 0,
+                     *       "last_status_code": null,
+                     *       "last_error": null,
+                     *       "next_attempt_at": "2026-11-26T10:00:00Z",
+                     *       "created_at": "2026-11-26T10:00:00Z",
+                     *       "delivered_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };

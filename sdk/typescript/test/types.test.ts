@@ -7,6 +7,7 @@ import {
   createCrmClient,
   paginate,
   unwrap,
+  unwrapWithETag,
   type Contact,
   type Deal,
   type DealList,
@@ -81,6 +82,27 @@ export async function typeChecks(): Promise<void> {
   // A 204 route unwraps to undefined: there is no body to read.
   const deleted = unwrap(await crm.client.DELETE("/api/v1/deals/{deal_id}", { params: { path: { deal_id: deal.id } } }));
   assertType<Equal<typeof deleted, undefined>>(true);
+
+  // Conditional requests: the headers are typed parameters of the routes that take them, and
+  // unwrapWithETag narrows on notModified.
+  const read = unwrapWithETag(
+    await crm.client.GET("/api/v1/deals/{deal_id}", { params: { path: { deal_id: deal.id }, header: { "If-None-Match": '"x"' } } }),
+  );
+  if (read.notModified) {
+    assertType<Equal<typeof read.data, undefined>>(true);
+  } else {
+    assertType<Equal<typeof read.data, Deal>>(true);
+  }
+  assertType<Equal<typeof read.etag, string | undefined>>(true);
+  await crm.client.PATCH("/api/v1/deals/{deal_id}", {
+    params: { path: { deal_id: deal.id }, header: { "If-Match": '"x"' } },
+    body: { stage: "negotiation" },
+  });
+  await crm.client.POST("/api/v1/deals", {
+    params: { header: { "Idempotency-Key": "k" } },
+    // @ts-expect-error a deal needs a title
+    body: {},
+  });
 }
 
 it("type checks compile (see typeChecks)", () => {
