@@ -142,8 +142,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	store := platform.NewDB(pool)
-	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once); `crm worker`
-	// adds processes that only work them.
+	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once; 0: only
+	// queued here); `crm worker` adds processes that only work them.
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
 	jobs, stopJobs, err := startDeliveries(ctx, pool, store, guard, cfg.WebhookWorkers, log)
 	if err != nil {
@@ -224,6 +224,9 @@ func startDeliveries(ctx context.Context, pool *pgxpool.Pool, store *platform.DB
 	if err != nil {
 		return nil, nil, err
 	}
+	if workers == 0 {
+		return jobs, func() {}, nil // insert-only: `crm worker` processes work the deliveries
+	}
 	// Not ctx: a signal ends the service gracefully through stop, not by cancelling the workers.
 	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, fmt.Errorf("start webhook workers: %w", err)
@@ -241,6 +244,9 @@ func startDeliveries(ctx context.Context, pool *pgxpool.Pool, store *platform.DB
 // worker works the webhook deliveries until SIGINT or SIGTERM (`crm worker`).
 func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	_, _ = memlimit.Set(memlimit.WithLogger(log))
+	if cfg.WebhookWorkers == 0 {
+		return errors.New("crm worker: WEBHOOK_WORKERS must be at least 1")
+	}
 	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}

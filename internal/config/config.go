@@ -70,7 +70,7 @@ type Config struct {
 	// false: https only); WebhookAllowPrivate accepts loopback, private and link-local destinations
 	// (WEBHOOK_ALLOW_PRIVATE, default false) — both for local development and tests only.
 	// WebhookWorkers deliveries are sent at once by each process that works them (WEBHOOK_WORKERS,
-	// default 4).
+	// default 4; 0: `crm serve` only queues them, for the processes of `crm worker`).
 	WebhookAllowHTTP    bool
 	WebhookAllowPrivate bool
 	WebhookWorkers      int
@@ -170,7 +170,7 @@ func FromEnv() (Config, error) {
 	if c.WebhookAllowPrivate, err = boolEnv("WEBHOOK_ALLOW_PRIVATE"); err != nil {
 		return c, err
 	}
-	if c.WebhookWorkers, err = positiveInt("WEBHOOK_WORKERS", 4); err != nil {
+	if c.WebhookWorkers, err = nonNegativeInt("WEBHOOK_WORKERS", 4); err != nil {
 		return c, err
 	}
 	return c, nil

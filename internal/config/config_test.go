@@ -173,7 +173,12 @@ func TestFromEnv_Webhooks(t *testing.T) {
 	assert.True(t, c.WebhookAllowPrivate)
 	assert.Equal(t, 16, c.WebhookWorkers)
 
-	for key, bad := range map[string]string{"WEBHOOK_ALLOW_HTTP": "yes please", "WEBHOOK_WORKERS": "0"} {
+	t.Setenv("WEBHOOK_WORKERS", "0")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, 0, c.WebhookWorkers, "crm serve only queues the deliveries")
+
+	for key, bad := range map[string]string{"WEBHOOK_ALLOW_HTTP": "yes please", "WEBHOOK_WORKERS": "-1"} {
 		t.Setenv(key, bad)
 		_, err := FromEnv()
 		require.Error(t, err, key)

@@ -93,7 +93,7 @@ func (s *Service) Emit(ctx context.Context, tx pgx.Tx, q *db.Queries, ev Event) 
 
 // record writes an event and returns its id.
 func (s *Service) record(ctx context.Context, q *db.Queries, org uuid.UUID, typ EventType, d data) (uuid.UUID, error) {
-	b := body{ID: newID(), Type: typ, CreatedAt: s.now().UTC(), OrganizationID: org, Data: d}
+	b := body{ID: newID(), Type: typ, CreatedAt: s.now().UTC().Truncate(time.Microsecond), OrganizationID: org, Data: d}
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("encode %s event: %w", typ, err)
