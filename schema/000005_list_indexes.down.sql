@@ -1,6 +1,6 @@
 DROP TRIGGER IF EXISTS organizations_counts_cleanup ON organizations;
 DROP FUNCTION IF EXISTS forget_organization_counts;
-DROP TABLE IF EXISTS contact_counts, deal_counts, task_counts;
+DROP TABLE IF EXISTS contact_counts, deal_counts, deal_day_counts, task_counts;
 DROP FUNCTION IF EXISTS count_contacts, count_deals, count_tasks CASCADE;
 DROP INDEX IF EXISTS organization_members_org_created_idx;
 DROP INDEX IF EXISTS activities_org_deal_type_created_idx;

@@ -61,6 +61,15 @@ CREATE TABLE deal_counts (
     amount          numeric NOT NULL, -- the sum of the deals' amounts
     PRIMARY KEY (organization_id, owner_id, status, stage, currency)
 );
+-- Deals created per (UTC) day, so that "new deals in the last N days" is a sum over days plus a
+-- count of the first, partial day's deals, however many deals an organization created at once.
+CREATE TABLE deal_day_counts (
+    organization_id uuid   NOT NULL,
+    owner_id        uuid   NOT NULL,
+    day             date   NOT NULL,
+    n               bigint NOT NULL,
+    PRIMARY KEY (organization_id, owner_id, day)
+);
 CREATE TABLE task_counts (
     organization_id uuid    NOT NULL,
     owner_id        uuid    NOT NULL,
@@ -104,12 +113,20 @@ BEGIN
               FROM old_rows GROUP BY 1, 2, 3, 4, 5) d
         WHERE k.organization_id = d.organization_id AND k.owner_id = d.owner_id AND k.status = d.status
           AND k.stage = d.stage AND k.currency = d.currency;
+        UPDATE deal_day_counts k SET n = k.n - d.n
+        FROM (SELECT organization_id, owner_id, (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+              FROM old_rows GROUP BY 1, 2, 3) d
+        WHERE k.organization_id = d.organization_id AND k.owner_id = d.owner_id AND k.day = d.day;
     ELSIF TG_OP = 'INSERT' THEN
         INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, currency, n, amount)
         SELECT organization_id, owner_id, status, stage, currency, count(*), sum(amount)
         FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (organization_id, owner_id, status, stage, currency)
         DO UPDATE SET n = k.n + excluded.n, amount = k.amount + excluded.amount;
+        INSERT INTO deal_day_counts AS k (organization_id, owner_id, day, n)
+        SELECT organization_id, owner_id, (created_at AT TIME ZONE 'UTC')::date, count(*)
+        FROM new_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (organization_id, owner_id, day) DO UPDATE SET n = k.n + excluded.n;
     ELSE
         INSERT INTO deal_counts AS k (organization_id, owner_id, status, stage, currency, n, amount)
         SELECT organization_id, owner_id, status, stage, currency, sum(n), sum(amount)
@@ -119,6 +136,14 @@ BEGIN
         GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(amount) <> 0 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (organization_id, owner_id, status, stage, currency)
         DO UPDATE SET n = k.n + excluded.n, amount = k.amount + excluded.amount;
+        -- created_at never changes; an owner may.
+        INSERT INTO deal_day_counts AS k (organization_id, owner_id, day, n)
+        SELECT organization_id, owner_id, day, sum(n)
+        FROM (SELECT organization_id, owner_id, (created_at AT TIME ZONE 'UTC')::date AS day, 1 AS n FROM new_rows
+              UNION ALL
+              SELECT organization_id, owner_id, (created_at AT TIME ZONE 'UTC')::date, -1 FROM old_rows) x
+        GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
+        ON CONFLICT (organization_id, owner_id, day) DO UPDATE SET n = k.n + excluded.n;
     END IF;
     RETURN NULL;
 END $$;
@@ -159,6 +184,7 @@ CREATE FUNCTION forget_organization_counts() RETURNS trigger LANGUAGE plpgsql AS
 BEGIN
     DELETE FROM contact_counts k USING old_rows o WHERE k.organization_id = o.id;
     DELETE FROM deal_counts k USING old_rows o WHERE k.organization_id = o.id;
+    DELETE FROM deal_day_counts k USING old_rows o WHERE k.organization_id = o.id;
     DELETE FROM task_counts k USING old_rows o WHERE k.organization_id = o.id;
     RETURN NULL;
 END $$;
@@ -168,4 +194,5 @@ CREATE TRIGGER organizations_counts_cleanup AFTER DELETE ON organizations
 -- The counts of what exists already.
 INSERT INTO contact_counts SELECT organization_id, owner_id, count(*) FROM contacts GROUP BY 1, 2;
 INSERT INTO deal_counts SELECT organization_id, owner_id, status, stage, currency, count(*), sum(amount) FROM deals GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO deal_day_counts SELECT organization_id, owner_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM deals GROUP BY 1, 2, 3;
 INSERT INTO task_counts SELECT organization_id, owner_id, is_done, count(*) FROM tasks GROUP BY 1, 2, 3;

@@ -38,7 +38,8 @@ type Querier interface {
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
-	// counted once, in the organization's created_at index, and reported on the first row only.
+	// the whole days after its first from deal_day_counts, plus that first, partial day's deals
+	// counted in the created_at index; reported on the first row only.
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
