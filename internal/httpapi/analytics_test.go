@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/money"
@@ -402,4 +403,25 @@ func TestAnalytics_FollowDealChanges(t *testing.T) {
 	conv, err := fres.JSON200.Stages[1].ConversionFromPrevious.Get()
 	require.NoError(t, err)
 	assert.Equal(t, 66.67, conv)
+}
+
+// The period's edge is an instant, not a day: a deal created a minute inside it counts, one a
+// minute outside does not, whatever the day buckets behind the count.
+func TestAnalytics_NewDealsPeriodEndsAtAnInstant(t *testing.T) {
+	t.Parallel()
+	tm := apptest.NewTeam(t, nil)
+	inside := tm.App.Deal(t, tm.Owner, tm.Org, &apptest.DealOptions{Title: "inside"})
+	outside := tm.App.Deal(t, tm.Owner, tm.Org, &apptest.DealOptions{Title: "outside"})
+	tm.App.Deal(t, tm.Owner, tm.Org, &apptest.DealOptions{Title: "now"})
+	for id, minutes := range map[uuid.UUID]int{inside.Id: 7*24*60 - 1, outside.Id: 7*24*60 + 1} {
+		_, err := tm.App.Pool.Exec(t.Context(),
+			`UPDATE deals SET created_at = now() - make_interval(mins => $3) WHERE organization_id = $1 AND id = $2`, tm.Org, id, minutes)
+		require.NoError(t, err)
+	}
+	res := analyticsSummary(t, tm.App, apptest.Ptr[int32](7), tm.Owner.In(tm.Org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.EqualValues(t, 2, res.JSON200.NewDeals.Count)
+	res = analyticsSummary(t, tm.App, apptest.Ptr[int32](8), tm.Owner.In(tm.Org)...)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	assert.EqualValues(t, 3, res.JSON200.NewDeals.Count)
 }
