@@ -35,7 +35,8 @@ import (
 // The organization is the one selected when the loop starts; it is sent with every page, so a
 // [Client.SetOrganization] meanwhile does not move the iteration to another organization.
 //
-// [Client.Deals], [Client.Tasks], [Client.Activities] and [Client.Members] work the same way.
+// [Client.Deals], [Client.Tasks], [Client.Activities], [Client.Members], [Client.Webhooks] and
+// [Client.WebhookDeliveries] work the same way.
 func (c *Client) Contacts(ctx context.Context, params *client.ListContactsParams) iter.Seq2[client.Contact, error] {
 	first := copyParams(params)
 	return paginate(ctx, c, func(ctx context.Context, cursor *string, pin client.RequestEditorFn) ([]client.Contact, *string, error) {
@@ -114,6 +115,42 @@ func (c *Client) Members(ctx context.Context, orgID uuid.UUID, params *client.Li
 		p := first
 		p.Cursor = cursorOr(cursor, first.Cursor)
 		res, err := Ok(c.ListMembersWithResponse(ctx, orgID, &p, pin))
+		if err != nil {
+			return nil, nil, err
+		}
+		if res.JSON200 == nil {
+			return nil, nil, unexpected(res.StatusCode(), res.Body)
+		}
+		return res.JSON200.Items, res.JSON200.NextCursor, nil
+	})
+}
+
+// Webhooks iterates over the webhook subscriptions of the selected organization, oldest first, by
+// cursor (owners and admins); see GET /api/v1/webhooks and [Client.Contacts].
+func (c *Client) Webhooks(ctx context.Context, params *client.ListWebhooksParams) iter.Seq2[client.Webhook, error] {
+	first := copyParams(params)
+	return paginate(ctx, c, func(ctx context.Context, cursor *string, pin client.RequestEditorFn) ([]client.Webhook, *string, error) {
+		p := first
+		p.Cursor = cursorOr(cursor, first.Cursor)
+		res, err := Ok(c.ListWebhooksWithResponse(ctx, &p, pin))
+		if err != nil {
+			return nil, nil, err
+		}
+		if res.JSON200 == nil {
+			return nil, nil, unexpected(res.StatusCode(), res.Body)
+		}
+		return res.JSON200.Items, res.JSON200.NextCursor, nil
+	})
+}
+
+// WebhookDeliveries iterates over the deliveries of a webhook of the selected organization, newest
+// first, by cursor; see GET /api/v1/webhooks/{webhook_id}/deliveries and [Client.Contacts].
+func (c *Client) WebhookDeliveries(ctx context.Context, webhookID uuid.UUID, params *client.ListWebhookDeliveriesParams) iter.Seq2[client.WebhookDelivery, error] {
+	first := copyParams(params)
+	return paginate(ctx, c, func(ctx context.Context, cursor *string, pin client.RequestEditorFn) ([]client.WebhookDelivery, *string, error) {
+		p := first
+		p.Cursor = cursorOr(cursor, first.Cursor)
+		res, err := Ok(c.ListWebhookDeliveriesWithResponse(ctx, webhookID, &p, pin))
 		if err != nil {
 			return nil, nil, err
 		}

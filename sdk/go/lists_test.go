@@ -316,4 +316,31 @@ func TestListIterators(t *testing.T) {
 		require.Empty(t, errs)
 		assert.Equal(t, want.JSON200.Items, got)
 	})
+
+	t.Run("webhooks", func(t *testing.T) {
+		var hooks []client.WebhookWithSecret
+		for i := range 3 {
+			res, err := crmsdk.Ok(c.CreateWebhookWithResponse(ctx, client.WebhookCreate{
+				Url: fmt.Sprintf("https://hooks.example.com/%d", i), Events: []client.WebhookSubscription{client.SubscribeAll}}))
+			require.NoError(t, err)
+			hooks = append(hooks, *res.JSON201)
+		}
+		want, err := crmsdk.Ok(c.ListWebhooksWithResponse(ctx, nil))
+		require.NoError(t, err)
+		require.Len(t, want.JSON200.Items, 3)
+		got, errs := collect(c.Webhooks(ctx, &client.ListWebhooksParams{PageSize: two}))
+		require.Empty(t, errs)
+		assert.Equal(t, want.JSON200.Items, got)
+
+		for range 3 {
+			_, err := crmsdk.Ok(c.PingWebhookWithResponse(ctx, hooks[0].Id))
+			require.NoError(t, err)
+		}
+		all, err := crmsdk.Ok(c.ListWebhookDeliveriesWithResponse(ctx, hooks[0].Id, nil))
+		require.NoError(t, err)
+		require.Len(t, all.JSON200.Items, 3)
+		deliveries, errs := collect(c.WebhookDeliveries(ctx, hooks[0].Id, &client.ListWebhookDeliveriesParams{PageSize: two}))
+		require.Empty(t, errs)
+		assert.Equal(t, all.JSON200.Items, deliveries)
+	})
 }

@@ -82,6 +82,7 @@ const (
 	CodeDueDateInPast              = "due_date_in_past"
 	CodeOnlyCommentsAllowed        = "only_comments_allowed"
 	CodeInvalidIdempotencyKey      = "invalid_idempotency_key"
+	CodeInvalidWebhookURL          = "invalid_webhook_url"
 	CodeUnauthorized               = "unauthorized"
 	CodeInvalidCredentials         = "invalid_credentials"
 	CodeNotAMember                 = "not_a_member"

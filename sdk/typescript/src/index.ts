@@ -18,6 +18,11 @@ export type FieldError = Schemas["FieldError"];
 export type User = Schemas["User"];
 export type Organization = Schemas["Organization"];
 export type Member = Schemas["Member"];
+export type Webhook = Schemas["Webhook"];
+export type WebhookWithSecret = Schemas["WebhookWithSecret"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+export type WebhookEvent = Schemas["WebhookEvent"];
+export type WebhookEventType = Schemas["WebhookEventType"];
 export type Role = Schemas["Role"];
 export type Contact = Schemas["Contact"];
 export type Deal = Schemas["Deal"];
@@ -45,6 +50,8 @@ export type DealsQuery = NonNullable<operations["listDeals"]["parameters"]["quer
 export type TasksQuery = NonNullable<operations["listTasks"]["parameters"]["query"]>;
 export type ActivitiesQuery = NonNullable<operations["listActivities"]["parameters"]["query"]>;
 export type MembersQuery = NonNullable<operations["listMembers"]["parameters"]["query"]>;
+export type WebhooksQuery = NonNullable<operations["listWebhooks"]["parameters"]["query"]>;
+export type WebhookDeliveriesQuery = NonNullable<operations["listWebhookDeliveries"]["parameters"]["query"]>;
 
 /** The stable error codes listed in the contract's info.description. */
 export type KnownProblemCode =
@@ -59,6 +66,7 @@ export type KnownProblemCode =
   | "due_date_in_past"
   | "only_comments_allowed"
   | "invalid_idempotency_key"
+  | "invalid_webhook_url"
   | "unauthorized"
   | "invalid_credentials"
   | "not_a_member"
@@ -438,7 +446,8 @@ export interface CrmClient {
    * The organization is the one set when the loop starts, sent with every page, so that a
    * `setOrganization()` meanwhile does not move the iteration to another organization.
    *
-   * `deals()`, `tasks()`, `activities()` and `members()` work the same way.
+   * `deals()`, `tasks()`, `activities()`, `members()`, `webhooks()` and `webhookDeliveries()`
+   * work the same way.
    */
   contacts(query?: ContactsQuery): AsyncIterable<Contact>;
   /** Iterates over the deals of the current organization matching `query`; see `contacts()`. */
@@ -449,6 +458,10 @@ export interface CrmClient {
   activities(dealId: string, query?: ActivitiesQuery): AsyncIterable<Activity>;
   /** Iterates over the members of an organization (not necessarily the current one); see `contacts()`. */
   members(organizationId: string, query?: MembersQuery): AsyncIterable<Member>;
+  /** Iterates over the webhooks of the current organization, oldest first; see `contacts()`. */
+  webhooks(query?: WebhooksQuery): AsyncIterable<Webhook>;
+  /** Iterates over the deliveries of a webhook of the current organization, newest first; see `contacts()`. */
+  webhookDeliveries(webhookId: string, query?: WebhookDeliveriesQuery): AsyncIterable<WebhookDelivery>;
 }
 
 /** Routes that take no bearer token (`security: []` in the contract). */
@@ -784,6 +797,23 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
         unwrap(
           await client.GET("/api/v1/organizations/{organization_id}/members", {
             params: { path: { organization_id: orgId }, query: { ...q, cursor: cursor ?? q.cursor } },
+            headers,
+          }),
+        ),
+      );
+    },
+    webhooks(query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(await client.GET("/api/v1/webhooks", { params: { query: { ...q, cursor: cursor ?? q.cursor } }, headers })),
+      );
+    },
+    webhookDeliveries(webhookId, query) {
+      const q = { ...query };
+      return list((headers) => async (cursor) =>
+        unwrap(
+          await client.GET("/api/v1/webhooks/{webhook_id}/deliveries", {
+            params: { path: { webhook_id: webhookId }, query: { ...q, cursor: cursor ?? q.cursor } },
             headers,
           }),
         ),

@@ -340,5 +340,23 @@ describe("list iterators against the Go service", { skip: baseUrl ? false : "CRM
     const members = (await drain(crm.members(org.id, { page_size: 1 }))).items;
     assert.equal(members.length, 2);
     assert.equal(new Set(members.map((m) => m.user_id)).size, 2);
+
+    const hooks: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = unwrap(
+        await crm.client.POST("/api/v1/webhooks", { body: { url: `https://hooks.example.com/${i}`, events: ["deal.updated", "contact.created"] } }),
+      );
+      assert.ok(w.secret.startsWith("whsec_"));
+      hooks.push(w.id);
+    }
+    const webhooks = (await drain(crm.webhooks({ page_size: 2 }))).items;
+    assert.deepEqual(webhooks.map((w) => w.id), hooks, "oldest first");
+    assert.ok(webhooks.every((w) => !("secret" in w)));
+    for (let i = 0; i < 3; i++) {
+      unwrap(await crm.client.POST("/api/v1/webhooks/{webhook_id}/ping", { params: { path: { webhook_id: hooks[0]! } } }));
+    }
+    const deliveries = (await drain(crm.webhookDeliveries(hooks[0]!, { page_size: 2 }))).items;
+    assert.equal(deliveries.length, 3);
+    assert.ok(deliveries.every((d) => d.event_type === "webhook.ping"));
   });
 });
