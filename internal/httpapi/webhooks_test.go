@@ -473,3 +473,30 @@ func TestWebhooks_PostsHonourIdempotencyKeys(t *testing.T) {
 		})
 	}
 }
+
+// With the product's schedule (5 s and up to 20% jitter) and River's scheduler, a receiver that
+// answers 500 once gets the retry within 12 s of the failure.
+func TestWebhooks_TheFirstRetryArrivesWithinTwelveSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the real retry schedule")
+	}
+	t.Parallel()
+	a := apptest.NewWithOptions(t, apptest.Options{Webhooks: true})
+	tm := apptest.NewTeam(t, &apptest.TeamOptions{App: a})
+	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusOK)
+	w := createWebhook(t, a, tm.Owner, tm.Org, rcv.srv.URL)
+	sent := time.Now()
+	ping, err := a.Client.PingWebhookWithResponse(t.Context(), w.Id, tm.Owner.In(tm.Org)...)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, ping.StatusCode())
+	got := rcv.wait(t, 2, 20*time.Second)
+	assert.Less(t, got[0].at.Sub(sent), 2*time.Second, "the first attempt within 2 s of the commit")
+	gap := got[1].at.Sub(got[0].at)
+	assert.GreaterOrEqual(t, gap, 5*time.Second, "not before the schedule's 5 s")
+	assert.Less(t, gap, 12*time.Second, "the first retry within 12 s")
+	ds := deliveries(t, a, tm.Owner, tm.Org, w.Id)
+	require.Len(t, ds, 1)
+	eventually(t, 5*time.Second, func() bool {
+		return deliveries(t, a, tm.Owner, tm.Org, w.Id)[0].Status == client.Succeeded
+	}, "succeeded on the retry")
+}
