@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once; 0: only
 	// queued here); `crm worker` adds processes that only work them.
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
-	jobs, stopJobs, err := startDeliveries(ctx, pool, store, guard, cfg.WebhookWorkers, log)
+	jobs, stopJobs, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log)
 	if err != nil {
 		return err
 	}
@@ -218,17 +218,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 // startDeliveries starts the River client that works the webhook deliveries, workers at once; the
-// function it returns stops it, letting the deliveries under way finish (up to their timeout).
-func startDeliveries(ctx context.Context, pool *pgxpool.Pool, store *platform.DB, guard webhooks.Guard, workers int, log *slog.Logger) (*river.Client[pgx.Tx], func(), error) {
-	jobs, err := webhooks.NewClient(pool, store, webhooks.ClientConfig{Guard: guard, Workers: workers, Logger: log})
-	if err != nil {
-		return nil, nil, err
+// function it returns stops it, letting the deliveries under way finish (up to their timeout). The
+// workers (River's fetches, its listener and the deliveries' bookkeeping) run on a pool of their
+// own, workers+3 connections with the settings of pool, so that a burst of deliveries never takes
+// the requests' connections; jobs are inserted on the transactions of the changes themselves.
+func startDeliveries(ctx context.Context, pool *pgxpool.Pool, guard webhooks.Guard, workers int, log *slog.Logger) (*river.Client[pgx.Tx], func(), error) {
+	if workers == 0 { // insert-only: `crm worker` processes work the deliveries
+		jobs, err := webhooks.NewClient(pool, platform.NewDB(pool), webhooks.ClientConfig{Guard: guard, Logger: log})
+		return jobs, func() {}, err
 	}
-	if workers == 0 {
-		return jobs, func() {}, nil // insert-only: `crm worker` processes work the deliveries
+	cfg := pool.Config().Copy()
+	cfg.MinConns, cfg.MaxConns = 0, int32(min(workers+3, 1000)) //nolint:gosec // bounded
+	own, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook workers' pool: %w", err)
+	}
+	jobs, err := webhooks.NewClient(own, platform.NewDB(own), webhooks.ClientConfig{Guard: guard, Workers: workers, Logger: log})
+	if err != nil {
+		own.Close()
+		return nil, nil, err
 	}
 	// Not ctx: a signal ends the service gracefully through stop, not by cancelling the workers.
 	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		own.Close()
 		return nil, nil, fmt.Errorf("start webhook workers: %w", err)
 	}
 	stop := func() {
@@ -237,6 +249,7 @@ func startDeliveries(ctx context.Context, pool *pgxpool.Pool, store *platform.DB
 		if err := jobs.Stop(stopCtx); err != nil {
 			log.Warn("webhook workers stopped before their deliveries finished", "error", err.Error())
 		}
+		own.Close()
 	}
 	return jobs, stop, nil
 }
@@ -261,7 +274,7 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
-	_, stop, err := startDeliveries(ctx, pool, platform.NewDB(pool), guard, cfg.WebhookWorkers, log)
+	_, stop, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log)
 	if err != nil {
 		return err
 	}
