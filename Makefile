@@ -10,7 +10,7 @@ COVERAGE_FILE := $(CURDIR)/tmp/contract-coverage.txt
 OASDIFF := $(GO) tool -modfile=tools/go.mod oasdiff
 
 .PHONY: run test generate drift vet fmt lint build tidy contract-coverage breaking baseline \
-	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench
+	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench readme-check
 
 ## run: the service on :8080 against the local PostgreSQL (database created and migrated on start)
 run: .env
@@ -74,6 +74,11 @@ sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package-lock.json
 sdk-ts-test: sdk-ts-deps
 	cd sdk/typescript && npm run --silent gen && git diff --exit-code -- src/schema.d.ts
 	cd sdk/typescript && npm run --silent typecheck && npm run --silent build && npm test
+
+## readme-check: run the README's walk-through (its sh blocks, in one bash) against a fresh live
+## service; fails on any status the text does not announce (scripts/readme-check.sh; needs jq)
+readme-check:
+	scripts/readme-check.sh README.md
 
 ## generate: regenerate gen/ from openapi.yaml, schema/ and queries/
 generate:
