@@ -12,3 +12,19 @@ WHERE lower(email) = lower(@email);
 SELECT id, email, name, created_at
 FROM users
 WHERE id = @id;
+
+-- name: GetUserPasswordHash :one
+SELECT email, password_hash
+FROM users
+WHERE id = @id;
+
+-- name: UpdateUserName :one
+UPDATE users
+SET name = @name, updated_at = now()
+WHERE id = @id
+RETURNING id, email, name, created_at;
+
+-- name: UpdateUserPassword :execrows
+UPDATE users
+SET password_hash = @password_hash, updated_at = now()
+WHERE id = @id;

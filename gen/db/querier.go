@@ -75,6 +75,7 @@ type Querier interface {
 	GetTaskForUpdate(ctx context.Context, arg GetTaskForUpdateParams) (Task, error)
 	GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 	GetUserByEmail(ctx context.Context, email string) (GetUserByEmailRow, error)
+	GetUserPasswordHash(ctx context.Context, id uuid.UUID) (GetUserPasswordHashRow, error)
 	// A delivery of the endpoint, with its event's type.
 	GetWebhookDelivery(ctx context.Context, arg GetWebhookDeliveryParams) (GetWebhookDeliveryRow, error)
 	// What the worker sends: the delivery, its event's body and its endpoint's URL and secret.
@@ -82,6 +83,8 @@ type Querier interface {
 	GetWebhookEndpoint(ctx context.Context, arg GetWebhookEndpointParams) (WebhookEndpoint, error)
 	GetWebhookEndpointForUpdate(ctx context.Context, arg GetWebhookEndpointForUpdateParams) (WebhookEndpoint, error)
 	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
+	// The user's sessions that still work (not revoked, not expired), most recently used first.
+	ListActiveSessions(ctx context.Context, arg ListActiveSessionsParams) ([]ListActiveSessionsRow, error)
 	// A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
 	// index (organization_id, deal_id, created_at DESC, id DESC). The total counts the deal's entries.
 	ListActivities(ctx context.Context, arg ListActivitiesParams) ([]ListActivitiesRow, error)
@@ -146,6 +149,12 @@ type Querier interface {
 	// request's rules need.
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
+	// Ends one active session of the user; no row: no such active session of this user.
+	RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error)
+	// Ends every active session of the user except @keep_id (uuid.Nil keeps none).
+	RevokeUserSessions(ctx context.Context, arg RevokeUserSessionsParams) (int64, error)
+	// A refresh: the new refresh token's jti, and the session's last issue of tokens (last_used_at)
+	// and the client that asked for it.
 	RotateSession(ctx context.Context, arg RotateSessionParams) error
 	// A search: the trigram index finds the matches (search is matched as a literal substring: the
 	// caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
@@ -160,6 +169,8 @@ type Querier interface {
 	UpdateMemberRole(ctx context.Context, arg UpdateMemberRoleParams) error
 	UpdateOrganization(ctx context.Context, arg UpdateOrganizationParams) (Organization, error)
 	UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error)
+	UpdateUserName(ctx context.Context, arg UpdateUserNameParams) (UpdateUserNameRow, error)
+	UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) (int64, error)
 	// Reactivating an endpoint restarts its failure count.
 	UpdateWebhookEndpoint(ctx context.Context, arg UpdateWebhookEndpointParams) (WebhookEndpoint, error)
 }

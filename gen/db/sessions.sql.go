@@ -13,8 +13,8 @@ import (
 )
 
 const createSession = `-- name: CreateSession :exec
-INSERT INTO sessions (id, user_id, refresh_jti_hash, expires_at)
-VALUES ($1, $2, $3, $4)
+INSERT INTO sessions (id, user_id, refresh_jti_hash, expires_at, user_agent, last_used_at)
+VALUES ($1, $2, $3, $4, $5, now())
 `
 
 type CreateSessionParams struct {
@@ -22,6 +22,7 @@ type CreateSessionParams struct {
 	UserID         uuid.UUID
 	RefreshJtiHash []byte
 	ExpiresAt      time.Time
+	UserAgent      *string
 }
 
 func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) error {
@@ -30,6 +31,7 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 		arg.UserID,
 		arg.RefreshJtiHash,
 		arg.ExpiresAt,
+		arg.UserAgent,
 	)
 	return err
 }
@@ -89,6 +91,54 @@ func (q *Queries) GetSessionForUpdate(ctx context.Context, id uuid.UUID) (GetSes
 	return i, err
 }
 
+const listActiveSessions = `-- name: ListActiveSessions :many
+SELECT id, created_at, expires_at, last_used_at, user_agent
+FROM sessions
+WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+ORDER BY last_used_at DESC, id DESC
+LIMIT $2
+`
+
+type ListActiveSessionsParams struct {
+	UserID      uuid.UUID
+	MaxSessions int32
+}
+
+type ListActiveSessionsRow struct {
+	ID         uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time
+	UserAgent  *string
+}
+
+// The user's sessions that still work (not revoked, not expired), most recently used first.
+func (q *Queries) ListActiveSessions(ctx context.Context, arg ListActiveSessionsParams) ([]ListActiveSessionsRow, error) {
+	rows, err := q.db.Query(ctx, listActiveSessions, arg.UserID, arg.MaxSessions)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListActiveSessionsRow{}
+	for rows.Next() {
+		var i ListActiveSessionsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.UserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const resolveMembership = `-- name: ResolveMembership :one
 SELECT m.role, o.members_see_all, o.default_currency, o.timezone
 FROM sessions s
@@ -142,20 +192,71 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) er
 	return err
 }
 
+const revokeUserSession = `-- name: RevokeUserSession :execrows
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = $1::text
+WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > now()
+`
+
+type RevokeUserSessionParams struct {
+	Reason string
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+// Ends one active session of the user; no row: no such active session of this user.
+func (q *Queries) RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserSession, arg.Reason, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const revokeUserSessions = `-- name: RevokeUserSessions :execrows
+UPDATE sessions
+SET revoked_at = now(), revoke_reason = $1::text
+WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > now()
+`
+
+type RevokeUserSessionsParams struct {
+	Reason string
+	UserID uuid.UUID
+	KeepID uuid.UUID
+}
+
+// Ends every active session of the user except @keep_id (uuid.Nil keeps none).
+func (q *Queries) RevokeUserSessions(ctx context.Context, arg RevokeUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserSessions, arg.Reason, arg.UserID, arg.KeepID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const rotateSession = `-- name: RotateSession :exec
 UPDATE sessions
-SET refresh_jti_hash = $1, rotated_at = $2
-WHERE id = $3
+SET refresh_jti_hash = $1, rotated_at = $2, last_used_at = now(),
+    user_agent = $3
+WHERE id = $4
 `
 
 type RotateSessionParams struct {
 	RefreshJtiHash []byte
 	RotatedAt      time.Time
+	UserAgent      *string
 	ID             uuid.UUID
 }
 
+// A refresh: the new refresh token's jti, and the session's last issue of tokens (last_used_at)
+// and the client that asked for it.
 func (q *Queries) RotateSession(ctx context.Context, arg RotateSessionParams) error {
-	_, err := q.db.Exec(ctx, rotateSession, arg.RefreshJtiHash, arg.RotatedAt, arg.ID)
+	_, err := q.db.Exec(ctx, rotateSession,
+		arg.RefreshJtiHash,
+		arg.RotatedAt,
+		arg.UserAgent,
+		arg.ID,
+	)
 	return err
 }
 

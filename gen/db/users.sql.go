@@ -100,3 +100,71 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (GetUserByEm
 	)
 	return i, err
 }
+
+const getUserPasswordHash = `-- name: GetUserPasswordHash :one
+SELECT email, password_hash
+FROM users
+WHERE id = $1
+`
+
+type GetUserPasswordHashRow struct {
+	Email        string
+	PasswordHash string
+}
+
+func (q *Queries) GetUserPasswordHash(ctx context.Context, id uuid.UUID) (GetUserPasswordHashRow, error) {
+	row := q.db.QueryRow(ctx, getUserPasswordHash, id)
+	var i GetUserPasswordHashRow
+	err := row.Scan(&i.Email, &i.PasswordHash)
+	return i, err
+}
+
+const updateUserName = `-- name: UpdateUserName :one
+UPDATE users
+SET name = $1, updated_at = now()
+WHERE id = $2
+RETURNING id, email, name, created_at
+`
+
+type UpdateUserNameParams struct {
+	Name string
+	ID   uuid.UUID
+}
+
+type UpdateUserNameRow struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	CreatedAt time.Time
+}
+
+func (q *Queries) UpdateUserName(ctx context.Context, arg UpdateUserNameParams) (UpdateUserNameRow, error) {
+	row := q.db.QueryRow(ctx, updateUserName, arg.Name, arg.ID)
+	var i UpdateUserNameRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const updateUserPassword = `-- name: UpdateUserPassword :execrows
+UPDATE users
+SET password_hash = $1, updated_at = now()
+WHERE id = $2
+`
+
+type UpdateUserPasswordParams struct {
+	PasswordHash string
+	ID           uuid.UUID
+}
+
+func (q *Queries) UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateUserPassword, arg.PasswordHash, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -106,7 +106,8 @@ type Pair struct {
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Register creates the user, their first organization (they own it) and a session, atomically.
-func (s *Service) Register(ctx context.Context, email, password, name, orgName string) (User, orgs.Organization, Pair, error) {
+// userAgent is the client's User-Agent header, kept with the session (see UserAgent).
+func (s *Service) Register(ctx context.Context, email, password, name, orgName, userAgent string) (User, orgs.Organization, Pair, error) {
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, orgs.Organization{}, Pair{}, err
@@ -134,7 +135,7 @@ func (s *Service) Register(ctx context.Context, email, password, name, orgName s
 		if org, err = orgs.CreateWithOwner(ctx, q, strings.TrimSpace(orgName), user.ID); err != nil {
 			return err
 		}
-		pair, err = s.startSession(ctx, q, user.ID)
+		pair, err = s.startSession(ctx, q, user.ID, userAgent)
 		return err
 	})
 	return user, org, pair, err
@@ -142,8 +143,9 @@ func (s *Service) Register(ctx context.Context, email, password, name, orgName s
 
 // Login checks the credentials and starts a session. Unknown email and wrong password are the same
 // error, and cost the same password check. clientAddr is the caller's address (see AddressKey):
-// failures are counted, and locked, per (email, address) and per address.
-func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (User, Pair, error) {
+// failures are counted, and locked, per (email, address) and per address. userAgent is kept with
+// the session.
+func (s *Service) Login(ctx context.Context, email, password, clientAddr, userAgent string) (User, Pair, error) {
 	if s.hasher.Saturated() {
 		return User{}, Pair{}, ErrHashQueueFull // every login needs a hash: refuse before any query
 	}
@@ -175,7 +177,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 			return User{}, Pair{}, fmt.Errorf("clear login failures: %w", err)
 		}
 	}
-	pair, err := s.startSession(ctx, s.q, row.ID)
+	pair, err := s.startSession(ctx, s.q, row.ID, userAgent)
 	if err != nil {
 		return User{}, Pair{}, err
 	}
@@ -195,8 +197,8 @@ func (s *Service) failLogin(ctx context.Context, email, address string) error {
 // the token rotated last, presented again within the reuse leeway: that is the client's own race
 // (two tabs, a retried request), and it gets a fresh pair of the same session whose refresh token
 // is the one the rotation issued (see NextRefreshJTI), so every racer ends up holding the session's
-// current refresh token.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error) {
+// current refresh token. A rotation records the session's use (last_used_at) and userAgent.
+func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (Pair, error) {
 	claims, err := s.tokens.Verify(KindRefresh, refreshToken)
 	if err != nil {
 		return Pair{}, errInvalidRefresh
@@ -221,7 +223,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Pair, error
 		next := NextRefreshJTI(sess.ID, claims.ID)
 		switch {
 		case subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(claims.ID)) == 1:
-			pair, err = s.rotate(ctx, q, sess.UserID, sess.ID, next, now)
+			pair, err = s.rotate(ctx, q, sess.UserID, sess.ID, next, now, userAgent)
 			return err
 		case s.reuseLeeway > 0 && now.Sub(sess.RotatedAt) <= s.reuseLeeway &&
 			subtle.ConstantTimeCompare(sess.RefreshJtiHash, HashJTI(next)) == 1:
@@ -271,7 +273,7 @@ func (s *Service) Me(ctx context.Context, p tenancy.Principal) (User, []Membersh
 	return user, ms, nil
 }
 
-func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.UUID) (Pair, error) {
+func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.UUID, userAgent string) (Pair, error) {
 	sid, err := uuid.NewV7()
 	if err != nil {
 		return Pair{}, err
@@ -286,18 +288,21 @@ func (s *Service) startSession(ctx context.Context, q *db.Queries, userID uuid.U
 	}
 	if err := q.CreateSession(ctx, db.CreateSessionParams{
 		ID: sid, UserID: userID, RefreshJtiHash: HashJTI(refresh.ID), ExpiresAt: refresh.ExpiresAt,
+		UserAgent: UserAgent(userAgent),
 	}); err != nil {
 		return Pair{}, fmt.Errorf("create session: %w", err)
 	}
 	return pair, nil
 }
 
-func (s *Service) rotate(ctx context.Context, q *db.Queries, userID, sid uuid.UUID, jti string, now time.Time) (Pair, error) {
+func (s *Service) rotate(ctx context.Context, q *db.Queries, userID, sid uuid.UUID, jti string, now time.Time, userAgent string) (Pair, error) {
 	pair, refresh, err := s.issuePair(userID, sid, jti)
 	if err != nil {
 		return Pair{}, err
 	}
-	if err := q.RotateSession(ctx, db.RotateSessionParams{ID: sid, RefreshJtiHash: HashJTI(refresh.ID), RotatedAt: now}); err != nil {
+	if err := q.RotateSession(ctx, db.RotateSessionParams{
+		ID: sid, RefreshJtiHash: HashJTI(refresh.ID), RotatedAt: now, UserAgent: UserAgent(userAgent),
+	}); err != nil {
 		return Pair{}, fmt.Errorf("rotate session: %w", err)
 	}
 	return pair, nil

@@ -22,12 +22,30 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// clientAddrKey holds the client's address (echo's RealIP through ipExtractor) in the request's
-// context, set by requestContext, for the strict handlers, which see only the context.
-type clientAddrKey struct{}
+// clientKey holds the client's address (echo's RealIP through ipExtractor) and User-Agent header
+// in the request's context, set by requestContext, for the strict handlers, which see only the
+// context.
+type clientKey struct{}
+
+// clientInfo is what clientKey holds.
+type clientInfo struct {
+	addr      string
+	userAgent string
+}
+
+// withClient stores the client's address and User-Agent in ctx.
+func withClient(ctx context.Context, addr, userAgent string) context.Context {
+	return context.WithValue(ctx, clientKey{}, clientInfo{addr: addr, userAgent: userAgent})
+}
 
 // clientAddrFrom returns the client's address ("" when there is none).
 func clientAddrFrom(ctx context.Context) string {
-	addr, _ := ctx.Value(clientAddrKey{}).(string)
-	return addr
+	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	return ci.addr
+}
+
+// userAgentFrom returns the client's User-Agent header ("" when there is none).
+func userAgentFrom(ctx context.Context) string {
+	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	return ci.userAgent
 }

@@ -196,19 +196,19 @@ func rejectNUL(next echo.HandlerFunc) echo.HandlerFunc {
 // time apart from a client that went away.
 var errRequestTimeout = errors.New("request timeout")
 
-// requestContext gives the request the context its handlers see — its deadline and the client's
-// address (for the login throttle), in one copy of the request — and bounds the work the request
-// may cause. When the request's own deadline has passed and the handler failed — a query cut short,
-// a pool or lock wait given up, or whatever the interruption turned into (500, 503) — the answer is
-// 503 timeout with Retry-After, written while the connection can still take it (the deadline is
-// below the server's write timeout). An answer the handler already gave, or a client error it found
-// in time, stands.
+// requestContext gives the request the context its handlers see — its deadline, the client's
+// address (for the login throttle) and User-Agent (kept with sessions), in one copy of the
+// request — and bounds the work the request may cause. When the request's own deadline has passed
+// and the handler failed — a query cut short, a pool or lock wait given up, or whatever the
+// interruption turned into (500, 503) — the answer is 503 timeout with Retry-After, written while
+// the connection can still take it (the deadline is below the server's write timeout). An answer
+// the handler already gave, or a client error it found in time, stands.
 func requestContext(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx, cancel := context.WithTimeoutCause(c.Request().Context(), d, errRequestTimeout)
 			defer cancel()
-			c.SetRequest(c.Request().WithContext(context.WithValue(ctx, clientAddrKey{}, c.RealIP())))
+			c.SetRequest(c.Request().WithContext(withClient(ctx, c.RealIP(), c.Request().UserAgent())))
 			err := next(c)
 			if err == nil || !errors.Is(context.Cause(ctx), errRequestTimeout) {
 				return err
