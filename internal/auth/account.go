@@ -115,6 +115,19 @@ func (s *Service) ChangePassword(ctx context.Context, p tenancy.Principal, curre
 		return err
 	}
 	return s.store.InTx(ctx, func(q *db.Queries) error {
+		// The session must still be alive when the change is made: one ended while the passwords
+		// were hashed (a logout-all from another device, say) must not change the password after
+		// all. The row lock orders this change and any revocation of the session.
+		sess, err := q.GetSessionForUpdate(ctx, p.SessionID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrUnauthorized
+		}
+		if err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+		if sess.UserID != p.UserID || sess.RevokedAt != nil || !sess.ExpiresAt.After(s.tokens.now()) {
+			return apperr.ErrUnauthorized
+		}
 		n, err := q.UpdateUserPassword(ctx, db.UpdateUserPasswordParams{ID: p.UserID, PasswordHash: hash})
 		if err != nil {
 			return fmt.Errorf("store the new password: %w", err)
