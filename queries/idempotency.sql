@@ -1,42 +1,37 @@
--- Idempotency keys (schema/000006): claimed before a request runs, answered in the request's own
--- transaction, deleted by the clean-up once expired.
+-- Idempotency keys (schema/000006): a running request holds its key's advisory lock in its own
+-- transaction, and stores its answer in that transaction; the clean-up deletes expired answers.
 
--- name: ClaimIdempotencyKey :one
--- Claims the key for a new attempt, in a statement of its own: a new key, one past its expiry, or
--- one whose running attempt was abandoned (began before abandoned_before). No row: the key is held
--- by an attempt that is running or has answered; GetIdempotencyKey says which.
+-- name: TryLockIdempotencyKey :one
+-- Takes the key's lock for the rest of the transaction, without waiting; false: another attempt
+-- holds it (is running). PostgreSQL releases the lock when the transaction ends, however it ends.
+-- The lock is a 64-bit hash of the scope (the UUIDs' text is of fixed length, so the key needs no
+-- separator); two scopes that collide (odds of 2^-64) only answer 409 to each other while one runs.
+SELECT pg_try_advisory_xact_lock(hashtextextended(
+    CAST(@organization_id::uuid AS text) || CAST(@user_id::uuid AS text) || @key::text, 1010));
+
+-- name: GetIdempotencyKey :one
+-- The key's stored answer, unless it has expired (the key is then used anew).
+SELECT method, path, body_sha256, status, response_headers, response_body
+FROM idempotency_keys
+WHERE organization_id = @organization_id AND user_id = @user_id AND key = @key AND expires_at > @now;
+
+-- name: StoreIdempotencyKey :execrows
+-- Stores an attempt's answer; run it in the transaction that holds the key's lock (that of the
+-- request's effect). An expired answer is replaced. No row: the key has a live answer already,
+-- which the lock rules out, and the transaction must not commit.
 INSERT INTO idempotency_keys AS k (
-    organization_id, user_id, key, method, path, body_sha256, claim, locked_at, created_at, expires_at
+    organization_id, user_id, key, method, path, body_sha256, status, response_headers,
+    response_body, created_at, expires_at
 ) VALUES (
-    @organization_id, @user_id, @key, @method, @path, @body_sha256, @claim, @now, @now, @expires_at
+    @organization_id, @user_id, @key, @method, @path, @body_sha256, @status, @response_headers,
+    @response_body, @created_at, @expires_at
 )
 ON CONFLICT (organization_id, user_id, key) DO UPDATE
 SET method = excluded.method, path = excluded.path, body_sha256 = excluded.body_sha256,
-    claim = excluded.claim, locked_at = excluded.locked_at, status = NULL,
-    response_headers = NULL, response_body = NULL, created_at = excluded.created_at,
+    status = excluded.status, response_headers = excluded.response_headers,
+    response_body = excluded.response_body, created_at = excluded.created_at,
     expires_at = excluded.expires_at
-WHERE k.expires_at <= excluded.created_at OR (k.status IS NULL AND k.locked_at < @abandoned_before)
-RETURNING k.claim;
-
--- name: GetIdempotencyKey :one
-SELECT method, path, body_sha256, status, response_headers, response_body
-FROM idempotency_keys
-WHERE organization_id = @organization_id AND user_id = @user_id AND key = @key;
-
--- name: CompleteIdempotencyKey :execrows
--- Stores the answer of the attempt that holds the claim; run it in the transaction of the request's
--- effect. No row: the claim was taken over meanwhile, and the transaction must not commit.
-UPDATE idempotency_keys
-SET status = @status, response_headers = @response_headers, response_body = @response_body
-WHERE organization_id = @organization_id AND user_id = @user_id AND key = @key
-  AND claim = @claim AND status IS NULL;
-
--- name: ReleaseIdempotencyKey :execrows
--- Gives the key up after an attempt that stored nothing (its transaction rolled back), so that a
--- retry runs. An answer that did commit is never deleted here.
-DELETE FROM idempotency_keys
-WHERE organization_id = @organization_id AND user_id = @user_id AND key = @key
-  AND claim = @claim AND status IS NULL;
+WHERE k.expires_at <= excluded.created_at;
 
 -- name: DeleteExpiredIdempotencyKeys :execrows
 -- The clean-up: keys past their expiry, in batches.

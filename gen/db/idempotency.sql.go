@@ -12,93 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
-
-INSERT INTO idempotency_keys AS k (
-    organization_id, user_id, key, method, path, body_sha256, claim, locked_at, created_at, expires_at
-) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $8, $9
-)
-ON CONFLICT (organization_id, user_id, key) DO UPDATE
-SET method = excluded.method, path = excluded.path, body_sha256 = excluded.body_sha256,
-    claim = excluded.claim, locked_at = excluded.locked_at, status = NULL,
-    response_headers = NULL, response_body = NULL, created_at = excluded.created_at,
-    expires_at = excluded.expires_at
-WHERE k.expires_at <= excluded.created_at OR (k.status IS NULL AND k.locked_at < $10)
-RETURNING k.claim
-`
-
-type ClaimIdempotencyKeyParams struct {
-	OrganizationID  uuid.UUID
-	UserID          uuid.UUID
-	Key             string
-	Method          string
-	Path            string
-	BodySha256      []byte
-	Claim           uuid.UUID
-	Now             time.Time
-	ExpiresAt       time.Time
-	AbandonedBefore time.Time
-}
-
-// Idempotency keys (schema/000006): claimed before a request runs, answered in the request's own
-// transaction, deleted by the clean-up once expired.
-// Claims the key for a new attempt, in a statement of its own: a new key, one past its expiry, or
-// one whose running attempt was abandoned (began before abandoned_before). No row: the key is held
-// by an attempt that is running or has answered; GetIdempotencyKey says which.
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, claimIdempotencyKey,
-		arg.OrganizationID,
-		arg.UserID,
-		arg.Key,
-		arg.Method,
-		arg.Path,
-		arg.BodySha256,
-		arg.Claim,
-		arg.Now,
-		arg.ExpiresAt,
-		arg.AbandonedBefore,
-	)
-	var claim uuid.UUID
-	err := row.Scan(&claim)
-	return claim, err
-}
-
-const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :execrows
-UPDATE idempotency_keys
-SET status = $1, response_headers = $2, response_body = $3
-WHERE organization_id = $4 AND user_id = $5 AND key = $6
-  AND claim = $7 AND status IS NULL
-`
-
-type CompleteIdempotencyKeyParams struct {
-	Status          *int16
-	ResponseHeaders []byte
-	ResponseBody    []byte
-	OrganizationID  uuid.UUID
-	UserID          uuid.UUID
-	Key             string
-	Claim           uuid.UUID
-}
-
-// Stores the answer of the attempt that holds the claim; run it in the transaction of the request's
-// effect. No row: the claim was taken over meanwhile, and the transaction must not commit.
-func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, completeIdempotencyKey,
-		arg.Status,
-		arg.ResponseHeaders,
-		arg.ResponseBody,
-		arg.OrganizationID,
-		arg.UserID,
-		arg.Key,
-		arg.Claim,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const deleteExpiredIdempotencyKeys = `-- name: DeleteExpiredIdempotencyKeys :execrows
 DELETE FROM idempotency_keys
 WHERE (organization_id, user_id, key) IN (
@@ -126,26 +39,33 @@ func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context, arg DeleteEx
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
 SELECT method, path, body_sha256, status, response_headers, response_body
 FROM idempotency_keys
-WHERE organization_id = $1 AND user_id = $2 AND key = $3
+WHERE organization_id = $1 AND user_id = $2 AND key = $3 AND expires_at > $4
 `
 
 type GetIdempotencyKeyParams struct {
 	OrganizationID uuid.UUID
 	UserID         uuid.UUID
 	Key            string
+	Now            time.Time
 }
 
 type GetIdempotencyKeyRow struct {
 	Method          string
 	Path            string
 	BodySha256      []byte
-	Status          *int16
+	Status          int16
 	ResponseHeaders []byte
 	ResponseBody    []byte
 }
 
+// The key's stored answer, unless it has expired (the key is then used anew).
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
-	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.OrganizationID, arg.UserID, arg.Key)
+	row := q.db.QueryRow(ctx, getIdempotencyKey,
+		arg.OrganizationID,
+		arg.UserID,
+		arg.Key,
+		arg.Now,
+	)
 	var i GetIdempotencyKeyRow
 	err := row.Scan(
 		&i.Method,
@@ -158,30 +78,80 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 	return i, err
 }
 
-const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :execrows
-DELETE FROM idempotency_keys
-WHERE organization_id = $1 AND user_id = $2 AND key = $3
-  AND claim = $4 AND status IS NULL
+const storeIdempotencyKey = `-- name: StoreIdempotencyKey :execrows
+INSERT INTO idempotency_keys AS k (
+    organization_id, user_id, key, method, path, body_sha256, status, response_headers,
+    response_body, created_at, expires_at
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11
+)
+ON CONFLICT (organization_id, user_id, key) DO UPDATE
+SET method = excluded.method, path = excluded.path, body_sha256 = excluded.body_sha256,
+    status = excluded.status, response_headers = excluded.response_headers,
+    response_body = excluded.response_body, created_at = excluded.created_at,
+    expires_at = excluded.expires_at
+WHERE k.expires_at <= excluded.created_at
 `
 
-type ReleaseIdempotencyKeyParams struct {
-	OrganizationID uuid.UUID
-	UserID         uuid.UUID
-	Key            string
-	Claim          uuid.UUID
+type StoreIdempotencyKeyParams struct {
+	OrganizationID  uuid.UUID
+	UserID          uuid.UUID
+	Key             string
+	Method          string
+	Path            string
+	BodySha256      []byte
+	Status          int16
+	ResponseHeaders []byte
+	ResponseBody    []byte
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
 }
 
-// Gives the key up after an attempt that stored nothing (its transaction rolled back), so that a
-// retry runs. An answer that did commit is never deleted here.
-func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, releaseIdempotencyKey,
+// Stores an attempt's answer; run it in the transaction that holds the key's lock (that of the
+// request's effect). An expired answer is replaced. No row: the key has a live answer already,
+// which the lock rules out, and the transaction must not commit.
+func (q *Queries) StoreIdempotencyKey(ctx context.Context, arg StoreIdempotencyKeyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, storeIdempotencyKey,
 		arg.OrganizationID,
 		arg.UserID,
 		arg.Key,
-		arg.Claim,
+		arg.Method,
+		arg.Path,
+		arg.BodySha256,
+		arg.Status,
+		arg.ResponseHeaders,
+		arg.ResponseBody,
+		arg.CreatedAt,
+		arg.ExpiresAt,
 	)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const tryLockIdempotencyKey = `-- name: TryLockIdempotencyKey :one
+
+SELECT pg_try_advisory_xact_lock(hashtextextended(
+    CAST($1::uuid AS text) || CAST($2::uuid AS text) || $3::text, 1010))
+`
+
+type TryLockIdempotencyKeyParams struct {
+	OrganizationID uuid.UUID
+	UserID         uuid.UUID
+	Key            string
+}
+
+// Idempotency keys (schema/000006): a running request holds its key's advisory lock in its own
+// transaction, and stores its answer in that transaction; the clean-up deletes expired answers.
+// Takes the key's lock for the rest of the transaction, without waiting; false: another attempt
+// holds it (is running). PostgreSQL releases the lock when the transaction ends, however it ends.
+// The lock is a 64-bit hash of the scope (the UUIDs' text is of fixed length, so the key needs no
+// separator); two scopes that collide (odds of 2^-64) only answer 409 to each other while one runs.
+func (q *Queries) TryLockIdempotencyKey(ctx context.Context, arg TryLockIdempotencyKeyParams) (bool, error) {
+	row := q.db.QueryRow(ctx, tryLockIdempotencyKey, arg.OrganizationID, arg.UserID, arg.Key)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
 }

@@ -13,17 +13,8 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
-	// Idempotency keys (schema/000006): claimed before a request runs, answered in the request's own
-	// transaction, deleted by the clean-up once expired.
-	// Claims the key for a new attempt, in a statement of its own: a new key, one past its expiry, or
-	// one whose running attempt was abandoned (began before abandoned_before). No row: the key is held
-	// by an attempt that is running or has answered; GetIdempotencyKey says which.
-	ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (uuid.UUID, error)
 	// A successful login clears its (account, address) counter; the address counter stays.
 	ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error
-	// Stores the answer of the attempt that holds the claim; run it in the transaction of the request's
-	// effect. No row: the claim was taken over meanwhile, and the transaction must not commit.
-	CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) (int64, error)
 	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
 	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
 	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)
@@ -66,6 +57,7 @@ type Querier interface {
 	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
 	// timeline always agrees with the deal.
 	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
+	// The key's stored answer, unless it has expired (the key is then used anew).
 	GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error)
 	GetMember(ctx context.Context, arg GetMemberParams) (GetMemberRow, error)
 	GetMemberForUpdate(ctx context.Context, arg GetMemberForUpdateParams) (string, error)
@@ -140,9 +132,6 @@ type Querier interface {
 	RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error
 	// One attempt's outcome. status is succeeded, pending (next_attempt_at is the retry) or failed.
 	RecordWebhookAttempt(ctx context.Context, arg RecordWebhookAttemptParams) (uuid.UUID, error)
-	// Gives the key up after an attempt that stored nothing (its transaction rolled back), so that a
-	// retry runs. An answer that did commit is never deleted here.
-	ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) (int64, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	// One round trip per tenant request: is the session alive, which role does the user hold in the
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
@@ -162,8 +151,19 @@ type Querier interface {
 	SearchContacts(ctx context.Context, arg SearchContactsParams) ([]SearchContactsRow, error)
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
+	// Stores an attempt's answer; run it in the transaction that holds the key's lock (that of the
+	// request's effect). An expired answer is replaced. No row: the key has a live answer already,
+	// which the lock rules out, and the transaction must not commit.
+	StoreIdempotencyKey(ctx context.Context, arg StoreIdempotencyKeyParams) (int64, error)
 	// The clean-up runs on one replica at a time: the lock is held until the transaction ends.
 	TryCleanUpLock(ctx context.Context, key int64) (bool, error)
+	// Idempotency keys (schema/000006): a running request holds its key's advisory lock in its own
+	// transaction, and stores its answer in that transaction; the clean-up deletes expired answers.
+	// Takes the key's lock for the rest of the transaction, without waiting; false: another attempt
+	// holds it (is running). PostgreSQL releases the lock when the transaction ends, however it ends.
+	// The lock is a 64-bit hash of the scope (the UUIDs' text is of fixed length, so the key needs no
+	// separator); two scopes that collide (odds of 2^-64) only answer 409 to each other while one runs.
+	TryLockIdempotencyKey(ctx context.Context, arg TryLockIdempotencyKeyParams) (bool, error)
 	UpdateContact(ctx context.Context, arg UpdateContactParams) (Contact, error)
 	UpdateDeal(ctx context.Context, arg UpdateDealParams) (Deal, error)
 	UpdateMemberRole(ctx context.Context, arg UpdateMemberRoleParams) error

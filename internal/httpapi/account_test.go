@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -479,7 +478,6 @@ func TestAccount_LogoutAllEndsEverySessionIncludingTheCurrent(t *testing.T) {
 // 204 and changes nothing, another request under the key is 422, a running one 409.
 func TestAccount_IdempotencyKeys(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	app := apptest.New(t)
 	ada := app.Register(t, "ada")
 	key := apptest.Header("Idempotency-Key", uuid.NewString())
@@ -501,12 +499,8 @@ func TestAccount_IdempotencyKeys(t *testing.T) {
 
 	// Keys whose first request is still running.
 	running := func(path string, body []byte) client.RequestEditorFn {
-		k, sum := uuid.NewString(), sha256.Sum256(body)
-		_, err := app.Pool.Exec(ctx, `INSERT INTO idempotency_keys
-			(organization_id, user_id, key, method, path, body_sha256, claim, locked_at, created_at, expires_at)
-			VALUES ($1, $2, $3, 'POST', $4, $5, $6, now(), now(), now() + interval '1 day')`,
-			uuid.Nil, ada.ID, k, path, sum[:], uuid.New())
-		require.NoError(t, err)
+		k := uuid.NewString()
+		holdKey(t, app, uuid.Nil, ada.ID, k, path, body)
 		return apptest.Header("Idempotency-Key", k)
 	}
 	body := apptest.JSON(t, client.PasswordChange{CurrentPassword: "second-password", NewPassword: "third-password"})

@@ -25,11 +25,12 @@ var replayedHeaders = []string{echo.HeaderContentType, echo.HeaderLocation, "ETa
 
 // idempotencyKeys honours Idempotency-Key on the authenticated POSTs (see internal/idempotency). A
 // request without the header, or one that is not an authenticated POST, passes straight through.
-// With it, the key is claimed, the request runs in one transaction that its domain services join
-// (platform.RequestTx), and its answer, held back meanwhile, is stored in that transaction when
-// its status is below 500; only then is it sent. A 5xx rolls the transaction back and releases the
-// key. A repeated key answers the stored response with Idempotent-Replayed: true, or 422
-// idempotency_key_mismatch (another method, path or body), or 409 idempotency_key_in_use.
+// With it, the request runs in one transaction that its domain services join (platform.RequestTx)
+// and that holds the key while it runs, and its answer, held back meanwhile, is stored in that
+// transaction when its status is below 500; only then is it sent. A 5xx rolls the transaction back,
+// which frees the key. A repeated key answers the stored response with Idempotent-Replayed: true,
+// or 422 idempotency_key_mismatch (another method, path or body), or 409 idempotency_key_in_use
+// while a request with it is running.
 //
 // It runs after resolveCaller, so that the caller and the organization are known, and inside
 // requestContext, so that the request's deadline bounds the handler's work.

@@ -16,6 +16,7 @@ import (
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/idempotency"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,19 @@ func (p idemPost) send(t *testing.T, a *apptest.App, u apptest.User, key string,
 	t.Helper()
 	return a.Do(t, apptest.Request{Method: http.MethodPost, Path: p.path, Body: body, Token: u.Access, Org: p.org,
 		Header: http.Header{"Idempotency-Key": {key}}})
+}
+
+// holdKey begins an attempt with the key, as a request that is still running: the key is in use
+// until the attempt is abandoned (at the latest when the test ends).
+func holdKey(t *testing.T, a *apptest.App, org, user uuid.UUID, key, path string, body []byte) *idempotency.Attempt {
+	t.Helper()
+	held, stored, err := idempotency.NewStore(platform.NewDB(a.Pool)).Begin(t.Context(),
+		idempotency.Scope{OrganizationID: org, UserID: user, Key: key},
+		idempotency.Request{Method: http.MethodPost, Path: path, BodySHA256: sha256.Sum256(body)})
+	require.NoError(t, err)
+	require.Nil(t, stored)
+	t.Cleanup(held.Abandon)
+	return held
 }
 
 func countRows(t *testing.T, a *apptest.App, query string, args ...any) int {
@@ -120,17 +134,17 @@ func TestIdempotency_EveryPostReplaysRefusesAMismatchAndARunningKey(t *testing.T
 
 			// A key whose first request is still running: 409 with Retry-After, nothing runs.
 			running := uuid.NewString()
-			sum := sha256.Sum256(p.body)
-			_, err := a.Pool.Exec(t.Context(), `INSERT INTO idempotency_keys
-				(organization_id, user_id, key, method, path, body_sha256, claim, locked_at, created_at, expires_at)
-				VALUES ($1, $2, $3, 'POST', $4, $5, $6, now(), now(), now() + interval '1 day')`,
-				p.scope, owner.ID, running, p.path, sum[:], uuid.New())
-			require.NoError(t, err)
+			held := holdKey(t, a, p.scope, owner.ID, running, p.path, p.body)
 			res, body = p.send(t, a, owner, running, p.body)
 			require.Equal(t, http.StatusConflict, res.StatusCode, string(body))
 			assert.Equal(t, "idempotency_key_in_use", problemCode(t, body))
 			assert.Equal(t, "1", res.Header.Get("Retry-After"))
 			assert.Equal(t, created, countRows(t, a, p.count))
+			held.Abandon()
+			res, body = p.send(t, a, owner, running, p.body)
+			require.Less(t, res.StatusCode, 500, string(body))
+			assert.NotEqual(t, "idempotency_key_in_use", problemCode(t, body), "the key is free once its attempt ended")
+			assert.Empty(t, res.Header.Get("Idempotent-Replayed"), "it ran")
 
 			for name, bad := range map[string][]string{
 				"too long": {strings.Repeat("k", 256)}, "empty": {""}, "not ASCII": {"ключ"},

@@ -39,10 +39,6 @@ const BodyLimit = "1MiB"
 // server's write timeout (30 s in cmd/crm), so a request that runs out of time still gets its 503.
 const DefaultRequestTimeout = 25 * time.Second
 
-// abandonedClaimMargin is how long past the request timeout an idempotency key's running attempt
-// is still waited for (its commit may be under way); after that it is abandoned and taken over.
-const abandonedClaimMargin = time.Minute
-
 // Pinger answers whether the database is reachable (the readiness probe).
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -159,8 +155,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(resolveCaller(d.Callers))
 	e.Use(limits.tenant)
 	e.Use(rejectNUL)
-	// Past every check: a key is claimed only for a request that reaches its handler.
-	e.Use(idempotencyKeys(idempotency.NewStore(d.DB, d.RequestTimeout+abandonedClaimMargin)))
+	// Past every check: a key is taken only for a request that reaches its handler.
+	e.Use(idempotencyKeys(idempotency.NewStore(d.DB)))
 
 	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, webhooks: d.Webhooks, cursors: d.Cursors}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{listScopes(openAPI), guards.middleware}))

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -462,12 +461,7 @@ func TestWebhooks_PostsHonourIdempotencyKeys(t *testing.T) {
 			body = p.body
 
 			running := uuid.NewString()
-			sum := sha256.Sum256(body)
-			_, err := a.Pool.Exec(t.Context(), `INSERT INTO idempotency_keys
-				(organization_id, user_id, key, method, path, body_sha256, claim, locked_at, created_at, expires_at)
-				VALUES ($1, $2, $3, 'POST', $4, $5, $6, now(), now(), now() + interval '1 day')`,
-				org, owner.ID, running, p.path, sum[:], uuid.New())
-			require.NoError(t, err)
+			holdKey(t, a, org, owner.ID, running, p.path, body)
 			res, b = send(p.path, running)
 			problemOf(t, res, b, http.StatusConflict, "idempotency_key_in_use")
 		})

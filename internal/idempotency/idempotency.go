@@ -1,9 +1,12 @@
 // Package idempotency makes retries of a POST safe (Idempotency-Key, Stripe's semantics and
-// draft-ietf-httpapi-idempotency-key-header). A key belongs to the caller in an organization. The
-// first request with it claims the key in a statement of its own, then runs in one transaction
-// (platform.RequestTx) that its domain services join; its answer is written into the key's row in
-// that same transaction, so the answer is stored exactly when the effect committed: a request that
-// committed is replayed, never run twice, and one that did not runs again on retry.
+// draft-ietf-httpapi-idempotency-key-header). A key belongs to the caller in an organization. A
+// request with a key runs in one transaction (platform.RequestTx) that its domain services join.
+// That transaction first takes the key's advisory lock: the key is "in use" exactly while a live
+// attempt holds it, and PostgreSQL frees it when the transaction ends, however it ends (a rollback,
+// a process killed, a connection or a server lost), so a crash leaves no key stuck. Under the lock,
+// the key's stored answer is read: one is replayed; without one the request runs, and its answer
+// is inserted in that same transaction, so it is stored exactly when the effect committed: a
+// request that committed is replayed, never run twice, and one that did not runs again on retry.
 package idempotency
 
 import (
@@ -26,8 +29,8 @@ const (
 	Retention = 24 * time.Hour
 	// MaxKeyLength is the longest key accepted.
 	MaxKeyLength = 255
-	// settleTimeout bounds the statements that settle an attempt (store, commit, release), which run
-	// even when the request's own context has ended: a claim must not outlive its attempt.
+	// settleTimeout bounds the statements that settle an attempt (store, commit, rollback), which
+	// run even when the request's own context has ended: a held key must not outlive its attempt.
 	settleTimeout = 5 * time.Second
 )
 
@@ -77,25 +80,22 @@ type Answer struct {
 
 // Store keeps the keys.
 type Store struct {
-	db *platform.DB
-	q  *db.Queries
-	// abandonAfter: a running attempt that began longer ago than this is abandoned (its process
-	// died before it could release the key) and may be taken over.
-	abandonAfter time.Duration
-	now          func() time.Time
+	db  *platform.DB
+	now func() time.Time
 }
 
-// NewStore returns a Store on d. abandonAfter must exceed the longest a request may run.
-func NewStore(d *platform.DB, abandonAfter time.Duration) *Store {
-	return &Store{db: d, q: d.Queries(), abandonAfter: abandonAfter, now: time.Now}
+// NewStore returns a Store on d.
+func NewStore(d *platform.DB) *Store {
+	return &Store{db: d, now: time.Now}
 }
 
-// Attempt is a claimed key: the request runs under Context, then Finish stores its answer or
-// Abandon gives the key up.
+// Attempt is a key held by a running request: the request runs under Context, then Finish stores
+// its answer or Abandon gives the key up.
 type Attempt struct {
 	s     *Store
 	scope Scope
-	claim uuid.UUID
+	req   Request
+	begun time.Time
 	tx    *platform.RequestTx
 	ctx   context.Context // the request's, joined to tx
 	base  context.Context // the request's before Begin: its statements run outside tx
@@ -105,55 +105,46 @@ type Attempt struct {
 // transaction.
 func (a *Attempt) Context() context.Context { return a.ctx }
 
-// Begin claims the key for r. It returns either an Attempt (the key is new: run the request), or
-// the stored Answer of the request that used it first, or ErrMismatch (used for another request)
-// or ErrInUse (the first request is still running).
+// Begin takes the key for r. It returns either an Attempt (the key has no answer: run the
+// request), or the stored Answer of the request that used it first, or ErrMismatch (used for
+// another request) or ErrInUse (a request with it is running).
 func (s *Store) Begin(ctx context.Context, sc Scope, r Request) (*Attempt, *Answer, error) {
-	for range 3 {
-		now := s.now()
-		claim := uuid.New()
-		_, err := s.q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{
-			OrganizationID: sc.OrganizationID, UserID: sc.UserID, Key: sc.Key,
-			Method: r.Method, Path: r.Path, BodySha256: r.BodySHA256[:], Claim: claim,
-			Now: now, ExpiresAt: now.Add(Retention), AbandonedBefore: now.Add(-s.abandonAfter),
-		})
-		if err == nil {
-			a := &Attempt{s: s, scope: sc, claim: claim, base: ctx}
-			txCtx, tx, err := s.db.BeginRequest(ctx)
-			if err != nil {
-				a.release()
-				return nil, nil, err
-			}
-			a.tx, a.ctx = tx, txCtx
-			return a, nil, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil, fmt.Errorf("claim idempotency key: %w", err)
-		}
-		row, err := s.q.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{
-			OrganizationID: sc.OrganizationID, UserID: sc.UserID, Key: sc.Key,
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue // released (or expired and cleaned up) in between: claim again
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("get idempotency key: %w", err)
-		}
-		if row.Method != r.Method || row.Path != r.Path || !bytes.Equal(row.BodySha256, r.BodySHA256[:]) {
-			return nil, nil, ErrMismatch
-		}
-		if row.Status == nil {
-			return nil, nil, ErrInUse
-		}
-		ans := &Answer{Status: int(*row.Status), Body: row.ResponseBody}
-		if len(row.ResponseHeaders) > 0 {
-			if err := json.Unmarshal(row.ResponseHeaders, &ans.Header); err != nil {
-				return nil, nil, fmt.Errorf("decode stored headers: %w", err)
-			}
-		}
-		return nil, ans, nil
+	txCtx, tx, err := s.db.BeginRequest(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, ErrInUse
+	a := &Attempt{s: s, scope: sc, req: r, begun: s.now(), tx: tx, ctx: txCtx, base: ctx}
+	locked, err := tx.Queries().TryLockIdempotencyKey(ctx, db.TryLockIdempotencyKeyParams{
+		OrganizationID: sc.OrganizationID, UserID: sc.UserID, Key: sc.Key,
+	})
+	if err != nil {
+		return nil, nil, a.fail(fmt.Errorf("lock idempotency key: %w", err))
+	}
+	if !locked {
+		return nil, nil, a.fail(ErrInUse)
+	}
+	// Under the lock, the statement sees the answer of every attempt that held it before: each
+	// committed its answer before its lock was released.
+	row, err := tx.Queries().GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{
+		OrganizationID: sc.OrganizationID, UserID: sc.UserID, Key: sc.Key, Now: a.begun,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, nil, nil // a new key (or an expired one): run the request
+	}
+	if err != nil {
+		return nil, nil, a.fail(fmt.Errorf("get idempotency key: %w", err))
+	}
+	a.Abandon() // the answer is read: the key is not needed any longer
+	if row.Method != r.Method || row.Path != r.Path || !bytes.Equal(row.BodySha256, r.BodySHA256[:]) {
+		return nil, nil, ErrMismatch
+	}
+	ans := &Answer{Status: int(row.Status), Body: row.ResponseBody}
+	if len(row.ResponseHeaders) > 0 {
+		if err := json.Unmarshal(row.ResponseHeaders, &ans.Header); err != nil {
+			return nil, nil, fmt.Errorf("decode stored headers: %w", err)
+		}
+	}
+	return nil, ans, nil
 }
 
 // settling is the request's context from before Begin without its cancellation, bounded by
@@ -165,66 +156,79 @@ func (a *Attempt) settling() (context.Context, context.CancelFunc) {
 
 // Finish stores ans (a status below 500) in the attempt's transaction and commits it with the
 // request's effect. When a statement of the request had failed (the transaction is aborted:
-// nothing of it can commit) and ans is an error answer, the answer is stored on its own, after the
-// rollback: the request had no effect, which is what its answer says. On any failure the key is
-// released and the error returned, so that a retry runs again.
+// nothing of it can commit) and ans is an error answer, the transaction is rolled back and the
+// answer stored on its own, in a transaction that takes the key again: the request had no effect,
+// which is what its answer says. On any failure the transaction is rolled back (the key is free
+// again) and the error returned, so that a retry runs again.
 func (a *Attempt) Finish(ans Answer) error {
 	ctx, cancel := a.settling()
 	defer cancel()
-	status := int16(ans.Status) //nolint:gosec // an HTTP status, 100..599
 	headers, err := json.Marshal(ans.Header)
 	if err != nil {
-		return a.fail(ctx, fmt.Errorf("encode headers: %w", err))
+		return a.fail(fmt.Errorf("encode headers: %w", err))
 	}
-	p := db.CompleteIdempotencyKeyParams{
-		Status: &status, ResponseHeaders: headers, ResponseBody: ans.Body,
-		OrganizationID: a.scope.OrganizationID, UserID: a.scope.UserID, Key: a.scope.Key, Claim: a.claim,
+	p := db.StoreIdempotencyKeyParams{
+		OrganizationID: a.scope.OrganizationID, UserID: a.scope.UserID, Key: a.scope.Key,
+		Method: a.req.Method, Path: a.req.Path, BodySha256: a.req.BodySHA256[:],
+		Status:          int16(ans.Status), //nolint:gosec // an HTTP status, 100..599
+		ResponseHeaders: headers, ResponseBody: ans.Body,
+		CreatedAt: a.begun, ExpiresAt: a.begun.Add(Retention),
 	}
-	n, err := a.tx.Queries().CompleteIdempotencyKey(ctx, p)
+	n, err := a.tx.Queries().StoreIdempotencyKey(ctx, p)
 	if platform.IsAbortedTransaction(err) && ans.Status >= 400 {
 		if err := a.tx.Rollback(ctx); err != nil {
-			return a.fail(ctx, err)
+			return err
 		}
-		n, err = a.s.q.CompleteIdempotencyKey(ctx, p)
-		if err == nil && n == 1 {
-			return nil
-		}
+		return a.s.storeAlone(ctx, p)
 	}
 	if err != nil {
-		return a.fail(ctx, fmt.Errorf("store idempotent answer: %w", err))
+		return a.fail(fmt.Errorf("store idempotent answer: %w", err))
 	}
-	if n != 1 { // the claim was taken over: this attempt must not commit
-		return a.fail(ctx, ErrInUse)
+	if n != 1 { // an answer is stored already, which the lock rules out: this attempt must not commit
+		return a.fail(ErrInUse)
 	}
-	if err := a.tx.Commit(ctx); err != nil {
-		// Whether the commit happened is unknown when the connection was lost under it: release
-		// only removes a claim without an answer, so a committed answer stays.
-		return a.fail(ctx, err)
-	}
-	return nil
+	// A commit that fails when the connection was lost under it may have happened or not: either
+	// way the key is free, and a retry replays the answer or runs the request.
+	return a.tx.Commit(ctx)
 }
 
-// Abandon rolls the attempt's transaction back and releases the key: the request stored nothing
+// storeAlone stores the answer of an attempt that rolled back, in a transaction of its own that
+// takes the key: the key was free meanwhile, and an attempt that took it is left to answer.
+func (s *Store) storeAlone(ctx context.Context, p db.StoreIdempotencyKeyParams) error {
+	_, tx, err := s.db.BeginRequest(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
+	locked, err := tx.Queries().TryLockIdempotencyKey(ctx, db.TryLockIdempotencyKeyParams{
+		OrganizationID: p.OrganizationID, UserID: p.UserID, Key: p.Key,
+	})
+	if err != nil {
+		return fmt.Errorf("lock idempotency key: %w", err)
+	}
+	if !locked {
+		return ErrInUse
+	}
+	n, err := tx.Queries().StoreIdempotencyKey(ctx, p)
+	if err != nil {
+		return fmt.Errorf("store idempotent answer: %w", err)
+	}
+	if n != 1 { // another attempt answered meanwhile: its answer is the key's
+		return ErrInUse
+	}
+	return tx.Commit(ctx)
+}
+
+// Abandon rolls the attempt's transaction back, which frees the key: the request stored nothing
 // (it failed with a 5xx), and a retry runs it again.
 func (a *Attempt) Abandon() {
 	ctx, cancel := a.settling()
 	defer cancel()
-	_ = a.tx.Rollback(ctx) // a failed rollback ends the connection: nothing commits either way
-	a.release()
+	_ = a.tx.Rollback(ctx) // a failed rollback ends the connection: nothing commits, the key is free
 }
 
-func (a *Attempt) fail(ctx context.Context, err error) error {
-	_ = a.tx.Rollback(ctx)
-	a.release()
+// fail abandons the attempt and returns err.
+func (a *Attempt) fail(err error) error {
+	a.Abandon()
 	return err
-}
-
-// release deletes the attempt's claim unless an answer was stored under it. A failure leaves the
-// claim to be taken over once abandoned.
-func (a *Attempt) release() {
-	ctx, cancel := a.settling()
-	defer cancel()
-	_, _ = a.s.q.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{
-		OrganizationID: a.scope.OrganizationID, UserID: a.scope.UserID, Key: a.scope.Key, Claim: a.claim,
-	})
 }

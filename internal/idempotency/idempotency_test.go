@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,7 +44,7 @@ func newFixture(t *testing.T) fixture {
 	pool := apptest.NewPool(t)
 	d := platform.NewDB(pool)
 	return fixture{
-		pool: pool, d: d, s: idempotency.NewStore(d, time.Minute),
+		pool: pool, d: d, s: idempotency.NewStore(d),
 		scope: idempotency.Scope{OrganizationID: uuid.New(), UserID: uuid.New(), Key: "k"},
 		req:   idempotency.Request{Method: "POST", Path: "/api/v1/things", BodySHA256: sha256.Sum256([]byte(`{}`))},
 	}
@@ -54,6 +53,13 @@ func newFixture(t *testing.T) fixture {
 func (f fixture) begin(t *testing.T) (*idempotency.Attempt, *idempotency.Answer, error) {
 	t.Helper()
 	return f.s.Begin(t.Context(), f.scope, f.req)
+}
+
+func (f fixture) keys(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, f.pool.QueryRow(t.Context(), "SELECT count(*) FROM idempotency_keys").Scan(&n))
+	return n
 }
 
 func (f fixture) orgExists(t *testing.T, id uuid.UUID) bool {
@@ -90,6 +96,7 @@ func TestAttempt_TheEffectAndTheAnswerCommitTogether(t *testing.T) {
 	again, _, err := f.begin(t)
 	assert.Nil(t, again)
 	require.ErrorIs(t, err, idempotency.ErrInUse, "the key is held while the request runs")
+	assert.Zero(t, f.keys(t), "a running attempt has stored nothing")
 
 	require.NoError(t, a.Finish(idempotency.Answer{Status: 201, Header: map[string]string{"Location": "/x"}, Body: []byte(`{"id":1}`)}))
 	assert.True(t, f.orgExists(t, id))
@@ -157,26 +164,59 @@ func TestAttempt_AnAbortedTransactionStoresItsClientErrorAlone(t *testing.T) {
 	a.Abandon()
 }
 
-func TestAttempt_AnAbandonedClaimIsTakenOverAndItsOwnerFenced(t *testing.T) {
+func TestAttempt_AKeyWhoseAttemptsConnectionDiedIsFreeAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	first, _, err := f.begin(t)
 	require.NoError(t, err)
 	id := uuid.New()
-	_, err = f.d.Queries().CreateOrganization(first.Context(), db.CreateOrganizationParams{ID: id, Name: "Late"})
+	_, err = f.d.Queries().CreateOrganization(first.Context(), db.CreateOrganizationParams{ID: id, Name: "Lost"})
 	require.NoError(t, err)
+	_, _, err = f.begin(t)
+	require.ErrorIs(t, err, idempotency.ErrInUse)
 
-	// The first attempt looks abandoned (it began longer ago than any request may run).
-	_, err = f.pool.Exec(t.Context(), "UPDATE idempotency_keys SET locked_at = now() - interval '2 minutes'")
-	require.NoError(t, err)
+	// The first attempt's connection dies (its process was killed, or PostgreSQL lost it): the
+	// backend that holds the key's lock, the only advisory lock in this test's database, ends.
+	var pid int32
+	require.NoError(t, f.pool.QueryRow(t.Context(), `SELECT pid FROM pg_locks
+		WHERE locktype = 'advisory' AND granted
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&pid))
+	var ended bool
+	require.NoError(t, f.pool.QueryRow(t.Context(), "SELECT pg_terminate_backend($1, 5000)", pid).Scan(&ended))
+	require.True(t, ended)
+
 	second, ans, err := f.begin(t)
-	require.NoError(t, err, "taken over")
+	require.NoError(t, err, "free at once: the key's lock ended with its transaction")
 	require.Nil(t, ans)
+	assert.Zero(t, f.keys(t), "the dead attempt left nothing behind")
 
-	require.ErrorIs(t, first.Finish(idempotency.Answer{Status: 201}), idempotency.ErrInUse, "the first attempt lost its claim")
+	require.Error(t, first.Finish(idempotency.Answer{Status: 201}), "the dead attempt cannot commit")
 	assert.False(t, f.orgExists(t, id))
 	require.NoError(t, second.Finish(idempotency.Answer{Status: 201, Body: []byte(`{}`)}))
 	_, ans, err = f.begin(t)
 	require.NoError(t, err)
 	require.NotNil(t, ans)
+	assert.Equal(t, 201, ans.Status)
+}
+
+func TestAttempt_AnExpiredAnswerIsRunAnew(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a, _, err := f.begin(t)
+	require.NoError(t, err)
+	require.NoError(t, a.Finish(idempotency.Answer{Status: 201, Body: []byte(`{"n":1}`)}))
+	_, err = f.pool.Exec(t.Context(), "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+	require.NoError(t, err)
+
+	other := f.req
+	other.BodySHA256[0]++ // an expired key is a new key: no mismatch either
+	a, ans, err := f.s.Begin(t.Context(), f.scope, other)
+	require.NoError(t, err)
+	require.Nil(t, ans)
+	require.NoError(t, a.Finish(idempotency.Answer{Status: 201, Body: []byte(`{"n":2}`)}))
+	_, ans, err = f.s.Begin(t.Context(), f.scope, other)
+	require.NoError(t, err)
+	require.NotNil(t, ans)
+	assert.JSONEq(t, `{"n":2}`, string(ans.Body))
+	assert.Equal(t, 1, f.keys(t))
 }
