@@ -239,6 +239,11 @@ var client = &http.Client{
 
 // do sends one request; token and org may be empty.
 func (s *service) do(method, path, token, org string, body any) answer {
+	return s.doWith(method, path, token, org, body, nil)
+}
+
+// doWith is do with more request headers.
+func (s *service) doWith(method, path, token, org string, body any, header http.Header) answer {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -258,6 +263,9 @@ func (s *service) do(method, path, token, org string, body any) answer {
 	}
 	if org != "" {
 		req.Header.Set("X-Organization-Id", org)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := client.Do(req)
 	if err != nil {
