@@ -166,6 +166,111 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Update current user
+         * @description Changes the caller's name (trimmed, 1 to 200 characters; a blank name is 400
+         *     `validation_failed`). Answers as `GET /api/v1/auth/me` does.
+         */
+        patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change password
+         * @description Replaces the caller's password. `new_password` follows the rules of registration. Every other
+         *     session of the caller ends at once (its refresh and access tokens stop working); the session
+         *     of this request stays.
+         *
+         *     **403 `invalid_credentials`**: `current_password` is wrong. The token is fine, so this is
+         *     not a 401. A wrong current password counts as a failed login for the caller's email from
+         *     this client address, exactly as in `POST /api/v1/auth/login`, and the same locks apply
+         *     (**429 `too_many_attempts`** with `Retry-After`; during a lock even the right password is
+         *     refused); a change clears the count as a successful login does. So a stolen access token
+         *     gives no more password guesses than the login form does.
+         *
+         *     **503 `service_unavailable`** (with `Retry-After`) also answers when more requests wait for a
+         *     password check than the service queues (`PASSWORD_HASH_QUEUE_SIZE`).
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my sessions
+         * @description The caller's active sessions (not ended, not expired), most recently used first, at most
+         *     100. `current` marks the session of this request.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id (`id` in `GET /api/v1/auth/sessions`). */
+                session_id: components["parameters"]["SessionIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of my sessions
+         * @description Ends one of the caller's active sessions, this request's own included: its refresh and
+         *     access tokens stop working at once. A session of another user, an ended or expired one, or
+         *     an unknown id is 404 `not_found`, alike.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out everywhere
+         * @description Ends every session of the caller, this request's own included: every refresh and access
+         *     token of the caller stops working at once. Sign in again to go on. (A retry of this request
+         *     with its `Idempotency-Key` finds its session ended: 401.)
+         */
+        post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -845,6 +950,52 @@ export interface components {
         MeResponse: {
             user: components["schemas"]["User"];
             memberships: components["schemas"]["Membership"][];
+        };
+        MeUpdate: {
+            /** @example Ada King */
+            name: string;
+        };
+        PasswordChange: {
+            /**
+             * Format: password
+             * @example correct-horse-battery
+             */
+            current_password: string;
+            new_password: components["schemas"]["Password"];
+        };
+        /** @description One session of the caller, started by a login or a registration. */
+        Session: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the session started (login or registration).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends by itself; refreshing does not extend it.
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description When the session last got tokens: its login or registration, or its latest refresh.
+             *     Requests are not recorded one by one; since an access token lives `expires_in` seconds
+             *     (15 minutes by default), a session in use refreshes at least that often, so its last
+             *     request is at most that long after `last_used_at`.
+             */
+            last_used_at: string;
+            /**
+             * @description The `User-Agent` of the client that last got the session's tokens (login, registration or
+             *     refresh), cut to 256 characters; null when it sent none.
+             * @example Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0
+             */
+            user_agent: string | null;
+            /** @description Whether this is the session of the request. */
+            current: boolean;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
         };
         /**
          * @description An ISO 4217 currency code.
@@ -1551,6 +1702,60 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description A request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`): retry
+         *     after `Retry-After` seconds.
+         */
+        IdempotencyKeyInUse: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "A request with this Idempotency-Key is still running; retry shortly.",
+                 *       "code": "idempotency_key_in_use",
+                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `current_password` is wrong (`invalid_credentials`). The access token is valid; the failure
+         *     counts against the login throttle.
+         */
+        WrongCurrentPassword: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller has no active session with this id (`not_found`). */
+        SessionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "The resource was not found.",
+                 *       "code": "not_found",
+                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is over 1 MiB (1,048,576 bytes). */
         PayloadTooLarge: {
             headers: {
@@ -1680,6 +1885,8 @@ export interface components {
         WebhookIdPath: string;
         /** @description The delivery's id. */
         DeliveryIdPath: string;
+        /** @description The session's id (`id` in `GET /api/v1/auth/sessions`). */
+        SessionIdPath: string;
         /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
         Search: string;
         /** @description Only records owned by this user. A member may pass only their own id. */
@@ -2032,6 +2239,227 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ada King"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MeUpdate"];
+            };
+        };
+        responses: {
+            /** @description The caller, renamed, and their memberships. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "0193a0c4-7b1e-7c3a-9d51-1f2e3d4c5b6a",
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada King",
+                     *         "created_at": "2026-11-25T10:00:00Z"
+                     *       },
+                     *       "memberships": [
+                     *         {
+                     *           "organization_id": "0193a0c4-7b1e-7c3a-9d51-2a3b4c5d6e7f",
+                     *           "organization_name": "Analytical Engines Ltd",
+                     *           "role": "owner"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct-horse-battery",
+                 *       "new_password": "staple-battery-horse-correct"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; every other session has ended. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["WrongCurrentPassword"];
+            409: components["responses"]["IdempotencyKeyInUse"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's active sessions. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-6f708192a3b4",
+                     *           "created_at": "2026-11-25T10:00:00Z",
+                     *           "expires_at": "2026-12-02T10:00:00Z",
+                     *           "last_used_at": "2026-11-26T08:45:00Z",
+                     *           "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+                     *           "current": true
+                     *         },
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-708192a3b4c5",
+                     *           "created_at": "2026-11-24T09:00:00Z",
+                     *           "expires_at": "2026-12-01T09:00:00Z",
+                     *           "last_used_at": "2026-11-24T17:30:00Z",
+                     *           "user_agent": null,
+                     *           "current": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id (`id` in `GET /api/v1/auth/sessions`). */
+                session_id: components["parameters"]["SessionIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logoutAll: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every session of the caller has ended. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyKeyInUse"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
