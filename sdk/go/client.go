@@ -71,12 +71,13 @@ func WithOrganization(id uuid.UUID) Option {
 
 // WithTokenCallback registers fn to be called with the new tokens whenever the stored tokens
 // change: after Register, Login, SetTokens and every refresh, and with the zero Tokens when they are
-// cleared (Logout, refused refresh). Use it to persist the session: a refresh token is
-// single-use, so a stale copy cannot resume the session later.
+// cleared (Logout, LogoutAll, EndSession of the client's own session, refused refresh). Use it to
+// persist the session: a refresh token is single-use, so a stale copy cannot resume the session
+// later.
 //
 // Calls are made one at a time, in the order of the changes. fn may read the client
 // (Tokens, Organization) but must not change its session (SetTokens, Login, Register, Logout,
-// Refresh): that would deadlock.
+// LogoutAll, EndSession, Refresh): that would deadlock.
 func WithTokenCallback(fn func(Tokens)) Option {
 	return func(s *settings) { s.onTokens = fn }
 }
@@ -87,9 +88,9 @@ func WithTokenCallback(fn func(Tokens)) Option {
 // all of them go through the session: bearer token, organization header and transparent refresh.
 // Wrap their results in [Ok] to turn error answers into a [*ProblemError].
 //
-// Register, Login and Logout of this type (which keep the session) shadow the generated low-level
-// methods of the same names; those remain reachable as c.ClientWithResponses.Register etc., and
-// the RegisterWithResponse family is unaffected.
+// Register, Login, Logout, LogoutAll, UpdateMe and ChangePassword of this type (which keep the
+// session) shadow the generated low-level methods of the same names; those remain reachable as
+// c.ClientWithResponses.Register etc., and the RegisterWithResponse family is unaffected.
 type Client struct {
 	*client.ClientWithResponses
 
@@ -105,6 +106,7 @@ type Client struct {
 	mu       sync.Mutex
 	tokens   Tokens
 	gen      uint64 // incremented on every change of tokens
+	sess     uint64 // incremented on every change of tokens except a refresh (same session, rotated pair)
 	org      uuid.UUID
 	inflight *refreshCall
 
@@ -258,13 +260,36 @@ func (c *Client) Refresh(ctx context.Context) error {
 // swap stores t and reports it to the callback. With ifGen, it does so only when the tokens have
 // not changed since generation *ifGen. It reports whether t was stored.
 func (c *Client) swap(t Tokens, ifGen *uint64) bool {
+	return c.store(t, func() bool { return ifGen == nil || c.gen == *ifGen }, false)
+}
+
+// clearSession clears the tokens and reports it to the callback, unless the session changed
+// since [Client.sessionEpoch] returned sess (a login, SetTokens, Logout; a refresh of the same
+// session is no change).
+func (c *Client) clearSession(sess uint64) bool {
+	return c.store(Tokens{}, func() bool { return c.sess == sess }, false)
+}
+
+// sessionEpoch identifies the current session; refreshes keep it.
+func (c *Client) sessionEpoch() uint64 {
 	c.mu.Lock()
-	if ifGen != nil && c.gen != *ifGen {
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// store stores t when cond (called under mu) holds, and reports it to the callback. rotated says
+// t is a refreshed pair of the same session. It reports whether t was stored.
+func (c *Client) store(t Tokens, cond func() bool, rotated bool) bool {
+	c.mu.Lock()
+	if !cond() {
 		c.mu.Unlock()
 		return false
 	}
 	c.tokens = t
 	c.gen++
+	if !rotated {
+		c.sess++
+	}
 	cb := c.onTokens
 	if cb == nil {
 		c.mu.Unlock()

@@ -68,6 +68,27 @@
 //		// changed by someone else since it was read; pe.ETag() is its current tag
 //	}
 //
+// Account security: [Client.UpdateMe] renames the caller; [Client.ChangePassword] replaces the
+// password and ends every other session, keeping this client's tokens (a wrong current password is
+// 403 "invalid_credentials", which neither refreshes nor clears the session); [Client.Sessions]
+// lists the caller's sessions, this client's marked Current; [Client.EndSession] ends one, and
+// [Client.LogoutAll] all of them. After LogoutAll, or ending its own session, the Client clears
+// its tokens as [Client.Logout] does. ChangePassword and LogoutAll, like every authenticated POST,
+// carry an Idempotency-Key and are retried:
+//
+//	if err := c.ChangePassword(ctx, oldPassword, newPassword); crmsdk.IsProblem(err, crmsdk.CodeInvalidCredentials) {
+//		// the current password is wrong; the session is fine
+//	}
+//	sessions, err := c.Sessions(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	for _, s := range sessions {
+//		if !s.Current {
+//			_ = c.EndSession(ctx, s.Id) // sign out that device
+//		}
+//	}
+//
 // To keep a session across restarts, resume it with [WithTokens] and persist every change with
 // [WithTokenCallback]: refresh tokens rotate, and an old one presented again ends the session.
 package crmsdk

@@ -155,7 +155,7 @@ func (c *Client) runRefresh(ctx context.Context, call *refreshCall, presented st
 	}
 	if res.StatusCode() == http.StatusOK && res.JSON200 != nil {
 		t := Tokens{AccessToken: res.JSON200.AccessToken, RefreshToken: res.JSON200.RefreshToken}
-		if !c.swap(t, &startGen) {
+		if !c.store(t, func() bool { return c.gen == startGen }, true) {
 			// The session was replaced meanwhile (login, SetTokens, Logout): keep the new one.
 			t = c.Tokens()
 		}

@@ -43,6 +43,8 @@ export type RegisterRequest = Schemas["RegisterRequest"];
 export type RegisterResult = Schemas["RegisterResult"];
 export type LoginRequest = Schemas["LoginRequest"];
 export type LoginResult = Schemas["LoginResult"];
+export type MeResponse = Schemas["MeResponse"];
+export type Session = Schemas["Session"];
 
 /** The query parameters of the lists (filters, order, `page_size`, `cursor`), as the iterators take them. */
 export type ContactsQuery = NonNullable<operations["listContacts"]["parameters"]["query"]>;
@@ -377,7 +379,10 @@ export interface CrmClientOptions {
   fetch?: ((input: Request) => Promise<Response>) | undefined;
   /** A session to resume, e.g. tokens kept in storage. */
   tokens?: CrmTokens | null | undefined;
-  /** Called whenever the stored tokens change: after register, login and refresh, and with `null` when cleared. */
+  /**
+   * Called whenever the stored tokens change: after register, login and refresh, and with `null`
+   * when cleared (logout, logoutAll, endSession of the client's own session, refused refresh).
+   */
   onTokens?: ((tokens: CrmTokens | null) => void) | undefined;
   /**
    * Sends a fresh `Idempotency-Key` (a UUID) with every authenticated POST that has none (default
@@ -417,6 +422,44 @@ export interface CrmClient {
   login(body: LoginRequest): Promise<LoginResult>;
   /** Ends the session on the server (best effort) and clears the stored tokens. */
   logout(): Promise<void>;
+  /**
+   * Renames the caller (`PATCH /api/v1/auth/me`; trimmed, 1 to 200 characters, a blank name is
+   * 400 `validation_failed`) and resolves to the caller with their memberships.
+   */
+  updateMe(name: string): Promise<MeResponse>;
+  /**
+   * Replaces the caller's password (`POST /api/v1/auth/password`). Every other session of the
+   * caller ends at once; this client's session and its stored tokens stay valid.
+   *
+   * A wrong current password throws a `CrmProblemError` with code `invalid_credentials` and status
+   * 403 (not 401: the token is fine, so the client neither refreshes nor clears the session). It
+   * counts as a failed login (the login locks apply: 429 `too_many_attempts`). Like every
+   * authenticated POST it carries an `Idempotency-Key` and is retried as `retry` describes.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * The caller's active sessions (`GET /api/v1/auth/sessions`), most recently used first, at most
+   * 100; `current` marks this client's own, `user_agent` is `null` when the client sent none.
+   */
+  sessions(): Promise<Session[]>;
+  /**
+   * Ends one of the caller's sessions (`DELETE /api/v1/auth/sessions/{session_id}`): its tokens
+   * stop working at once. Another user's, an ended or an unknown session throws `not_found`. When
+   * `sessionId` is this client's own session, the stored tokens are cleared afterwards, as by
+   * `logout()`; to know which one is its own, it lists the sessions first (one GET). The DELETE is
+   * not retried after a lost answer.
+   */
+  endSession(sessionId: string): Promise<void>;
+  /**
+   * Ends every session of the caller, this client's included (`POST /api/v1/auth/logout-all`), and
+   * clears the stored tokens as `logout()` does; log in again to go on. Like every authenticated
+   * POST it carries an `Idempotency-Key` and is retried: a retry after a lost answer finds the
+   * session ended, so it throws 401 `unauthorized` (the refresh is then refused, which clears the
+   * tokens). Since the session may also have ended otherwise while other sessions live on, that 401
+   * does not prove every session ended: log in and call it again to be sure. On other errors the
+   * tokens are kept, so that it can be tried again.
+   */
+  logoutAll(): Promise<void>;
   /**
    * Exchanges the refresh token for a new pair now. Shares the in-flight refresh, if any.
    * Resolves to the new tokens, or `null` when there is no session or it could not be refreshed.
@@ -498,10 +541,30 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
   let tokens: CrmTokens | null = options.tokens ? { ...options.tokens } : null;
   let organizationId: string | null = options.organizationId ?? null;
   let inFlightRefresh: Promise<CrmTokens | null> | null = null;
+  // Incremented on every change of the tokens except a refresh (a rotated pair of the same session).
+  let sessionEpoch = 0;
+
+  function storeTokens(next: CrmTokens | null, rotated: boolean): void {
+    tokens = next ? { ...next } : null;
+    if (!rotated) {
+      sessionEpoch++;
+    }
+    onTokens?.(tokens ? { ...tokens } : null);
+  }
 
   function setTokens(next: CrmTokens | null): void {
-    tokens = next ? { ...next } : null;
-    onTokens?.(tokens ? { ...tokens } : null);
+    storeTokens(next, false);
+  }
+
+  /** Clears the tokens, unless the session changed since `epoch` (a login, setTokens, logout). */
+  function clearSession(epoch: number): void {
+    if (sessionEpoch === epoch) {
+      setTokens(null);
+    }
+  }
+
+  async function sessions(): Promise<Session[]> {
+    return unwrap(await client.GET("/api/v1/auth/sessions")).items;
   }
 
   function isPublicUrl(url: string): boolean {
@@ -549,7 +612,7 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
         return null;
       }
       if (stillCurrent()) {
-        setTokens({ accessToken: pair.access_token, refreshToken: pair.refresh_token });
+        storeTokens({ accessToken: pair.access_token, refreshToken: pair.refresh_token }, true);
       }
       return tokens ? { ...tokens } : null;
     }
@@ -750,6 +813,31 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
       } finally {
         setTokens(null);
       }
+    },
+    async updateMe(name) {
+      return unwrap(await client.PATCH("/api/v1/auth/me", { body: { name } }));
+    },
+    async changePassword(currentPassword, newPassword) {
+      unwrap(
+        await client.POST("/api/v1/auth/password", {
+          body: { current_password: currentPassword, new_password: newPassword },
+        }),
+      );
+    },
+    sessions,
+    async endSession(sessionId) {
+      const epoch = sessionEpoch;
+      const own = (await sessions()).some((s) => s.current && s.id === sessionId);
+      unwrap(await client.DELETE("/api/v1/auth/sessions/{session_id}", { params: { path: { session_id: sessionId } } }));
+      if (own) {
+        // Unless the session was replaced meanwhile (a new login): that one is not ours to clear.
+        clearSession(epoch);
+      }
+    },
+    async logoutAll() {
+      const epoch = sessionEpoch;
+      unwrap(await client.POST("/api/v1/auth/logout-all"));
+      clearSession(epoch);
     },
     refresh: refreshShared,
     setOrganization(id) {
