@@ -162,11 +162,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	cleanUpDone := make(chan struct{})
 	go func() { defer close(cleanUpDone); authSvc.RunCleanUp(cleanUpCtx, auth.DefaultCleanUpInterval, log) }()
 	defer func() { stopCleanUp(); <-cleanUpDone }()
+	// The changes of the CRM emit their events to the webhooks, as the API renders the records.
+	hooks := webhooks.NewService(store, guard, jobs)
 	e, err := httpapi.New(httpapi.Deps{
 		Auth:     authSvc,
 		Orgs:     orgs.NewService(store),
-		CRM:      crm.NewService(store),
-		Webhooks: webhooks.NewService(store, guard, jobs),
+		CRM:      crm.NewService(store).WithEvents(hooks, httpapi.Renderer{}),
+		Webhooks: hooks,
 		Callers:  tenancy.Resolver{Q: store.Queries()},
 		Ready:    store,
 		Log:      log,

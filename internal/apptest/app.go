@@ -128,11 +128,13 @@ func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *riv
 	}
 	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(o.LoginMaxFailuresPerAddress),
 		auth.WithRefreshReuseLeeway(o.RefreshReuseLeeway))
+	// The changes of the CRM emit their events to the webhooks, as the API renders the records.
+	hooks := webhooks.NewService(store, guard, jobs)
 	e, err := httpapi.New(httpapi.Deps{
 		Auth:     authSvc,
 		Orgs:     orgs.NewService(store),
-		CRM:      crm.NewService(store),
-		Webhooks: webhooks.NewService(store, guard, jobs),
+		CRM:      crm.NewService(store).WithEvents(hooks, httpapi.Renderer{}),
+		Webhooks: hooks,
 		Callers:  tenancy.Resolver{Q: store.Queries()},
 		Ready:    store,
 		Log:      quiet,

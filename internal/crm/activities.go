@@ -75,7 +75,14 @@ func (s *Service) AddComment(ctx context.Context, m tenancy.Membership, dealID u
 	if _, err := timelineDeal(ctx, s.q, m, dealID); err != nil {
 		return Activity{}, err
 	}
-	a, err := record(ctx, s.q, m, dealID, ActivityComment, map[string]string{"text": text})
+	var a Activity
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		var err error
+		if a, err = record(ctx, q, m, dealID, ActivityComment, map[string]string{"text": text}); err != nil {
+			return err
+		}
+		return s.activityEvent(ctx, tx, q, a)
+	})
 	if platform.IsForeignKeyViolation(err, "activities_deal_fkey") { // the deal was deleted meanwhile
 		return Activity{}, apperr.ErrNotFound
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
 )
 
 // Contact is a contact as stored.
@@ -190,7 +191,7 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 		return Contact{}, err
 	}
 	var c Contact
-	err = s.store.InTx(ctx, func(q *db.Queries) error {
+	err = s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -199,7 +200,10 @@ func (s *Service) CreateContact(ctx context.Context, m tenancy.Membership, in Ne
 			OrganizationID: m.OrganizationID, ID: newID(), OwnerID: owner, Name: st.Name,
 			Email: st.Email, Phone: st.Phone, Company: st.Company, Notes: st.Notes,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.contactEvent(ctx, tx, q, webhooks.ContactCreated, c, nil)
 	})
 	if platform.IsUniqueViolation(err, contactEmailIndex) {
 		return Contact{}, s.emailTaken(ctx, m, *st.Email)
@@ -281,7 +285,7 @@ func (s *Service) contactsInOrder(ctx context.Context, by string, desc bool, a d
 func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, p ContactPatch, pre Precondition) (Contact, error) {
 	var out Contact
 	var next contactState
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		cur, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -310,7 +314,10 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 			OrganizationID: m.OrganizationID, ID: id, Name: next.Name, Email: next.Email,
 			Phone: next.Phone, Company: next.Company, Notes: next.Notes, OwnerID: next.OwnerID,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.contactEvent(ctx, tx, q, webhooks.ContactUpdated, out, &cur)
 	})
 	if platform.IsUniqueViolation(err, contactEmailIndex) {
 		return Contact{}, s.emailTaken(ctx, m, *next.Email)
@@ -324,7 +331,7 @@ func (s *Service) UpdateContact(ctx context.Context, m tenancy.Membership, id uu
 // DeleteContact deletes a contact that has no deals; pre, when not nil, is checked on the locked row
 // after the permission check.
 func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		c, err := found(q.GetContactForUpdate(ctx, db.GetContactForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -335,8 +342,10 @@ func (s *Service) DeleteContact(ctx context.Context, m tenancy.Membership, id uu
 		if err := pre.check(c.ID, c.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = q.DeleteContact(ctx, db.DeleteContactParams{OrganizationID: m.OrganizationID, ID: id})
-		return err
+		if _, err = q.DeleteContact(ctx, db.DeleteContactParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {
+			return err
+		}
+		return s.contactEvent(ctx, tx, q, webhooks.ContactDeleted, c, nil)
 	})
 	if platform.IsForeignKeyViolation(err, dealContactFK) { // the composite key is the one check
 		return errContactHasDeals

@@ -25,6 +25,9 @@ type Service struct {
 	q     *db.Queries
 	// Now is the clock of the rules that read it (due dates, completed_at); tests may set it.
 	Now func() time.Time
+	// events and render emit the changes' events (WithEvents); nil: none.
+	events EventSink
+	render Renderer
 }
 
 // NewService returns a Service on store.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
 	"github.com/minicrm/crm/money"
 )
 
@@ -55,7 +57,7 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		currency = *in.Currency
 	}
 	var deal Deal
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -73,11 +75,13 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		if err != nil {
 			return fmt.Errorf("create deal: %w", err)
 		}
-		_, err = record(ctx, q, m, deal.ID, ActivityDealCreated, map[string]any{
+		if _, err = record(ctx, q, m, deal.ID, ActivityDealCreated, map[string]any{
 			"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
 			"status": deal.Status, "stage": deal.Stage,
-		})
-		return err
+		}); err != nil {
+			return err
+		}
+		return s.dealEvent(ctx, tx, q, webhooks.DealCreated, deal, nil)
 	})
 	return deal, err
 }
@@ -174,7 +178,7 @@ func (s *Service) dealsInOrder(ctx context.Context, by string, desc bool, a db.L
 // first (a caller who may not change the deal is answered that instead).
 func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, p DealPatch, pre Precondition) (Deal, error) {
 	var out Deal
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		cur, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -219,7 +223,7 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 				return err
 			}
 		}
-		return nil
+		return s.dealEvent(ctx, tx, q, webhooks.DealUpdated, out, &cur)
 	})
 	return out, err
 }
@@ -227,7 +231,7 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 // DeleteDeal deletes a deal with its tasks and timeline; pre, when not nil, is checked on the locked
 // row after the permission check.
 func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
-	return s.store.InTx(ctx, func(q *db.Queries) error {
+	return s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		d, err := found(q.GetDealForUpdate(ctx, db.GetDealForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -238,8 +242,10 @@ func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.
 		if err := pre.check(d.ID, d.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = q.DeleteDeal(ctx, db.DeleteDealParams{OrganizationID: m.OrganizationID, ID: id})
-		return err
+		if _, err = q.DeleteDeal(ctx, db.DeleteDealParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {
+			return err
+		}
+		return s.dealEvent(ctx, tx, q, webhooks.DealDeleted, d, nil)
 	})
 }
 

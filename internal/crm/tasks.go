@@ -13,6 +13,7 @@ import (
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/patch"
 	"github.com/minicrm/crm/internal/tenancy"
+	"github.com/minicrm/crm/internal/webhooks"
 )
 
 // Task is a task as stored. DueDate, when set, is a calendar date at midnight UTC.
@@ -94,7 +95,7 @@ func (s *Service) CreateTask(ctx context.Context, m tenancy.Membership, in NewTa
 		return Task{}, err
 	}
 	var task Task
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		owner, err := resolveOwner(ctx, q, m, in.OwnerID)
 		if err != nil {
 			return err
@@ -119,8 +120,10 @@ func (s *Service) CreateTask(ctx context.Context, m tenancy.Membership, in NewTa
 		if err != nil {
 			return fmt.Errorf("create task: %w", err)
 		}
-		_, err = record(ctx, q, m, deal.ID, ActivityTaskCreated, map[string]any{"task_id": task.ID, "title": task.Title})
-		return err
+		if _, err = record(ctx, q, m, deal.ID, ActivityTaskCreated, map[string]any{"task_id": task.ID, "title": task.Title}); err != nil {
+			return err
+		}
+		return s.taskEvent(ctx, tx, q, webhooks.TaskCreated, task, nil)
 	})
 	if err != nil {
 		return Task{}, err
@@ -240,7 +243,7 @@ func applyTaskPatch(m tenancy.Membership, cur taskState, p TaskPatch, at time.Ti
 // the task is answered that instead). A patch that changes nothing writes nothing.
 func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, p TaskPatch, pre Precondition) (Task, error) {
 	var out Task
-	err := s.store.InTx(ctx, func(q *db.Queries) error {
+	err := s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		cur, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -273,9 +276,11 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 			return fmt.Errorf("update task: %w", err)
 		}
 		if completed {
-			_, err = record(ctx, q, m, out.DealID, ActivityTaskCompleted, map[string]any{"task_id": out.ID, "title": out.Title})
+			if _, err = record(ctx, q, m, out.DealID, ActivityTaskCompleted, map[string]any{"task_id": out.ID, "title": out.Title}); err != nil {
+				return err
+			}
 		}
-		return err
+		return s.taskEvent(ctx, tx, q, webhooks.TaskUpdated, out, &cur)
 	})
 	if err != nil {
 		return Task{}, err
@@ -286,7 +291,7 @@ func (s *Service) UpdateTask(ctx context.Context, m tenancy.Membership, id uuid.
 // DeleteTask deletes a task; members delete only their own. pre, when not nil, is checked on the
 // locked row after the permission check.
 func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.UUID, pre Precondition) error {
-	return s.store.InTx(ctx, func(q *db.Queries) error {
+	return s.store.InTxWith(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		t, err := found(q.GetTaskForUpdate(ctx, db.GetTaskForUpdateParams{OrganizationID: m.OrganizationID, ID: id}))
 		if err != nil {
 			return err
@@ -300,6 +305,6 @@ func (s *Service) DeleteTask(ctx context.Context, m tenancy.Membership, id uuid.
 		if _, err := q.DeleteTask(ctx, db.DeleteTaskParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {
 			return fmt.Errorf("delete task: %w", err)
 		}
-		return nil
+		return s.taskEvent(ctx, tx, q, webhooks.TaskDeleted, t, nil)
 	})
 }
