@@ -38,13 +38,19 @@ func (d *DB) Queries() *db.Queries { return d.q }
 // the context of a RequestTx it runs in a savepoint of that transaction instead: fn's work is
 // undone alone when fn fails, and is committed (or not) with the request's transaction.
 func (d *DB) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return d.InTxWith(ctx, func(_ pgx.Tx, q *db.Queries) error { return fn(q) })
+}
+
+// InTxWith is InTx for work that needs the transaction itself besides its queries: River's
+// InsertTx, which inserts a job in the transaction of the change it belongs to (webhooks).
+func (d *DB) InTxWith(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
 	var beginner interface {
 		Begin(ctx context.Context) (pgx.Tx, error)
 	} = d.pool
 	if tx, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
 		beginner = tx // Begin on a transaction is a SAVEPOINT
 	}
-	return translateIn(ctx, pgx.BeginFunc(ctx, beginner, func(tx pgx.Tx) error { return fn(db.New(translating{tx})) }))
+	return translateIn(ctx, pgx.BeginFunc(ctx, beginner, func(tx pgx.Tx) error { return fn(tx, db.New(translating{tx})) }))
 }
 
 // RequestTx is one transaction that a whole request runs in: under the context BeginRequest
