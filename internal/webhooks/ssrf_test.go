@@ -63,3 +63,30 @@ func TestGuard_ClientRefusesInwardAddressesAndRedirects(t *testing.T) {
 	_ = res.Body.Close()
 	assert.Equal(t, http.StatusFound, res.StatusCode, "the redirect is the answer")
 }
+
+// An attempt's last_error says what went wrong without naming the service's network: not its
+// resolver, not the addresses it dialled.
+func TestDescribe_NamesTheFailureNotTheNetwork(t *testing.T) {
+	t.Parallel()
+	refused := httptest.NewServer(http.NotFoundHandler())
+	addr := refused.Listener.Addr().String()
+	refused.Close() // nothing listens there any more
+	for _, tc := range []struct {
+		url, want string
+		guard     Guard
+	}{
+		{"http://" + addr + "/", "connection refused", Guard{AllowHTTP: true, AllowPrivate: true}},
+		{"http://" + addr + "/", "refused: the endpoint resolves to a loopback, private or link-local address", Guard{AllowHTTP: true}},
+		{"http://no-such-host.invalid/", "the endpoint's host name does not resolve", Guard{AllowHTTP: true}},
+	} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, tc.url, nil)
+		require.NoError(t, err)
+		_, err = tc.guard.Client().Do(req)
+		require.Error(t, err)
+		got := describe(err)
+		assert.Equal(t, tc.want, got, "%v", err)
+		assert.NotContains(t, got, "127.0.0.1")
+	}
+	assert.Equal(t, "no answer within 10 s", describe(context.DeadlineExceeded))
+	assert.Equal(t, "the connection to the endpoint failed", describe(errors.New("proxyconnect tcp: 10.0.0.1:3128")))
+}

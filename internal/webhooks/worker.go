@@ -3,13 +3,16 @@ package webhooks
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,9 +62,6 @@ type worker struct {
 	now    func() time.Time
 	log    *slog.Logger
 }
-
-// maxErrorLen bounds the last_error kept of an attempt.
-const maxErrorLen = 500
 
 // Timeout bounds one attempt: the endpoint's DeliveryTimeout and the bookkeeping around it.
 func (w *worker) Timeout(*river.Job[DeliveryArgs]) time.Duration {
@@ -113,10 +113,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 	if failure == nil {
 		failure = fmt.Errorf("the endpoint answered %d", code)
 	} else {
-		msg := sendErr.Error()
-		if len(msg) > maxErrorLen {
-			msg = msg[:maxErrorLen]
-		}
+		msg := describe(sendErr)
 		rec.LastError = &msg
 	}
 	rec.Status = "failed"
@@ -176,6 +173,36 @@ func (w *worker) send(ctx context.Context, d db.GetWebhookDeliveryToSendRow, at 
 	defer func() { _ = res.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // let the connection be reused
 	return res.StatusCode, nil
+}
+
+// describe is the last_error of an attempt that got no answer: what went wrong, in words that say
+// nothing of the network the service runs in (the error itself may name its resolver, its
+// addresses or a proxy; it goes to River's log, not to the tenant).
+func describe(err error) string {
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, errDestination):
+		return "refused: the endpoint resolves to a loopback, private or link-local address"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "the endpoint's host name does not resolve"
+	case errors.As(err, &dnsErr):
+		return "the endpoint's host name could not be resolved"
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return "no answer within 10 s"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed before an answer"
+	case errors.As(err, &certErr):
+		return "the endpoint's TLS certificate was refused"
+	case errors.As(err, &recordErr):
+		return "the endpoint does not speak TLS"
+	default:
+		return "the connection to the endpoint failed"
+	}
 }
 
 // ClientConfig configures the River client of the deliveries.
