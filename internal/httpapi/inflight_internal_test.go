@@ -13,15 +13,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Past the bound a request acting in an organization waits for a slot; its wait ends with its
-// deadline; requests outside organizations do not wait.
-func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
+// specGuards are the guards of the embedded spec.
+func specGuards(t *testing.T) *guards {
+	t.Helper()
 	spec, err := api.GetSpec()
 	require.NoError(t, err)
 	g, err := operationGuards(spec)
 	require.NoError(t, err)
+	return g
+}
+
+// Past the bound a request acting in an organization waits for a slot; its wait ends with its
+// deadline; requests outside organizations do not wait.
+func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 	e := echo.New()
-	queue := inFlight(g, 1)
+	queue := inFlight(specGuards(t), 1)
 
 	release := make(chan struct{})
 	running := make(chan string, 3)
@@ -54,7 +60,7 @@ func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	err = <-serve(ctx, "/api/v1/deals", "late")
+	err := <-serve(ctx, "/api/v1/deals", "late")
 	ae, ok := apperr.As(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "timeout", ae.Code, "a wait past the request's deadline")
@@ -74,12 +80,8 @@ func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 // A panic in the work reaches the connection's goroutine, where the recover middleware is, and
 // frees the slot.
 func TestInFlight_APanicComesBackAndFreesTheSlot(t *testing.T) {
-	spec, err := api.GetSpec()
-	require.NoError(t, err)
-	g, err := operationGuards(spec)
-	require.NoError(t, err)
 	e := echo.New()
-	queue := inFlight(g, 1)
+	queue := inFlight(specGuards(t), 1)
 	boom := queue(func(echo.Context) error { panic("boom") })
 	ok := queue(func(echo.Context) error { return nil })
 	ctx := func() echo.Context {
