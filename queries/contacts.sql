@@ -10,7 +10,7 @@ WHERE organization_id = @organization_id AND id = @id;
 -- name: GetContactForUpdate :one
 SELECT * FROM contacts
 WHERE organization_id = @organization_id AND id = @id
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- name: FindContactByEmail :one
 SELECT id, owner_id FROM contacts

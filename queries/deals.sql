@@ -9,10 +9,13 @@ WHERE organization_id = @organization_id AND id = @id;
 
 -- name: GetDealForUpdate :one
 -- The row lock serialises concurrent changes of one deal, so that no update is lost and the
--- timeline always agrees with the deal.
+-- timeline always agrees with the deal. NO KEY UPDATE (what an UPDATE of the deal's other columns
+-- takes anyway): inserting a task or an activity of the deal (whose foreign key takes KEY SHARE on
+-- it) does not wait for it, so a transaction holding this lock and waiting for a counter row
+-- (schema/000005) can never deadlock with one holding that counter and inserting an activity.
 SELECT * FROM deals
 WHERE organization_id = @organization_id AND id = @id
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
 -- the index of its sort key from the keyset position on; the total comes from deal_counts.

@@ -10,7 +10,7 @@ WHERE organization_id = @organization_id AND id = @id;
 -- name: GetTaskForUpdate :one
 SELECT * FROM tasks
 WHERE organization_id = @organization_id AND id = @id
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- The task list by due date, the undated last (coalesce to 'infinity': the order of the index,
 -- without NULLs a keyset can compare), filtered by owner and openness at most; the total comes from

@@ -126,7 +126,7 @@ func (q *Queries) GetContact(ctx context.Context, arg GetContactParams) (Contact
 const getContactForUpdate = `-- name: GetContactForUpdate :one
 SELECT organization_id, id, owner_id, name, email, phone, company, notes, created_at, updated_at FROM contacts
 WHERE organization_id = $1 AND id = $2
-FOR UPDATE
+FOR NO KEY UPDATE
 `
 
 type GetContactForUpdateParams struct {

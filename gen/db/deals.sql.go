@@ -198,7 +198,7 @@ func (q *Queries) GetDeal(ctx context.Context, arg GetDealParams) (Deal, error) 
 const getDealForUpdate = `-- name: GetDealForUpdate :one
 SELECT organization_id, id, contact_id, owner_id, title, amount, currency, status, stage, created_at, updated_at FROM deals
 WHERE organization_id = $1 AND id = $2
-FOR UPDATE
+FOR NO KEY UPDATE
 `
 
 type GetDealForUpdateParams struct {
@@ -207,7 +207,10 @@ type GetDealForUpdateParams struct {
 }
 
 // The row lock serialises concurrent changes of one deal, so that no update is lost and the
-// timeline always agrees with the deal.
+// timeline always agrees with the deal. NO KEY UPDATE (what an UPDATE of the deal's other columns
+// takes anyway): inserting a task or an activity of the deal (whose foreign key takes KEY SHARE on
+// it) does not wait for it, so a transaction holding this lock and waiting for a counter row
+// (schema/000005) can never deadlock with one holding that counter and inserting an activity.
 func (q *Queries) GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error) {
 	row := q.db.QueryRow(ctx, getDealForUpdate, arg.OrganizationID, arg.ID)
 	var i Deal

@@ -55,7 +55,10 @@ type Querier interface {
 	GetContactForUpdate(ctx context.Context, arg GetContactForUpdateParams) (Contact, error)
 	GetDeal(ctx context.Context, arg GetDealParams) (Deal, error)
 	// The row lock serialises concurrent changes of one deal, so that no update is lost and the
-	// timeline always agrees with the deal.
+	// timeline always agrees with the deal. NO KEY UPDATE (what an UPDATE of the deal's other columns
+	// takes anyway): inserting a task or an activity of the deal (whose foreign key takes KEY SHARE on
+	// it) does not wait for it, so a transaction holding this lock and waiting for a counter row
+	// (schema/000005) can never deadlock with one holding that counter and inserting an activity.
 	GetDealForUpdate(ctx context.Context, arg GetDealForUpdateParams) (Deal, error)
 	// The key's stored answer, unless it has expired (the key is then used anew).
 	GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error)

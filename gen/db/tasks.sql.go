@@ -179,7 +179,7 @@ func (q *Queries) GetTask(ctx context.Context, arg GetTaskParams) (Task, error) 
 const getTaskForUpdate = `-- name: GetTaskForUpdate :one
 SELECT organization_id, id, deal_id, owner_id, title, description, due_date, is_done, completed_at, created_at, updated_at FROM tasks
 WHERE organization_id = $1 AND id = $2
-FOR UPDATE
+FOR NO KEY UPDATE
 `
 
 type GetTaskForUpdateParams struct {

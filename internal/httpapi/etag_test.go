@@ -393,7 +393,7 @@ func holdRowLock(t *testing.T, tm *apptest.Team, table string, id uuid.UUID) fun
 		require.Eventually(t, func() bool {
 			var waiting int
 			err := tm.App.Pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM ' || $1::text || '%FOR UPDATE%'`, table).Scan(&waiting)
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM ' || $1::text || '%FOR NO KEY UPDATE%'`, table).Scan(&waiting)
 			return err == nil && waiting >= 2
 		}, 10*time.Second, 5*time.Millisecond, "both requests wait for the row")
 		require.NoError(t, tx.Commit(t.Context()))
