@@ -126,21 +126,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	// statement_timeout and lock_timeout on every connection of the service (migrations run
-	// without them, on connections of their own).
-	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
-		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
-	})
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := platform.MigrateAll(ctx, pool); err != nil {
-		return err
-	}
 	store := platform.NewDB(pool)
 	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once; 0: only
 	// queued here); `crm worker` adds processes that only work them.
@@ -256,25 +246,37 @@ func startDeliveries(ctx context.Context, pool *pgxpool.Pool, guard webhooks.Gua
 	return jobs, stop, nil
 }
 
+// openMigrated creates the database when it is missing, opens the pool of `crm serve` and `crm
+// worker` (statement_timeout and lock_timeout on every connection; migrations run without them,
+// on connections of their own) and brings River's schema and ours up to date.
+func openMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := platform.MigrateAll(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // worker works the webhook deliveries until SIGINT or SIGTERM (`crm worker`).
 func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	_, _ = memlimit.Set(memlimit.WithLogger(log))
 	if cfg.WebhookWorkers == 0 {
 		return errors.New("crm worker: WEBHOOK_WORKERS must be at least 1")
 	}
-	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
-		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
-	})
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := platform.MigrateAll(ctx, pool); err != nil {
-		return err
-	}
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
 	_, stop, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log)
 	if err != nil {
