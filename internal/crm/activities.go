@@ -50,7 +50,7 @@ func (s *Service) ListActivities(ctx context.Context, m tenancy.Membership, deal
 	}
 	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListActivitiesRow, error) {
 		args := db.ListActivitiesParams{OrganizationID: m.OrganizationID, DealID: dealID, Type: typ, PageLimit: limit, PageOffset: offset}
-		args.AfterKey, args.AfterID = afterArgs(after)
+		args.AfterKey, args.AfterID = after.Args()
 		return s.q.ListActivities(ctx, args)
 	}, func(r db.ListActivitiesRow) (Activity, int64) { return r.Activity, r.Total },
 		func(a Activity) paging.Key { return paging.Key{Value: paging.TimeKey(a.CreatedAt), ID: a.ID} })

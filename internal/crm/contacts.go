@@ -247,7 +247,7 @@ func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f Cont
 	} else {
 		fetch = func(limit, offset int32, after *paging.Key) ([]contactRow, error) {
 			args := db.ListContactsByCreatedAtAscParams{OrganizationID: m.OrganizationID, OwnerID: owner, PageLimit: limit, PageOffset: offset}
-			args.AfterKey, args.AfterID = afterArgs(after)
+			args.AfterKey, args.AfterID = after.Args()
 			return s.contactsInOrder(ctx, f.OrderBy, f.Descending, args)
 		}
 	}

@@ -128,7 +128,7 @@ func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFil
 				OrganizationID: m.OrganizationID, Statuses: f.Statuses, Stage: f.Stage, OwnerID: owner,
 				PageLimit: limit, PageOffset: offset,
 			}
-			args.AfterKey, args.AfterID = afterArgs(after)
+			args.AfterKey, args.AfterID = after.Args()
 			return s.dealsInOrder(ctx, f.OrderBy, f.Descending, args)
 		}
 	}

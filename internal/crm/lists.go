@@ -1,9 +1,7 @@
 package crm
 
 import (
-	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/db"
-	"github.com/minicrm/crm/internal/paging"
 )
 
 // Every list has one query per allowed order (sqlc generates one function and one row type per
@@ -48,12 +46,4 @@ func taskRows[R ~taskRow](rows []R, err error) ([]taskRow, error) {
 		out[i] = taskRow(r)
 	}
 	return out, err
-}
-
-// afterArgs are the keyset parameters of a list query: NULL from the start.
-func afterArgs(after *paging.Key) (key *string, id *uuid.UUID) {
-	if after == nil {
-		return nil, nil
-	}
-	return &after.Value, &after.ID
 }

@@ -163,7 +163,7 @@ func (s *Service) ListTasks(ctx context.Context, m tenancy.Membership, f TaskFil
 	} else {
 		fetch = func(limit, offset int32, after *paging.Key) ([]taskRow, error) {
 			args := db.ListTasksParams{OrganizationID: m.OrganizationID, OwnerID: owner, OnlyOpen: f.OnlyOpen, PageLimit: limit, PageOffset: offset}
-			args.AfterKey, args.AfterID = afterArgs(after)
+			args.AfterKey, args.AfterID = after.Args()
 			return taskRows(s.q.ListTasks(ctx, args))
 		}
 	}

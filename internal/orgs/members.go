@@ -32,9 +32,7 @@ func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, p pagin
 	}
 	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListMembersRow, error) {
 		args := db.ListMembersParams{OrganizationID: m.OrganizationID, PageLimit: limit, PageOffset: offset}
-		if after != nil {
-			args.AfterKey, args.AfterID = &after.Value, &after.ID
-		}
+		args.AfterKey, args.AfterID = after.Args()
 		return s.q.ListMembers(ctx, args)
 	}, func(r db.ListMembersRow) (Member, int64) {
 		return Member{UserID: r.UserID, Email: r.Email, Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt}, r.Total

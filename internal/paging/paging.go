@@ -22,6 +22,15 @@ type Key struct {
 	ID    uuid.UUID
 }
 
+// Args are a list query's keyset parameters (after_key, after_id): both NULL, from the start, for
+// a nil position.
+func (k *Key) Args() (*string, *uuid.UUID) {
+	if k == nil {
+		return nil, nil
+	}
+	return &k.Value, &k.ID
+}
+
 // TimeKey is a timestamp as a keyset key: exact to the microsecond PostgreSQL stores, in a form it
 // casts back to timestamptz.
 func TimeKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

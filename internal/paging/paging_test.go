@@ -164,3 +164,15 @@ func flip(s string) string {
 	}
 	return string(b)
 }
+
+func TestKeyArgs_NilIsFromTheStart(t *testing.T) {
+	t.Parallel()
+	var none *Key
+	k, id := none.Args()
+	assert.Nil(t, k)
+	assert.Nil(t, id)
+	pos := &Key{Value: "v", ID: uuid.MustParse("0193a0c4-7b1e-7c3a-9d51-6f708192a3b4")}
+	k, id = pos.Args()
+	assert.Equal(t, "v", *k)
+	assert.Equal(t, pos.ID, *id)
+}

@@ -96,9 +96,7 @@ func (s *Service) List(ctx context.Context, m tenancy.Membership, p paging.Reque
 	}
 	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListWebhookEndpointsRow, error) {
 		args := db.ListWebhookEndpointsParams{OrganizationID: m.OrganizationID, PageLimit: limit, PageOffset: offset}
-		if after != nil {
-			args.AfterKey, args.AfterID = &after.Value, &after.ID
-		}
+		args.AfterKey, args.AfterID = after.Args()
 		return s.q.ListWebhookEndpoints(ctx, args)
 	}, func(r db.ListWebhookEndpointsRow) (Endpoint, int64) {
 		return Endpoint{OrganizationID: r.OrganizationID, ID: r.ID, Url: r.Url, Events: r.Events,
@@ -182,9 +180,7 @@ func (s *Service) Deliveries(ctx context.Context, m tenancy.Membership, endpoint
 	}
 	page, err := paging.List(p, true, func(limit, offset int32, after *paging.Key) ([]db.ListWebhookDeliveriesRow, error) {
 		args := db.ListWebhookDeliveriesParams{OrganizationID: m.OrganizationID, EndpointID: endpoint, PageLimit: limit, PageOffset: offset}
-		if after != nil {
-			args.AfterKey, args.AfterID = &after.Value, &after.ID
-		}
+		args.AfterKey, args.AfterID = after.Args()
 		return s.q.ListWebhookDeliveries(ctx, args)
 	}, func(r db.ListWebhookDeliveriesRow) (Delivery, int64) {
 		return Delivery{OrganizationID: r.OrganizationID, ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID,
