@@ -3,7 +3,6 @@ package crmsdk
 import (
 	"context"
 	"net/http"
-	"reflect"
 
 	"github.com/minicrm/crm/gen/client"
 )
@@ -104,18 +103,8 @@ func headerOf(res any) http.Header {
 		}
 		return nil
 	}
-	v := reflect.ValueOf(res)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return nil
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return nil
-	}
-	f := v.FieldByName("HTTPResponse")
-	if !f.IsValid() || !f.CanInterface() {
+	f, ok := fieldOf(res, "HTTPResponse")
+	if !ok || !f.CanInterface() {
 		return nil
 	}
 	if hr, ok := f.Interface().(*http.Response); ok && hr != nil {

@@ -217,21 +217,28 @@ func unexpected(status int, body []byte) error {
 
 // bodyOf returns the Body []byte field of a generated response struct, nil when it has none.
 func bodyOf(res any) []byte {
+	f, ok := fieldOf(res, "Body")
+	if !ok || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint8 {
+		return nil
+	}
+	return f.Bytes()
+}
+
+// fieldOf is the named field of a generated response struct (through pointers and interfaces);
+// false when res is nil or not such a struct, or has no such field.
+func fieldOf(res any, name string) (reflect.Value, bool) {
 	v := reflect.ValueOf(res)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
-			return nil
+			return reflect.Value{}, false
 		}
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct {
-		return nil
+		return reflect.Value{}, false
 	}
-	f := v.FieldByName("Body")
-	if !f.IsValid() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint8 {
-		return nil
-	}
-	return f.Bytes()
+	f := v.FieldByName(name)
+	return f, f.IsValid()
 }
 
 // isNil reports whether res is nil or a nil pointer (whose StatusCode method would panic).
