@@ -31,11 +31,7 @@ func (s *Server) ListContacts(ctx context.Context, req api.ListContactsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListContacts200JSONResponse{Items: make([]api.Contact, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, c := range res.Items {
-		out.Items[i] = toContact(c)
-	}
-	return out, nil
+	return api.ListContacts200JSONResponse{Items: itemsOf(res.Items, toContact), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // CreateContact creates a contact.

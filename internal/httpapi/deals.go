@@ -37,11 +37,7 @@ func (s *Server) ListDeals(ctx context.Context, req api.ListDealsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListDeals200JSONResponse{Items: make([]api.Deal, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, d := range res.Items {
-		out.Items[i] = toDeal(d)
-	}
-	return out, nil
+	return api.ListDeals200JSONResponse{Items: itemsOf(res.Items, toDeal), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // CreateDeal opens a deal.

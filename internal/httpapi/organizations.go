@@ -99,11 +99,7 @@ func (s *Server) ListMembers(ctx context.Context, req api.ListMembersRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListMembers200JSONResponse{Items: make([]api.Member, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, it := range res.Items {
-		out.Items[i] = toMember(it)
-	}
-	return out, nil
+	return api.ListMembers200JSONResponse{Items: itemsOf(res.Items, toMember), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // AddMember adds a registered user to the organization.

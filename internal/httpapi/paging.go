@@ -80,3 +80,12 @@ func nextCursor[T any](s *Server, ctx context.Context, p paging.Page[T]) *string
 	c := s.cursors.Encode(listScope(ctx), p.Page+1, *p.Next)
 	return &c
 }
+
+// itemsOf converts a page's items into the API's.
+func itemsOf[T, A any](items []T, conv func(T) A) []A {
+	out := make([]A, len(items))
+	for i, it := range items {
+		out[i] = conv(it)
+	}
+	return out
+}

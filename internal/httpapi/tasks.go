@@ -30,11 +30,7 @@ func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListTasks200JSONResponse{Items: make([]api.Task, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, t := range res.Items {
-		out.Items[i] = toTask(t)
-	}
-	return out, nil
+	return api.ListTasks200JSONResponse{Items: itemsOf(res.Items, toTask), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // CreateTask creates a task on a deal.

@@ -23,11 +23,7 @@ func (s *Server) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListWebhooks200JSONResponse{Items: make([]api.Webhook, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, it := range res.Items {
-		out.Items[i] = toWebhook(it)
-	}
-	return out, nil
+	return api.ListWebhooks200JSONResponse{Items: itemsOf(res.Items, toWebhook), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // CreateWebhook subscribes an endpoint; the answer is the only one that shows its secret.
@@ -119,11 +115,7 @@ func (s *Server) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookD
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListWebhookDeliveries200JSONResponse{Items: make([]api.WebhookDelivery, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}
-	for i, it := range res.Items {
-		out.Items[i] = toDelivery(it)
-	}
-	return out, nil
+	return api.ListWebhookDeliveries200JSONResponse{Items: itemsOf(res.Items, toDelivery), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
 }
 
 // RedeliverWebhookDelivery sends a delivery's event to the endpoint again.
