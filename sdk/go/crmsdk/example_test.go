@@ -8,7 +8,7 @@ import (
 
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/money"
-	crmsdk "github.com/minicrm/crm/sdk/go"
+	"github.com/minicrm/crm/sdk/go/crmsdk"
 )
 
 // baseURL is set by TestMain to an in-process server; in real code it is the service's address,

@@ -9,7 +9,7 @@ import (
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/money"
-	crmsdk "github.com/minicrm/crm/sdk/go"
+	"github.com/minicrm/crm/sdk/go/crmsdk"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

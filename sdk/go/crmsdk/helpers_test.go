@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/minicrm/crm/internal/apptest"
-	crmsdk "github.com/minicrm/crm/sdk/go"
+	"github.com/minicrm/crm/sdk/go/crmsdk"
 	"github.com/stretchr/testify/require"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
-	crmsdk "github.com/minicrm/crm/sdk/go"
+	"github.com/minicrm/crm/sdk/go/crmsdk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
