@@ -22,34 +22,34 @@ import (
 
 // Defines values for ActivityType.
 const (
-	Comment       ActivityType = "comment"
-	DealCreated   ActivityType = "deal_created"
-	DealUpdated   ActivityType = "deal_updated"
-	StageChanged  ActivityType = "stage_changed"
-	StatusChanged ActivityType = "status_changed"
-	System        ActivityType = "system"
-	TaskCompleted ActivityType = "task_completed"
-	TaskCreated   ActivityType = "task_created"
+	ActivityTypeComment       ActivityType = "comment"
+	ActivityTypeDealCreated   ActivityType = "deal_created"
+	ActivityTypeDealUpdated   ActivityType = "deal_updated"
+	ActivityTypeStageChanged  ActivityType = "stage_changed"
+	ActivityTypeStatusChanged ActivityType = "status_changed"
+	ActivityTypeSystem        ActivityType = "system"
+	ActivityTypeTaskCompleted ActivityType = "task_completed"
+	ActivityTypeTaskCreated   ActivityType = "task_created"
 )
 
 // Valid indicates whether the value is a known member of the ActivityType enum.
 func (e ActivityType) Valid() bool {
 	switch e {
-	case Comment:
+	case ActivityTypeComment:
 		return true
-	case DealCreated:
+	case ActivityTypeDealCreated:
 		return true
-	case DealUpdated:
+	case ActivityTypeDealUpdated:
 		return true
-	case StageChanged:
+	case ActivityTypeStageChanged:
 		return true
-	case StatusChanged:
+	case ActivityTypeStatusChanged:
 		return true
-	case System:
+	case ActivityTypeSystem:
 		return true
-	case TaskCompleted:
+	case ActivityTypeTaskCompleted:
 		return true
-	case TaskCreated:
+	case ActivityTypeTaskCreated:
 		return true
 	default:
 		return false
@@ -58,22 +58,22 @@ func (e ActivityType) Valid() bool {
 
 // Defines values for DealStage.
 const (
-	Closed        DealStage = "closed"
-	Negotiation   DealStage = "negotiation"
-	Proposal      DealStage = "proposal"
-	Qualification DealStage = "qualification"
+	DealStageClosed        DealStage = "closed"
+	DealStageNegotiation   DealStage = "negotiation"
+	DealStageProposal      DealStage = "proposal"
+	DealStageQualification DealStage = "qualification"
 )
 
 // Valid indicates whether the value is a known member of the DealStage enum.
 func (e DealStage) Valid() bool {
 	switch e {
-	case Closed:
+	case DealStageClosed:
 		return true
-	case Negotiation:
+	case DealStageNegotiation:
 		return true
-	case Proposal:
+	case DealStageProposal:
 		return true
-	case Qualification:
+	case DealStageQualification:
 		return true
 	default:
 		return false
@@ -82,22 +82,22 @@ func (e DealStage) Valid() bool {
 
 // Defines values for DealStatus.
 const (
-	InProgress DealStatus = "in_progress"
-	Lost       DealStatus = "lost"
-	New        DealStatus = "new"
-	Won        DealStatus = "won"
+	DealStatusInProgress DealStatus = "in_progress"
+	DealStatusLost       DealStatus = "lost"
+	DealStatusNew        DealStatus = "new"
+	DealStatusWon        DealStatus = "won"
 )
 
 // Valid indicates whether the value is a known member of the DealStatus enum.
 func (e DealStatus) Valid() bool {
 	switch e {
-	case InProgress:
+	case DealStatusInProgress:
 		return true
-	case Lost:
+	case DealStatusLost:
 		return true
-	case New:
+	case DealStatusNew:
 		return true
-	case Won:
+	case DealStatusWon:
 		return true
 	default:
 		return false
@@ -175,19 +175,19 @@ func (e TokenPairTokenType) Valid() bool {
 
 // Defines values for WebhookDeliveryStatus.
 const (
-	Failed    WebhookDeliveryStatus = "failed"
-	Pending   WebhookDeliveryStatus = "pending"
-	Succeeded WebhookDeliveryStatus = "succeeded"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
 )
 
 // Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
 func (e WebhookDeliveryStatus) Valid() bool {
 	switch e {
-	case Failed:
+	case WebhookDeliveryStatusFailed:
 		return true
-	case Pending:
+	case WebhookDeliveryStatusPending:
 		return true
-	case Succeeded:
+	case WebhookDeliveryStatusSucceeded:
 		return true
 	default:
 		return false
@@ -196,43 +196,43 @@ func (e WebhookDeliveryStatus) Valid() bool {
 
 // Defines values for WebhookEventType.
 const (
-	EventActivityCreated WebhookEventType = "activity.created"
-	EventContactCreated  WebhookEventType = "contact.created"
-	EventContactDeleted  WebhookEventType = "contact.deleted"
-	EventContactUpdated  WebhookEventType = "contact.updated"
-	EventDealCreated     WebhookEventType = "deal.created"
-	EventDealDeleted     WebhookEventType = "deal.deleted"
-	EventDealUpdated     WebhookEventType = "deal.updated"
-	EventTaskCreated     WebhookEventType = "task.created"
-	EventTaskDeleted     WebhookEventType = "task.deleted"
-	EventTaskUpdated     WebhookEventType = "task.updated"
-	EventWebhookPing     WebhookEventType = "webhook.ping"
+	WebhookEventTypeActivityCreated WebhookEventType = "activity.created"
+	WebhookEventTypeContactCreated  WebhookEventType = "contact.created"
+	WebhookEventTypeContactDeleted  WebhookEventType = "contact.deleted"
+	WebhookEventTypeContactUpdated  WebhookEventType = "contact.updated"
+	WebhookEventTypeDealCreated     WebhookEventType = "deal.created"
+	WebhookEventTypeDealDeleted     WebhookEventType = "deal.deleted"
+	WebhookEventTypeDealUpdated     WebhookEventType = "deal.updated"
+	WebhookEventTypeTaskCreated     WebhookEventType = "task.created"
+	WebhookEventTypeTaskDeleted     WebhookEventType = "task.deleted"
+	WebhookEventTypeTaskUpdated     WebhookEventType = "task.updated"
+	WebhookEventTypeWebhookPing     WebhookEventType = "webhook.ping"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEventType enum.
 func (e WebhookEventType) Valid() bool {
 	switch e {
-	case EventActivityCreated:
+	case WebhookEventTypeActivityCreated:
 		return true
-	case EventContactCreated:
+	case WebhookEventTypeContactCreated:
 		return true
-	case EventContactDeleted:
+	case WebhookEventTypeContactDeleted:
 		return true
-	case EventContactUpdated:
+	case WebhookEventTypeContactUpdated:
 		return true
-	case EventDealCreated:
+	case WebhookEventTypeDealCreated:
 		return true
-	case EventDealDeleted:
+	case WebhookEventTypeDealDeleted:
 		return true
-	case EventDealUpdated:
+	case WebhookEventTypeDealUpdated:
 		return true
-	case EventTaskCreated:
+	case WebhookEventTypeTaskCreated:
 		return true
-	case EventTaskDeleted:
+	case WebhookEventTypeTaskDeleted:
 		return true
-	case EventTaskUpdated:
+	case WebhookEventTypeTaskUpdated:
 		return true
-	case EventWebhookPing:
+	case WebhookEventTypeWebhookPing:
 		return true
 	default:
 		return false
@@ -241,43 +241,43 @@ func (e WebhookEventType) Valid() bool {
 
 // Defines values for WebhookSubscription.
 const (
-	SubscribeActivityCreated WebhookSubscription = "activity.created"
-	SubscribeAll             WebhookSubscription = "*"
-	SubscribeContactCreated  WebhookSubscription = "contact.created"
-	SubscribeContactDeleted  WebhookSubscription = "contact.deleted"
-	SubscribeContactUpdated  WebhookSubscription = "contact.updated"
-	SubscribeDealCreated     WebhookSubscription = "deal.created"
-	SubscribeDealDeleted     WebhookSubscription = "deal.deleted"
-	SubscribeDealUpdated     WebhookSubscription = "deal.updated"
-	SubscribeTaskCreated     WebhookSubscription = "task.created"
-	SubscribeTaskDeleted     WebhookSubscription = "task.deleted"
-	SubscribeTaskUpdated     WebhookSubscription = "task.updated"
+	WebhookSubscriptionActivityCreated WebhookSubscription = "activity.created"
+	WebhookSubscriptionAll             WebhookSubscription = "*"
+	WebhookSubscriptionContactCreated  WebhookSubscription = "contact.created"
+	WebhookSubscriptionContactDeleted  WebhookSubscription = "contact.deleted"
+	WebhookSubscriptionContactUpdated  WebhookSubscription = "contact.updated"
+	WebhookSubscriptionDealCreated     WebhookSubscription = "deal.created"
+	WebhookSubscriptionDealDeleted     WebhookSubscription = "deal.deleted"
+	WebhookSubscriptionDealUpdated     WebhookSubscription = "deal.updated"
+	WebhookSubscriptionTaskCreated     WebhookSubscription = "task.created"
+	WebhookSubscriptionTaskDeleted     WebhookSubscription = "task.deleted"
+	WebhookSubscriptionTaskUpdated     WebhookSubscription = "task.updated"
 )
 
 // Valid indicates whether the value is a known member of the WebhookSubscription enum.
 func (e WebhookSubscription) Valid() bool {
 	switch e {
-	case SubscribeActivityCreated:
+	case WebhookSubscriptionActivityCreated:
 		return true
-	case SubscribeAll:
+	case WebhookSubscriptionAll:
 		return true
-	case SubscribeContactCreated:
+	case WebhookSubscriptionContactCreated:
 		return true
-	case SubscribeContactDeleted:
+	case WebhookSubscriptionContactDeleted:
 		return true
-	case SubscribeContactUpdated:
+	case WebhookSubscriptionContactUpdated:
 		return true
-	case SubscribeDealCreated:
+	case WebhookSubscriptionDealCreated:
 		return true
-	case SubscribeDealDeleted:
+	case WebhookSubscriptionDealDeleted:
 		return true
-	case SubscribeDealUpdated:
+	case WebhookSubscriptionDealUpdated:
 		return true
-	case SubscribeTaskCreated:
+	case WebhookSubscriptionTaskCreated:
 		return true
-	case SubscribeTaskDeleted:
+	case WebhookSubscriptionTaskDeleted:
 		return true
-	case SubscribeTaskUpdated:
+	case WebhookSubscriptionTaskUpdated:
 		return true
 	default:
 		return false
@@ -464,6 +464,22 @@ type ContactCreate struct {
 	Phone   *string             `json:"phone,omitempty"`
 }
 
+// ContactImportResult defines model for ContactImportResult.
+type ContactImportResult struct {
+	// Created Contacts created (with `dry_run`
+	//
+	// Example: 2
+	Created int `json:"created"`
+
+	// Errors Always empty in a success; a file with invalid rows is answered 422 `import_failed`.
+	Errors []FieldError `json:"errors"`
+
+	// Skipped Rows skipped because their email is already a contact's in the organization or an earlier row's.
+	//
+	// Example: 0
+	Skipped int `json:"skipped"`
+}
+
 // ContactList defines model for ContactList.
 type ContactList struct {
 	Items []Contact `json:"items"`
@@ -516,6 +532,59 @@ type CurrencyAverage struct {
 	Currency Currency `json:"currency"`
 }
 
+// CurrencyForecast defines model for CurrencyForecast.
+type CurrencyForecast struct {
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency  Currency `json:"currency"`
+	OpenDeals int64    `json:"open_deals"`
+
+	// PipelineAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	PipelineAmount Total `json:"pipeline_amount"`
+
+	// WeightedAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	WeightedAmount Total `json:"weighted_amount"`
+}
+
+// CurrencyVelocity defines model for CurrencyVelocity.
+type CurrencyVelocity struct {
+	// AverageCycleDays Mean days from creation to won over the won deals, 2 decimals; null when none was won.
+	AverageCycleDays nullable.Nullable[float64] `json:"average_cycle_days"`
+
+	// AverageWonAmount won_amount ÷ won, 2 decimals; null when none was won.
+	AverageWonAmount nullable.Nullable[money.Amount] `json:"average_won_amount"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency Currency `json:"currency"`
+
+	// Lost Deals whose status became lost in the window.
+	Lost int64 `json:"lost"`
+
+	// Opened Deals created in the window.
+	Opened int64 `json:"opened"`
+
+	// VelocityPerDay opened × average_won_amount × win_rate / 100 ÷ average_cycle_days from the unrounded figures, 2 decimals; null when none was won.
+	VelocityPerDay nullable.Nullable[float64] `json:"velocity_per_day"`
+
+	// WinRate won ÷ (won + lost) × 100, 2 decimals; null when none was won or lost.
+	WinRate nullable.Nullable[float64] `json:"win_rate"`
+
+	// Won Deals whose status became won in the window.
+	Won int64 `json:"won"`
+
+	// WonAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	WonAmount Total `json:"won_amount"`
+}
+
 // Deal defines model for Deal.
 type Deal struct {
 	// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
@@ -563,6 +632,11 @@ type DealCreate struct {
 	Title   string              `json:"title"`
 }
 
+// DealForecast defines model for DealForecast.
+type DealForecast struct {
+	Currencies []CurrencyForecast `json:"currencies"`
+}
+
 // DealFunnel defines model for DealFunnel.
 type DealFunnel struct {
 	Stages []FunnelStage `json:"stages"`
@@ -583,6 +657,12 @@ type DealList struct {
 //
 // Example: proposal
 type DealStage string
+
+// DealStageStats defines model for DealStageStats.
+type DealStageStats struct {
+	Days   int32        `json:"days"`
+	Stages []StageStats `json:"stages"`
+}
 
 // DealStatus Example: in_progress
 type DealStatus string
@@ -621,6 +701,12 @@ type DealUpdate struct {
 	Title  *string     `json:"title,omitempty"`
 }
 
+// DealVelocity defines model for DealVelocity.
+type DealVelocity struct {
+	Currencies []CurrencyVelocity `json:"currencies"`
+	Days       int32              `json:"days"`
+}
+
 // Email Example: ada@example.com
 type Email = string
 
@@ -631,6 +717,13 @@ type FieldError struct {
 
 	// Message Example: must be a valid email address
 	Message string `json:"message"`
+
+	// Row Only in the errors of a CSV import: the data row at fault, counted from 1 (the header
+	// row excluded); 0 is the header row itself.
+	//
+	//
+	// Example: 2
+	Row *int `json:"row,omitempty"`
 }
 
 // FunnelStage defines model for FunnelStage.
@@ -807,6 +900,14 @@ type OrganizationSettings struct {
 	// MembersSeeAll When false, members see only their own contacts, deals and tasks.
 	MembersSeeAll bool `json:"members_see_all"`
 
+	// StageProbabilities The weight of each funnel stage in the deal forecast (`GET /analytics/deals/forecast`), in
+	// percent. A new organization starts with qualification 10, proposal 30, negotiation 60,
+	// closed 90.
+	//
+	//
+	// Example: {"closed":90,"negotiation":60,"proposal":30,"qualification":10}
+	StageProbabilities StageProbabilities `json:"stage_probabilities"`
+
 	// Timezone An IANA time zone; "today" for due dates is taken in it.
 	//
 	// Example: UTC
@@ -820,6 +921,9 @@ type OrganizationSettingsUpdate struct {
 	// Example: USD
 	DefaultCurrency *Currency `json:"default_currency,omitempty"`
 	MembersSeeAll   *bool     `json:"members_see_all,omitempty"`
+
+	// StageProbabilities Some of the stages' probabilities; the stages left out keep theirs.
+	StageProbabilities *StageProbabilitiesUpdate `json:"stage_probabilities,omitempty"`
 
 	// Timezone Example: Europe/Berlin
 	Timezone *string `json:"timezone,omitempty"`
@@ -845,7 +949,11 @@ type PasswordChange struct {
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
-	// Code A stable snake_case identifier of the error.
+	// Code A stable snake_case identifier of the error: switch on it, not on `detail`. Every code
+	// the service answers is listed here (the table under "Errors" says when each is given);
+	// a client should still treat an unknown code by its `status`, as later versions may add
+	// codes.
+	//
 	//
 	// Example: email_taken
 	Code string `json:"code"`
@@ -956,6 +1064,66 @@ type Session struct {
 // SessionList defines model for SessionList.
 type SessionList struct {
 	Items []Session `json:"items"`
+}
+
+// StageProbabilities The weight of each funnel stage in the deal forecast (`GET /analytics/deals/forecast`), in
+// percent. A new organization starts with qualification 10, proposal 30, negotiation 60,
+// closed 90.
+//
+// Example: {"closed":90,"negotiation":60,"proposal":30,"qualification":10}
+type StageProbabilities struct {
+	// Closed The chance, in percent, that an open deal at this stage is won.
+	Closed StageProbability `json:"closed"`
+
+	// Negotiation The chance, in percent, that an open deal at this stage is won.
+	Negotiation StageProbability `json:"negotiation"`
+
+	// Proposal The chance, in percent, that an open deal at this stage is won.
+	Proposal StageProbability `json:"proposal"`
+
+	// Qualification The chance, in percent, that an open deal at this stage is won.
+	Qualification StageProbability `json:"qualification"`
+}
+
+// StageProbabilitiesUpdate Some of the stages' probabilities; the stages left out keep theirs.
+type StageProbabilitiesUpdate struct {
+	// Closed The chance, in percent, that an open deal at this stage is won.
+	Closed *StageProbability `json:"closed,omitempty"`
+
+	// Negotiation The chance, in percent, that an open deal at this stage is won.
+	Negotiation *StageProbability `json:"negotiation,omitempty"`
+
+	// Proposal The chance, in percent, that an open deal at this stage is won.
+	Proposal *StageProbability `json:"proposal,omitempty"`
+
+	// Qualification The chance, in percent, that an open deal at this stage is won.
+	Qualification *StageProbability `json:"qualification,omitempty"`
+}
+
+// StageProbability The chance, in percent, that an open deal at this stage is won.
+type StageProbability = int32
+
+// StageStats defines model for StageStats.
+type StageStats struct {
+	// AvgSecondsInStage Mean length of the ended stays, in seconds, 2 decimals; null when none ended.
+	AvgSecondsInStage nullable.Nullable[float64] `json:"avg_seconds_in_stage"`
+
+	// Current Open deals at the stage now.
+	Current int64 `json:"current"`
+
+	// Entered Deals that entered the stage in the window.
+	Entered int64 `json:"entered"`
+
+	// Exited Stays in the stage that ended in the window.
+	Exited int64 `json:"exited"`
+
+	// MedianSecondsInStage Median length of the ended stays (the mean of the two middle ones for an even count), in seconds, 2 decimals; null when none ended.
+	MedianSecondsInStage nullable.Nullable[float64] `json:"median_seconds_in_stage"`
+
+	// Stage The funnel's stages, in order.
+	//
+	// Example: proposal
+	Stage DealStage `json:"stage"`
 }
 
 // StatusCounts defines model for StatusCounts.
@@ -1196,8 +1364,14 @@ type WebhookWithSecret struct {
 	Url string `json:"url"`
 }
 
+// AnalyticsDays defines model for AnalyticsDays.
+type AnalyticsDays = int32
+
 // ContactIdPath defines model for ContactIdPath.
 type ContactIdPath = openapi_types.UUID
+
+// ContactIdQuery defines model for ContactIdQuery.
+type ContactIdQuery = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -1205,8 +1379,26 @@ type Cursor = string
 // DealIdPath defines model for DealIdPath.
 type DealIdPath = openapi_types.UUID
 
+// DealStageQuery The funnel's stages, in order.
+//
+// Example: proposal
+type DealStageQuery = DealStage
+
+// DealStatusQuery defines model for DealStatusQuery.
+type DealStatusQuery = []DealStatus
+
 // DeliveryIdPath defines model for DeliveryIdPath.
 type DeliveryIdPath = openapi_types.UUID
+
+// MaxAmountQuery A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+//
+// Example: 10000
+type MaxAmountQuery = Amount
+
+// MinAmountQuery A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+//
+// Example: 10000
+type MinAmountQuery = Amount
 
 // Order defines model for Order.
 type Order string
@@ -1256,6 +1448,15 @@ type IdempotencyKeyInUse = Problem
 // IdempotencyKeyMismatch An RFC 9457 problem document.
 type IdempotencyKeyMismatch = Problem
 
+// ImportFailed An RFC 9457 problem document.
+type ImportFailed = Problem
+
+// ImportTooLarge An RFC 9457 problem document.
+type ImportTooLarge = Problem
+
+// ImportUnsupportedMediaType An RFC 9457 problem document.
+type ImportUnsupportedMediaType = Problem
+
 // InvalidWebhook An RFC 9457 problem document.
 type InvalidWebhook = Problem
 
@@ -1289,10 +1490,22 @@ type UnsupportedMediaType = Problem
 // WrongCurrentPassword An RFC 9457 problem document.
 type WrongCurrentPassword = Problem
 
+// GetDealStageStatsParams defines parameters for GetDealStageStats.
+type GetDealStageStatsParams struct {
+	// Days The window, in days back from now.
+	Days *AnalyticsDays `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetDealSummaryParams defines parameters for GetDealSummary.
 type GetDealSummaryParams struct {
 	// Days The period for `new_deals`, in days.
 	Days *int32 `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// GetDealVelocityParams defines parameters for GetDealVelocity.
+type GetDealVelocityParams struct {
+	// Days The window, in days back from now.
+	Days *AnalyticsDays `form:"days,omitempty" json:"days,omitempty"`
 }
 
 // ListContactsParams defines parameters for ListContacts.
@@ -1329,6 +1542,21 @@ type ListContactsParamsOrderBy string
 // ListContactsParamsOrder defines parameters for ListContacts.
 type ListContactsParamsOrder string
 
+// ExportContactsParams defines parameters for ExportContacts.
+type ExportContactsParams struct {
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+}
+
+// ImportContactsParams defines parameters for ImportContacts.
+type ImportContactsParams struct {
+	// DryRun Check and count the file without creating anything.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
 // ListDealsParams defines parameters for ListDeals.
 type ListDealsParams struct {
 	// Page The page to return, from 1.
@@ -1345,22 +1573,22 @@ type ListDealsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Status Only deals with one of these statuses.
-	Status *[]DealStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *DealStatusQuery `form:"status,omitempty" json:"status,omitempty"`
 
 	// Stage Only deals at this stage.
-	Stage *DealStage `form:"stage,omitempty" json:"stage,omitempty"`
+	Stage *DealStageQuery `form:"stage,omitempty" json:"stage,omitempty"`
 
 	// MinAmount Only deals with at least this amount.
-	MinAmount *Amount `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+	MinAmount *MinAmountQuery `form:"min_amount,omitempty" json:"min_amount,omitempty"`
 
 	// MaxAmount Only deals with at most this amount.
-	MaxAmount *Amount `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+	MaxAmount *MaxAmountQuery `form:"max_amount,omitempty" json:"max_amount,omitempty"`
 
 	// OwnerId Only records owned by this user. A member may pass only their own id.
 	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
 
 	// ContactId Only deals of this contact.
-	ContactId *openapi_types.UUID `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+	ContactId *ContactIdQuery `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
 	Search *Search `form:"search,omitempty" json:"search,omitempty"`
@@ -1377,6 +1605,30 @@ type ListDealsParamsOrderBy string
 
 // ListDealsParamsOrder defines parameters for ListDeals.
 type ListDealsParamsOrder string
+
+// ExportDealsParams defines parameters for ExportDeals.
+type ExportDealsParams struct {
+	// Status Only deals with one of these statuses.
+	Status *DealStatusQuery `form:"status,omitempty" json:"status,omitempty"`
+
+	// Stage Only deals at this stage.
+	Stage *DealStageQuery `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// MinAmount Only deals with at least this amount.
+	MinAmount *MinAmountQuery `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+
+	// MaxAmount Only deals with at most this amount.
+	MaxAmount *MaxAmountQuery `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// ContactId Only deals of this contact.
+	ContactId *ContactIdQuery `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+}
 
 // ListActivitiesParams defines parameters for ListActivities.
 type ListActivitiesParams struct {
@@ -1607,6 +1859,16 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetDealForecast Pipeline forecast
+	//
+	// Per currency (sorted by code), the open deals (`new` or `in_progress`): how many, the exact
+	// sum of their amounts, and the sum weighted by the organization's `stage_probabilities`
+	// (each deal's amount × its stage's percentage ÷ 100, rounded to 2 decimals once, on the
+	// total). Members of an organization with `members_see_all=false` count the deals they own.
+	//
+	// Corresponds with GET /api/v1/analytics/deals/forecast (the `GetDealForecast` operationId).
+	GetDealForecast(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDealFunnel Sales funnel
 	//
 	// Deals per stage (all four, in order, zero-filled) broken down by status. `reached` counts the
@@ -1617,6 +1879,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/analytics/deals/funnel (the `GetDealFunnel` operationId).
 	GetDealFunnel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDealStageStats Time in stage
+	//
+	// Per funnel stage (all four, in order, zero-filled), read from the deals' stage history over
+	// the last `days` days: `entered` counts the deals that entered the stage in the window (a
+	// deal's creation enters `qualification`); `exited` counts the stays in the stage that ended in
+	// the window (a stay ends when the deal moves to another stage, a status change alone does not
+	// end it); `avg_seconds_in_stage` and `median_seconds_in_stage` are over those ended stays,
+	// rounded to 2 decimals, null when none ended. `current` counts the open deals (`new` or
+	// `in_progress`) at the stage now. Members of an organization with `members_see_all=false`
+	// count the deals they own.
+	//
+	// Corresponds with GET /api/v1/analytics/deals/stages (the `GetDealStageStats` operationId).
+	GetDealStageStats(ctx context.Context, params *GetDealStageStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDealSummary Deal summary
 	//
 	// Counts and sums of the deals by status (all four, zero-filled), the average won amount, and
@@ -1626,6 +1902,23 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/analytics/deals/summary (the `GetDealSummary` operationId).
 	GetDealSummary(ctx context.Context, params *GetDealSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDealVelocity Sales velocity
+	//
+	// Per currency (the deal's currency; sorted by code), over the last `days` days: `opened`
+	// counts the deals created in the window; `won` and `lost` the deals whose status became won or
+	// lost in the window (read from the stage history; a deal counts once per outcome);
+	// `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
+	// amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
+	// `average_cycle_days` is the mean time from creation to won of the won deals, in days;
+	// `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
+	// computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
+	// is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
+	// in it was opened, won or lost in the window. Members of an organization with
+	// `members_see_all=false` count the deals they own.
+	//
+	// Corresponds with GET /api/v1/analytics/deals/velocity (the `GetDealVelocity` operationId).
+	GetDealVelocity(ctx context.Context, params *GetDealVelocityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginWithBody Log in
 	//
@@ -1875,6 +2168,63 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContact(ctx context.Context, body CreateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ExportContacts Export contacts as CSV
+	//
+	// Every contact the caller may see (members see only their own when the organization sets
+	// `members_see_all=false`), narrowed by the same filters as `GET /api/v1/contacts`, as one
+	// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`). The
+	// header row names the columns, which are the fields of `Contact`: `id, owner_id, name,
+	// email, phone, company, notes, created_at, updated_at`; an absent value is an empty cell,
+	// timestamps are RFC 3339 UTC.
+	//
+	// The answer is streamed: it is read from the database in batches and sent as it is read, so
+	// an export of any size costs the service the same memory. Each batch is read afresh: a
+	// contact changed while a long export runs appears as it was when its batch was read.
+	//
+	// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
+	// or a carriage return — or with one or more `'` followed by one of those — is written with
+	// one more `'` in front, so that a spreadsheet shows it as text instead of running it
+	// (`+44 20 7946 0000` is exported as `'+44 20 7946 0000`). `POST /api/v1/contacts/import`
+	// removes that `'` again, so an export imports as it is.
+	//
+	// Corresponds with GET /api/v1/contacts/export (the `ExportContacts` operationId).
+	ExportContacts(ctx context.Context, params *ExportContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportContactsWithBody Import contacts from CSV
+	//
+	// Creates the contacts of a CSV document (RFC 4180, UTF-8; a leading byte-order mark is
+	// ignored), all or nothing. The body is at most 10 MiB (10,485,760 bytes) and 50,000 data
+	// rows (413 `payload_too_large` or `too_many_rows`). The first row is the header: it must
+	// name the column `name`, and may name `email`, `phone`, `company` and `notes` (names are
+	// matched without regard to case or surrounding spaces); any other column (`id`,
+	// `owner_id`, `created_at`, …) is ignored, so a file of `GET /api/v1/contacts/export` imports
+	// as it is. An empty cell is an absent value. A `'` that the export put in front of a formula
+	// character is removed (see the export). The values follow the rules of
+	// `POST /api/v1/contacts`: `name` 1 to 200 characters, `email` a valid address of at most
+	// 254, `phone` at most 50, `company` at most 200 (these three and `name` trimmed of
+	// surrounding spaces), `notes` at most 5,000, kept as given. The caller owns every imported
+	// contact.
+	//
+	// - Every row valid: 200 with the number of contacts `created` and `skipped`. A row whose
+	//   email (compared case-insensitively) a contact of the organization already has, or an
+	//   earlier row of the file has, is skipped, not an error.
+	// - Any row invalid: 422 `import_failed`, and nothing is created. `errors` names each
+	//   mistake with its `row` (data rows count from 1, the header excluded; 0 is the header
+	//   itself, e.g. one without `name`), its `field` (the column, or `row` for a row with the
+	//   wrong number of cells or that is not valid CSV) and a `message`; at most 20 are listed,
+	//   `errors_omitted` counts the rest.
+	//
+	// With `dry_run=true` the file is checked and counted exactly the same way and nothing is
+	// written. The contacts are written in one statement and one transaction, whatever their
+	// number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+	// would flood every subscriber with thousands of deliveries; an integration that mirrors
+	// contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/contacts/import (the `ImportContacts` operationId).
+	ImportContactsWithBody(ctx context.Context, params *ImportContactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteContact Delete contact
 	//
 	// A contact that still has deals cannot be deleted (409 `contact_has_deals`).
@@ -1941,6 +2291,19 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDeal(ctx context.Context, body CreateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportDeals Export deals as CSV
+	//
+	// Every deal the caller may see, narrowed by the same filters as `GET /api/v1/deals`, as one
+	// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`),
+	// streamed as `GET /api/v1/contacts/export` is. The header row names the columns, which are
+	// the fields of `Deal`: `id, contact_id, owner_id, title, amount, currency, status, stage,
+	// created_at, updated_at`; `amount` has two decimals (`10000.00`), timestamps are RFC 3339
+	// UTC. Cells that would start a spreadsheet formula are neutralised with a leading `'` as in
+	// the contacts' export.
+	//
+	// Corresponds with GET /api/v1/deals/export (the `ExportDeals` operationId).
+	ExportDeals(ctx context.Context, params *ExportDealsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteDeal Delete deal
 	//
@@ -2063,7 +2426,8 @@ type ClientInterface interface {
 	// UpdateOrganizationWithBody Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
-	// `timezone` is an IANA zone name such as `Europe/Berlin`.
+	// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+	// the stages it names take the new percentages, the others keep theirs.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2073,7 +2437,8 @@ type ClientInterface interface {
 	// UpdateOrganization Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
-	// `timezone` is an IANA zone name such as `Europe/Berlin`.
+	// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+	// the stages it names take the new percentages, the others keep theirs.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2304,6 +2669,26 @@ type ClientInterface interface {
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// GetDealForecast Pipeline forecast
+//
+// Per currency (sorted by code), the open deals (`new` or `in_progress`): how many, the exact
+// sum of their amounts, and the sum weighted by the organization's `stage_probabilities`
+// (each deal's amount × its stage's percentage ÷ 100, rounded to 2 decimals once, on the
+// total). Members of an organization with `members_see_all=false` count the deals they own.
+//
+// Corresponds with GET /api/v1/analytics/deals/forecast (the `GetDealForecast` operationId).
+func (c *Client) GetDealForecast(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDealForecastRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetDealFunnel Sales funnel
 //
 // Deals per stage (all four, in order, zero-filled) broken down by status. `reached` counts the
@@ -2324,6 +2709,30 @@ func (c *Client) GetDealFunnel(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
+// GetDealStageStats Time in stage
+//
+// Per funnel stage (all four, in order, zero-filled), read from the deals' stage history over
+// the last `days` days: `entered` counts the deals that entered the stage in the window (a
+// deal's creation enters `qualification`); `exited` counts the stays in the stage that ended in
+// the window (a stay ends when the deal moves to another stage, a status change alone does not
+// end it); `avg_seconds_in_stage` and `median_seconds_in_stage` are over those ended stays,
+// rounded to 2 decimals, null when none ended. `current` counts the open deals (`new` or
+// `in_progress`) at the stage now. Members of an organization with `members_see_all=false`
+// count the deals they own.
+//
+// Corresponds with GET /api/v1/analytics/deals/stages (the `GetDealStageStats` operationId).
+func (c *Client) GetDealStageStats(ctx context.Context, params *GetDealStageStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDealStageStatsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetDealSummary Deal summary
 //
 // Counts and sums of the deals by status (all four, zero-filled), the average won amount, and
@@ -2334,6 +2743,33 @@ func (c *Client) GetDealFunnel(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with GET /api/v1/analytics/deals/summary (the `GetDealSummary` operationId).
 func (c *Client) GetDealSummary(ctx context.Context, params *GetDealSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDealSummaryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDealVelocity Sales velocity
+//
+// Per currency (the deal's currency; sorted by code), over the last `days` days: `opened`
+// counts the deals created in the window; `won` and `lost` the deals whose status became won or
+// lost in the window (read from the stage history; a deal counts once per outcome);
+// `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
+// amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
+// `average_cycle_days` is the mean time from creation to won of the won deals, in days;
+// `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
+// computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
+// is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
+// in it was opened, won or lost in the window. Members of an organization with
+// `members_see_all=false` count the deals they own.
+//
+// Corresponds with GET /api/v1/analytics/deals/velocity (the `GetDealVelocity` operationId).
+func (c *Client) GetDealVelocity(ctx context.Context, params *GetDealVelocityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDealVelocityRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2782,6 +3218,83 @@ func (c *Client) CreateContact(ctx context.Context, body CreateContactJSONReques
 	return c.Client.Do(req)
 }
 
+// ExportContacts Export contacts as CSV
+//
+// Every contact the caller may see (members see only their own when the organization sets
+// `members_see_all=false`), narrowed by the same filters as `GET /api/v1/contacts`, as one
+// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`). The
+// header row names the columns, which are the fields of `Contact`: `id, owner_id, name,
+// email, phone, company, notes, created_at, updated_at`; an absent value is an empty cell,
+// timestamps are RFC 3339 UTC.
+//
+// The answer is streamed: it is read from the database in batches and sent as it is read, so
+// an export of any size costs the service the same memory. Each batch is read afresh: a
+// contact changed while a long export runs appears as it was when its batch was read.
+//
+// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
+// or a carriage return — or with one or more `'` followed by one of those — is written with
+// one more `'` in front, so that a spreadsheet shows it as text instead of running it
+// (`+44 20 7946 0000` is exported as `'+44 20 7946 0000`). `POST /api/v1/contacts/import`
+// removes that `'` again, so an export imports as it is.
+//
+// Corresponds with GET /api/v1/contacts/export (the `ExportContacts` operationId).
+func (c *Client) ExportContacts(ctx context.Context, params *ExportContactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportContactsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportContactsWithBody Import contacts from CSV
+//
+// Creates the contacts of a CSV document (RFC 4180, UTF-8; a leading byte-order mark is
+// ignored), all or nothing. The body is at most 10 MiB (10,485,760 bytes) and 50,000 data
+// rows (413 `payload_too_large` or `too_many_rows`). The first row is the header: it must
+// name the column `name`, and may name `email`, `phone`, `company` and `notes` (names are
+// matched without regard to case or surrounding spaces); any other column (`id`,
+// `owner_id`, `created_at`, …) is ignored, so a file of `GET /api/v1/contacts/export` imports
+// as it is. An empty cell is an absent value. A `'` that the export put in front of a formula
+// character is removed (see the export). The values follow the rules of
+// `POST /api/v1/contacts`: `name` 1 to 200 characters, `email` a valid address of at most
+// 254, `phone` at most 50, `company` at most 200 (these three and `name` trimmed of
+// surrounding spaces), `notes` at most 5,000, kept as given. The caller owns every imported
+// contact.
+//
+//   - Every row valid: 200 with the number of contacts `created` and `skipped`. A row whose
+//     email (compared case-insensitively) a contact of the organization already has, or an
+//     earlier row of the file has, is skipped, not an error.
+//   - Any row invalid: 422 `import_failed`, and nothing is created. `errors` names each
+//     mistake with its `row` (data rows count from 1, the header excluded; 0 is the header
+//     itself, e.g. one without `name`), its `field` (the column, or `row` for a row with the
+//     wrong number of cells or that is not valid CSV) and a `message`; at most 20 are listed,
+//     `errors_omitted` counts the rest.
+//
+// With `dry_run=true` the file is checked and counted exactly the same way and nothing is
+// written. The contacts are written in one statement and one transaction, whatever their
+// number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+// would flood every subscriber with thousands of deliveries; an integration that mirrors
+// contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/contacts/import (the `ImportContacts` operationId).
+func (c *Client) ImportContactsWithBody(ctx context.Context, params *ImportContactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportContactsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteContact Delete contact
 //
 // A contact that still has deals cannot be deleted (409 `contact_has_deals`).
@@ -2909,6 +3422,29 @@ func (c *Client) CreateDealWithBody(ctx context.Context, contentType string, bod
 // Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 func (c *Client) CreateDeal(ctx context.Context, body CreateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateDealRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportDeals Export deals as CSV
+//
+// Every deal the caller may see, narrowed by the same filters as `GET /api/v1/deals`, as one
+// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`),
+// streamed as `GET /api/v1/contacts/export` is. The header row names the columns, which are
+// the fields of `Deal`: `id, contact_id, owner_id, title, amount, currency, status, stage,
+// created_at, updated_at`; `amount` has two decimals (`10000.00`), timestamps are RFC 3339
+// UTC. Cells that would start a spreadsheet formula are neutralised with a leading `'` as in
+// the contacts' export.
+//
+// Corresponds with GET /api/v1/deals/export (the `ExportDeals` operationId).
+func (c *Client) ExportDeals(ctx context.Context, params *ExportDealsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportDealsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3160,7 +3696,8 @@ func (c *Client) GetOrganization(ctx context.Context, organizationId Organizatio
 // UpdateOrganizationWithBody Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
-// `timezone` is an IANA zone name such as `Europe/Berlin`.
+// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+// the stages it names take the new percentages, the others keep theirs.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3180,7 +3717,8 @@ func (c *Client) UpdateOrganizationWithBody(ctx context.Context, organizationId 
 // UpdateOrganization Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
-// `timezone` is an IANA zone name such as `Europe/Berlin`.
+// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+// the stages it names take the new percentages, the others keep theirs.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3670,6 +4208,33 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
+// NewGetDealForecastRequest constructs an http.Request for the GetDealForecast method
+func NewGetDealForecastRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/analytics/deals/forecast")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDealFunnelRequest constructs an http.Request for the GetDealFunnel method
 func NewGetDealFunnelRequest(server string) (*http.Request, error) {
 	var err error
@@ -3697,6 +4262,60 @@ func NewGetDealFunnelRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetDealStageStatsRequest constructs an http.Request for the GetDealStageStats method
+func NewGetDealStageStatsRequest(server string, params *GetDealStageStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/analytics/deals/stages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDealSummaryRequest constructs an http.Request for the GetDealSummary method
 func NewGetDealSummaryRequest(server string, params *GetDealSummaryParams) (*http.Request, error) {
 	var err error
@@ -3707,6 +4326,60 @@ func NewGetDealSummaryRequest(server string, params *GetDealSummaryParams) (*htt
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/analytics/deals/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDealVelocityRequest constructs an http.Request for the GetDealVelocity method
+func NewGetDealVelocityRequest(server string, params *GetDealVelocityParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/analytics/deals/velocity")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4272,6 +4945,128 @@ func NewCreateContactRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewExportContactsRequest constructs an http.Request for the ExportContacts method
+func NewExportContactsRequest(server string, params *ExportContactsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OwnerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner_id", *params.OwnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportContactsRequestWithBody constructs an http.Request for the ImportContacts method, with any body, and a specified content type
+func NewImportContactsRequestWithBody(server string, params *ImportContactsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteContactRequest constructs an http.Request for the DeleteContact method
 func NewDeleteContactRequest(server string, contactId ContactIdPath) (*http.Request, error) {
 	var err error
@@ -4609,6 +5404,132 @@ func NewCreateDealRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewExportDealsRequest constructs an http.Request for the ExportDeals method
+func NewExportDealsRequest(server string, params *ExportDealsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/deals/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinAmount != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_amount", *params.MinAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "decimal"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxAmount != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_amount", *params.MaxAmount, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "decimal"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OwnerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner_id", *params.OwnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContactId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_id", *params.ContactId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6065,6 +6986,18 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetDealForecastWithResponse Pipeline forecast
+	//
+	// Per currency (sorted by code), the open deals (`new` or `in_progress`): how many, the exact
+	// sum of their amounts, and the sum weighted by the organization's `stage_probabilities`
+	// (each deal's amount × its stage's percentage ÷ 100, rounded to 2 decimals once, on the
+	// total). Members of an organization with `members_see_all=false` count the deals they own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/analytics/deals/forecast (the `GetDealForecast` operationId).
+	GetDealForecastWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDealForecastResponse, error)
+
 	// GetDealFunnelWithResponse Sales funnel
 	//
 	// Deals per stage (all four, in order, zero-filled) broken down by status. `reached` counts the
@@ -6077,6 +7010,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/analytics/deals/funnel (the `GetDealFunnel` operationId).
 	GetDealFunnelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDealFunnelResponse, error)
 
+	// GetDealStageStatsWithResponse Time in stage
+	//
+	// Per funnel stage (all four, in order, zero-filled), read from the deals' stage history over
+	// the last `days` days: `entered` counts the deals that entered the stage in the window (a
+	// deal's creation enters `qualification`); `exited` counts the stays in the stage that ended in
+	// the window (a stay ends when the deal moves to another stage, a status change alone does not
+	// end it); `avg_seconds_in_stage` and `median_seconds_in_stage` are over those ended stays,
+	// rounded to 2 decimals, null when none ended. `current` counts the open deals (`new` or
+	// `in_progress`) at the stage now. Members of an organization with `members_see_all=false`
+	// count the deals they own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/analytics/deals/stages (the `GetDealStageStats` operationId).
+	GetDealStageStatsWithResponse(ctx context.Context, params *GetDealStageStatsParams, reqEditors ...RequestEditorFn) (*GetDealStageStatsResponse, error)
+
 	// GetDealSummaryWithResponse Deal summary
 	//
 	// Counts and sums of the deals by status (all four, zero-filled), the average won amount, and
@@ -6088,6 +7037,25 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/analytics/deals/summary (the `GetDealSummary` operationId).
 	GetDealSummaryWithResponse(ctx context.Context, params *GetDealSummaryParams, reqEditors ...RequestEditorFn) (*GetDealSummaryResponse, error)
+
+	// GetDealVelocityWithResponse Sales velocity
+	//
+	// Per currency (the deal's currency; sorted by code), over the last `days` days: `opened`
+	// counts the deals created in the window; `won` and `lost` the deals whose status became won or
+	// lost in the window (read from the stage history; a deal counts once per outcome);
+	// `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
+	// amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
+	// `average_cycle_days` is the mean time from creation to won of the won deals, in days;
+	// `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
+	// computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
+	// is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
+	// in it was opened, won or lost in the window. Members of an organization with
+	// `members_see_all=false` count the deals they own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/analytics/deals/velocity (the `GetDealVelocity` operationId).
+	GetDealVelocityWithResponse(ctx context.Context, params *GetDealVelocityParams, reqEditors ...RequestEditorFn) (*GetDealVelocityResponse, error)
 
 	// LoginWithBodyWithResponse Log in
 	//
@@ -6347,6 +7315,65 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/contacts (the `CreateContact` operationId).
 	CreateContactWithResponse(ctx context.Context, body CreateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateContactResponse, error)
 
+	// ExportContactsWithResponse Export contacts as CSV
+	//
+	// Every contact the caller may see (members see only their own when the organization sets
+	// `members_see_all=false`), narrowed by the same filters as `GET /api/v1/contacts`, as one
+	// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`). The
+	// header row names the columns, which are the fields of `Contact`: `id, owner_id, name,
+	// email, phone, company, notes, created_at, updated_at`; an absent value is an empty cell,
+	// timestamps are RFC 3339 UTC.
+	//
+	// The answer is streamed: it is read from the database in batches and sent as it is read, so
+	// an export of any size costs the service the same memory. Each batch is read afresh: a
+	// contact changed while a long export runs appears as it was when its batch was read.
+	//
+	// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
+	// or a carriage return — or with one or more `'` followed by one of those — is written with
+	// one more `'` in front, so that a spreadsheet shows it as text instead of running it
+	// (`+44 20 7946 0000` is exported as `'+44 20 7946 0000`). `POST /api/v1/contacts/import`
+	// removes that `'` again, so an export imports as it is.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/contacts/export (the `ExportContacts` operationId).
+	ExportContactsWithResponse(ctx context.Context, params *ExportContactsParams, reqEditors ...RequestEditorFn) (*ExportContactsResponse, error)
+
+	// ImportContactsWithBodyWithResponse Import contacts from CSV
+	//
+	// Creates the contacts of a CSV document (RFC 4180, UTF-8; a leading byte-order mark is
+	// ignored), all or nothing. The body is at most 10 MiB (10,485,760 bytes) and 50,000 data
+	// rows (413 `payload_too_large` or `too_many_rows`). The first row is the header: it must
+	// name the column `name`, and may name `email`, `phone`, `company` and `notes` (names are
+	// matched without regard to case or surrounding spaces); any other column (`id`,
+	// `owner_id`, `created_at`, …) is ignored, so a file of `GET /api/v1/contacts/export` imports
+	// as it is. An empty cell is an absent value. A `'` that the export put in front of a formula
+	// character is removed (see the export). The values follow the rules of
+	// `POST /api/v1/contacts`: `name` 1 to 200 characters, `email` a valid address of at most
+	// 254, `phone` at most 50, `company` at most 200 (these three and `name` trimmed of
+	// surrounding spaces), `notes` at most 5,000, kept as given. The caller owns every imported
+	// contact.
+	//
+	// - Every row valid: 200 with the number of contacts `created` and `skipped`. A row whose
+	//   email (compared case-insensitively) a contact of the organization already has, or an
+	//   earlier row of the file has, is skipped, not an error.
+	// - Any row invalid: 422 `import_failed`, and nothing is created. `errors` names each
+	//   mistake with its `row` (data rows count from 1, the header excluded; 0 is the header
+	//   itself, e.g. one without `name`), its `field` (the column, or `row` for a row with the
+	//   wrong number of cells or that is not valid CSV) and a `message`; at most 20 are listed,
+	//   `errors_omitted` counts the rest.
+	//
+	// With `dry_run=true` the file is checked and counted exactly the same way and nothing is
+	// written. The contacts are written in one statement and one transaction, whatever their
+	// number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+	// would flood every subscriber with thousands of deliveries; an integration that mirrors
+	// contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/contacts/import (the `ImportContacts` operationId).
+	ImportContactsWithBodyWithResponse(ctx context.Context, params *ImportContactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportContactsResponse, error)
+
 	// DeleteContactWithResponse Delete contact
 	//
 	// A contact that still has deals cannot be deleted (409 `contact_has_deals`).
@@ -6419,6 +7446,21 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/deals (the `CreateDeal` operationId).
 	CreateDealWithResponse(ctx context.Context, body CreateDealJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDealResponse, error)
+
+	// ExportDealsWithResponse Export deals as CSV
+	//
+	// Every deal the caller may see, narrowed by the same filters as `GET /api/v1/deals`, as one
+	// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`),
+	// streamed as `GET /api/v1/contacts/export` is. The header row names the columns, which are
+	// the fields of `Deal`: `id, contact_id, owner_id, title, amount, currency, status, stage,
+	// created_at, updated_at`; `amount` has two decimals (`10000.00`), timestamps are RFC 3339
+	// UTC. Cells that would start a spreadsheet formula are neutralised with a leading `'` as in
+	// the contacts' export.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/deals/export (the `ExportDeals` operationId).
+	ExportDealsWithResponse(ctx context.Context, params *ExportDealsParams, reqEditors ...RequestEditorFn) (*ExportDealsResponse, error)
 
 	// DeleteDealWithResponse Delete deal
 	//
@@ -6553,7 +7595,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateOrganizationWithBodyWithResponse Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
-	// `timezone` is an IANA zone name such as `Europe/Berlin`.
+	// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+	// the stages it names take the new percentages, the others keep theirs.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6563,7 +7606,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateOrganizationWithResponse Update organization
 	//
 	// Owners and admins change the name and any of the settings; fields left out keep their value.
-	// `timezone` is an IANA zone name such as `Europe/Berlin`.
+	// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+	// the stages it names take the new percentages, the others keep theirs.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6820,6 +7864,113 @@ type ClientWithResponsesInterface interface {
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
 }
 
+// GetDealForecastResponse200Headers the declared response headers of an HTTP 200 response for GetDealForecast
+type GetDealForecastResponse200Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+}
+
+// GetDealForecastResponse401Headers the declared response headers of an HTTP 401 response for GetDealForecast
+type GetDealForecastResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetDealForecastResponse429Headers the declared response headers of an HTTP 429 response for GetDealForecast
+type GetDealForecastResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// GetDealForecastResponse503Headers the declared response headers of an HTTP 503 response for GetDealForecast
+type GetDealForecastResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetDealForecastResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DealForecast
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDealForecastResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDealForecastResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDealForecastResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDealForecastResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDealForecastResponse) GetJSON200() *DealForecast {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDealForecastResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDealForecastResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDealForecastResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDealForecastResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDealForecastResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDealForecastResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDealForecastResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDealForecastResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDealForecastResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetDealFunnelResponse200Headers the declared response headers of an HTTP 200 response for GetDealFunnel
 type GetDealFunnelResponse200Headers struct {
 	RateLimit       string
@@ -6927,6 +8078,113 @@ func (r GetDealFunnelResponse) ContentType() string {
 	return ""
 }
 
+// GetDealStageStatsResponse200Headers the declared response headers of an HTTP 200 response for GetDealStageStats
+type GetDealStageStatsResponse200Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+}
+
+// GetDealStageStatsResponse401Headers the declared response headers of an HTTP 401 response for GetDealStageStats
+type GetDealStageStatsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetDealStageStatsResponse429Headers the declared response headers of an HTTP 429 response for GetDealStageStats
+type GetDealStageStatsResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// GetDealStageStatsResponse503Headers the declared response headers of an HTTP 503 response for GetDealStageStats
+type GetDealStageStatsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetDealStageStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DealStageStats
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDealStageStatsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDealStageStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDealStageStatsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDealStageStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDealStageStatsResponse) GetJSON200() *DealStageStats {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDealStageStatsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDealStageStatsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDealStageStatsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDealStageStatsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDealStageStatsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDealStageStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDealStageStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDealStageStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDealStageStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetDealSummaryResponse200Headers the declared response headers of an HTTP 200 response for GetDealSummary
 type GetDealSummaryResponse200Headers struct {
 	RateLimit       string
@@ -7028,6 +8286,113 @@ func (r GetDealSummaryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDealSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDealVelocityResponse200Headers the declared response headers of an HTTP 200 response for GetDealVelocity
+type GetDealVelocityResponse200Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+}
+
+// GetDealVelocityResponse401Headers the declared response headers of an HTTP 401 response for GetDealVelocity
+type GetDealVelocityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetDealVelocityResponse429Headers the declared response headers of an HTTP 429 response for GetDealVelocity
+type GetDealVelocityResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// GetDealVelocityResponse503Headers the declared response headers of an HTTP 503 response for GetDealVelocity
+type GetDealVelocityResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetDealVelocityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DealVelocity
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDealVelocityResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDealVelocityResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDealVelocityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDealVelocityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDealVelocityResponse) GetJSON200() *DealVelocity {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDealVelocityResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDealVelocityResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDealVelocityResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDealVelocityResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDealVelocityResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDealVelocityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDealVelocityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDealVelocityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDealVelocityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8378,6 +9743,250 @@ func (r CreateContactResponse) ContentType() string {
 	return ""
 }
 
+// ExportContactsResponse200Headers the declared response headers of an HTTP 200 response for ExportContacts
+type ExportContactsResponse200Headers struct {
+	ContentDisposition *string
+	RateLimit          string
+	RateLimitPolicy    string
+}
+
+// ExportContactsResponse401Headers the declared response headers of an HTTP 401 response for ExportContacts
+type ExportContactsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExportContactsResponse429Headers the declared response headers of an HTTP 429 response for ExportContacts
+type ExportContactsResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// ExportContactsResponse503Headers the declared response headers of an HTTP 503 response for ExportContacts
+type ExportContactsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ExportContactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportContactsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportContactsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportContactsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportContactsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ExportContactsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ExportContactsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ExportContactsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportContactsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ExportContactsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportContactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportContactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportContactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportContactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportContactsResponse200Headers the declared response headers of an HTTP 200 response for ImportContacts
+type ImportContactsResponse200Headers struct {
+	IdempotentReplayed *string
+	RateLimit          string
+	RateLimitPolicy    string
+}
+
+// ImportContactsResponse401Headers the declared response headers of an HTTP 401 response for ImportContacts
+type ImportContactsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ImportContactsResponse409Headers the declared response headers of an HTTP 409 response for ImportContacts
+type ImportContactsResponse409Headers struct {
+	RetryAfter *int
+}
+
+// ImportContactsResponse429Headers the declared response headers of an HTTP 429 response for ImportContacts
+type ImportContactsResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// ImportContactsResponse503Headers the declared response headers of an HTTP 503 response for ImportContacts
+type ImportContactsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ImportContactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ContactImportResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *IdempotencyKeyInUse
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *ImportTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *ImportUnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ImportFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ImportContactsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportContactsResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ImportContactsResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportContactsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportContactsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportContactsResponse) GetJSON200() *ContactImportResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON409() *IdempotencyKeyInUse {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON413() *ImportTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON415() *ImportUnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON422() *ImportFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ImportContactsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportContactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportContactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportContactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportContactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteContactResponse204Headers the declared response headers of an HTTP 204 response for DeleteContact
 type DeleteContactResponse204Headers struct {
 	RateLimit       string
@@ -9026,6 +10635,107 @@ func (r CreateDealResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateDealResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportDealsResponse200Headers the declared response headers of an HTTP 200 response for ExportDeals
+type ExportDealsResponse200Headers struct {
+	ContentDisposition *string
+	RateLimit          string
+	RateLimitPolicy    string
+}
+
+// ExportDealsResponse401Headers the declared response headers of an HTTP 401 response for ExportDeals
+type ExportDealsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExportDealsResponse429Headers the declared response headers of an HTTP 429 response for ExportDeals
+type ExportDealsResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      *int
+}
+
+// ExportDealsResponse503Headers the declared response headers of an HTTP 503 response for ExportDeals
+type ExportDealsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ExportDealsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportDealsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportDealsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportDealsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportDealsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ExportDealsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ExportDealsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ExportDealsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportDealsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ExportDealsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportDealsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportDealsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportDealsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportDealsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12471,6 +14181,24 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// GetDealForecastWithResponse Pipeline forecast
+//
+// Per currency (sorted by code), the open deals (`new` or `in_progress`): how many, the exact
+// sum of their amounts, and the sum weighted by the organization's `stage_probabilities`
+// (each deal's amount × its stage's percentage ÷ 100, rounded to 2 decimals once, on the
+// total). Members of an organization with `members_see_all=false` count the deals they own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/analytics/deals/forecast (the `GetDealForecast` operationId).
+func (c *ClientWithResponses) GetDealForecastWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDealForecastResponse, error) {
+	rsp, err := c.GetDealForecast(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDealForecastResponse(rsp)
+}
+
 // GetDealFunnelWithResponse Sales funnel
 //
 // Deals per stage (all four, in order, zero-filled) broken down by status. `reached` counts the
@@ -12489,6 +14217,28 @@ func (c *ClientWithResponses) GetDealFunnelWithResponse(ctx context.Context, req
 	return ParseGetDealFunnelResponse(rsp)
 }
 
+// GetDealStageStatsWithResponse Time in stage
+//
+// Per funnel stage (all four, in order, zero-filled), read from the deals' stage history over
+// the last `days` days: `entered` counts the deals that entered the stage in the window (a
+// deal's creation enters `qualification`); `exited` counts the stays in the stage that ended in
+// the window (a stay ends when the deal moves to another stage, a status change alone does not
+// end it); `avg_seconds_in_stage` and `median_seconds_in_stage` are over those ended stays,
+// rounded to 2 decimals, null when none ended. `current` counts the open deals (`new` or
+// `in_progress`) at the stage now. Members of an organization with `members_see_all=false`
+// count the deals they own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/analytics/deals/stages (the `GetDealStageStats` operationId).
+func (c *ClientWithResponses) GetDealStageStatsWithResponse(ctx context.Context, params *GetDealStageStatsParams, reqEditors ...RequestEditorFn) (*GetDealStageStatsResponse, error) {
+	rsp, err := c.GetDealStageStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDealStageStatsResponse(rsp)
+}
+
 // GetDealSummaryWithResponse Deal summary
 //
 // Counts and sums of the deals by status (all four, zero-filled), the average won amount, and
@@ -12505,6 +14255,31 @@ func (c *ClientWithResponses) GetDealSummaryWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetDealSummaryResponse(rsp)
+}
+
+// GetDealVelocityWithResponse Sales velocity
+//
+// Per currency (the deal's currency; sorted by code), over the last `days` days: `opened`
+// counts the deals created in the window; `won` and `lost` the deals whose status became won or
+// lost in the window (read from the stage history; a deal counts once per outcome);
+// `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
+// amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
+// `average_cycle_days` is the mean time from creation to won of the won deals, in days;
+// `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
+// computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
+// is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
+// in it was opened, won or lost in the window. Members of an organization with
+// `members_see_all=false` count the deals they own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/analytics/deals/velocity (the `GetDealVelocity` operationId).
+func (c *ClientWithResponses) GetDealVelocityWithResponse(ctx context.Context, params *GetDealVelocityParams, reqEditors ...RequestEditorFn) (*GetDealVelocityResponse, error) {
+	rsp, err := c.GetDealVelocity(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDealVelocityResponse(rsp)
 }
 
 // LoginWithBodyWithResponse Log in
@@ -12879,6 +14654,77 @@ func (c *ClientWithResponses) CreateContactWithResponse(ctx context.Context, bod
 	return ParseCreateContactResponse(rsp)
 }
 
+// ExportContactsWithResponse Export contacts as CSV
+//
+// Every contact the caller may see (members see only their own when the organization sets
+// `members_see_all=false`), narrowed by the same filters as `GET /api/v1/contacts`, as one
+// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`). The
+// header row names the columns, which are the fields of `Contact`: `id, owner_id, name,
+// email, phone, company, notes, created_at, updated_at`; an absent value is an empty cell,
+// timestamps are RFC 3339 UTC.
+//
+// The answer is streamed: it is read from the database in batches and sent as it is read, so
+// an export of any size costs the service the same memory. Each batch is read afresh: a
+// contact changed while a long export runs appears as it was when its batch was read.
+//
+// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
+// or a carriage return — or with one or more `'` followed by one of those — is written with
+// one more `'` in front, so that a spreadsheet shows it as text instead of running it
+// (`+44 20 7946 0000` is exported as `'+44 20 7946 0000`). `POST /api/v1/contacts/import`
+// removes that `'` again, so an export imports as it is.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/contacts/export (the `ExportContacts` operationId).
+func (c *ClientWithResponses) ExportContactsWithResponse(ctx context.Context, params *ExportContactsParams, reqEditors ...RequestEditorFn) (*ExportContactsResponse, error) {
+	rsp, err := c.ExportContacts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportContactsResponse(rsp)
+}
+
+// ImportContactsWithBodyWithResponse Import contacts from CSV
+//
+// Creates the contacts of a CSV document (RFC 4180, UTF-8; a leading byte-order mark is
+// ignored), all or nothing. The body is at most 10 MiB (10,485,760 bytes) and 50,000 data
+// rows (413 `payload_too_large` or `too_many_rows`). The first row is the header: it must
+// name the column `name`, and may name `email`, `phone`, `company` and `notes` (names are
+// matched without regard to case or surrounding spaces); any other column (`id`,
+// `owner_id`, `created_at`, …) is ignored, so a file of `GET /api/v1/contacts/export` imports
+// as it is. An empty cell is an absent value. A `'` that the export put in front of a formula
+// character is removed (see the export). The values follow the rules of
+// `POST /api/v1/contacts`: `name` 1 to 200 characters, `email` a valid address of at most
+// 254, `phone` at most 50, `company` at most 200 (these three and `name` trimmed of
+// surrounding spaces), `notes` at most 5,000, kept as given. The caller owns every imported
+// contact.
+//
+//   - Every row valid: 200 with the number of contacts `created` and `skipped`. A row whose
+//     email (compared case-insensitively) a contact of the organization already has, or an
+//     earlier row of the file has, is skipped, not an error.
+//   - Any row invalid: 422 `import_failed`, and nothing is created. `errors` names each
+//     mistake with its `row` (data rows count from 1, the header excluded; 0 is the header
+//     itself, e.g. one without `name`), its `field` (the column, or `row` for a row with the
+//     wrong number of cells or that is not valid CSV) and a `message`; at most 20 are listed,
+//     `errors_omitted` counts the rest.
+//
+// With `dry_run=true` the file is checked and counted exactly the same way and nothing is
+// written. The contacts are written in one statement and one transaction, whatever their
+// number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+// would flood every subscriber with thousands of deliveries; an integration that mirrors
+// contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/contacts/import (the `ImportContacts` operationId).
+func (c *ClientWithResponses) ImportContactsWithBodyWithResponse(ctx context.Context, params *ImportContactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportContactsResponse, error) {
+	rsp, err := c.ImportContactsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportContactsResponse(rsp)
+}
+
 // DeleteContactWithResponse Delete contact
 //
 // A contact that still has deals cannot be deleted (409 `contact_has_deals`).
@@ -12992,6 +14838,27 @@ func (c *ClientWithResponses) CreateDealWithResponse(ctx context.Context, body C
 		return nil, err
 	}
 	return ParseCreateDealResponse(rsp)
+}
+
+// ExportDealsWithResponse Export deals as CSV
+//
+// Every deal the caller may see, narrowed by the same filters as `GET /api/v1/deals`, as one
+// CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`),
+// streamed as `GET /api/v1/contacts/export` is. The header row names the columns, which are
+// the fields of `Deal`: `id, contact_id, owner_id, title, amount, currency, status, stage,
+// created_at, updated_at`; `amount` has two decimals (`10000.00`), timestamps are RFC 3339
+// UTC. Cells that would start a spreadsheet formula are neutralised with a leading `'` as in
+// the contacts' export.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/deals/export (the `ExportDeals` operationId).
+func (c *ClientWithResponses) ExportDealsWithResponse(ctx context.Context, params *ExportDealsParams, reqEditors ...RequestEditorFn) (*ExportDealsResponse, error) {
+	rsp, err := c.ExportDeals(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportDealsResponse(rsp)
 }
 
 // DeleteDealWithResponse Delete deal
@@ -13199,7 +15066,8 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, o
 // UpdateOrganizationWithBodyWithResponse Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
-// `timezone` is an IANA zone name such as `Europe/Berlin`.
+// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+// the stages it names take the new percentages, the others keep theirs.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13215,7 +15083,8 @@ func (c *ClientWithResponses) UpdateOrganizationWithBodyWithResponse(ctx context
 // UpdateOrganizationWithResponse Update organization
 //
 // Owners and admins change the name and any of the settings; fields left out keep their value.
-// `timezone` is an IANA zone name such as `Europe/Berlin`.
+// `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+// the stages it names take the new percentages, the others keep theirs.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13627,6 +15496,131 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 	return ParseGetReadyzResponse(rsp)
 }
 
+// ParseGetDealForecastResponse parses an HTTP response from a GetDealForecastWithResponse call
+func ParseGetDealForecastResponse(rsp *http.Response) (*GetDealForecastResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDealForecastResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DealForecast
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDealForecastResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetDealForecastResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDealForecastResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDealForecastResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetDealFunnelResponse parses an HTTP response from a GetDealFunnelWithResponse call
 func ParseGetDealFunnelResponse(rsp *http.Response) (*GetDealFunnelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13752,6 +15746,131 @@ func ParseGetDealFunnelResponse(rsp *http.Response) (*GetDealFunnelResponse, err
 	return response, nil
 }
 
+// ParseGetDealStageStatsResponse parses an HTTP response from a GetDealStageStatsWithResponse call
+func ParseGetDealStageStatsResponse(rsp *http.Response) (*GetDealStageStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDealStageStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DealStageStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDealStageStatsResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetDealStageStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDealStageStatsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDealStageStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetDealSummaryResponse parses an HTTP response from a GetDealSummaryWithResponse call
 func ParseGetDealSummaryResponse(rsp *http.Response) (*GetDealSummaryResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13864,6 +15983,131 @@ func ParseGetDealSummaryResponse(rsp *http.Response) (*GetDealSummaryResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetDealSummaryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDealVelocityResponse parses an HTTP response from a GetDealVelocityWithResponse call
+func ParseGetDealVelocityResponse(rsp *http.Response) (*GetDealVelocityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDealVelocityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DealVelocity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDealVelocityResponse200Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetDealVelocityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDealVelocityResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDealVelocityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -15479,6 +17723,301 @@ func ParseCreateContactResponse(rsp *http.Response) (*CreateContactResponse, err
 	return response, nil
 }
 
+// ParseExportContactsResponse parses an HTTP response from a ExportContactsWithResponse call
+func ParseExportContactsResponse(rsp *http.Response) (*ExportContactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportContactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportContactsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportContactsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportContactsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportContactsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportContactsResponse parses an HTTP response from a ImportContactsWithResponse call
+func ParseImportContactsResponse(rsp *http.Response) (*ImportContactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportContactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ContactImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyKeyInUse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ImportTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ImportUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ImportFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ImportContactsResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ImportContactsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers ImportContactsResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportContactsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportContactsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteContactResponse parses an HTTP response from a DeleteContactWithResponse call
 func ParseDeleteContactResponse(rsp *http.Response) (*DeleteContactResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16270,6 +18809,131 @@ func ParseCreateDealResponse(rsp *http.Response) (*CreateDealResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateDealResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportDealsResponse parses an HTTP response from a ExportDealsWithResponse call
+func ParseExportDealsResponse(rsp *http.Response) (*ExportDealsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportDealsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportDealsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportDealsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportDealsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportDealsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

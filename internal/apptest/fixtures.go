@@ -129,7 +129,7 @@ func (a *App) CreateTask(t testing.TB, u User, org uuid.UUID, body client.TaskCr
 func (a *App) Comment(t testing.TB, u User, org, deal uuid.UUID, text string) client.Activity {
 	t.Helper()
 	res, err := a.Client.CreateActivityWithResponse(t.Context(), deal,
-		client.ActivityCreate{Type: client.Comment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
+		client.ActivityCreate{Type: client.ActivityTypeComment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
 	if err != nil {
 		t.Fatalf("comment: %v", err)
 	}

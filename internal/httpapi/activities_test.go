@@ -19,7 +19,7 @@ import (
 func actComment(t testing.TB, app *apptest.App, u apptest.User, org, deal uuid.UUID, text string) *client.CreateActivityResponse {
 	t.Helper()
 	res, err := app.Client.CreateActivityWithResponse(t.Context(), deal,
-		client.ActivityCreate{Type: client.Comment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
+		client.ActivityCreate{Type: client.ActivityTypeComment, Payload: client.CommentPayload{Text: text}}, u.In(org)...)
 	require.NoError(t, err)
 	return res
 }
@@ -57,7 +57,7 @@ func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 	first := f.App.Comment(t, f.Member(t), f.Org, deal.Id, "first")
 	second := f.App.Comment(t, f.Manager(t), f.Org, deal.Id, "second")
 	task := f.App.CreateTask(t, f.Owner, f.Org, client.TaskCreate{DealId: deal.Id, Title: "Send the proposal"})
-	inProgress := client.InProgress
+	inProgress := client.DealStatusInProgress
 	f.App.UpdateDeal(t, f.Owner, f.Org, deal.Id, client.DealUpdate{Status: &inProgress})
 	tkMustUpdate(t, f.App, f.Admin(t), f.Org, task.Id, client.TaskUpdate{IsDone: apptest.Ptr(true)})
 
@@ -67,8 +67,8 @@ func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 	assert.EqualValues(t, 6, list.Total)
 	assert.EqualValues(t, 1, list.Page)
 	assert.EqualValues(t, 20, list.PageSize)
-	require.Equal(t, []client.ActivityType{client.TaskCompleted, client.StatusChanged, client.TaskCreated,
-		client.Comment, client.Comment, client.DealCreated}, tkTypes(list.Items))
+	require.Equal(t, []client.ActivityType{client.ActivityTypeTaskCompleted, client.ActivityTypeStatusChanged, client.ActivityTypeTaskCreated,
+		client.ActivityTypeComment, client.ActivityTypeComment, client.ActivityTypeDealCreated}, tkTypes(list.Items))
 	for i, a := range list.Items {
 		assert.Equal(t, deal.Id, a.DealId)
 		if i > 0 {
@@ -102,7 +102,7 @@ func TestActivities_TimelineListsEveryEventNewestFirst(t *testing.T) {
 
 	// Other deals' timelines hold none of it.
 	other := tkTimeline(t, f.App, f.Owner, f.Org, f.deal[client.RoleAdmin].Id, nil)
-	assert.Equal(t, []client.ActivityType{client.DealCreated}, tkTypes(other.Items))
+	assert.Equal(t, []client.ActivityType{client.ActivityTypeDealCreated}, tkTypes(other.Items))
 }
 
 func TestActivities_TypeFilterAndPages(t *testing.T) {
@@ -123,11 +123,11 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 		typ  client.ActivityType
 		want []uuid.UUID
 	}{
-		{client.Comment, comments},
-		{client.TaskCreated, ids[0:1]},
-		{client.DealCreated, ids[4:5]},
-		{client.TaskCompleted, []uuid.UUID{}},
-		{client.System, []uuid.UUID{}},
+		{client.ActivityTypeComment, comments},
+		{client.ActivityTypeTaskCreated, ids[0:1]},
+		{client.ActivityTypeDealCreated, ids[4:5]},
+		{client.ActivityTypeTaskCompleted, []uuid.UUID{}},
+		{client.ActivityTypeSystem, []uuid.UUID{}},
 	}
 	for _, tc := range tests {
 		res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Type: apptest.Ptr(tc.typ)})
@@ -146,7 +146,7 @@ func TestActivities_TypeFilterAndPages(t *testing.T) {
 		pages = append(pages, actIDs(res.JSON200.Items))
 	}
 	assert.Equal(t, [][]uuid.UUID{ids[0:2], ids[2:4], ids[4:5], {}}, pages)
-	res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Page: apptest.Ptr(int32(2)), PageSize: apptest.Ptr(int32(2)), Type: apptest.Ptr(client.Comment)})
+	res := actList(t, f.App, f.Member(t), f.Org, deal, client.ListActivitiesParams{Page: apptest.Ptr(int32(2)), PageSize: apptest.Ptr(int32(2)), Type: apptest.Ptr(client.ActivityTypeComment)})
 	require.Equal(t, http.StatusOK, res.StatusCode())
 	assert.Equal(t, comments[2:3], actIDs(res.JSON200.Items))
 	assert.EqualValues(t, 3, res.JSON200.Total)
@@ -205,14 +205,14 @@ func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
 			a := res.JSON201
 			assert.NotEqual(t, uuid.Nil, a.Id)
 			assert.Equal(t, deal, a.DealId)
-			assert.Equal(t, client.Comment, a.Type)
+			assert.Equal(t, client.ActivityTypeComment, a.Type)
 			assert.Equal(t, u.ID, a.AuthorId.MustGet())
 			assert.Equal(t, map[string]interface{}{"text": "Comment by " + string(role)}, a.Payload)
 			assert.True(t, a.CreatedAt.After(before))
 
 			// It is in the timeline exactly as answered.
 			var found *client.Activity
-			for _, it := range tkTimeline(t, f.App, f.Owner, f.Org, deal, apptest.Ptr(client.Comment)).Items {
+			for _, it := range tkTimeline(t, f.App, f.Owner, f.Org, deal, apptest.Ptr(client.ActivityTypeComment)).Items {
 				if it.Id == a.Id {
 					found = &it
 				}
@@ -222,7 +222,7 @@ func TestActivities_EveryRoleMayCommentOnAnyVisibleDeal(t *testing.T) {
 		})
 	}
 	apptest.Finally(t, func(t testing.TB) {
-		assert.Len(t, tkTimeline(t, f.App, f.Member2(t), f.Org, deal, apptest.Ptr(client.Comment)).Items, 4)
+		assert.Len(t, tkTimeline(t, f.App, f.Member2(t), f.Org, deal, apptest.Ptr(client.ActivityTypeComment)).Items, 4)
 	})
 }
 
@@ -231,8 +231,8 @@ func TestActivities_OnlyCommentsMayBePosted(t *testing.T) {
 	f := newTasksTeam(t)
 	deal := f.deal[client.RoleOwner].Id
 	before := actCount(t, f.App, f.Org, deal)
-	for _, typ := range []client.ActivityType{client.DealCreated, client.StatusChanged, client.StageChanged,
-		client.DealUpdated, client.TaskCreated, client.TaskCompleted, client.System} {
+	for _, typ := range []client.ActivityType{client.ActivityTypeDealCreated, client.ActivityTypeStatusChanged, client.ActivityTypeStageChanged,
+		client.ActivityTypeDealUpdated, client.ActivityTypeTaskCreated, client.ActivityTypeTaskCompleted, client.ActivityTypeSystem} {
 		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
 			res, err := f.App.Client.CreateActivityWithResponse(t.Context(), deal,
@@ -293,7 +293,7 @@ func TestActivities_CommentsOfUpTo5000CharactersAreKeptVerbatim(t *testing.T) {
 	} {
 		a := app.Comment(t, ada, ada.OrgID, deal, text)
 		assert.Equal(t, text, a.Payload["text"])
-		got := tkTimeline(t, app, ada, ada.OrgID, deal, apptest.Ptr(client.Comment))
+		got := tkTimeline(t, app, ada, ada.OrgID, deal, apptest.Ptr(client.ActivityTypeComment))
 		assert.Equal(t, text, got.Items[0].Payload["text"])
 	}
 }

@@ -92,22 +92,22 @@ func newAnalyticsTeam(t *testing.T) *apptest.Team {
 	t.Helper()
 	tm := apptest.NewTeam(t, nil)
 	owner, member, outsider := tm.Owner, tm.Member(t), tm.Outsider(t)
-	analyticsDeal(t, tm, owner, "d1", "1000.10", "USD", client.New, client.Qualification, 0)
-	analyticsDeal(t, tm, owner, "d2", "2000.25", "USD", client.New, client.Proposal, 0)
-	analyticsDeal(t, tm, owner, "d3", "500.00", "EUR", client.InProgress, client.Negotiation, 0)
-	analyticsDeal(t, tm, owner, "d4", "1200.50", "USD", client.Won, client.Closed, 10)
-	analyticsDeal(t, tm, owner, "d5", "15000.00", "EUR", client.Won, client.Closed, 40)
-	analyticsDeal(t, tm, owner, "d6", "0.00", "GBP", client.Lost, client.Proposal, 40)
-	analyticsDeal(t, tm, member, "m1", "300.33", "USD", client.Won, client.Closed, 0)
-	analyticsDeal(t, tm, member, "m2", "99.99", "EUR", client.InProgress, client.Proposal, 0)
-	analyticsDeal(t, tm, member, "m3", "10.00", "USD", client.New, client.Qualification, 400)
+	analyticsDeal(t, tm, owner, "d1", "1000.10", "USD", client.DealStatusNew, client.DealStageQualification, 0)
+	analyticsDeal(t, tm, owner, "d2", "2000.25", "USD", client.DealStatusNew, client.DealStageProposal, 0)
+	analyticsDeal(t, tm, owner, "d3", "500.00", "EUR", client.DealStatusInProgress, client.DealStageNegotiation, 0)
+	analyticsDeal(t, tm, owner, "d4", "1200.50", "USD", client.DealStatusWon, client.DealStageClosed, 10)
+	analyticsDeal(t, tm, owner, "d5", "15000.00", "EUR", client.DealStatusWon, client.DealStageClosed, 40)
+	analyticsDeal(t, tm, owner, "d6", "0.00", "GBP", client.DealStatusLost, client.DealStageProposal, 40)
+	analyticsDeal(t, tm, member, "m1", "300.33", "USD", client.DealStatusWon, client.DealStageClosed, 0)
+	analyticsDeal(t, tm, member, "m2", "99.99", "EUR", client.DealStatusInProgress, client.DealStageProposal, 0)
+	analyticsDeal(t, tm, member, "m3", "10.00", "USD", client.DealStatusNew, client.DealStageQualification, 400)
 
 	// The outsider's organization: same currencies, every status and stage, big numbers that would
 	// show in any total they leaked into.
-	for i, st := range []client.DealStatus{client.New, client.InProgress, client.Won, client.Lost} {
+	for i, st := range []client.DealStatus{client.DealStatusNew, client.DealStatusInProgress, client.DealStatusWon, client.DealStatusLost} {
 		for _, d := range []*apptest.DealOptions{
-			{Title: fmt.Sprintf("x%d", i), Amount: "77777.77", Currency: "USD", Status: st, Stage: client.Closed},
-			{Title: fmt.Sprintf("y%d", i), Amount: "55555.55", Currency: "EUR", Status: st, Stage: client.Qualification},
+			{Title: fmt.Sprintf("x%d", i), Amount: "77777.77", Currency: "USD", Status: st, Stage: client.DealStageClosed},
+			{Title: fmt.Sprintf("y%d", i), Amount: "55555.55", Currency: "EUR", Status: st, Stage: client.DealStageQualification},
 		} {
 			tm.App.Deal(t, outsider, outsider.OrgID, d)
 		}
@@ -362,7 +362,7 @@ func TestAnalytics_FollowDealChanges(t *testing.T) {
 	b := app.NewDeal(t, owner, org, "b", "2000.25")
 	c := app.NewDeal(t, owner, org, "c", "1.00")
 
-	won, closed := client.Won, client.Closed
+	won, closed := client.DealStatusWon, client.DealStageClosed
 	app.UpdateDeal(t, owner, org, a.Id, client.DealUpdate{Status: &won, Stage: &closed})
 	app.UpdateDeal(t, owner, org, b.Id, client.DealUpdate{Status: &won, Stage: &closed})
 	del, err := app.Client.DeleteDealWithResponse(t.Context(), c.Id, owner.In(org)...)

@@ -389,9 +389,9 @@ func TestDeals_ListFilters(t *testing.T) {
 		{"repeated status", client.ListDealsParams{Status: st("new", "in_progress")}, []string{"Alpha website", "Beta 100% discount", "Epsilon gammaXlaunch"}},
 		{"won and lost", client.ListDealsParams{Status: st("won", "lost")}, []string{"gamma_launch", "Delta ALPHA support"}},
 		{"every status", client.ListDealsParams{Status: st("new", "in_progress", "won", "lost")}, all},
-		{"stage", client.ListDealsParams{Stage: apptest.Ptr(client.Proposal)}, []string{"Beta 100% discount", "Epsilon gammaXlaunch"}},
-		{"stage without deals", client.ListDealsParams{Stage: apptest.Ptr(client.Qualification), Status: st("won")}, nil},
-		{"status and stage", client.ListDealsParams{Status: st("new"), Stage: apptest.Ptr(client.Proposal)}, []string{"Epsilon gammaXlaunch"}},
+		{"stage", client.ListDealsParams{Stage: apptest.Ptr(client.DealStageProposal)}, []string{"Beta 100% discount", "Epsilon gammaXlaunch"}},
+		{"stage without deals", client.ListDealsParams{Stage: apptest.Ptr(client.DealStageQualification), Status: st("won")}, nil},
+		{"status and stage", client.ListDealsParams{Status: st("new"), Stage: apptest.Ptr(client.DealStageProposal)}, []string{"Epsilon gammaXlaunch"}},
 		{"min amount is inclusive", client.ListDealsParams{MinAmount: apptest.Amount("1000.10")}, []string{"Alpha website", "gamma_launch"}},
 		{"max amount is inclusive", client.ListDealsParams{MaxAmount: apptest.Amount("1000.10")}, []string{"Alpha website", "Beta 100% discount", "Delta ALPHA support", "Epsilon gammaXlaunch"}},
 		{"min equals max", client.ListDealsParams{MinAmount: apptest.Amount("1000.10"), MaxAmount: apptest.Amount("1000.10")}, []string{"Alpha website"}},
@@ -412,7 +412,7 @@ func TestDeals_ListFilters(t *testing.T) {
 		{"search underscore inside", client.ListDealsParams{Search: apptest.Ptr("gamma_l")}, []string{"gamma_launch"}},
 		{"search backslash is literal", client.ListDealsParams{Search: apptest.Ptr(`\`)}, nil},
 		{"search without match", client.ListDealsParams{Search: apptest.Ptr("zeta")}, nil},
-		{"everything at once", client.ListDealsParams{Status: st("in_progress", "lost"), Stage: apptest.Ptr(client.Proposal),
+		{"everything at once", client.ListDealsParams{Status: st("in_progress", "lost"), Stage: apptest.Ptr(client.DealStageProposal),
 			MinAmount: apptest.Amount("1000"), MaxAmount: apptest.Amount("1000.09"), OwnerId: apptest.Ptr(f.Member(t).ID), ContactId: &c1.Id,
 			Search: apptest.Ptr("100%")}, []string{"Beta 100% discount"}},
 	}
@@ -738,7 +738,7 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		{
 			name: "forward stage with a skip",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Forward", "10.00")(t, a), client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)}
+				return own("Forward", "10.00")(t, a), client.DealUpdate{Stage: apptest.Ptr(client.DealStageNegotiation)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStage("negotiation"), after.Stage)
@@ -750,8 +750,8 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 			name: "backward stage",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
 				d := own("Backward", "10.00")(t, a)
-				d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.Closed)})
-				return d, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)}
+				d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageClosed)})
+				return d, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStage("proposal"), after.Stage)
@@ -774,13 +774,13 @@ func TestDeals_PatchRoleMatrix(t *testing.T) {
 		{
 			name: "set won with amount 0",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Free", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.Won)}
+				return own("Free", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.DealStatusWon)}
 			},
 		},
 		{
 			name: "set won with a positive amount",
 			setup: func(t *testing.T, a apptest.User) (client.Deal, client.DealUpdate) {
-				return own("Paid", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.Won), Amount: apptest.Amount("0.01"), Stage: apptest.Ptr(client.Closed)}
+				return own("Paid", "0")(t, a), client.DealUpdate{Status: apptest.Ptr(client.DealStatusWon), Amount: apptest.Amount("0.01"), Stage: apptest.Ptr(client.DealStageClosed)}
 			},
 			check: func(t *testing.T, a apptest.User, before, after client.Deal, ev []dealsEvent) {
 				assert.Equal(t, client.DealStatus("won"), after.Status)
@@ -847,7 +847,7 @@ func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 
 	res := dealsPatch(t, f.App, f.Manager(t), f.Org, d.Id, client.DealUpdate{
 		Title: apptest.Ptr("Changed"), Amount: apptest.Amount("2500.75"), Currency: apptest.Ptr("EUR"),
-		Status: apptest.Ptr(client.Won), Stage: apptest.Ptr(client.Closed), ContactId: &other.Id, OwnerId: apptest.Ptr(f.Member2(t).ID),
+		Status: apptest.Ptr(client.DealStatusWon), Stage: apptest.Ptr(client.DealStageClosed), ContactId: &other.Id, OwnerId: apptest.Ptr(f.Member2(t).ID),
 	})
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	got := *res.JSON200
@@ -892,7 +892,7 @@ func TestDeals_PatchWritesEveryChangeToTheTimeline(t *testing.T) {
 	assert.Equal(t, 4, dealsActivityCount(t, f.App, d.Id))
 
 	// A single field makes a single event; the filtered timeline finds it.
-	f.App.UpdateDeal(t, f.Admin(t), f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.Lost)})
+	f.App.UpdateDeal(t, f.Admin(t), f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.DealStatusLost)})
 	typ := client.ActivityType("status_changed")
 	lr, err := f.App.Client.ListActivitiesWithResponse(t.Context(), d.Id, &client.ListActivitiesParams{Type: &typ}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
@@ -906,7 +906,7 @@ func TestDeals_PatchRejectsBadInputAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := newDealsTeam(t)
 	d := f.deal(t, "Stable", "100.00", f.Member(t))
-	d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.Won), Stage: apptest.Ptr(client.Negotiation)})
+	d = f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Status: apptest.Ptr(client.DealStatusWon), Stage: apptest.Ptr(client.DealStageNegotiation)})
 	foreignContact := f.App.NewContact(t, f.Outsider(t), f.Outsider(t).OrgID, "B's contact")
 	n := dealsActivityCount(t, f.App, d.Id)
 
@@ -1036,7 +1036,7 @@ func TestDeals_DeleteRemovesTheDealItsTasksAndTimeline(t *testing.T) {
 	f := newDealsTeam(t)
 	d := f.deal(t, "Doomed", "10.00", f.Owner)
 	keep := f.deal(t, "Kept", "10.00", f.Owner)
-	f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)})
+	f.App.UpdateDeal(t, f.Owner, f.Org, d.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal)})
 	tr, err := f.App.Client.CreateTaskWithResponse(t.Context(), client.TaskCreate{DealId: d.Id, Title: "Call"}, f.Owner.In(f.Org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, tr.StatusCode(), "body: %s", tr.Body)
@@ -1112,7 +1112,7 @@ func TestDeals_OwnerOfAnotherOrganizationCannotReachADeal(t *testing.T) {
 	problemOf(t, g.HTTPResponse, g.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, want, withoutRequestID(t, g.Body))
 	assert.NotContains(t, string(g.Body), "A's secret")
-	p := dealsPatch(t, f.App, b, b.OrgID, d.Id, client.DealUpdate{Title: apptest.Ptr("pwned"), Status: apptest.Ptr(client.Lost)})
+	p := dealsPatch(t, f.App, b, b.OrgID, d.Id, client.DealUpdate{Title: apptest.Ptr("pwned"), Status: apptest.Ptr(client.DealStatusLost)})
 	problemOf(t, p.HTTPResponse, p.Body, http.StatusNotFound, "not_found")
 	assert.Equal(t, want, withoutRequestID(t, p.Body))
 	del, err := f.App.Client.DeleteDealWithResponse(t.Context(), d.Id, b.In(b.OrgID)...)

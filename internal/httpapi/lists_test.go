@@ -305,9 +305,9 @@ func TestLists_TotalsFollowEveryChangeOfTheRecords(t *testing.T) {
 
 	contact := contacts[2]
 	d1 := a.Deal(t, owner, tm.Org, &apptest.DealOptions{Title: "One", Amount: "100.00", ContactID: &contact})
-	d2 := a.Deal(t, owner, tm.Org, &apptest.DealOptions{Title: "Two", Amount: "50.25", ContactID: &contact, Status: client.InProgress, Stage: client.Proposal})
+	d2 := a.Deal(t, owner, tm.Org, &apptest.DealOptions{Title: "Two", Amount: "50.25", ContactID: &contact, Status: client.DealStatusInProgress, Stage: client.DealStageProposal})
 	a.Deal(t, manager, tm.Org, &apptest.DealOptions{Title: "Three", Amount: "7.00", ContactID: &contact, Currency: "USD"})
-	a.UpdateDeal(t, owner, tm.Org, d1.Id, client.DealUpdate{Status: apptest.Ptr(client.Won), Stage: apptest.Ptr(client.Closed), Amount: apptest.Amount("120.00")})
+	a.UpdateDeal(t, owner, tm.Org, d1.Id, client.DealUpdate{Status: apptest.Ptr(client.DealStatusWon), Stage: apptest.Ptr(client.DealStageClosed), Amount: apptest.Amount("120.00")})
 	a.UpdateDeal(t, owner, tm.Org, d2.Id, client.DealUpdate{OwnerId: &manager.ID})
 	res, _ = a.Do(t, apptest.Request{Method: http.MethodDelete, Path: "/api/v1/deals/" + a.Deal(t, owner, tm.Org, &apptest.DealOptions{ContactID: &contact}).Id.String(), Token: owner.Access, Org: tm.Org})
 	require.Equal(t, http.StatusNoContent, res.StatusCode)

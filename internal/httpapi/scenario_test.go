@@ -45,8 +45,8 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	charles := app.CreateContact(t, ada, org, client.ContactCreate{Name: "Charles Babbage", Email: apptest.Ptr("charles@example.com")})
 	big := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Analytical engine", Amount: apptest.Amount("10000")})
 	assert.Equal(t, "EUR", big.Currency)
-	assert.Equal(t, client.New, big.Status)
-	assert.Equal(t, client.Qualification, big.Stage)
+	assert.Equal(t, client.DealStatusNew, big.Status)
+	assert.Equal(t, client.DealStageQualification, big.Stage)
 	small := app.CreateDeal(t, ada, org, client.DealCreate{ContactId: charles.Id, Title: "Spare gears", Amount: apptest.Amount("250.50"), Currency: apptest.Ptr("USD")})
 	bobs := app.CreateDeal(t, bob, org, client.DealCreate{ContactId: charles.Id, Title: "Bob's lead", Amount: apptest.Amount("99.99")})
 
@@ -55,24 +55,24 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	task, err := c.CreateTaskWithResponse(ctx, client.TaskCreate{DealId: big.Id, Title: "Send the proposal", DueDate: &tomorrow}, ada.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, task.StatusCode(), string(task.Body))
-	comment, err := c.CreateActivityWithResponse(ctx, big.Id, client.ActivityCreate{Type: client.Comment, Payload: client.CommentPayload{Text: "Asked for a discount"}}, bob.In(org)...)
+	comment, err := c.CreateActivityWithResponse(ctx, big.Id, client.ActivityCreate{Type: client.ActivityTypeComment, Payload: client.CommentPayload{Text: "Asked for a discount"}}, bob.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, comment.StatusCode(), string(comment.Body))
 
 	// Through the funnel: the big deal is won, the small one lost at proposal.
-	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal), Status: apptest.Ptr(client.InProgress)})
-	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)})
-	won := app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.Closed), Status: apptest.Ptr(client.Won)})
-	assert.Equal(t, client.Won, won.Status)
-	app.UpdateDeal(t, ada, org, small.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal), Status: apptest.Ptr(client.Lost)})
+	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal), Status: apptest.Ptr(client.DealStatusInProgress)})
+	app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageNegotiation)})
+	won := app.UpdateDeal(t, ada, org, big.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageClosed), Status: apptest.Ptr(client.DealStatusWon)})
+	assert.Equal(t, client.DealStatusWon, won.Status)
+	app.UpdateDeal(t, ada, org, small.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal), Status: apptest.Ptr(client.DealStatusLost)})
 
 	// The rules along the way.
 	zero, err := c.UpdateDealWithResponse(ctx, big.Id, client.DealUpdate{Amount: apptest.Amount("0")}, ada.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, zero.StatusCode())
 	assert.Equal(t, "won_requires_positive_amount", zero.ApplicationproblemJSON400.Code)
-	app.UpdateDeal(t, bob, org, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.Negotiation)})
-	back, err := c.UpdateDealWithResponse(ctx, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)}, bob.In(org)...)
+	app.UpdateDeal(t, bob, org, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageNegotiation)})
+	back, err := c.UpdateDealWithResponse(ctx, bobs.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal)}, bob.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusForbidden, back.StatusCode())
 	assert.Equal(t, "stage_rollback_forbidden", back.ApplicationproblemJSON403.Code)
@@ -93,10 +93,10 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 		types = append(types, a.Type)
 	}
 	assert.Equal(t, []client.ActivityType{
-		client.StageChanged, client.StatusChanged, // closed, won
-		client.StageChanged,                       // negotiation
-		client.StageChanged, client.StatusChanged, // proposal, in_progress
-		client.Comment, client.TaskCreated, client.DealCreated,
+		client.ActivityTypeStageChanged, client.ActivityTypeStatusChanged, // closed, won
+		client.ActivityTypeStageChanged,                                   // negotiation
+		client.ActivityTypeStageChanged, client.ActivityTypeStatusChanged, // proposal, in_progress
+		client.ActivityTypeComment, client.ActivityTypeTaskCreated, client.ActivityTypeDealCreated,
 	}, types)
 	wonEvent := tl.JSON200.Items[1]
 	assert.Equal(t, map[string]any{"old_status": "in_progress", "new_status": "won"}, wonEvent.Payload)
@@ -108,10 +108,10 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, sum.StatusCode(), string(sum.Body))
 	s := sum.JSON200
 	require.Len(t, s.ByStatus, 4)
-	assertStatus(t, s.ByStatus[0], client.New, 1, "EUR", "99.99") // bob's deal moved stages, not status
-	assertStatus(t, s.ByStatus[1], client.InProgress, 0)
-	assertStatus(t, s.ByStatus[2], client.Won, 1, "EUR", "10000.00")
-	assertStatus(t, s.ByStatus[3], client.Lost, 1, "USD", "250.50")
+	assertStatus(t, s.ByStatus[0], client.DealStatusNew, 1, "EUR", "99.99") // bob's deal moved stages, not status
+	assertStatus(t, s.ByStatus[1], client.DealStatusInProgress, 0)
+	assertStatus(t, s.ByStatus[2], client.DealStatusWon, 1, "EUR", "10000.00")
+	assertStatus(t, s.ByStatus[3], client.DealStatusLost, 1, "USD", "250.50")
 	require.Len(t, s.WonAverage, 1)
 	assert.Equal(t, "EUR", s.WonAverage[0].Currency)
 	assert.Equal(t, "10000.00", s.WonAverage[0].Average.String())
@@ -127,7 +127,7 @@ func TestScenario_OriginalAssignmentEndToEnd(t *testing.T) {
 	// reached 2; closed: big (won), reached 1.
 	wantReached := []int64{3, 3, 2, 1}
 	wantCount := []int64{0, 1, 1, 1}
-	for i, stage := range []client.DealStage{client.Qualification, client.Proposal, client.Negotiation, client.Closed} {
+	for i, stage := range []client.DealStage{client.DealStageQualification, client.DealStageProposal, client.DealStageNegotiation, client.DealStageClosed} {
 		assert.Equal(t, stage, st[i].Stage)
 		assert.Equal(t, wantCount[i], st[i].Count, stage)
 		assert.Equal(t, wantReached[i], st[i].Reached, stage)

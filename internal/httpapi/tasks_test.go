@@ -218,14 +218,14 @@ func TestTasks_CreateWritesTaskCreatedIntoTheDealsTimeline(t *testing.T) {
 	task := f.App.CreateTask(t, f.Manager(t), f.Org, client.TaskCreate{DealId: f.deal[client.RoleMember].Id, Title: "Follow up", OwnerId: apptest.Ptr(f.Member(t).ID)})
 
 	tl := tkTimeline(t, f.App, f.Owner, f.Org, f.deal[client.RoleMember].Id, nil)
-	require.Equal(t, []client.ActivityType{client.TaskCreated, client.DealCreated}, tkTypes(tl.Items))
+	require.Equal(t, []client.ActivityType{client.ActivityTypeTaskCreated, client.ActivityTypeDealCreated}, tkTypes(tl.Items))
 	ev := tl.Items[0]
 	assert.Equal(t, f.deal[client.RoleMember].Id, ev.DealId)
 	assert.Equal(t, f.Manager(t).ID, ev.AuthorId.MustGet(), "the author is who created the task, not its owner")
 	assert.Equal(t, map[string]interface{}{"task_id": task.Id.String(), "title": "Follow up"}, ev.Payload)
 	assert.False(t, ev.CreatedAt.Before(task.CreatedAt.Add(-time.Second)))
 	// Other deals' timelines are untouched.
-	assert.Equal(t, []client.ActivityType{client.DealCreated}, tkTypes(tkTimeline(t, f.App, f.Owner, f.Org, f.deal[client.RoleOwner].Id, nil).Items))
+	assert.Equal(t, []client.ActivityType{client.ActivityTypeDealCreated}, tkTypes(tkTimeline(t, f.App, f.Owner, f.Org, f.deal[client.RoleOwner].Id, nil).Items))
 }
 
 func TestTasks_CreateRejectsInvalidBodies(t *testing.T) {
@@ -301,7 +301,7 @@ func TestTasks_CreateOnUnknownOrForeignDealIsInvalidReference(t *testing.T) {
 	}
 	assert.Equal(t, 0, tkCountTasks(t, f.App, f.Org))
 	assert.Equal(t, foreignBefore, tkCountTasks(t, f.App, f.Outsider(t).OrgID), "nothing was written into the other organization")
-	assert.Equal(t, []client.ActivityType{client.TaskCreated, client.DealCreated},
+	assert.Equal(t, []client.ActivityType{client.ActivityTypeTaskCreated, client.ActivityTypeDealCreated},
 		tkTypes(tkTimeline(t, f.App, f.Outsider(t), f.Outsider(t).OrgID, f.foreignDeal.Id, nil).Items))
 }
 
@@ -341,7 +341,7 @@ func TestTasks_CreateRoleMatrix(t *testing.T) {
 		// The refused attempts wrote nothing: member2's deal has the three allowed tasks only.
 		list := tkList(t, f.App, f.Owner, f.Org, client.ListTasksParams{DealId: &f.member2Deal.Id})
 		assert.EqualValues(t, 3, list.Total)
-		assert.Len(t, tkTimeline(t, f.App, f.Owner, f.Org, f.member2Deal.Id, apptest.Ptr(client.TaskCreated)).Items, 3)
+		assert.Len(t, tkTimeline(t, f.App, f.Owner, f.Org, f.member2Deal.Id, apptest.Ptr(client.ActivityTypeTaskCreated)).Items, 3)
 		assigned := tkList(t, f.App, f.Owner, f.Org, client.ListTasksParams{OwnerId: apptest.Ptr(f.Member2(t).ID)})
 		assert.EqualValues(t, 3, assigned.Total, "only the three managers-and-above assignments")
 	})
@@ -700,7 +700,7 @@ func TestTasks_CompletingWritesTaskCompletedAndReopeningClearsCompletedAt(t *tes
 	assert.True(t, completedAt.After(before) && completedAt.Before(time.Now().Add(time.Minute)), "completed_at %s", completedAt)
 
 	tl := tkTimeline(t, f.App, f.Owner, f.Org, deal, nil)
-	require.Equal(t, []client.ActivityType{client.TaskCompleted, client.TaskCreated, client.DealCreated}, tkTypes(tl.Items),
+	require.Equal(t, []client.ActivityType{client.ActivityTypeTaskCompleted, client.ActivityTypeTaskCreated, client.ActivityTypeDealCreated}, tkTypes(tl.Items),
 		"newest first: task_created then task_completed")
 	payload := map[string]interface{}{"task_id": task.Id.String(), "title": "Send the proposal"}
 	assert.Equal(t, payload, tl.Items[0].Payload)
@@ -724,7 +724,7 @@ func TestTasks_CompletingWritesTaskCompletedAndReopeningClearsCompletedAt(t *tes
 	// A manager completes it again (with a new title in the same change): the event names the new title.
 	re := tkMustUpdate(t, f.App, f.Manager(t), f.Org, task.Id, client.TaskUpdate{IsDone: apptest.Ptr(true), Title: apptest.Ptr("Proposal sent")})
 	assert.True(t, re.CompletedAt.MustGet().After(completedAt))
-	tl = tkTimeline(t, f.App, f.Owner, f.Org, deal, apptest.Ptr(client.TaskCompleted))
+	tl = tkTimeline(t, f.App, f.Owner, f.Org, deal, apptest.Ptr(client.ActivityTypeTaskCompleted))
 	require.Len(t, tl.Items, 2)
 	assert.Equal(t, f.Manager(t).ID, tl.Items[0].AuthorId.MustGet())
 	assert.Equal(t, "Proposal sent", tl.Items[0].Payload["title"])
@@ -781,7 +781,7 @@ func TestTasks_UpdateRoleMatrix(t *testing.T) {
 		})
 	}
 	apptest.Finally(t, func(t testing.TB) {
-		assert.Len(t, tkTimeline(t, f.App, f.Owner, f.Org, f.member2Deal.Id, apptest.Ptr(client.TaskCompleted)).Items, 3,
+		assert.Len(t, tkTimeline(t, f.App, f.Owner, f.Org, f.member2Deal.Id, apptest.Ptr(client.ActivityTypeTaskCompleted)).Items, 3,
 			"only the three allowed completions reached member2's timeline")
 	})
 }
@@ -858,7 +858,7 @@ func TestTasks_UpdateUnknownAndForeignTaskAreIdenticalNotFound(t *testing.T) {
 	assert.Equal(t, withoutRequestID(t, unknown.Body), withoutRequestID(t, foreign.Body))
 
 	assert.Equal(t, f.foreignTask, tkMustGet(t, f.App, f.Outsider(t), f.Outsider(t).OrgID, f.foreignTask.Id), "the foreign task is unchanged")
-	assert.Equal(t, []client.ActivityType{client.TaskCreated, client.DealCreated},
+	assert.Equal(t, []client.ActivityType{client.ActivityTypeTaskCreated, client.ActivityTypeDealCreated},
 		tkTypes(tkTimeline(t, f.App, f.Outsider(t), f.Outsider(t).OrgID, f.foreignDeal.Id, nil).Items), "and so is its timeline")
 }
 

@@ -67,7 +67,7 @@ func TestWebhookEvents_ChangesArriveAsTheAPIAnswersThem(t *testing.T) {
 	assert.Equal(t, apiObject(t, a, owner, org, "/api/v1/deals/"+deal.Id.String()), obj)
 
 	// A stage change arrives as deal.updated with previous.stage.
-	a.UpdateDeal(t, owner, org, deal.Id, client.DealUpdate{Stage: apptest.Ptr(client.Proposal)})
+	a.UpdateDeal(t, owner, org, deal.Id, client.DealUpdate{Stage: apptest.Ptr(client.DealStageProposal)})
 	ev = events(t, rcv, w.Secret, 3)["deal.updated"][0]
 	obj, prev = eventData(t, ev)
 	assert.Equal(t, apiObject(t, a, owner, org, "/api/v1/deals/"+deal.Id.String()), obj)
@@ -120,8 +120,8 @@ func TestWebhookEvents_RefusedChangesAndOtherSubscriptionsEmitNothing(t *testing
 	tm := apptest.NewTeam(t, &apptest.TeamOptions{App: a})
 	owner, org := tm.Owner, tm.Org
 	deals, contacts, off := newReceiver(t), newReceiver(t), newReceiver(t)
-	wd := createWebhook(t, a, owner, org, deals.srv.URL, client.SubscribeDealUpdated)
-	createWebhook(t, a, owner, org, contacts.srv.URL, client.SubscribeContactCreated)
+	wd := createWebhook(t, a, owner, org, deals.srv.URL, client.WebhookSubscriptionDealUpdated)
+	createWebhook(t, a, owner, org, contacts.srv.URL, client.WebhookSubscriptionContactCreated)
 	wo := createWebhook(t, a, owner, org, off.srv.URL)
 	up, err := a.Client.UpdateWebhookWithResponse(t.Context(), wo.Id, client.WebhookUpdate{Active: apptest.Ptr(false)}, owner.In(org)...)
 	require.NoError(t, err)

@@ -96,7 +96,7 @@ func verify(t *testing.T, secret string, req received) map[string]any {
 func createWebhook(t *testing.T, a *apptest.App, u apptest.User, org uuid.UUID, url string, events ...client.WebhookSubscription) client.WebhookWithSecret {
 	t.Helper()
 	if len(events) == 0 {
-		events = []client.WebhookSubscription{client.SubscribeAll}
+		events = []client.WebhookSubscription{client.WebhookSubscriptionAll}
 	}
 	res, err := a.Client.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{Url: url, Events: events}, u.In(org)...)
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestWebhooks_OwnersAndAdminsManageSubscriptions(t *testing.T) {
 	c := a.Client
 	for _, u := range []apptest.User{tm.Owner, tm.Admin(t)} {
 		created, err := c.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{
-			Url: "https://hooks.example.com/crm", Events: []client.WebhookSubscription{client.SubscribeDealUpdated, client.SubscribeContactCreated},
+			Url: "https://hooks.example.com/crm", Events: []client.WebhookSubscription{client.WebhookSubscriptionDealUpdated, client.WebhookSubscriptionContactCreated},
 			Description: apptest.Ptr("Sales dashboard"),
 		}, u.In(org)...)
 		require.NoError(t, err)
@@ -139,14 +139,14 @@ func TestWebhooks_OwnersAndAdminsManageSubscriptions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, got.StatusCode())
 		assert.NotContains(t, string(got.Body), "whsec_", "the secret is answered once")
-		assert.Equal(t, []client.WebhookSubscription{client.SubscribeDealUpdated, client.SubscribeContactCreated}, got.JSON200.Events)
+		assert.Equal(t, []client.WebhookSubscription{client.WebhookSubscriptionDealUpdated, client.WebhookSubscriptionContactCreated}, got.JSON200.Events)
 
 		updated, err := c.UpdateWebhookWithResponse(t.Context(), w.Id, client.WebhookUpdate{
-			Events: &client.WebhookSubscriptions{client.SubscribeAll, client.SubscribeDealCreated}, Active: apptest.Ptr(false),
+			Events: &client.WebhookSubscriptions{client.WebhookSubscriptionAll, client.WebhookSubscriptionDealCreated}, Active: apptest.Ptr(false),
 		}, u.In(org)...)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, updated.StatusCode(), string(updated.Body))
-		assert.Equal(t, []client.WebhookSubscription{client.SubscribeAll}, updated.JSON200.Events, "* covers the rest")
+		assert.Equal(t, []client.WebhookSubscription{client.WebhookSubscriptionAll}, updated.JSON200.Events, "* covers the rest")
 		assert.False(t, updated.JSON200.Active)
 		assert.Equal(t, "Sales dashboard", updated.JSON200.Description.MustGet(), "absent fields keep their values")
 	}
@@ -233,7 +233,7 @@ func TestWebhooks_ManagersAndMembersAreForbidden(t *testing.T) {
 		r1, err := c.ListWebhooksWithResponse(t.Context(), nil, u.In(org)...)
 		require.NoError(t, err)
 		check(r1.HTTPResponse, r1.Body)
-		r2, err := c.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{Url: "https://hooks.example.com/x", Events: []client.WebhookSubscription{client.SubscribeAll}}, u.In(org)...)
+		r2, err := c.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{Url: "https://hooks.example.com/x", Events: []client.WebhookSubscription{client.WebhookSubscriptionAll}}, u.In(org)...)
 		require.NoError(t, err)
 		check(r2.HTTPResponse, r2.Body)
 		r3, err := c.GetWebhookWithResponse(t.Context(), w.Id, u.In(org)...)
@@ -272,7 +272,7 @@ func TestWebhooks_URLsOutsideThePolicyAreRefused(t *testing.T) {
 		"https://169.254.169.254/latest/meta-data", "https://localhost:8443/", "https://user:pw@hooks.example.com/",
 		"ftp://hooks.example.com/", "/relative", "https://hooks.example.com/#fragment",
 	} {
-		res, err := a.Client.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{Url: bad, Events: []client.WebhookSubscription{client.SubscribeAll}}, tm.Owner.In(org)...)
+		res, err := a.Client.CreateWebhookWithResponse(t.Context(), client.WebhookCreate{Url: bad, Events: []client.WebhookSubscription{client.WebhookSubscriptionAll}}, tm.Owner.In(org)...)
 		require.NoError(t, err)
 		p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, "invalid_webhook_url")
 		require.NotNil(t, p.Errors, bad)
@@ -316,14 +316,14 @@ func TestWebhooks_APingIsSignedRetriedAfterAFailureAndListed(t *testing.T) {
 	tm := apptest.NewTeam(t, &apptest.TeamOptions{App: a})
 	org := tm.Org
 	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusNoContent)
-	w := createWebhook(t, a, tm.Owner, org, rcv.srv.URL+"/hook", client.SubscribeDealCreated)
+	w := createWebhook(t, a, tm.Owner, org, rcv.srv.URL+"/hook", client.WebhookSubscriptionDealCreated)
 
 	ping, err := a.Client.PingWebhookWithResponse(t.Context(), w.Id, tm.Owner.In(org)...)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, ping.StatusCode(), string(ping.Body))
 	d := ping.JSON202
-	assert.Equal(t, client.EventWebhookPing, d.EventType)
-	assert.Equal(t, client.Pending, d.Status)
+	assert.Equal(t, client.WebhookEventTypeWebhookPing, d.EventType)
+	assert.Equal(t, client.WebhookDeliveryStatusPending, d.Status)
 	assert.EqualValues(t, 0, d.Attempts)
 
 	got := rcv.wait(t, 2, 15*time.Second)
@@ -339,7 +339,7 @@ func TestWebhooks_APingIsSignedRetriedAfterAFailureAndListed(t *testing.T) {
 
 	eventually(t, 5*time.Second, func() bool {
 		ds := deliveries(t, a, tm.Owner, org, w.Id)
-		return len(ds) == 1 && ds[0].Status == client.Succeeded
+		return len(ds) == 1 && ds[0].Status == client.WebhookDeliveryStatusSucceeded
 	}, "the delivery succeeds on its retry")
 	ds := deliveries(t, a, tm.Owner, org, w.Id)
 	assert.EqualValues(t, 2, ds[0].Attempts)
@@ -358,7 +358,7 @@ func TestWebhooks_APingIsSignedRetriedAfterAFailureAndListed(t *testing.T) {
 	assert.Equal(t, got[0].header.Get("webhook-id"), third.header.Get("webhook-id"))
 	eventually(t, 5*time.Second, func() bool {
 		ds := deliveries(t, a, tm.Owner, org, w.Id)
-		return len(ds) == 2 && ds[0].Id == re.JSON202.Id && ds[0].Status == client.Succeeded
+		return len(ds) == 2 && ds[0].Id == re.JSON202.Id && ds[0].Status == client.WebhookDeliveryStatusSucceeded
 	}, "newest first, and succeeded")
 }
 
@@ -375,7 +375,7 @@ func TestWebhooks_ADeliveryFailsAfterItsLastAttemptAndAFailingEndpointIsDeactiva
 	require.Equal(t, http.StatusAccepted, ping.StatusCode())
 	eventually(t, 15*time.Second, func() bool {
 		ds := deliveries(t, a, tm.Owner, org, w.Id)
-		return len(ds) == 1 && ds[0].Status == client.Failed
+		return len(ds) == 1 && ds[0].Status == client.WebhookDeliveryStatusFailed
 	}, "failed after the schedule")
 	ds := deliveries(t, a, tm.Owner, org, w.Id)
 	assert.EqualValues(t, 2, ds[0].Attempts)
@@ -491,6 +491,6 @@ func TestWebhooks_TheFirstRetryArrivesWithinTwelveSeconds(t *testing.T) {
 	ds := deliveries(t, a, tm.Owner, tm.Org, w.Id)
 	require.Len(t, ds, 1)
 	eventually(t, 5*time.Second, func() bool {
-		return deliveries(t, a, tm.Owner, tm.Org, w.Id)[0].Status == client.Succeeded
+		return deliveries(t, a, tm.Owner, tm.Org, w.Id)[0].Status == client.WebhookDeliveryStatusSucceeded
 	}, "succeeded on the retry")
 }

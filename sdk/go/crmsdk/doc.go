@@ -35,7 +35,7 @@
 // [Client.Members] page by cursor for you, with the same filters on every page, and stop at the
 // last one, at the first error (which they yield) or when the loop breaks:
 //
-//	pageSize, stage := client.PageSize(100), client.Proposal
+//	pageSize, stage := client.PageSize(100), client.DealStageProposal
 //	for deal, err := range c.Deals(ctx, &client.ListDealsParams{Stage: &stage, PageSize: &pageSize}) {
 //		if err != nil {
 //			return err // e.g. a *crmsdk.ProblemError
@@ -61,7 +61,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	stage := client.Negotiation
+//	stage := client.DealStageNegotiation
 //	_, err = crmsdk.Ok(c.UpdateDealWithResponse(ctx, id, client.DealUpdate{Stage: &stage}, crmsdk.IfMatch(crmsdk.ETag(got))))
 //	var pe *crmsdk.ProblemError
 //	if errors.Is(err, crmsdk.ErrPreconditionFailed) && errors.As(err, &pe) {

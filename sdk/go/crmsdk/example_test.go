@@ -110,7 +110,7 @@ func ExampleClient_SetOrganization() {
 	deal := created.JSON201
 	fmt.Println(deal.Title, deal.Amount, deal.Currency, deal.Status, deal.Stage)
 
-	stage, status := client.Proposal, client.InProgress
+	stage, status := client.DealStageProposal, client.DealStatusInProgress
 	updated, err := crmsdk.Ok(c.UpdateDealWithResponse(ctx, deal.Id, client.DealUpdate{Stage: &stage, Status: &status}))
 	if err != nil {
 		log.Fatal(err)

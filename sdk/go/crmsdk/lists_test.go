@@ -245,7 +245,7 @@ func TestListIterators(t *testing.T) {
 	for i := range 5 {
 		o := &apptest.DealOptions{Title: fmt.Sprintf("Deal %d", i), Amount: "100"}
 		if i%2 == 0 {
-			o.Stage = client.Proposal
+			o.Stage = client.DealStageProposal
 		}
 		deals = append(deals, app.Deal(t, owner, org, o))
 	}
@@ -258,13 +258,13 @@ func TestListIterators(t *testing.T) {
 		assert.Equal(t, want.JSON200.Items, got)
 		assert.Len(t, got, 5)
 
-		stage := client.Proposal
+		stage := client.DealStageProposal
 		before := rec.count("/api/v1/deals")
 		got, errs = collect(c.Deals(ctx, &client.ListDealsParams{Stage: &stage, PageSize: apptest.Ptr(client.PageSize(1))}))
 		require.Empty(t, errs)
 		require.Len(t, got, 3)
 		for _, d := range got {
-			assert.Equal(t, client.Proposal, d.Stage)
+			assert.Equal(t, client.DealStageProposal, d.Stage)
 		}
 		assert.Equal(t, 3, rec.count("/api/v1/deals")-before)
 		for _, e := range rec.exchanges("/api/v1/deals")[before:] {
@@ -296,7 +296,7 @@ func TestListIterators(t *testing.T) {
 		require.Empty(t, errs)
 		assert.Equal(t, want.JSON200.Items, got)
 
-		typ := client.Comment
+		typ := client.ActivityTypeComment
 		comments, errs := collect(c.Activities(ctx, deals[0].Id, &client.ListActivitiesParams{Type: &typ, PageSize: two}))
 		require.Empty(t, errs)
 		assert.Len(t, comments, 4)
@@ -321,7 +321,7 @@ func TestListIterators(t *testing.T) {
 		var hooks []client.WebhookWithSecret
 		for i := range 3 {
 			res, err := crmsdk.Ok(c.CreateWebhookWithResponse(ctx, client.WebhookCreate{
-				Url: fmt.Sprintf("https://hooks.example.com/%d", i), Events: []client.WebhookSubscription{client.SubscribeAll}}))
+				Url: fmt.Sprintf("https://hooks.example.com/%d", i), Events: []client.WebhookSubscription{client.WebhookSubscriptionAll}}))
 			require.NoError(t, err)
 			hooks = append(hooks, *res.JSON201)
 		}

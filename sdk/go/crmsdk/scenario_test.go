@@ -133,8 +133,8 @@ func TestScenario(t *testing.T) {
 		deal = *res.JSON201
 		assert.Equal(t, "10000.00", deal.Amount.String())
 		assert.Equal(t, "EUR", deal.Currency)
-		assert.Equal(t, client.New, deal.Status)
-		assert.Equal(t, client.Qualification, deal.Stage)
+		assert.Equal(t, client.DealStatusNew, deal.Status)
+		assert.Equal(t, client.DealStageQualification, deal.Stage)
 		assert.Equal(t, ownerUser.Id, deal.OwnerId)
 	})
 
@@ -151,29 +151,29 @@ func TestScenario(t *testing.T) {
 
 	step("comment on the deal", func(t *testing.T) {
 		res, err := crmsdk.Ok(owner.CreateActivityWithResponse(ctx, deal.Id, client.ActivityCreate{
-			Type: client.Comment, Payload: client.CommentPayload{Text: "Client asked for a discount."},
+			Type: client.ActivityTypeComment, Payload: client.CommentPayload{Text: "Client asked for a discount."},
 		}))
 		require.NoError(t, err)
-		assert.Equal(t, client.Comment, res.JSON201.Type)
+		assert.Equal(t, client.ActivityTypeComment, res.JSON201.Type)
 		assert.Equal(t, ownerUser.Id, res.JSON201.AuthorId.MustGet())
 	})
 
 	step("qualification → proposal, in_progress", func(t *testing.T) {
-		stage, status := client.Proposal, client.InProgress
+		stage, status := client.DealStageProposal, client.DealStatusInProgress
 		res, err := crmsdk.Ok(owner.UpdateDealWithResponse(ctx, deal.Id, client.DealUpdate{Stage: &stage, Status: &status}))
 		require.NoError(t, err)
 		deal = *res.JSON200
-		assert.Equal(t, client.Proposal, deal.Stage)
-		assert.Equal(t, client.InProgress, deal.Status)
+		assert.Equal(t, client.DealStageProposal, deal.Stage)
+		assert.Equal(t, client.DealStatusInProgress, deal.Status)
 	})
 
 	step("closed, won", func(t *testing.T) {
-		stage, status := client.Closed, client.Won
+		stage, status := client.DealStageClosed, client.DealStatusWon
 		res, err := crmsdk.Ok(owner.UpdateDealWithResponse(ctx, deal.Id, client.DealUpdate{Stage: &stage, Status: &status}))
 		require.NoError(t, err)
 		deal = *res.JSON200
-		assert.Equal(t, client.Closed, deal.Stage)
-		assert.Equal(t, client.Won, deal.Status)
+		assert.Equal(t, client.DealStageClosed, deal.Stage)
+		assert.Equal(t, client.DealStatusWon, deal.Status)
 	})
 
 	step("the timeline", func(t *testing.T) {
@@ -199,23 +199,23 @@ func TestScenario(t *testing.T) {
 			}
 			return out
 		}
-		created := ofType(client.DealCreated)
+		created := ofType(client.ActivityTypeDealCreated)
 		require.Len(t, created, 1)
 		assert.Equal(t, "Website redesign", created[0]["title"])
 		assert.EqualValues(t, 10000, created[0]["amount"])
 		assert.Equal(t, "EUR", created[0]["currency"])
-		assert.Equal(t, []map[string]any{{"text": "Client asked for a discount."}}, ofType(client.Comment))
-		assert.Equal(t, []map[string]any{{"task_id": task.Id.String(), "title": "Send the proposal"}}, ofType(client.TaskCreated))
+		assert.Equal(t, []map[string]any{{"text": "Client asked for a discount."}}, ofType(client.ActivityTypeComment))
+		assert.Equal(t, []map[string]any{{"task_id": task.Id.String(), "title": "Send the proposal"}}, ofType(client.ActivityTypeTaskCreated))
 		assert.Equal(t, []map[string]any{
 			{"old_stage": "qualification", "new_stage": "proposal"},
 			{"old_stage": "proposal", "new_stage": "closed"},
-		}, ofType(client.StageChanged))
+		}, ofType(client.ActivityTypeStageChanged))
 		assert.Equal(t, []map[string]any{
 			{"old_status": "new", "new_status": "in_progress"},
 			{"old_status": "in_progress", "new_status": "won"},
-		}, ofType(client.StatusChanged))
+		}, ofType(client.ActivityTypeStatusChanged))
 
-		comments := client.Comment
+		comments := client.ActivityTypeComment
 		only, err := crmsdk.Ok(owner.ListActivitiesWithResponse(ctx, deal.Id, &client.ListActivitiesParams{Type: &comments}))
 		require.NoError(t, err)
 		assert.EqualValues(t, 1, only.JSON200.Total)
@@ -240,10 +240,10 @@ func TestScenario(t *testing.T) {
 			rows = append(rows, r)
 		}
 		assert.Equal(t, []row{
-			{client.New, 0, map[string]string{}},
-			{client.InProgress, 0, map[string]string{}},
-			{client.Won, 1, map[string]string{"EUR": "10000.00"}},
-			{client.Lost, 0, map[string]string{}},
+			{client.DealStatusNew, 0, map[string]string{}},
+			{client.DealStatusInProgress, 0, map[string]string{}},
+			{client.DealStatusWon, 1, map[string]string{"EUR": "10000.00"}},
+			{client.DealStatusLost, 0, map[string]string{}},
 		}, rows)
 		require.Len(t, s.WonAverage, 1)
 		assert.Equal(t, "EUR", s.WonAverage[0].Currency)
@@ -275,16 +275,16 @@ func TestScenario(t *testing.T) {
 		}
 		hundred := 100.0
 		assert.Equal(t, []row{
-			{client.Qualification, 0, 1, nil, client.StatusCounts{}},
-			{client.Proposal, 0, 1, &hundred, client.StatusCounts{}},
-			{client.Negotiation, 0, 1, &hundred, client.StatusCounts{}},
-			{client.Closed, 1, 1, &hundred, client.StatusCounts{Won: 1}},
+			{client.DealStageQualification, 0, 1, nil, client.StatusCounts{}},
+			{client.DealStageProposal, 0, 1, &hundred, client.StatusCounts{}},
+			{client.DealStageNegotiation, 0, 1, &hundred, client.StatusCounts{}},
+			{client.DealStageClosed, 1, 1, &hundred, client.StatusCounts{Won: 1}},
 		}, rows)
 	})
 
 	step("a member cannot roll back the stage of their own deal", func(t *testing.T) {
 		// The owner's deal is not the member's to change at all.
-		proposal := client.Proposal
+		proposal := client.DealStageProposal
 		_, err := crmsdk.Ok(member.UpdateDealWithResponse(ctx, deal.Id, client.DealUpdate{Stage: &proposal}))
 		assert.Equal(t, "forbidden", problemOf(t, err).Code())
 
@@ -296,12 +296,12 @@ func TestScenario(t *testing.T) {
 		theirs := d.JSON201
 		assert.Equal(t, memberUser.Id, theirs.OwnerId)
 
-		negotiation := client.Negotiation
+		negotiation := client.DealStageNegotiation
 		fwd, err := crmsdk.Ok(member.UpdateDealWithResponse(ctx, theirs.Id, client.DealUpdate{Stage: &negotiation}))
 		require.NoError(t, err)
-		assert.Equal(t, client.Negotiation, fwd.JSON200.Stage)
+		assert.Equal(t, client.DealStageNegotiation, fwd.JSON200.Stage)
 
-		qualification := client.Qualification
+		qualification := client.DealStageQualification
 		back, err := crmsdk.Ok(member.UpdateDealWithResponse(ctx, theirs.Id, client.DealUpdate{Stage: &qualification}))
 		pe := problemOf(t, err)
 		assert.Equal(t, http.StatusForbidden, pe.Status)
@@ -314,6 +314,6 @@ func TestScenario(t *testing.T) {
 		// An owner may move it back.
 		ok, err := crmsdk.Ok(owner.UpdateDealWithResponse(ctx, theirs.Id, client.DealUpdate{Stage: &proposal}))
 		require.NoError(t, err)
-		assert.Equal(t, client.Proposal, ok.JSON200.Stage)
+		assert.Equal(t, client.DealStageProposal, ok.JSON200.Stage)
 	})
 }
