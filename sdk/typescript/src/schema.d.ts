@@ -341,7 +341,8 @@ export interface paths {
         /**
          * Update organization
          * @description Owners and admins change the name and any of the settings; fields left out keep their value.
-         *     `timezone` is an IANA zone name such as `Europe/Berlin`.
+         *     `timezone` is an IANA zone name such as `Europe/Berlin`. `stage_probabilities` is merged:
+         *     the stages it names take the new percentages, the others keep theirs.
          */
         patch: operations["updateOrganization"];
         trace?: never;
@@ -362,11 +363,7 @@ export interface paths {
          */
         get: operations["listMembers"];
         put?: never;
-        /**
-         * Add member
-         * @description Owners and admins add a registered user by email. Only an owner may add another owner.
-         */
-        post: operations["addMember"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -404,6 +401,96 @@ export interface paths {
         patch: operations["updateMember"];
         trace?: never;
     };
+    "/api/v1/organizations/{organization_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                organization_id: components["parameters"]["OrganizationIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List invitations
+         * @description Owners and admins list the organization's invitations, newest first, optionally only those
+         *     of one `status`. Tokens are never listed: an invitation's token is answered once, when it is
+         *     created.
+         */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite a member
+         * @description Owners and admins invite a person by email, with the role they will have; only an owner may
+         *     invite an `owner` (403 `owner_role_forbidden`). The answer is the same whether or not the
+         *     email belongs to an account. Its `token` is answered only here (the service keeps only its
+         *     hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
+         *     signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
+         *     pending invitation replaces it: the old token stops working. An email that is already a
+         *     member's is 409 `already_member`.
+         *
+         *     This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
+         *     token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
+         *     invitation replaces the previous one, and the token of the last answer is the one that works.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                organization_id: components["parameters"]["OrganizationIdPath"];
+                /** @description The invitation's id. */
+                invitation_id: components["parameters"]["InvitationIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invitation
+         * @description Owners and admins revoke a pending invitation (an expired one included): its token stops
+         *     working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
+         *     is not the organization's, is 404 `not_found`.
+         */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation
+         * @description The signed-in caller joins the invitation's organization with its role. The caller's email
+         *     must be the invited one (compared case-insensitively); for another user it is 403
+         *     `invitation_email_mismatch` and the invitation stays pending. A token that is unknown, revoked,
+         *     already used or expired is 404 `invitation_not_found`, the same in all four cases. No
+         *     `X-Organization-Id`: the token names the organization.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts": {
         parameters: {
             query?: never;
@@ -426,6 +513,87 @@ export interface paths {
          *     409 `contact_email_taken` with the `existing_id`.
          */
         post: operations["createContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export contacts as CSV
+         * @description Every contact the caller may see (members see only their own when the organization sets
+         *     `members_see_all=false`), narrowed by the same filters as `GET /api/v1/contacts`, as one
+         *     CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`). The
+         *     header row names the columns, which are the fields of `Contact`: `id, owner_id, name,
+         *     email, phone, company, notes, created_at, updated_at`; an absent value is an empty cell,
+         *     timestamps are RFC 3339 UTC.
+         *
+         *     The answer is streamed: it is read from the database in batches and sent as it is read, so
+         *     an export of any size costs the service the same memory. Each batch is read afresh: a
+         *     contact changed while a long export runs appears as it was when its batch was read.
+         *
+         *     **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
+         *     or a carriage return — or with one or more `'` followed by one of those — is written with
+         *     one more `'` in front, so that a spreadsheet shows it as text instead of running it
+         *     (`+44 20 7946 0000` is exported as `'+44 20 7946 0000`). `POST /api/v1/contacts/import`
+         *     removes that `'` again, so an export imports as it is.
+         */
+        get: operations["exportContacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import contacts from CSV
+         * @description Creates the contacts of a CSV document (RFC 4180, UTF-8; a leading byte-order mark is
+         *     ignored), all or nothing. The body is at most 10 MiB (10,485,760 bytes) and 50,000 data
+         *     rows (413 `payload_too_large` or `too_many_rows`). The first row is the header: it must
+         *     name the column `name`, and may name `email`, `phone`, `company` and `notes` (names are
+         *     matched without regard to case or surrounding spaces); any other column (`id`,
+         *     `owner_id`, `created_at`, …) is ignored, so a file of `GET /api/v1/contacts/export` imports
+         *     as it is. An empty cell is an absent value. A `'` that the export put in front of a formula
+         *     character is removed (see the export). The values follow the rules of
+         *     `POST /api/v1/contacts`: `name` 1 to 200 characters, `email` a valid address of at most
+         *     254, `phone` at most 50, `company` at most 200 (these three and `name` trimmed of
+         *     surrounding spaces), `notes` at most 5,000, kept as given. The caller owns every imported
+         *     contact.
+         *
+         *     - Every row valid: 200 with the number of contacts `created` and `skipped`. A row whose
+         *       email (compared case-insensitively) a contact of the organization already has, or an
+         *       earlier row of the file has, is skipped, not an error.
+         *     - Any row invalid: 422 `import_failed`, and nothing is created. `errors` names each
+         *       mistake with its `row` (data rows count from 1, the header excluded; 0 is the header
+         *       itself, e.g. one without `name`), its `field` (the column, or `row` for a row with the
+         *       wrong number of cells or that is not valid CSV) and a `message`; at most 20 are listed,
+         *       `errors_omitted` counts the rest.
+         *
+         *     With `dry_run=true` the file is checked and counted exactly the same way and nothing is
+         *     written. The contacts are written in one statement and one transaction, whatever their
+         *     number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+         *     would flood every subscriber with thousands of deliveries; an integration that mirrors
+         *     contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
+         */
+        post: operations["importContacts"];
         delete?: never;
         options?: never;
         head?: never;
@@ -487,6 +655,32 @@ export interface paths {
          *     `invalid_reference`. The deal's timeline gets `deal_created`.
          */
         post: operations["createDeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export deals as CSV
+         * @description Every deal the caller may see, narrowed by the same filters as `GET /api/v1/deals`, as one
+         *     CSV document (RFC 4180, UTF-8, CRLF line ends), oldest first (`created_at`, then `id`),
+         *     streamed as `GET /api/v1/contacts/export` is. The header row names the columns, which are
+         *     the fields of `Deal`: `id, contact_id, owner_id, title, amount, currency, status, stage,
+         *     created_at, updated_at`; `amount` has two decimals (`10000.00`), timestamps are RFC 3339
+         *     UTC. Cells that would start a spreadsheet formula are neutralised with a leading `'` as in
+         *     the contacts' export.
+         */
+        get: operations["exportDeals"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -667,6 +861,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/deals/stages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time in stage
+         * @description Per funnel stage (all four, in order, zero-filled), read from the deals' stage history over
+         *     the last `days` days: `entered` counts the deals that entered the stage in the window (a
+         *     deal's creation enters `qualification`); `exited` counts the stays in the stage that ended in
+         *     the window (a stay ends when the deal moves to another stage, a status change alone does not
+         *     end it); `avg_seconds_in_stage` and `median_seconds_in_stage` are over those ended stays,
+         *     rounded to 2 decimals, null when none ended. `current` counts the open deals (`new` or
+         *     `in_progress`) at the stage now. Members of an organization with `members_see_all=false`
+         *     count the deals they own.
+         */
+        get: operations["getDealStageStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/deals/velocity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sales velocity
+         * @description Per currency (the deal's currency; sorted by code), over the last `days` days: `opened`
+         *     counts the deals created in the window; `won` and `lost` the deals whose status became won or
+         *     lost in the window (read from the stage history; a deal counts once per outcome);
+         *     `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
+         *     amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
+         *     `average_cycle_days` is the mean time from creation to won of the won deals, in days;
+         *     `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
+         *     computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
+         *     is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
+         *     in it was opened, won or lost in the window. Members of an organization with
+         *     `members_see_all=false` count the deals they own.
+         */
+        get: operations["getDealVelocity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/deals/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pipeline forecast
+         * @description Per currency (sorted by code), the open deals (`new` or `in_progress`): how many, the exact
+         *     sum of their amounts, and the sum weighted by the organization's `stage_probabilities`
+         *     (each deal's amount × its stage's percentage ÷ 100, rounded to 2 decimals once, on the
+         *     total). Members of an organization with `members_see_all=false` count the deals they own.
+         */
+        get: operations["getDealForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -828,10 +1102,14 @@ export interface components {
              */
             detail?: string;
             /**
-             * @description A stable snake_case identifier of the error.
+             * @description A stable snake_case identifier of the error: switch on it, not on `detail`. Every code
+             *     the service answers is listed here (the table under "Errors" says when each is given);
+             *     a client should still treat an unknown code by its `status`, as later versions may add
+             *     codes.
              * @example email_taken
+             * @enum {string}
              */
-            code: string;
+            code: "already_member" | "contact_email_taken" | "contact_has_deals" | "due_date_in_past" | "email_taken" | "forbidden" | "idempotency_key_in_use" | "idempotency_key_mismatch" | "import_failed" | "internal_error" | "invalid_credentials" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_organization_header" | "invalid_reference" | "invalid_value" | "invalid_webhook_url" | "invitation_email_mismatch" | "invitation_not_found" | "last_owner" | "malformed_request" | "method_not_allowed" | "not_a_member" | "not_found" | "only_comments_allowed" | "organization_header_required" | "own_role" | "owner_role_forbidden" | "payload_too_large" | "precondition_failed" | "rate_limited" | "service_unavailable" | "stage_rollback_forbidden" | "timeout" | "too_many_attempts" | "too_many_rows" | "unauthorized" | "unsupported_media_type" | "validation_failed" | "won_requires_positive_amount";
             /**
              * @description The request's X-Request-Id.
              * @example 0193a0c4-7b1e-7c3a-9d51-5e6f708192a3
@@ -855,6 +1133,12 @@ export interface components {
             field: string;
             /** @example must be a valid email address */
             message: string;
+            /**
+             * @description Only in the errors of a CSV import: the data row at fault, counted from 1 (the header
+             *     row excluded); 0 is the header row itself.
+             * @example 2
+             */
+            row?: number;
         };
         Health: {
             /** @example ok */
@@ -1011,6 +1295,36 @@ export interface components {
              * @example UTC
              */
             timezone: string;
+            stage_probabilities: components["schemas"]["StageProbabilities"];
+        };
+        /**
+         * Format: int32
+         * @description The chance, in percent, that an open deal at this stage is won.
+         */
+        StageProbability: number;
+        /**
+         * @description The weight of each funnel stage in the deal forecast (`GET /analytics/deals/forecast`), in
+         *     percent. A new organization starts with qualification 10, proposal 30, negotiation 60,
+         *     closed 90.
+         * @example {
+         *       "qualification": 10,
+         *       "proposal": 30,
+         *       "negotiation": 60,
+         *       "closed": 90
+         *     }
+         */
+        StageProbabilities: {
+            qualification: components["schemas"]["StageProbability"];
+            proposal: components["schemas"]["StageProbability"];
+            negotiation: components["schemas"]["StageProbability"];
+            closed: components["schemas"]["StageProbability"];
+        };
+        /** @description Some of the stages' probabilities; the stages left out keep theirs. */
+        StageProbabilitiesUpdate: {
+            qualification?: components["schemas"]["StageProbability"];
+            proposal?: components["schemas"]["StageProbability"];
+            negotiation?: components["schemas"]["StageProbability"];
+            closed?: components["schemas"]["StageProbability"];
         };
         Organization: {
             /** Format: uuid */
@@ -1046,6 +1360,7 @@ export interface components {
             default_currency?: components["schemas"]["Currency"];
             /** @example Europe/Berlin */
             timezone?: string;
+            stage_probabilities?: components["schemas"]["StageProbabilitiesUpdate"];
         };
         OrganizationUpdate: {
             name?: string;
@@ -1081,9 +1396,67 @@ export interface components {
             /** @description Pass it as `cursor` for the next page; absent on the last page. */
             next_cursor?: string;
         };
-        MemberCreate: {
+        /**
+         * @description `pending` until accepted, revoked or past `expires_at` (then `expired`).
+         * @example pending
+         * @enum {string}
+         */
+        InvitationStatus: "pending" | "accepted" | "revoked" | "expired";
+        Invitation: {
+            /** Format: uuid */
+            id: string;
             email: components["schemas"]["Email"];
             role: components["schemas"]["Role"];
+            status: components["schemas"]["InvitationStatus"];
+            /**
+             * Format: date-time
+             * @description The token works until then (7 days after the invitation).
+             */
+            expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The user id of the owner or admin who invited.
+             */
+            invited_by: string;
+        };
+        InvitationWithToken: {
+            /** Format: uuid */
+            id: string;
+            email: components["schemas"]["Email"];
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["InvitationStatus"];
+            /**
+             * @description The secret the invited person accepts with (`POST /api/v1/invitations/accept`); answered
+             *     only here, never stored by the service (it keeps a hash). Opaque, URL-safe.
+             * @example AZOgxHsefDqdUSo7TF1uf1DYWOCYXsx_YEGKrwzFq1h_QsJXCohAlanozKzQ9lRc
+             */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            invited_by: string;
+        };
+        InvitationList: {
+            items: components["schemas"]["Invitation"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /** @description Pass it as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        InvitationCreate: {
+            email: components["schemas"]["Email"];
+            role: components["schemas"]["Role"];
+        };
+        InvitationAccept: {
+            token: string;
         };
         MemberUpdate: {
             role: components["schemas"]["Role"];
@@ -1093,13 +1466,13 @@ export interface components {
          * @description A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
          * @example 10000
          */
-        Amount: number;
+        Amount: string;
         /**
          * Format: decimal
          * @description An exact sum or average of amounts, with 2 decimals.
          * @example 15000
          */
-        Total: number;
+        Total: string;
         Contact: {
             /** Format: uuid */
             id: string;
@@ -1153,6 +1526,20 @@ export interface components {
             notes?: string | null;
             /** Format: uuid */
             owner_id?: string;
+        };
+        ContactImportResult: {
+            /**
+             * @description Contacts created (with `dry_run`
+             * @example 2
+             */
+            created: number;
+            /**
+             * @description Rows skipped because their email is already a contact's in the organization or an earlier row's.
+             * @example 0
+             */
+            skipped: number;
+            /** @description Always empty in a success; a file with invalid rows is answered 422 `import_failed`. */
+            errors: components["schemas"]["FieldError"][];
         };
         /**
          * @example in_progress
@@ -1375,6 +1762,93 @@ export interface components {
         DealFunnel: {
             stages: components["schemas"]["FunnelStage"][];
         };
+        StageStats: {
+            stage: components["schemas"]["DealStage"];
+            /**
+             * Format: int64
+             * @description Deals that entered the stage in the window.
+             */
+            entered: number;
+            /**
+             * Format: int64
+             * @description Stays in the stage that ended in the window.
+             */
+            exited: number;
+            /**
+             * Format: int64
+             * @description Open deals at the stage now.
+             */
+            current: number;
+            /**
+             * Format: double
+             * @description Mean length of the ended stays, in seconds, 2 decimals; null when none ended.
+             */
+            avg_seconds_in_stage: number | null;
+            /**
+             * Format: double
+             * @description Median length of the ended stays (the mean of the two middle ones for an even count), in seconds, 2 decimals; null when none ended.
+             */
+            median_seconds_in_stage: number | null;
+        };
+        DealStageStats: {
+            /** Format: int32 */
+            days: number;
+            stages: components["schemas"]["StageStats"][];
+        };
+        CurrencyVelocity: {
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int64
+             * @description Deals created in the window.
+             */
+            opened: number;
+            /**
+             * Format: int64
+             * @description Deals whose status became won in the window.
+             */
+            won: number;
+            /**
+             * Format: int64
+             * @description Deals whose status became lost in the window.
+             */
+            lost: number;
+            /**
+             * Format: double
+             * @description won ÷ (won + lost) × 100, 2 decimals; null when none was won or lost.
+             */
+            win_rate: number | null;
+            won_amount: components["schemas"]["Total"];
+            /**
+             * Format: decimal
+             * @description won_amount ÷ won, 2 decimals; null when none was won.
+             */
+            average_won_amount: string | null;
+            /**
+             * Format: double
+             * @description Mean days from creation to won over the won deals, 2 decimals; null when none was won.
+             */
+            average_cycle_days: number | null;
+            /**
+             * Format: double
+             * @description opened × average_won_amount × win_rate / 100 ÷ average_cycle_days from the unrounded figures, 2 decimals; null when none was won.
+             */
+            velocity_per_day: number | null;
+        };
+        DealVelocity: {
+            /** Format: int32 */
+            days: number;
+            currencies: components["schemas"]["CurrencyVelocity"][];
+        };
+        CurrencyForecast: {
+            currency: components["schemas"]["Currency"];
+            /** Format: int64 */
+            open_deals: number;
+            pipeline_amount: components["schemas"]["Total"];
+            weighted_amount: components["schemas"]["Total"];
+        };
+        DealForecast: {
+            currencies: components["schemas"]["CurrencyForecast"][];
+        };
         /**
          * @description The type of an event.
          * @example deal.updated
@@ -1542,16 +2016,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Precondition Failed",
-                 *       "status": 412,
-                 *       "detail": "The object changed since it was read; fetch it again and retry.",
-                 *       "code": "precondition_failed",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1573,22 +2037,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Bad Request",
-                 *       "status": 400,
-                 *       "detail": "The request does not match the schema.",
-                 *       "code": "validation_failed",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3",
-                 *       "errors": [
-                 *         {
-                 *           "field": "email",
-                 *           "message": "string doesn't match the format \"email\""
-                 *         }
-                 *       ]
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1599,16 +2047,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Unauthorized",
-                 *       "status": 401,
-                 *       "detail": "A valid bearer token is required.",
-                 *       "code": "unauthorized",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1618,16 +2056,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Forbidden",
-                 *       "status": 403,
-                 *       "detail": "You are not a member of this organization.",
-                 *       "code": "not_a_member",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1637,16 +2065,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Not Found",
-                 *       "status": 404,
-                 *       "detail": "No registered user has this email.",
-                 *       "code": "user_not_found",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1689,16 +2107,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Unprocessable Entity",
-                 *       "status": 422,
-                 *       "detail": "This Idempotency-Key was used for another request (method, path or body); use a new key.",
-                 *       "code": "idempotency_key_mismatch",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1712,16 +2120,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "A request with this Idempotency-Key is still running; retry shortly.",
-                 *       "code": "idempotency_key_in_use",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1743,16 +2141,45 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Not Found",
-                 *       "status": 404,
-                 *       "detail": "The resource was not found.",
-                 *       "code": "not_found",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The caller is not a member of the organization (`not_a_member`), their role may not invite
+         *     (`forbidden`), or an admin invited an owner (`owner_role_forbidden`).
+         */
+        InvitationForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The email is already a member's (`already_member`). */
+        AlreadyMember: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The invitation is for another email than the caller's (`invitation_email_mismatch`). */
+        InvitationEmailMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No pending invitation has this token (unknown, revoked, used or expired alike). */
+        InvitationNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1762,16 +2189,40 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Request Entity Too Large",
-                 *       "status": 413,
-                 *       "detail": "The request body is over 1 MiB (1,048,576 bytes).",
-                 *       "code": "payload_too_large",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The CSV body is over 10 MiB (10,485,760 bytes; `payload_too_large`), or has more than
+         *     50,000 data rows (`too_many_rows`). Nothing was created.
+         */
+        ImportTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not text/csv. */
+        ImportUnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description A row of the CSV is invalid (`import_failed`): `errors` names the mistakes by `row`, `field`
+         *     and `message`, and nothing was created. Or the `Idempotency-Key` was used for another
+         *     request (`idempotency_key_mismatch`).
+         */
+        ImportFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1781,16 +2232,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Unsupported Media Type",
-                 *       "status": 415,
-                 *       "detail": "The request body must be application/json.",
-                 *       "code": "unsupported_media_type",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1806,16 +2247,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Too Many Requests",
-                 *       "status": 429,
-                 *       "detail": "Too many failed logins for this account from this address; try again later.",
-                 *       "code": "too_many_attempts",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1831,16 +2262,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Too Many Requests",
-                 *       "status": 429,
-                 *       "detail": "Too many requests; try again after Retry-After seconds.",
-                 *       "code": "rate_limited",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1859,6 +2280,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The window, in days back from now. */
+        AnalyticsDays: number;
         /**
          * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
          *     unique key (a UUID) with each new request, and the same key when retrying it. The first
@@ -1875,6 +2298,10 @@ export interface components {
         OrganizationIdPath: string;
         /** @description The member's user id. */
         UserIdPath: string;
+        /** @description The invitation's id. */
+        InvitationIdPath: string;
+        /** @description Only invitations in this status. */
+        InvitationStatusQuery: components["schemas"]["InvitationStatus"];
         /** @description The contact's id. */
         ContactIdPath: string;
         /** @description The deal's id. */
@@ -1891,6 +2318,16 @@ export interface components {
         Search: string;
         /** @description Only records owned by this user. A member may pass only their own id. */
         OwnerIdQuery: string;
+        /** @description Only deals with one of these statuses. */
+        DealStatusQuery: components["schemas"]["DealStatus"][];
+        /** @description Only deals at this stage. */
+        DealStageQuery: components["schemas"]["DealStage"];
+        /** @description Only deals with at least this amount. */
+        MinAmountQuery: components["schemas"]["Amount"];
+        /** @description Only deals with at most this amount. */
+        MaxAmountQuery: components["schemas"]["Amount"];
+        /** @description Only deals of this contact. */
+        ContactIdQuery: string;
         /** @description Sort direction. */
         Order: "asc" | "desc";
         /** @description The page to return, from 1. */
@@ -1933,6 +2370,8 @@ export interface components {
          *     meanwhile, or in `If-None-Match` to read it only if it changed.
          */
         ETag: string;
+        /** @description Offers the answer as a file to save (`attachment; filename="contacts.csv"`). */
+        ContentDisposition: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
         /** @description The bearer challenge (RFC 6750). */
@@ -2047,7 +2486,13 @@ export interface operations {
                      *         "settings": {
                      *           "members_see_all": true,
                      *           "default_currency": "USD",
-                     *           "timezone": "UTC"
+                     *           "timezone": "UTC",
+                     *           "stage_probabilities": {
+                     *             "qualification": 10,
+                     *             "proposal": 30,
+                     *             "negotiation": 60,
+                     *             "closed": 90
+                     *           }
                      *         },
                      *         "created_at": "2026-11-25T10:00:00Z",
                      *         "updated_at": "2026-11-25T10:00:00Z"
@@ -2062,7 +2507,15 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            409: components["responses"]["Conflict"];
+            /** @description A user with this email is registered (`email_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
@@ -2114,7 +2567,16 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            /** @description The email or password is wrong (`invalid_credentials`). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2512,7 +2974,13 @@ export interface operations {
                      *       "settings": {
                      *         "members_see_all": true,
                      *         "default_currency": "USD",
-                     *         "timezone": "UTC"
+                     *         "timezone": "UTC",
+                     *         "stage_probabilities": {
+                     *           "qualification": 10,
+                     *           "proposal": 30,
+                     *           "negotiation": 60,
+                     *           "closed": 90
+                     *         }
                      *       },
                      *       "created_at": "2026-11-25T10:00:00Z",
                      *       "updated_at": "2026-11-25T10:00:00Z"
@@ -2557,7 +3025,13 @@ export interface operations {
                      *           "settings": {
                      *             "members_see_all": true,
                      *             "default_currency": "USD",
-                     *             "timezone": "UTC"
+                     *             "timezone": "UTC",
+                     *             "stage_probabilities": {
+                     *               "qualification": 10,
+                     *               "proposal": 30,
+                     *               "negotiation": 60,
+                     *               "closed": 90
+                     *             }
                      *           },
                      *           "created_at": "2026-11-25T10:00:00Z",
                      *           "updated_at": "2026-11-25T10:00:00Z",
@@ -2601,7 +3075,13 @@ export interface operations {
                      *       "settings": {
                      *         "members_see_all": true,
                      *         "default_currency": "USD",
-                     *         "timezone": "UTC"
+                     *         "timezone": "UTC",
+                     *         "stage_probabilities": {
+                     *           "qualification": 10,
+                     *           "proposal": 30,
+                     *           "negotiation": 60,
+                     *           "closed": 90
+                     *         }
                      *       },
                      *       "created_at": "2026-11-25T10:00:00Z",
                      *       "updated_at": "2026-11-25T10:00:00Z"
@@ -2663,7 +3143,10 @@ export interface operations {
                  *       "settings": {
                  *         "members_see_all": false,
                  *         "default_currency": "EUR",
-                 *         "timezone": "Europe/London"
+                 *         "timezone": "Europe/London",
+                 *         "stage_probabilities": {
+                 *           "negotiation": 70
+                 *         }
                  *       }
                  *     }
                  */
@@ -2686,7 +3169,13 @@ export interface operations {
                      *       "settings": {
                      *         "members_see_all": false,
                      *         "default_currency": "EUR",
-                     *         "timezone": "Europe/London"
+                     *         "timezone": "Europe/London",
+                     *         "stage_probabilities": {
+                     *           "qualification": 10,
+                     *           "proposal": 30,
+                     *           "negotiation": 70,
+                     *           "closed": 90
+                     *         }
                      *       },
                      *       "created_at": "2026-11-25T10:00:00Z",
                      *       "updated_at": "2026-11-25T11:00:00Z"
@@ -2763,75 +3252,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    addMember: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
-                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
-                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
-                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
-                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
-                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
-                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
-                 *     caller and the organization. 1 to 255 printable ASCII characters (400
-                 *     `invalid_idempotency_key` otherwise).
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path: {
-                /** @description The organization's id. */
-                organization_id: components["parameters"]["OrganizationIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "email": "grace@example.com",
-                 *       "role": "manager"
-                 *     }
-                 */
-                "application/json": components["schemas"]["MemberCreate"];
-            };
-        };
-        responses: {
-            /** @description The new member. */
-            201: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
-                    Location: components["headers"]["Location"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "user_id": "0193a0c4-7b1e-7c3a-9d51-4c5d6e7f8091",
-                     *       "email": "grace@example.com",
-                     *       "name": "Grace Hopper",
-                     *       "role": "manager",
-                     *       "joined_at": "2026-11-25T10:05:00Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Member"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyMismatch"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
     removeMember: {
         parameters: {
             query?: never;
@@ -2857,9 +3277,25 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description The caller is not a member (`not_a_member`), may not manage members (`forbidden`), or is an admin removing an owner (`owner_role_forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            /** @description The organization would be left without an owner (`last_owner`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2909,11 +3345,239 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description The caller is not a member (`not_a_member`), may not manage members (`forbidden`), tried to change their own role (`own_role`), or is an admin touching the owner role (`owner_role_forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            /** @description The organization would be left without an owner (`last_owner`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                /** @description Only invitations in this status. */
+                status?: components["parameters"]["InvitationStatusQuery"];
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description Items per page. */
+                page_size?: components["parameters"]["PageSize"];
+                /**
+                 * @description The `next_cursor` of the previous page: the page after it. Send the same other query
+                 *     parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+                 *     cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+                 *     or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+                 *     repeat items when records are added or removed meanwhile.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                organization_id: components["parameters"]["OrganizationIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invitations. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091a",
+                     *           "email": "grace@example.com",
+                     *           "role": "manager",
+                     *           "status": "pending",
+                     *           "expires_at": "2026-12-02T10:05:00Z",
+                     *           "created_at": "2026-11-25T10:05:00Z",
+                     *           "invited_by": "0193a0c4-7b1e-7c3a-9d51-1f2e3d4c5b6a"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "page_size": 20
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InvitationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                organization_id: components["parameters"]["OrganizationIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "grace@example.com",
+                 *       "role": "manager"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvitationCreate"];
+            };
+        };
+        responses: {
+            /** @description The invitation, with its token. */
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a0c4-7b1e-7c3a-9d51-c5d6e7f8091a",
+                     *       "email": "grace@example.com",
+                     *       "role": "manager",
+                     *       "status": "pending",
+                     *       "token": "AZOgxHsefDqdUSo7TF1uf1DYWOCYXsx_YEGKrwzFq1h_QsJXCohAlanozKzQ9lRc",
+                     *       "expires_at": "2026-12-02T10:05:00Z",
+                     *       "created_at": "2026-11-25T10:05:00Z",
+                     *       "invited_by": "0193a0c4-7b1e-7c3a-9d51-1f2e3d4c5b6a"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InvitationWithToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InvitationForbidden"];
+            409: components["responses"]["AlreadyMember"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                organization_id: components["parameters"]["OrganizationIdPath"];
+                /** @description The invitation's id. */
+                invitation_id: components["parameters"]["InvitationIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation is revoked. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "AZOgxHsefDqdUSo7TF1uf1DYWOCYXsx_YEGKrwzFq1h_QsJXCohAlanozKzQ9lRc"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description The caller is now a member of the organization, with this role. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "organization_id": "0193a0c4-7b1e-7c3a-9d51-2a3b4c5d6e7f",
+                     *       "organization_name": "Analytical Engines Ltd",
+                     *       "role": "manager"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InvitationEmailMismatch"];
+            404: components["responses"]["InvitationNotFound"];
+            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyMismatch"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2979,7 +3643,15 @@ export interface operations {
                     "application/json": components["schemas"]["ContactList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A query parameter is not valid (`validation_failed`), the cursor was not made for this list (`invalid_cursor`), or `X-Organization-Id` is missing or not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
@@ -3047,13 +3719,131 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), `owner_id` is not a member of the organization (`invalid_reference`), or `Idempotency-Key` is not valid (`invalid_idempotency_key`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            /** @description Another contact of the organization has this email (`contact_email_taken`, `existing_id` names it), or a request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`): retry after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyMismatch"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportContacts: {
+        parameters: {
+            query?: {
+                /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
+                search?: components["parameters"]["Search"];
+                /** @description Only records owned by this user. A member may pass only their own id. */
+                owner_id?: components["parameters"]["OwnerIdQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contacts as CSV. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,owner_id,name,email,phone,company,notes,created_at,updated_at
+                     *     0193a0c4-7b1e-7c3a-9d51-6f708192a3b4,0193a0c4-7b1e-7c3a-9d51-1f2e3d4c5b6a,Charles Babbage,charles@example.com,'+44 20 7946 0000,Difference Engines,"Met at the Royal Society, 1833.",2026-11-25T10:00:00Z,2026-11-25T10:00:00Z
+                     */
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importContacts: {
+        parameters: {
+            query?: {
+                /** @description Check and count the file without creating anything. */
+                dry_run?: boolean;
+            };
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+                 *     unique key (a UUID) with each new request, and the same key when retrying it. The first
+                 *     request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+                 *     effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+                 *     again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+                 *     method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+                 *     is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+                 *     caller and the organization. 1 to 255 printable ASCII characters (400
+                 *     `invalid_idempotency_key` otherwise).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example name,email,phone,company,notes
+                 *     Charles Babbage,charles@example.com,+44 20 7946 0000,Difference Engines,"Met at the Royal Society, 1833."
+                 *     Ada Lovelace,ada@example.com,,,
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every row was valid; the counts of what was (or, with `dry_run`, would be) created and skipped. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created": 2,
+                     *       "skipped": 0,
+                     *       "errors": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyKeyInUse"];
+            413: components["responses"]["ImportTooLarge"];
+            415: components["responses"]["ImportUnsupportedMediaType"];
+            422: components["responses"]["ImportFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3143,7 +3933,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            /** @description The contact still has deals (`contact_has_deals`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3204,11 +4002,27 @@ export interface operations {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), or `owner_id` is not a member of the organization (`invalid_reference`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            /** @description Another contact of the organization has this email (`contact_email_taken`, `existing_id` names it). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3232,17 +4046,17 @@ export interface operations {
                  */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Only deals with one of these statuses. */
-                status?: components["schemas"]["DealStatus"][];
+                status?: components["parameters"]["DealStatusQuery"];
                 /** @description Only deals at this stage. */
-                stage?: components["schemas"]["DealStage"];
+                stage?: components["parameters"]["DealStageQuery"];
                 /** @description Only deals with at least this amount. */
-                min_amount?: components["schemas"]["Amount"];
+                min_amount?: components["parameters"]["MinAmountQuery"];
                 /** @description Only deals with at most this amount. */
-                max_amount?: components["schemas"]["Amount"];
+                max_amount?: components["parameters"]["MaxAmountQuery"];
                 /** @description Only records owned by this user. A member may pass only their own id. */
                 owner_id?: components["parameters"]["OwnerIdQuery"];
                 /** @description Only deals of this contact. */
-                contact_id?: string;
+                contact_id?: components["parameters"]["ContactIdQuery"];
                 /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
                 search?: components["parameters"]["Search"];
                 /** @description Sort field; ties are broken by id. */
@@ -3288,7 +4102,15 @@ export interface operations {
                     "application/json": components["schemas"]["DealList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A query parameter is not valid (`validation_failed`), the cursor was not made for this list (`invalid_cursor`), or `X-Organization-Id` is missing or not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
@@ -3357,13 +4179,68 @@ export interface operations {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), `contact_id` or `owner_id` is not in the organization (`invalid_reference`), or `Idempotency-Key` is not valid (`invalid_idempotency_key`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyMismatch"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportDeals: {
+        parameters: {
+            query?: {
+                /** @description Only deals with one of these statuses. */
+                status?: components["parameters"]["DealStatusQuery"];
+                /** @description Only deals at this stage. */
+                stage?: components["parameters"]["DealStageQuery"];
+                /** @description Only deals with at least this amount. */
+                min_amount?: components["parameters"]["MinAmountQuery"];
+                /** @description Only deals with at most this amount. */
+                max_amount?: components["parameters"]["MaxAmountQuery"];
+                /** @description Only records owned by this user. A member may pass only their own id. */
+                owner_id?: components["parameters"]["OwnerIdQuery"];
+                /** @description Only deals of this contact. */
+                contact_id?: components["parameters"]["ContactIdQuery"];
+                /** @description A case-insensitive substring to look for; `%` and `_` match themselves. */
+                search?: components["parameters"]["Search"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deals as CSV. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id,contact_id,owner_id,title,amount,currency,status,stage,created_at,updated_at
+                     *     0193a0c4-7b1e-7c3a-9d51-708192a3b4c5,0193a0c4-7b1e-7c3a-9d51-6f708192a3b4,0193a0c4-7b1e-7c3a-9d51-1f2e3d4c5b6a,Website redesign,10000.00,EUR,in_progress,proposal,2026-11-25T10:00:00Z,2026-11-25T12:00:00Z
+                     */
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3515,9 +4392,25 @@ export interface operations {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), `contact_id` or `owner_id` is not in the organization (`invalid_reference`), or the deal would be `won` with an amount of 0 (`won_requires_positive_amount`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description The caller is not a member (`not_a_member`), may not change this deal or its `owner_id` (`forbidden`), or is a manager or member moving it to an earlier stage (`stage_rollback_forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -3594,7 +4487,15 @@ export interface operations {
                     "application/json": components["schemas"]["ActivityList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A query parameter is not valid (`validation_failed`), the cursor was not made for this list (`invalid_cursor`), or `X-Organization-Id` is missing or not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3663,7 +4564,15 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), the activity is not a comment (`only_comments_allowed`), or `Idempotency-Key` is not valid (`invalid_idempotency_key`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3739,7 +4648,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A query parameter is not valid (`validation_failed`), the cursor was not made for this list (`invalid_cursor`), or `X-Organization-Id` is missing or not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
@@ -3807,7 +4724,15 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), the due date is before today in the organization's time zone (`due_date_in_past`), `deal_id` or `owner_id` is not in the organization (`invalid_reference`), or `Idempotency-Key` is not valid (`invalid_idempotency_key`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
@@ -3964,7 +4889,15 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request does not match the schema (`validation_failed`), the due date is before today in the organization's time zone (`due_date_in_past`), or `owner_id` is not in the organization (`invalid_reference`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4140,6 +5073,179 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getDealStageStats: {
+        parameters: {
+            query?: {
+                /** @description The window, in days back from now. */
+                days?: components["parameters"]["AnalyticsDays"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stages. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "days": 90,
+                     *       "stages": [
+                     *         {
+                     *           "stage": "qualification",
+                     *           "entered": 12,
+                     *           "exited": 8,
+                     *           "current": 4,
+                     *           "avg_seconds_in_stage": 259200,
+                     *           "median_seconds_in_stage": 172800
+                     *         },
+                     *         {
+                     *           "stage": "proposal",
+                     *           "entered": 8,
+                     *           "exited": 5,
+                     *           "current": 3,
+                     *           "avg_seconds_in_stage": 604800.5,
+                     *           "median_seconds_in_stage": 518400
+                     *         },
+                     *         {
+                     *           "stage": "negotiation",
+                     *           "entered": 5,
+                     *           "exited": 3,
+                     *           "current": 2,
+                     *           "avg_seconds_in_stage": 86400,
+                     *           "median_seconds_in_stage": 86400
+                     *         },
+                     *         {
+                     *           "stage": "closed",
+                     *           "entered": 3,
+                     *           "exited": 0,
+                     *           "current": 0,
+                     *           "avg_seconds_in_stage": null,
+                     *           "median_seconds_in_stage": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DealStageStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDealVelocity: {
+        parameters: {
+            query?: {
+                /** @description The window, in days back from now. */
+                days?: components["parameters"]["AnalyticsDays"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The velocity per currency. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "days": 90,
+                     *       "currencies": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "opened": 10,
+                     *           "won": 0,
+                     *           "lost": 2,
+                     *           "win_rate": 0,
+                     *           "won_amount": 0,
+                     *           "average_won_amount": null,
+                     *           "average_cycle_days": null,
+                     *           "velocity_per_day": null
+                     *         },
+                     *         {
+                     *           "currency": "USD",
+                     *           "opened": 20,
+                     *           "won": 3,
+                     *           "lost": 1,
+                     *           "win_rate": 75,
+                     *           "won_amount": 4500,
+                     *           "average_won_amount": 1500,
+                     *           "average_cycle_days": 30,
+                     *           "velocity_per_day": 750
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DealVelocity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDealForecast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The forecast per currency. */
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "currencies": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "open_deals": 2,
+                     *           "pipeline_amount": 3000,
+                     *           "weighted_amount": 1200
+                     *         },
+                     *         {
+                     *           "currency": "USD",
+                     *           "open_deals": 1,
+                     *           "pipeline_amount": 999.99,
+                     *           "weighted_amount": 100
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DealForecast"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -4193,7 +5299,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A query parameter is not valid (`validation_failed`), the cursor was not made for this list (`invalid_cursor`), or `X-Organization-Id` is missing or not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];

@@ -300,7 +300,7 @@ describe("list iterators against the Go service", { skip: baseUrl ? false : "CRM
     const contact = unwrap(await crm.client.POST("/api/v1/contacts", { body: { name: "Charles Babbage" } }));
     const dealIds: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const d = unwrap(await crm.client.POST("/api/v1/deals", { body: { contact_id: contact.id, title: `Deal ${i}`, amount: 100 } }));
+      const d = unwrap(await crm.client.POST("/api/v1/deals", { body: { contact_id: contact.id, title: `Deal ${i}`, amount: "100" } }));
       dealIds.push(d.id);
     }
     const deals = (await drain(crm.deals({ contact_id: contact.id, page_size: 2 }))).items;

@@ -80,6 +80,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
     assert.equal(res.token_type, "bearer");
     assert.ok(owner.tokens()?.accessToken);
     assert.equal(tokenEvents.length, 1);
+    assert.equal(owner.organizationId(), org.id, "register() selects the new organization");
   });
 
   it("logs in (a new session) and sees the membership", async () => {
@@ -123,6 +124,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
   });
 
   it("tenant routes need X-Organization-Id", async () => {
+    owner.setOrganization(null);
     const err = await problemOf(async () => unwrap(await owner.client.GET("/api/v1/contacts")));
     assert.equal(err.status, 400);
     assert.equal(err.code, "organization_header_required");
@@ -143,10 +145,10 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
   it("creates a deal of 10000 EUR", async () => {
     deal = unwrap(
       await owner.client.POST("/api/v1/deals", {
-        body: { contact_id: contact.id, title: "Website redesign", amount: 10000, currency: "EUR" },
+        body: { contact_id: contact.id, title: "Website redesign", amount: "10000", currency: "EUR" },
       }),
     );
-    assert.equal(Number(deal.amount), 10000);
+    assert.equal(deal.amount, "10000.00"); // exact: a decimal string, as the server wrote it
     assert.equal(deal.currency, "EUR");
     assert.equal(deal.status, "new");
     assert.equal(deal.stage, "qualification");
@@ -213,7 +215,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
     const created = ofType("deal_created");
     assert.equal(created.length, 1);
     assert.equal(created[0]?.payload["title"], "Website redesign");
-    assert.equal(Number(created[0]?.payload["amount"]), 10000);
+    assert.equal(created[0]?.payload["amount"], "10000.00"); // free-form payloads keep amounts exact too
     assert.equal(created[0]?.payload["currency"], "EUR");
 
     assert.deepEqual(
@@ -261,7 +263,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
     assert.equal(won?.count, 1);
     assert.equal(won?.amounts.length, 1);
     assert.equal(won?.amounts[0]?.currency, "EUR");
-    assert.equal(Number(won?.amounts[0]?.total), 10000); // rendered 10000.00
+    assert.equal(won?.amounts[0]?.total, "10000.00");
     for (const s of summary.by_status.filter((x) => x.status !== "won")) {
       assert.equal(s.count, 0);
       assert.deepEqual(s.amounts, []);
@@ -304,7 +306,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
     // Their own deal: forward is fine, backward is stage_rollback_forbidden.
     const theirContact = unwrap(await member.client.POST("/api/v1/contacts", { body: { name: "Herman Hollerith" } }));
     const theirs = unwrap(
-      await member.client.POST("/api/v1/deals", { body: { contact_id: theirContact.id, title: "Tabulators", amount: 500 } }),
+      await member.client.POST("/api/v1/deals", { body: { contact_id: theirContact.id, title: "Tabulators", amount: "500" } }),
     );
     assert.equal(theirs.owner_id, memberUser.id);
     const forward = unwrap(
