@@ -25,15 +25,29 @@ import {
 } from "./resources.js";
 
 export { money, type Amount } from "./money.js";
+export {
+  constructWebhookEvent,
+  signWebhook,
+  WebhookVerificationError,
+  type WebhookEventBody,
+  type WebhookVerifyOptions,
+} from "./webhooks.js";
 export { OPERATIONS, type OperationInfo } from "./operations.js";
 export {
   responseOf,
   type ActivitiesResource,
   type AnalyticsResource,
   type ContactsResource,
+  type ContactsExportQuery,
+  type CsvBody,
+  type DealsExportQuery,
   type DealsResource,
+  type InvitationsQuery,
+  type InvitationsResource,
   type MembersResource,
   type OrganizationsResource,
+  type StageStatsQuery,
+  type VelocityQuery,
   type RequestOptions,
   type Resources,
   type SummaryQuery,
@@ -515,9 +529,15 @@ export interface CrmClient {
   readonly activities: ActivitiesClient;
   /** The members of the current organization (or `{ organizationId }`'s): `list`, `iterate`, `add`, `update`, `delete`. */
   readonly members: MembersClient;
+  /**
+   * Invitations to the current organization (or `{ organizationId }`'s): `list`, `iterate`,
+   * `create({ email, role })` (its answer carries the `token`), `delete(id)` (revoke), and
+   * `accept(token)` for the invitee.
+   */
+  readonly invitations: Resources["invitations"];
   /** The caller's organizations: `list`, `get`, `create`, `update`, `delete`. */
   readonly organizations: Resources["organizations"];
-  /** Analytics of the current organization's deals: `summary`, `funnel`. */
+  /** Analytics of the current organization's deals: `summary`, `funnel`, `stages`, `velocity`, `forecast`. */
   readonly analytics: Resources["analytics"];
   /** Webhooks: `list`, `iterate`, `get`, `create`, `update`, `delete`, `ping`, `deliveries.list|iterate|redeliver`. */
   readonly webhooks: WebhooksClient;
@@ -994,6 +1014,7 @@ export function createCrmClient(options: CrmClientOptions): CrmClient {
       resources.members,
     ),
     organizations: resources.organizations,
+    invitations: resources.invitations,
     analytics: resources.analytics,
     webhooks: callable((query?: WebhooksQuery) => resources.webhooks.iterate(query), resources.webhooks),
     webhookDeliveries(webhookId, query) {

@@ -57,7 +57,7 @@ export const money = {
 // --- where the decimals are
 
 /** A trie of the decimal paths of a JSON body: `[]` array items, `*` any member, `~` free-form. */
-interface PathNode {
+export interface PathNode {
   decimal: boolean;
   freeForm: boolean;
   children: Map<string, PathNode>;

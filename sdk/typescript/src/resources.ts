@@ -86,6 +86,13 @@ export type MembersQuery = Query<"listMembers">;
 export type WebhooksQuery = Query<"listWebhooks">;
 export type WebhookDeliveriesQuery = Query<"listWebhookDeliveries">;
 export type SummaryQuery = Query<"getDealSummary">;
+export type StageStatsQuery = Query<"getDealStageStats">;
+export type VelocityQuery = Query<"getDealVelocity">;
+export type InvitationsQuery = Query<"listInvitations">;
+export type ContactsExportQuery = Query<"exportContacts">;
+export type DealsExportQuery = Query<"exportDeals">;
+/** A CSV file's content: text, or bytes (e.g. `await readFile(path)`). */
+export type CsvBody = string | Uint8Array | Blob;
 
 export function createResources(ctx: ResourceContext) {
   const { client } = ctx;
@@ -125,6 +132,30 @@ export function createResources(ctx: ResourceContext) {
     /** Changes the given fields of a contact (`PATCH`); `{ ifMatch }` makes it conditional. */
     update: (contactId: string, patch: Schemas["ContactUpdate"], o?: RequestOptions): Promise<Schemas["Contact"]> =>
       call(client.PATCH("/api/v1/contacts/{contact_id}", { params: { path: { contact_id: contactId } }, body: patch, ...init(o) })),
+    /** The contacts matching `query` as a CSV file (`GET /api/v1/contacts/export`), all of them in one answer. */
+    export: (query?: ContactsExportQuery, o?: RequestOptions): Promise<string> =>
+      call(client.GET("/api/v1/contacts/export", { params: { query: query ?? {} }, parseAs: "text", ...init(o) })),
+    /**
+     * Creates contacts from a CSV file (`POST /api/v1/contacts/import`, the columns of the export);
+     * `{ dryRun: true }` checks it without creating anything. Resolves to what was (or would be)
+     * created and skipped, with the rows' errors.
+     */
+    import: (
+      csv: CsvBody,
+      options?: RequestOptions & { dryRun?: boolean | undefined },
+    ): Promise<Schemas["ContactImportResult"]> => {
+      const o = options;
+      const req = init(o);
+      return call(
+        client.POST("/api/v1/contacts/import", {
+          params: { query: o?.dryRun === undefined ? {} : { dry_run: o.dryRun } },
+          body: csv as string,
+          bodySerializer: (b: unknown) => b as string,
+          ...req,
+          headers: { "Content-Type": "text/csv", ...req.headers },
+        }),
+      );
+    },
     /** Deletes a contact (`contact_has_deals` while it has deals). */
     delete: async (contactId: string, o?: RequestOptions): Promise<void> => {
       await call(client.DELETE("/api/v1/contacts/{contact_id}", { params: { path: { contact_id: contactId } }, ...init(o) }));
@@ -147,6 +178,9 @@ export function createResources(ctx: ResourceContext) {
     /** Changes the given fields of a deal: `crm.deals.update(id, { stage: "proposal", amount: "1200.50" })`. */
     update: (dealId: string, patch: Schemas["DealUpdate"], o?: RequestOptions): Promise<Schemas["Deal"]> =>
       call(client.PATCH("/api/v1/deals/{deal_id}", { params: { path: { deal_id: dealId } }, body: patch, ...init(o) })),
+    /** The deals matching `query` as a CSV file (`GET /api/v1/deals/export`); amounts as written, exact. */
+    export: (query?: DealsExportQuery, o?: RequestOptions): Promise<string> =>
+      call(client.GET("/api/v1/deals/export", { params: { query: query ?? {} }, parseAs: "text", ...init(o) })),
     /** Deletes a deal, its tasks and its timeline. */
     delete: async (dealId: string, o?: RequestOptions): Promise<void> => {
       await call(client.DELETE("/api/v1/deals/{deal_id}", { params: { path: { deal_id: dealId } }, ...init(o) }));
@@ -196,6 +230,15 @@ export function createResources(ctx: ResourceContext) {
     /** The deals reached per stage and the conversion between stages. */
     funnel: (o?: RequestOptions): Promise<Schemas["DealFunnel"]> =>
       call(client.GET("/api/v1/analytics/deals/funnel", { ...init(o) })),
+    /** Per stage: how many deals entered and left it, and how long they stayed (over `days`). */
+    stages: (query?: StageStatsQuery, o?: RequestOptions): Promise<Schemas["DealStageStats"]> =>
+      call(client.GET("/api/v1/analytics/deals/stages", { params: { query: query ?? {} }, ...init(o) })),
+    /** How fast deals are won, per currency, with exact won amounts (over `days`). */
+    velocity: (query?: VelocityQuery, o?: RequestOptions): Promise<Schemas["DealVelocity"]> =>
+      call(client.GET("/api/v1/analytics/deals/velocity", { params: { query: query ?? {} }, ...init(o) })),
+    /** The open pipeline per currency, and its amount weighted by stage (exact decimals). */
+    forecast: (o?: RequestOptions): Promise<Schemas["DealForecast"]> =>
+      call(client.GET("/api/v1/analytics/deals/forecast", { ...init(o) })),
   };
 
   const organizations = {
@@ -244,15 +287,6 @@ export function createResources(ctx: ResourceContext) {
         call(client.GET("/api/v1/organizations/{organization_id}/members", { params: { path: { organization_id: orgId }, query: q }, ...i })),
       );
     },
-    /** Adds a registered user by email with a role. */
-    add: (body: Schemas["MemberCreate"], o?: RequestOptions): Promise<Schemas["Member"]> =>
-      call(
-        client.POST("/api/v1/organizations/{organization_id}/members", {
-          params: { path: { organization_id: orgOf(o) } },
-          body,
-          ...init(o),
-        }),
-      ),
     /** Changes a member's role: `crm.members.update(userId, { role: "manager" })`. */
     update: (userId: string, patch: Schemas["MemberUpdate"], o?: RequestOptions): Promise<Schemas["Member"]> =>
       call(
@@ -271,6 +305,51 @@ export function createResources(ctx: ResourceContext) {
         }),
       );
     },
+  };
+
+  const invitations = {
+    /** One page of the invitations of the current organization (or `{ organizationId }`'s); `status` filters. */
+    list: (query?: InvitationsQuery, o?: RequestOptions): Promise<Schemas["InvitationList"]> =>
+      call(
+        client.GET("/api/v1/organizations/{organization_id}/invitations", {
+          params: { path: { organization_id: orgOf(o) }, query: query ?? {} },
+          ...init(o),
+        }),
+      ),
+    /** Every invitation, page after page. */
+    iterate: (query?: InvitationsQuery, o?: RequestOptions): AsyncIterable<Schemas["Invitation"]> => {
+      const orgId = orgOf(o);
+      return pager(query, o, async (q, i) =>
+        call(client.GET("/api/v1/organizations/{organization_id}/invitations", { params: { path: { organization_id: orgId }, query: q }, ...i })),
+      );
+    },
+    /**
+     * Invites someone by email with a role. The answer carries the invitation's `token`, shown this
+     * once: send it to the invitee, who joins with `crm.invitations.accept(token)`.
+     */
+    create: (body: Schemas["InvitationCreate"], o?: RequestOptions): Promise<Schemas["InvitationWithToken"]> =>
+      call(
+        client.POST("/api/v1/organizations/{organization_id}/invitations", {
+          params: { path: { organization_id: orgOf(o) } },
+          body,
+          ...init(o),
+        }),
+      ),
+    /** Revokes a pending invitation. */
+    delete: async (invitationId: string, o?: RequestOptions): Promise<void> => {
+      await call(
+        client.DELETE("/api/v1/organizations/{organization_id}/invitations/{invitation_id}", {
+          params: { path: { organization_id: orgOf(o), invitation_id: invitationId } },
+          ...init(o),
+        }),
+      );
+    },
+    /**
+     * Joins the organization of an invitation, as the signed-in user (whose email it was sent to),
+     * and resolves to the new membership; `crm.setOrganization(m.organization_id)` to work in it.
+     */
+    accept: (token: string, o?: RequestOptions): Promise<Schemas["Membership"]> =>
+      call(client.POST("/api/v1/invitations/accept", { body: { token }, ...init(o) })),
   };
 
   const deliveries = {
@@ -319,7 +398,7 @@ export function createResources(ctx: ResourceContext) {
     deliveries,
   };
 
-  return { contacts, deals, tasks, activities, analytics, organizations, members, webhooks };
+  return { contacts, deals, tasks, activities, analytics, organizations, members, invitations, webhooks };
 }
 
 export type Resources = ReturnType<typeof createResources>;
@@ -330,4 +409,5 @@ export type ActivitiesResource = Resources["activities"];
 export type AnalyticsResource = Resources["analytics"];
 export type OrganizationsResource = Resources["organizations"];
 export type MembersResource = Resources["members"];
+export type InvitationsResource = Resources["invitations"];
 export type WebhooksResource = Resources["webhooks"];

@@ -588,8 +588,7 @@ export interface paths {
          *       `errors_omitted` counts the rest.
          *
          *     With `dry_run=true` the file is checked and counted exactly the same way and nothing is
-         *     written. The contacts are written in one statement and one transaction, whatever their
-         *     number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
+         *     written. The contacts are written in one transaction, whatever their number. An import emits **no webhook events** (no `contact.created` per row): a bulk load
          *     would flood every subscriber with thousands of deliveries; an integration that mirrors
          *     contacts re-reads them with `GET /api/v1/contacts` or the export after an import.
          */

@@ -331,12 +331,8 @@ describe("list iterators against the Go service", { skip: baseUrl ? false : "CRM
 
     const grace = createCrmClient({ baseUrl: baseUrl! });
     await register(grace, "grace");
-    unwrap(
-      await crm.client.POST("/api/v1/organizations/{organization_id}/members", {
-        params: { path: { organization_id: org.id } },
-        body: { email: `grace.${run}@example.com`, role: "member" },
-      }),
-    );
+    const invitation = await crm.invitations.create({ email: `grace.${run}@example.com`, role: "member" }, { organizationId: org.id });
+    await grace.invitations.accept(invitation.token);
     const members = (await drain(crm.members(org.id, { page_size: 1 }))).items;
     assert.equal(members.length, 2);
     assert.equal(new Set(members.map((m) => m.user_id)).size, 2);

@@ -44,7 +44,10 @@ const METHOD_OF: Record<string, (crm: CrmClient) => unknown> = {
   updateOrganization: (c) => c.organizations.update,
   deleteOrganization: (c) => c.organizations.delete,
   listMembers: (c) => c.members.list,
-  addMember: (c) => c.members.add,
+  listInvitations: (c) => c.invitations.list,
+  createInvitation: (c) => c.invitations.create,
+  revokeInvitation: (c) => c.invitations.delete,
+  acceptInvitation: (c) => c.invitations.accept,
   updateMember: (c) => c.members.update,
   removeMember: (c) => c.members.delete,
   listContacts: (c) => c.contacts.list,
@@ -52,11 +55,14 @@ const METHOD_OF: Record<string, (crm: CrmClient) => unknown> = {
   getContact: (c) => c.contacts.get,
   updateContact: (c) => c.contacts.update,
   deleteContact: (c) => c.contacts.delete,
+  exportContacts: (c) => c.contacts.export,
+  importContacts: (c) => c.contacts.import,
   listDeals: (c) => c.deals.list,
   createDeal: (c) => c.deals.create,
   getDeal: (c) => c.deals.get,
   updateDeal: (c) => c.deals.update,
   deleteDeal: (c) => c.deals.delete,
+  exportDeals: (c) => c.deals.export,
   listActivities: (c) => c.activities.list,
   createActivity: (c) => c.activities.create,
   listTasks: (c) => c.tasks.list,
@@ -66,6 +72,9 @@ const METHOD_OF: Record<string, (crm: CrmClient) => unknown> = {
   deleteTask: (c) => c.tasks.delete,
   getDealSummary: (c) => c.analytics.summary,
   getDealFunnel: (c) => c.analytics.funnel,
+  getDealStageStats: (c) => c.analytics.stages,
+  getDealVelocity: (c) => c.analytics.velocity,
+  getDealForecast: (c) => c.analytics.forecast,
   listWebhooks: (c) => c.webhooks.list,
   createWebhook: (c) => c.webhooks.create,
   getWebhook: (c) => c.webhooks.get,
@@ -407,6 +416,70 @@ describe("resource methods against the Go service", { skip: baseUrl ? false : "C
     assert.equal((await crm.organizations.get(other.id)).name, "Side Ltd");
     assert.equal((await crm.members.list(undefined, { organizationId: other.id })).items.length, 1);
     await crm.organizations.delete(other.id);
+  });
+
+  it("invitations: create, list, accept by the invitee, revoke", async () => {
+    const email = `inv-${unique()}@example.com`;
+    const invitation = await crm.invitations.create({ email, role: "manager" });
+    assert.ok(invitation.token.length > 0);
+    assert.ok((await crm.invitations.list()).items.some((i) => i.id === invitation.id));
+    const seen = [];
+    for await (const i of crm.invitations.iterate({ page_size: 1 })) seen.push(i.id);
+    assert.ok(seen.includes(invitation.id));
+
+    const invitee = createCrmClient({ baseUrl: baseUrl! });
+    await invitee.register({ email, password: "correct-horse-battery", name: "Grace", organization_name: "Grace Ltd" });
+    const membership = await invitee.invitations.accept(invitation.token);
+    assert.equal(membership.organization_id, orgId);
+    assert.equal(membership.role, "manager");
+    const members = [];
+    for await (const m of crm.members.iterate({ page_size: 1 })) members.push(m);
+    assert.equal(members.length, 2);
+
+    const other = await crm.invitations.create({ email: `inv-${unique()}@example.com`, role: "member" });
+    await crm.invitations.delete(other.id);
+    const revoked = await invitee.invitations.accept(other.token).catch((e: unknown) => e);
+    assert.ok(revoked instanceof CrmProblemError, "a revoked invitation cannot be accepted");
+  });
+
+  it("CSV: contacts import (dry run, then for real) and export; deals export keeps amounts exact", async () => {
+    const tag = unique();
+    const csv = `name,email,company\r\nImported ${tag},imp-${tag}@example.com,Engines\r\nSecond ${tag},,\r\n`;
+    const dry = await crm.contacts.import(csv, { dryRun: true });
+    assert.equal(dry.created, 2);
+    assert.equal((await crm.contacts.list({ search: tag })).items.length, 0, "a dry run creates nothing");
+    const done = await crm.contacts.import(new TextEncoder().encode(csv));
+    assert.equal(done.created, 2);
+    const again = await crm.contacts.import(csv, { dryRun: true });
+    assert.equal(again.skipped, 1, "the row with a known email is skipped");
+
+    const exported = await crm.contacts.export({ search: tag });
+    assert.match(exported, /^id,owner_id,name,email/);
+    assert.ok(exported.includes(`Imported ${tag}`) && exported.includes(`Second ${tag}`));
+
+    const bad = await crm.contacts.import("email\r\nx@example.com\r\n").catch((e: unknown) => e);
+    assert.ok(bad instanceof CrmProblemError);
+    assert.equal(bad.status, 422);
+
+    const contact = (await crm.contacts.list({ search: `Imported ${tag}` })).items[0]!;
+    await crm.deals.create({ contact_id: contact.id, title: `Export ${tag}`, amount: "98765432109.87" });
+    const deals = await crm.deals.export({ contact_id: contact.id });
+    assert.ok(deals.includes("98765432109.87"));
+  });
+
+  it("analytics: stages, velocity, forecast with exact amounts", async () => {
+    const contact = await crm.contacts.create({ name: `Forecast ${unique()}` });
+    const deal = await crm.deals.create({ contact_id: contact.id, title: "Forecast", amount: "100.10", currency: "USD" });
+    await crm.deals.update(deal.id, { stage: "proposal" });
+    const forecast = await crm.analytics.forecast();
+    const usd = forecast.currencies.find((c) => c.currency === "USD");
+    assert.equal(typeof usd?.pipeline_amount, "string");
+    assert.ok(money.compare(usd!.pipeline_amount, "100.10") >= 0);
+    const stages = await crm.analytics.stages({ days: 30 });
+    assert.equal(stages.days, 30);
+    const velocity = await crm.analytics.velocity({ days: 30 });
+    assert.equal(velocity.days, 30);
+    for (const c of velocity.currencies) assert.equal(typeof c.won_amount, "string");
   });
 
   it("auth and webhooks: the problem codes of refused requests", async () => {

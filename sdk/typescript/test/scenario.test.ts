@@ -103,7 +103,7 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
     assert.ok(mine.items.every((o) => o.role === "owner"));
   });
 
-  it("registers a second user and adds them to the first organization as a member", async () => {
+  it("registers a second user, who joins the first organization as a member by invitation", async () => {
     member = createCrmClient({ baseUrl: baseUrl! });
     const res = await member.register({
       email: memberEmail,
@@ -112,14 +112,15 @@ describe("scenario against the Go service", { skip: baseUrl ? false : "CRM_BASE_
       organization_name: `Grace's own ${run}`,
     });
     memberUser = res.user;
-    const added = unwrap(
-      await owner.client.POST("/api/v1/organizations/{organization_id}/members", {
+    const invitation = unwrap(
+      await owner.client.POST("/api/v1/organizations/{organization_id}/invitations", {
         params: { path: { organization_id: org.id } },
         body: { email: memberEmail, role: "member" },
       }),
     );
-    assert.equal(added.user_id, memberUser.id);
-    assert.equal(added.role, "member");
+    const joined = unwrap(await member.client.POST("/api/v1/invitations/accept", { body: { token: invitation.token } }));
+    assert.equal(joined.organization_id, org.id);
+    assert.equal(joined.role, "member");
     member.setOrganization(org.id);
   });
 

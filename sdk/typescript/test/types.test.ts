@@ -12,7 +12,11 @@ import {
   type Deal,
   type DealList,
   type DealStage,
+  type KnownProblemCode,
   type Problem,
+  type ProblemCode,
+  CrmProblemError,
+  PROBLEM_CODES,
 } from "../src/index.js";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -103,6 +107,42 @@ export async function typeChecks(): Promise<void> {
     // @ts-expect-error a deal needs a title
     body: {},
   });
+}
+
+export async function resourceTypeChecks(): Promise<void> {
+  const crm = createCrmClient({ baseUrl: "http://localhost" });
+
+  // Resource methods resolve to the parsed objects of the contract.
+  const deal = await crm.deals.get("id");
+  assertType<Equal<typeof deal, Deal>>(true);
+  const page = await crm.deals.list({ stage: "proposal", min_amount: "100.00" });
+  assertType<Equal<typeof page, DealList>>(true);
+  assertType<Equal<Awaited<ReturnType<typeof crm.contacts.delete>>, void>>(true);
+  for await (const c of crm.contacts.iterate({ search: "babbage" })) {
+    assertType<Equal<typeof c, Contact>>(true);
+  }
+  // @ts-expect-error "won" is a status, not a stage
+  await crm.deals.list({ stage: "won" });
+  // @ts-expect-error a deal needs a contact_id
+  await crm.deals.create({ title: "x" });
+  // @ts-expect-error update takes the id first
+  await crm.deals.update({ stage: "proposal" });
+
+  // Money is a decimal string, in answers and in requests; never a number.
+  assertType<Equal<Deal["amount"], string>>(true);
+  // @ts-expect-error amounts are decimal strings
+  await crm.deals.create({ contact_id: "c", title: "x", amount: 100 });
+  const summary = await crm.analytics.summary();
+  assertType<Equal<NonNullable<typeof summary.won_average[number]>["average"], string>>(true);
+
+  // Problem codes: the union of the contract's codes, generated from openapi.yaml.
+  assertType<Equal<Extract<KnownProblemCode, "invalid_value" | "too_many_attempts">, "invalid_value" | "too_many_attempts">>(true);
+  assertType<Equal<(typeof PROBLEM_CODES)[number], KnownProblemCode>>(true);
+  const e = new CrmProblemError({ type: "about:blank", title: "t", status: 400, code: "invalid_value" });
+  assertType<Equal<typeof e.code, ProblemCode>>(true);
+  // @ts-expect-error not a code of the contract (is() completes and checks the known ones)
+  const known: KnownProblemCode = "no_such_code";
+  void known;
 }
 
 it("type checks compile (see typeChecks)", () => {

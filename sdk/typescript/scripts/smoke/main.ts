@@ -29,6 +29,13 @@ async function report(crm: CrmClient, search: string): Promise<string> {
   const summary = await crm.analytics.summary({ days: 30 });
   const members = await crm.members.list();
   const orgs = await crm.organizations.list();
+  const invitation = await crm.invitations.create({ email: "grace@example.com", role: "member" });
+  await crm.invitations.delete(invitation.id);
+  const csv: string = await crm.contacts.export({ search });
+  const imported = await crm.contacts.import(csv, { dryRun: true });
+  const forecast = await crm.analytics.forecast();
+  const pipeline: string = forecast.currencies[0]?.pipeline_amount ?? "0";
+  if (imported.created < 0 || money.compare(pipeline, "0") < 0) throw new Error("impossible");
   try {
     await crm.contacts.delete(contacts[0]?.id ?? "");
   } catch (e) {
