@@ -10,7 +10,8 @@ COVERAGE_FILE := $(CURDIR)/tmp/contract-coverage.txt
 OASDIFF := $(GO) tool -modfile=tools/go.mod oasdiff
 
 .PHONY: run test generate drift vet fmt lint build tidy contract-coverage breaking baseline \
-	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench readme-check
+	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench readme-check \
+	codesamples-check getting-started-check
 
 ## run: the service on :8080 against the local PostgreSQL (database created and migrated on start)
 run: .env
@@ -75,18 +76,37 @@ sdk-ts-test: sdk-ts-deps
 	cd sdk/typescript && npm run --silent gen && git diff --exit-code -- src/schema.d.ts
 	cd sdk/typescript && npm run --silent typecheck && npm run --silent build && npm test
 
+## codesamples-check: the TypeScript SDK samples of the portal (openapi.yaml's x-codeSamples, written
+## by `make generate` into docs/codesamples/samples.gen.ts) type-check against sdk/typescript's
+## sources; the Go ones (internal/docs/codesamples/gocheck) compile with the module (make vet)
+codesamples-check: sdk-ts-deps
+	sdk/typescript/node_modules/.bin/tsc -p docs/codesamples/tsconfig.json
+
+## getting-started-check: run the "Getting started" calls of openapi.yaml's description against a
+## fresh live service, as readme-check does with the README (needs jq)
+getting-started-check:
+	@mkdir -p tmp
+	$(GO) run ./cmd/codesamples -description > tmp/getting-started.md
+	README_CHECK_SECTIONS="Getting started" scripts/readme-check.sh tmp/getting-started.md
+
 ## readme-check: run the README's walk-through (its sh blocks, in one bash) against a fresh live
 ## service; fails on any status the text does not announce (scripts/readme-check.sh; needs jq)
 readme-check:
 	scripts/readme-check.sh README.md
 
 ## generate: regenerate gen/ from openapi.yaml, schema/ and queries/
+## (then the portal's code samples from the spec and the SDKs, openapi.yaml's x-codeSamples, and the
+## spec embedded in gen/api once more, as it now has them)
 generate:
 	$(GO) generate ./gen/...
+	$(GO) run ./cmd/codesamples
+	cd gen && $(GO) tool oapi-codegen -config api/spec.yaml ../openapi.yaml
 
-## drift: fail when the committed generated code differs from a fresh generate
+## drift: fail when the committed generated code differs from a fresh generate (gen/ and the Go
+## SDK's codes_gen.go and types_gen.go)
 drift: generate
-	git add -N gen && git diff --exit-code -- gen
+	git add -N gen sdk/go/crmsdk internal/docs/codesamples/gocheck docs/codesamples
+	git diff --exit-code -- gen 'sdk/go/crmsdk/*_gen.go' openapi.yaml internal/docs/codesamples/gocheck docs/codesamples
 
 vet:
 	$(GO) vet ./...
@@ -97,8 +117,13 @@ fmt:
 lint:
 	$(LINT) run ./...
 
+# `crm version` prints these: the nearest tag (or the commit) and the commit, "-dirty" when the tree
+# has changes.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
 build:
-	$(GO) build -trimpath -o bin/crm ./cmd/crm
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o bin/crm ./cmd/crm
 
 tidy:
 	$(GO) mod tidy

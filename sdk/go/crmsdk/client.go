@@ -94,6 +94,22 @@ func WithTokenCallback(fn func(Tokens)) Option {
 type Client struct {
 	*client.ClientWithResponses
 
+	// The services, one per area of the API (the go-github layout): c.Deals.Update(ctx, id,
+	// patch), c.Contacts.All(ctx, params). They answer with the API's documents and turn error
+	// answers into [*ProblemError]s; they share the Client's session, retries and idempotency keys.
+	Auth          *AuthService
+	Account       *AccountService
+	Organizations *OrganizationsService
+	Members       *MembersService
+	Invitations   *InvitationsService
+	Contacts      *ContactsService
+	Deals         *DealsService
+	Activities    *ActivitiesService
+	Tasks         *TasksService
+	Analytics     *AnalyticsService
+	Webhooks      *WebhooksService
+	Health        *HealthService
+
 	base       *url.URL
 	basePath   string // base.Path without the trailing slash
 	httpClient *http.Client
@@ -159,6 +175,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.refresher, err = client.NewClientWithResponses(baseURL, client.WithHTTPClient(&plain)); err != nil {
 		return nil, fmt.Errorf("crmsdk: %w", err)
 	}
+	c.initServices()
 	return c, nil
 }
 

@@ -1,47 +1,68 @@
-// Package crmsdk is the Go SDK of the Mini-CRM API: a thin convenience layer over the generated,
-// fully typed client in github.com/minicrm/crm/gen/client.
-//
-// A [Client] embeds the generated *client.ClientWithResponses, so every operation of openapi.yaml
-// is available as a typed method (CreateDealWithResponse, GetDealSummaryWithResponse, ...). On top
-// of it the Client keeps the session:
-//
-//   - it sends "Authorization: Bearer <access token>" and, once an organization is selected with
-//     [Client.SetOrganization], "X-Organization-Id" on every request to the API;
-//   - when an authenticated request answers 401, it exchanges the refresh token at
-//     POST /api/v1/auth/refresh, stores the new (rotated) pair and retries the request once.
-//     Concurrent 401s share one refresh: the server revokes the whole session when a refresh
-//     token is presented twice, so two parallel refreshes would log the user out;
-//   - if the refresh is refused, the tokens are cleared and the original 401 is returned.
-//
-// Non-2xx answers become a [*ProblemError] (the RFC 9457 problem document with its stable code)
-// through [Ok] or [Check]:
+// Package crmsdk is the Go SDK of the Mini-CRM API, in the go-github style: a [Client] holds the
+// session and offers one service per area of the API, whose methods take and return the API's
+// documents:
 //
 //	c, err := crmsdk.New("https://crm.example.com")
 //	if err != nil {
 //		return err
 //	}
-//	if _, err := c.Login(ctx, "ada@example.com", "correct-horse-battery"); err != nil {
+//	if _, err := c.Auth.Login(ctx, "ada@example.com", "correct-horse-battery"); err != nil {
 //		return err
 //	}
 //	c.SetOrganization(orgID)
-//	res, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage"}))
+//	contact, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Charles Babbage"})
 //	if err != nil {
-//		return err // errors.As(err, new(*crmsdk.ProblemError)) for the problem's code
+//		return err // a *crmsdk.ProblemError for an error answer
 //	}
-//	fmt.Println(res.JSON201.Id)
+//	stage := crmsdk.DealStageProposal
+//	deal, err := c.Deals.Update(ctx, dealID, crmsdk.DealUpdate{Stage: &stage})
 //
-// Lists (contacts, deals, tasks, a deal's activities, an organization's members) come a page at a
-// time. The iterators [Client.Contacts], [Client.Deals], [Client.Tasks], [Client.Activities] and
-// [Client.Members] page by cursor for you, with the same filters on every page, and stop at the
-// last one, at the first error (which they yield) or when the loop breaks:
+// The services: [Client.Auth] (register, login, refresh, logout), [Client.Account] (the caller,
+// password, sessions), [Client.Organizations], [Client.Members], [Client.Invitations],
+// [Client.Contacts] (with CSV export and import), [Client.Deals], [Client.Activities] (a deal's
+// timeline), [Client.Tasks], [Client.Analytics], [Client.Webhooks] and [Client.Health]. Every
+// operation of openapi.yaml has a method on one of them. The types (Contact, DealUpdate,
+// ListDealsParams, ...) and enum values (DealStatusWon, RoleAdmin, ...) are those of the generated
+// client github.com/minicrm/crm/gen/client, re-exported here (types_gen.go), so one import is
+// enough.
 //
-//	pageSize, stage := client.PageSize(100), client.DealStageProposal
-//	for deal, err := range c.Deals(ctx, &client.ListDealsParams{Stage: &stage, PageSize: &pageSize}) {
+// The session: the Client sends "Authorization: Bearer <access token>" and, once an organization
+// is selected with [Client.SetOrganization], "X-Organization-Id" on every request to the API.
+// When an authenticated request answers 401, it exchanges the refresh token at
+// POST /api/v1/auth/refresh, stores the new (rotated) pair and retries the request once.
+// Concurrent 401s share one refresh: the server revokes the whole session when a refresh token is
+// presented twice, so two parallel refreshes would log the user out. If the refresh is refused,
+// the tokens are cleared and the original 401 is returned.
+//
+// Errors: an error answer is a [*ProblemError], the RFC 9457 problem document with its stable
+// code. The codes of the contract are constants generated from openapi.yaml (CodeNotFound,
+// CodeContactEmailTaken, ...; codes_gen.go); test them with [IsProblem], or errors.Is with the
+// sentinels such as [ErrPreconditionFailed] and [ErrNotFound]:
+//
+//	_, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Charles", Email: &email})
+//	if crmsdk.IsProblem(err, crmsdk.CodeContactEmailTaken) {
+//		// a contact of the organization has that email
+//	}
+//
+// Lists come a page at a time from List, and as an iterator over every item from All, which
+// pages by cursor with the same filters on every page and stops at the last one, at the first
+// error (which it yields) or when the loop breaks:
+//
+//	pageSize, stage := crmsdk.PageSize(100), crmsdk.DealStageProposal
+//	for deal, err := range c.Deals.All(ctx, &crmsdk.ListDealsParams{Stage: &stage, PageSize: &pageSize}) {
 //		if err != nil {
 //			return err // e.g. a *crmsdk.ProblemError
 //		}
 //		fmt.Println(deal.Title, deal.Amount)
 //	}
+//
+// Every service method takes [RequestOption]s last: [IfMatch], [IfNoneMatch] and
+// [IdempotencyKey] add a header, [CaptureETag] and [CaptureResponse] hand back what the answer
+// carries beside its document.
+//
+// The generated client stays at hand: the Client embeds *client.ClientWithResponses, so every
+// operation is also a typed low-level method (CreateDealWithResponse, ...), whose answers [Ok]
+// turns into a [*ProblemError].
 //
 // Every authenticated POST gets a fresh Idempotency-Key (a UUID) unless it has one
 // ([IdempotencyKey]) or [WithoutIdempotencyKeys] is given, and transient failures are retried
@@ -53,39 +74,40 @@
 // never retried (the first attempt may have been applied); with If-Match it cannot be applied
 // twice, since the first application changes the entity tag.
 //
-// Contacts, deals and tasks carry an entity tag ([ETag]). [IfMatch] makes a change conditional
-// (a stale tag is 412 [ErrPreconditionFailed], whose ProblemError carries the current tag) and
-// [IfNoneMatch] a read (304, which [Ok] does not treat as an error; see [NotModified]):
+// Contacts, deals and tasks carry an entity tag ([CaptureETag]). [IfMatch] makes a change
+// conditional (a stale tag is 412 [ErrPreconditionFailed], whose ProblemError carries the current
+// tag) and [IfNoneMatch] a read (304: [ErrNotModified]):
 //
-//	got, err := crmsdk.Ok(c.GetDealWithResponse(ctx, id))
+//	var etag string
+//	deal, err := c.Deals.Get(ctx, id, crmsdk.CaptureETag(&etag))
 //	if err != nil {
 //		return err
 //	}
-//	stage := client.DealStageNegotiation
-//	_, err = crmsdk.Ok(c.UpdateDealWithResponse(ctx, id, client.DealUpdate{Stage: &stage}, crmsdk.IfMatch(crmsdk.ETag(got))))
+//	stage := crmsdk.DealStageNegotiation
+//	_, err = c.Deals.Update(ctx, id, crmsdk.DealUpdate{Stage: &stage}, crmsdk.IfMatch(etag))
 //	var pe *crmsdk.ProblemError
 //	if errors.Is(err, crmsdk.ErrPreconditionFailed) && errors.As(err, &pe) {
 //		// changed by someone else since it was read; pe.ETag() is its current tag
 //	}
 //
-// Account security: [Client.UpdateMe] renames the caller; [Client.ChangePassword] replaces the
-// password and ends every other session, keeping this client's tokens (a wrong current password is
-// 403 "invalid_credentials", which neither refreshes nor clears the session); [Client.Sessions]
-// lists the caller's sessions, this client's marked Current; [Client.EndSession] ends one, and
-// [Client.LogoutAll] all of them. After LogoutAll, or ending its own session, the Client clears
-// its tokens as [Client.Logout] does. ChangePassword and LogoutAll, like every authenticated POST,
-// carry an Idempotency-Key and are retried:
+// Account security: [AccountService.Update] renames the caller; [AccountService.ChangePassword]
+// replaces the password and ends every other session, keeping this client's tokens (a wrong
+// current password is 403 "invalid_credentials", which neither refreshes nor clears the session);
+// [AccountService.Sessions] lists the caller's sessions, this client's marked Current;
+// [AccountService.EndSession] ends one, and [AuthService.LogoutAll] all of them. After LogoutAll,
+// or ending its own session, the Client clears its tokens as [Client.Logout] does. ChangePassword
+// and LogoutAll, like every authenticated POST, carry an Idempotency-Key and are retried:
 //
-//	if err := c.ChangePassword(ctx, oldPassword, newPassword); crmsdk.IsProblem(err, crmsdk.CodeInvalidCredentials) {
+//	if err := c.Account.ChangePassword(ctx, oldPassword, newPassword); crmsdk.IsProblem(err, crmsdk.CodeInvalidCredentials) {
 //		// the current password is wrong; the session is fine
 //	}
-//	sessions, err := c.Sessions(ctx)
+//	sessions, err := c.Account.Sessions(ctx)
 //	if err != nil {
 //		return err
 //	}
 //	for _, s := range sessions {
 //		if !s.Current {
-//			_ = c.EndSession(ctx, s.Id) // sign out that device
+//			_ = c.Account.EndSession(ctx, s.Id) // sign out that device
 //		}
 //	}
 //

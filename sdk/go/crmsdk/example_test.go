@@ -240,42 +240,6 @@ func ExampleClient_Logout() {
 	// Output: true true
 }
 
-func ExampleClient_Contacts() {
-	ctx := context.Background()
-	c, err := crmsdk.New(baseURL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	reg, err := c.Register(ctx, client.RegisterRequest{
-		Email: uniqueEmail("ada"), Password: "correct-horse-battery", Name: "Ada Lovelace", OrganizationName: "Analytical Engines Ltd",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	c.SetOrganization(reg.Organization.Id)
-	for _, name := range []string{"Charles Babbage", "Mary Somerville", "Augustus De Morgan", "Michael Faraday", "Luigi Menabrea"} {
-		if _, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: name})); err != nil {
-			log.Fatal(err)
-		}
-	}
-
-	// Two contacts a page: the iterator asks for the next page, by cursor, as the loop needs it.
-	pageSize, orderBy, order := client.PageSize(2), client.ListContactsParamsOrderByName, client.ListContactsParamsOrderAsc
-	params := &client.ListContactsParams{PageSize: &pageSize, OrderBy: &orderBy, Order: &order}
-	for contact, err := range c.Contacts(ctx, params) {
-		if err != nil {
-			log.Fatal(err) // e.g. a *crmsdk.ProblemError
-		}
-		fmt.Println(contact.Name)
-	}
-	// Output:
-	// Augustus De Morgan
-	// Charles Babbage
-	// Luigi Menabrea
-	// Mary Somerville
-	// Michael Faraday
-}
-
 func ExampleIfMatch() {
 	ctx := context.Background()
 	c, err := crmsdk.New(baseURL)

@@ -69,7 +69,7 @@ func TestContactsIterator(t *testing.T) {
 	t.Run("every item once, in the server's order, a request per page", func(t *testing.T) {
 		c, rec := sdk(t)
 		params := &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}
-		got, errs := collect(c.Contacts(t.Context(), params))
+		got, errs := collect(c.Contacts.All(t.Context(), params))
 		require.Empty(t, errs)
 		assert.Equal(t, contactIDs(all), contactIDs(got))
 
@@ -89,7 +89,7 @@ func TestContactsIterator(t *testing.T) {
 	t.Run("a break stops it", func(t *testing.T) {
 		c, rec := sdk(t)
 		var got []client.Contact
-		for contact, err := range c.Contacts(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
+		for contact, err := range c.Contacts.All(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
 			require.NoError(t, err)
 			got = append(got, contact)
 			if len(got) == 5 {
@@ -101,7 +101,7 @@ func TestContactsIterator(t *testing.T) {
 
 		// A break on the last item of a page does not fetch the next one either.
 		n := 0
-		for _, err := range c.Contacts(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
+		for _, err := range c.Contacts.All(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
 			require.NoError(t, err)
 			if n++; n == 20 {
 				break
@@ -118,7 +118,7 @@ func TestContactsIterator(t *testing.T) {
 		require.Len(t, want, 23)
 
 		params.PageSize = apptest.Ptr(client.PageSize(10))
-		got, errs := collect(c.Contacts(t.Context(), &params))
+		got, errs := collect(c.Contacts.All(t.Context(), &params))
 		require.Empty(t, errs)
 		assert.Equal(t, contactIDs(want), contactIDs(got))
 		for i, contact := range got {
@@ -141,7 +141,7 @@ func TestContactsIterator(t *testing.T) {
 		c, rec := newSDK(t, app, crmsdk.WithTokens(owner.Access, owner.Refresh), crmsdk.WithOrganization(stranger.OrgID))
 		calls := 0
 		var last error
-		for contact, err := range c.Contacts(t.Context(), nil) {
+		for contact, err := range c.Contacts.All(t.Context(), nil) {
 			calls++
 			last = err
 			assert.Zero(t, contact)
@@ -160,11 +160,11 @@ func TestContactsIterator(t *testing.T) {
 		require.NotNil(t, first.JSON200.NextCursor)
 
 		// The cursor of page_size 20, sent with page_size 10.
-		_, errs := collect(c.Contacts(t.Context(), &client.ListContactsParams{Cursor: first.JSON200.NextCursor, PageSize: apptest.Ptr(client.PageSize(10))}))
+		_, errs := collect(c.Contacts.All(t.Context(), &client.ListContactsParams{Cursor: first.JSON200.NextCursor, PageSize: apptest.Ptr(client.PageSize(10))}))
 		require.Len(t, errs, 1)
 		assert.True(t, crmsdk.IsProblem(errs[0], "invalid_cursor"), errs[0])
 
-		_, errs = collect(c.Contacts(t.Context(), &client.ListContactsParams{Cursor: apptest.Ptr("garbage")}))
+		_, errs = collect(c.Contacts.All(t.Context(), &client.ListContactsParams{Cursor: apptest.Ptr("garbage")}))
 		require.Len(t, errs, 1)
 		assert.True(t, crmsdk.IsProblem(errs[0], "invalid_cursor"), errs[0])
 	})
@@ -174,7 +174,7 @@ func TestContactsIterator(t *testing.T) {
 		first, err := crmsdk.Ok(c.ListContactsWithResponse(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}))
 		require.NoError(t, err)
 		params := &client.ListContactsParams{Cursor: first.JSON200.NextCursor, PageSize: apptest.Ptr(client.PageSize(20))}
-		got, errs := collect(c.Contacts(t.Context(), params))
+		got, errs := collect(c.Contacts.All(t.Context(), params))
 		require.Empty(t, errs)
 		assert.Equal(t, contactIDs(all[20:]), contactIDs(got))
 		assert.Equal(t, 3, rec.count(contactsPath), "the first page by hand, then 20 + 5")
@@ -184,7 +184,7 @@ func TestContactsIterator(t *testing.T) {
 	t.Run("the organization stays the one selected when the loop started", func(t *testing.T) {
 		c, rec := sdk(t)
 		var got []client.Contact
-		for contact, err := range c.Contacts(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
+		for contact, err := range c.Contacts.All(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
 			require.NoError(t, err)
 			got = append(got, contact)
 			c.SetOrganization(stranger.OrgID)
@@ -201,7 +201,7 @@ func TestContactsIterator(t *testing.T) {
 		defer cancel()
 		n := 0
 		var errs []error
-		for _, err := range c.Contacts(ctx, &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
+		for _, err := range c.Contacts.All(ctx, &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(20))}) {
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -220,7 +220,7 @@ func TestContactsIterator(t *testing.T) {
 
 	t.Run("nothing is sent before the loop, and every loop starts over", func(t *testing.T) {
 		c, rec := sdk(t)
-		seq := c.Contacts(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(50))})
+		seq := c.Contacts.All(t.Context(), &client.ListContactsParams{PageSize: apptest.Ptr(client.PageSize(50))})
 		assert.Zero(t, rec.count(""))
 		for range 2 {
 			got, errs := collect(seq)
@@ -251,7 +251,7 @@ func TestListIterators(t *testing.T) {
 	}
 
 	t.Run("deals", func(t *testing.T) {
-		got, errs := collect(c.Deals(ctx, &client.ListDealsParams{PageSize: two}))
+		got, errs := collect(c.Deals.All(ctx, &client.ListDealsParams{PageSize: two}))
 		require.Empty(t, errs)
 		want, err := crmsdk.Ok(c.ListDealsWithResponse(ctx, nil))
 		require.NoError(t, err)
@@ -260,7 +260,7 @@ func TestListIterators(t *testing.T) {
 
 		stage := client.DealStageProposal
 		before := rec.count("/api/v1/deals")
-		got, errs = collect(c.Deals(ctx, &client.ListDealsParams{Stage: &stage, PageSize: apptest.Ptr(client.PageSize(1))}))
+		got, errs = collect(c.Deals.All(ctx, &client.ListDealsParams{Stage: &stage, PageSize: apptest.Ptr(client.PageSize(1))}))
 		require.Empty(t, errs)
 		require.Len(t, got, 3)
 		for _, d := range got {
@@ -277,7 +277,7 @@ func TestListIterators(t *testing.T) {
 			app.CreateTask(t, owner, org, client.TaskCreate{DealId: deals[0].Id, Title: fmt.Sprintf("Task %d", i)})
 		}
 		app.CreateTask(t, owner, org, client.TaskCreate{DealId: deals[1].Id, Title: "Elsewhere"})
-		got, errs := collect(c.Tasks(ctx, &client.ListTasksParams{DealId: &deals[0].Id, PageSize: two}))
+		got, errs := collect(c.Tasks.All(ctx, &client.ListTasksParams{DealId: &deals[0].Id, PageSize: two}))
 		require.Empty(t, errs)
 		require.Len(t, got, 3)
 		for _, task := range got {
@@ -292,16 +292,16 @@ func TestListIterators(t *testing.T) {
 		want, err := crmsdk.Ok(c.ListActivitiesWithResponse(ctx, deals[0].Id, &client.ListActivitiesParams{PageSize: apptest.Ptr(client.PageSize(100))}))
 		require.NoError(t, err)
 		require.Greater(t, len(want.JSON200.Items), 4)
-		got, errs := collect(c.Activities(ctx, deals[0].Id, &client.ListActivitiesParams{PageSize: two}))
+		got, errs := collect(c.Activities.All(ctx, deals[0].Id, &client.ListActivitiesParams{PageSize: two}))
 		require.Empty(t, errs)
 		assert.Equal(t, want.JSON200.Items, got)
 
 		typ := client.ActivityTypeComment
-		comments, errs := collect(c.Activities(ctx, deals[0].Id, &client.ListActivitiesParams{Type: &typ, PageSize: two}))
+		comments, errs := collect(c.Activities.All(ctx, deals[0].Id, &client.ListActivitiesParams{Type: &typ, PageSize: two}))
 		require.Empty(t, errs)
 		assert.Len(t, comments, 4)
 
-		_, errs = collect(c.Activities(ctx, uuid.New(), nil))
+		_, errs = collect(c.Activities.All(ctx, uuid.New(), nil))
 		require.Len(t, errs, 1)
 		assert.True(t, crmsdk.IsProblem(errs[0], "not_found"), errs[0])
 	})
@@ -312,7 +312,7 @@ func TestListIterators(t *testing.T) {
 		want, err := crmsdk.Ok(c.ListMembersWithResponse(ctx, org, nil))
 		require.NoError(t, err)
 		require.Len(t, want.JSON200.Items, 3)
-		got, errs := collect(c.Members(ctx, org, &client.ListMembersParams{PageSize: two}))
+		got, errs := collect(c.Members.All(ctx, org, &client.ListMembersParams{PageSize: two}))
 		require.Empty(t, errs)
 		assert.Equal(t, want.JSON200.Items, got)
 	})
@@ -328,7 +328,7 @@ func TestListIterators(t *testing.T) {
 		want, err := crmsdk.Ok(c.ListWebhooksWithResponse(ctx, nil))
 		require.NoError(t, err)
 		require.Len(t, want.JSON200.Items, 3)
-		got, errs := collect(c.Webhooks(ctx, &client.ListWebhooksParams{PageSize: two}))
+		got, errs := collect(c.Webhooks.All(ctx, &client.ListWebhooksParams{PageSize: two}))
 		require.Empty(t, errs)
 		assert.Equal(t, want.JSON200.Items, got)
 
@@ -339,7 +339,7 @@ func TestListIterators(t *testing.T) {
 		all, err := crmsdk.Ok(c.ListWebhookDeliveriesWithResponse(ctx, hooks[0].Id, nil))
 		require.NoError(t, err)
 		require.Len(t, all.JSON200.Items, 3)
-		deliveries, errs := collect(c.WebhookDeliveries(ctx, hooks[0].Id, &client.ListWebhookDeliveriesParams{PageSize: two}))
+		deliveries, errs := collect(c.Webhooks.AllDeliveries(ctx, hooks[0].Id, &client.ListWebhookDeliveriesParams{PageSize: two}))
 		require.Empty(t, errs)
 		assert.Equal(t, all.JSON200.Items, deliveries)
 	})

@@ -48,7 +48,8 @@ func runTests(m *testing.M) int {
 		return fail("connect: %v", err)
 	}
 	defer pool.Close()
-	if err := platform.MigrateUp(pool); err != nil {
+	// River's tables too: webhook pings and deliveries are River jobs.
+	if err := platform.MigrateAll(ctx, pool); err != nil {
 		return fail("migrate: %v", err)
 	}
 	e, _, err := apptest.NewHandler(pool, apptest.Options{})

@@ -68,47 +68,6 @@ var (
 	ErrNotFound error = codeError(CodeNotFound)
 )
 
-// The stable problem codes of the contract (the error table of openapi.yaml's info.description).
-// The server may add codes: compare with these constants, but expect others.
-const (
-	CodeValidationFailed           = "validation_failed"
-	CodeMalformedRequest           = "malformed_request"
-	CodeInvalidValue               = "invalid_value"
-	CodeInvalidCursor              = "invalid_cursor"
-	CodeOrganizationHeaderRequired = "organization_header_required"
-	CodeInvalidOrganizationHeader  = "invalid_organization_header"
-	CodeInvalidReference           = "invalid_reference"
-	CodeWonRequiresPositiveAmount  = "won_requires_positive_amount"
-	CodeDueDateInPast              = "due_date_in_past"
-	CodeOnlyCommentsAllowed        = "only_comments_allowed"
-	CodeInvalidIdempotencyKey      = "invalid_idempotency_key"
-	CodeInvalidWebhookURL          = "invalid_webhook_url"
-	CodeUnauthorized               = "unauthorized"
-	CodeInvalidCredentials         = "invalid_credentials"
-	CodeNotAMember                 = "not_a_member"
-	CodeForbidden                  = "forbidden"
-	CodeStageRollbackForbidden     = "stage_rollback_forbidden"
-	CodeOwnerRoleForbidden         = "owner_role_forbidden"
-	CodeOwnRole                    = "own_role"
-	CodeNotFound                   = "not_found"
-	CodeUserNotFound               = "user_not_found"
-	CodeMethodNotAllowed           = "method_not_allowed"
-	CodeEmailTaken                 = "email_taken"
-	CodeAlreadyMember              = "already_member"
-	CodeLastOwner                  = "last_owner"
-	CodeContactEmailTaken          = "contact_email_taken"
-	CodeContactHasDeals            = "contact_has_deals"
-	CodeIdempotencyKeyInUse        = "idempotency_key_in_use"
-	CodePreconditionFailed         = "precondition_failed"
-	CodePayloadTooLarge            = "payload_too_large"
-	CodeUnsupportedMediaType       = "unsupported_media_type"
-	CodeIdempotencyKeyMismatch     = "idempotency_key_mismatch"
-	CodeTooManyAttempts            = "too_many_attempts"
-	CodeRateLimited                = "rate_limited"
-	CodeServiceUnavailable         = "service_unavailable"
-	CodeTimeout                    = "timeout"
-)
-
 // Error returns "crm: <status> <code>: <detail, or title when there is no detail>".
 func (e *ProblemError) Error() string {
 	msg := e.Problem.Title

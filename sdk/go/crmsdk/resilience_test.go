@@ -105,7 +105,7 @@ func lossyOwner(t *testing.T, app *apptest.App, l *lossy, opts ...crmsdk.Option)
 func countContacts(t *testing.T, c *crmsdk.Client) int {
 	t.Helper()
 	n := 0
-	for _, err := range c.Contacts(t.Context(), nil) {
+	for _, err := range c.Contacts.All(t.Context(), nil) {
 		require.NoError(t, err)
 		n++
 	}

@@ -87,10 +87,12 @@ func TestScenario(t *testing.T) {
 		})
 		require.NoError(t, err)
 		memberUser = res.User
-		added, err := crmsdk.Ok(owner.AddMemberWithResponse(ctx, org.Id, client.MemberCreate{Email: memberEmail, Role: client.RoleMember}))
+		inv, err := owner.Invitations.Create(ctx, org.Id, client.InvitationCreate{Email: memberEmail, Role: client.RoleMember})
 		require.NoError(t, err)
-		assert.Equal(t, memberUser.Id, added.JSON201.UserId)
-		assert.Equal(t, client.RoleMember, added.JSON201.Role)
+		joined, err := member.Invitations.Accept(ctx, inv.Token)
+		require.NoError(t, err)
+		assert.Equal(t, org.Id, joined.OrganizationId)
+		assert.Equal(t, client.RoleMember, joined.Role)
 		member.SetOrganization(org.Id)
 	})
 
