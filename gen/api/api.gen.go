@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -102,6 +103,30 @@ func (e DealStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationStatus.
+const (
+	InvitationStatusAccepted InvitationStatus = "accepted"
+	InvitationStatusExpired  InvitationStatus = "expired"
+	InvitationStatusPending  InvitationStatus = "pending"
+	InvitationStatusRevoked  InvitationStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the InvitationStatus enum.
+func (e InvitationStatus) Valid() bool {
+	switch e {
+	case InvitationStatusAccepted:
+		return true
+	case InvitationStatusExpired:
+		return true
+	case InvitationStatusPending:
+		return true
+	case InvitationStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LoginResultTokenType.
 const (
 	LoginResultTokenTypeBearer LoginResultTokenType = "bearer"
@@ -173,19 +198,19 @@ func (e TokenPairTokenType) Valid() bool {
 
 // Defines values for WebhookDeliveryStatus.
 const (
-	Failed    WebhookDeliveryStatus = "failed"
-	Pending   WebhookDeliveryStatus = "pending"
-	Succeeded WebhookDeliveryStatus = "succeeded"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
 )
 
 // Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
 func (e WebhookDeliveryStatus) Valid() bool {
 	switch e {
-	case Failed:
+	case WebhookDeliveryStatusFailed:
 		return true
-	case Pending:
+	case WebhookDeliveryStatusPending:
 		return true
-	case Succeeded:
+	case WebhookDeliveryStatusSucceeded:
 		return true
 	default:
 		return false
@@ -462,6 +487,22 @@ type ContactCreate struct {
 	Phone   *string             `json:"phone,omitempty"`
 }
 
+// ContactImportResult defines model for ContactImportResult.
+type ContactImportResult struct {
+	// Created Contacts created (with `dry_run`
+	//
+	// Example: 2
+	Created int `json:"created"`
+
+	// Errors Always empty in a success; a file with invalid rows is answered 422 `import_failed`.
+	Errors []FieldError `json:"errors"`
+
+	// Skipped Rows skipped because their email is already a contact's in the organization or an earlier row's.
+	//
+	// Example: 0
+	Skipped int `json:"skipped"`
+}
+
 // ContactList defines model for ContactList.
 type ContactList struct {
 	Items []Contact `json:"items"`
@@ -514,6 +555,59 @@ type CurrencyAverage struct {
 	Currency Currency `json:"currency"`
 }
 
+// CurrencyForecast defines model for CurrencyForecast.
+type CurrencyForecast struct {
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency  Currency `json:"currency"`
+	OpenDeals int64    `json:"open_deals"`
+
+	// PipelineAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	PipelineAmount Total `json:"pipeline_amount"`
+
+	// WeightedAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	WeightedAmount Total `json:"weighted_amount"`
+}
+
+// CurrencyVelocity defines model for CurrencyVelocity.
+type CurrencyVelocity struct {
+	// AverageCycleDays Mean days from creation to won over the won deals, 2 decimals; null when none was won.
+	AverageCycleDays *float64 `json:"average_cycle_days"`
+
+	// AverageWonAmount won_amount ÷ won, 2 decimals; null when none was won.
+	AverageWonAmount *money.Amount `json:"average_won_amount"`
+
+	// Currency An ISO 4217 currency code.
+	//
+	// Example: USD
+	Currency Currency `json:"currency"`
+
+	// Lost Deals whose status became lost in the window.
+	Lost int64 `json:"lost"`
+
+	// Opened Deals created in the window.
+	Opened int64 `json:"opened"`
+
+	// VelocityPerDay opened × average_won_amount × win_rate / 100 ÷ average_cycle_days (the cycle unrounded), 2 decimals; null when none was won.
+	VelocityPerDay *float64 `json:"velocity_per_day"`
+
+	// WinRate won ÷ (won + lost) × 100, 2 decimals; null when none was won or lost.
+	WinRate *float64 `json:"win_rate"`
+
+	// Won Deals whose status became won in the window.
+	Won int64 `json:"won"`
+
+	// WonAmount An exact sum or average of amounts, with 2 decimals.
+	//
+	// Example: 15000
+	WonAmount Total `json:"won_amount"`
+}
+
 // Deal defines model for Deal.
 type Deal struct {
 	// Amount A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
@@ -561,6 +655,11 @@ type DealCreate struct {
 	Title   string              `json:"title"`
 }
 
+// DealForecast defines model for DealForecast.
+type DealForecast struct {
+	Currencies []CurrencyForecast `json:"currencies"`
+}
+
 // DealFunnel defines model for DealFunnel.
 type DealFunnel struct {
 	Stages []FunnelStage `json:"stages"`
@@ -581,6 +680,12 @@ type DealList struct {
 //
 // Example: proposal
 type DealStage string
+
+// DealStageStats defines model for DealStageStats.
+type DealStageStats struct {
+	Days   int32        `json:"days"`
+	Stages []StageStats `json:"stages"`
+}
 
 // DealStatus Example: in_progress
 type DealStatus string
@@ -619,6 +724,12 @@ type DealUpdate struct {
 	Title  *string     `json:"title,omitempty"`
 }
 
+// DealVelocity defines model for DealVelocity.
+type DealVelocity struct {
+	Currencies []CurrencyVelocity `json:"currencies"`
+	Days       int32              `json:"days"`
+}
+
 // Email Example: ada@example.com
 type Email = string
 
@@ -629,6 +740,13 @@ type FieldError struct {
 
 	// Message Example: must be a valid email address
 	Message string `json:"message"`
+
+	// Row Only in the errors of a CSV import: the data row at fault, counted from 1 (the header
+	// row excluded); 0 is the header row itself.
+	//
+	//
+	// Example: 2
+	Row *int `json:"row,omitempty"`
 }
 
 // FunnelStage defines model for FunnelStage.
@@ -652,6 +770,91 @@ type FunnelStage struct {
 type Health struct {
 	// Status Example: ok
 	Status string `json:"status"`
+}
+
+// Invitation defines model for Invitation.
+type Invitation struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Example: ada@example.com
+	Email Email `json:"email"`
+
+	// ExpiresAt The token works until then (7 days after the invitation).
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// InvitedBy The user id of the owner or admin who invited.
+	InvitedBy openapi_types.UUID `json:"invited_by"`
+
+	// Role owner > admin > manager > member.
+	//
+	// Example: manager
+	Role Role `json:"role"`
+
+	// Status `pending` until accepted, revoked or past `expires_at` (then `expired`).
+	//
+	// Example: pending
+	Status InvitationStatus `json:"status"`
+}
+
+// InvitationAccept defines model for InvitationAccept.
+type InvitationAccept struct {
+	Token string `json:"token"`
+}
+
+// InvitationCreate defines model for InvitationCreate.
+type InvitationCreate struct {
+	// Email Example: ada@example.com
+	Email Email `json:"email"`
+
+	// Role owner > admin > manager > member.
+	//
+	// Example: manager
+	Role Role `json:"role"`
+}
+
+// InvitationList defines model for InvitationList.
+type InvitationList struct {
+	Items []Invitation `json:"items"`
+
+	// NextCursor Pass it as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Page       int32   `json:"page"`
+	PageSize   int32   `json:"page_size"`
+	Total      int64   `json:"total"`
+}
+
+// InvitationStatus `pending` until accepted, revoked or past `expires_at` (then `expired`).
+//
+// Example: pending
+type InvitationStatus string
+
+// InvitationWithToken defines model for InvitationWithToken.
+type InvitationWithToken struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Example: ada@example.com
+	Email     Email              `json:"email"`
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+	InvitedBy openapi_types.UUID `json:"invited_by"`
+
+	// Role owner > admin > manager > member.
+	//
+	// Example: manager
+	Role Role `json:"role"`
+
+	// Status `pending` until accepted, revoked or past `expires_at` (then `expired`).
+	//
+	// Example: pending
+	Status InvitationStatus `json:"status"`
+
+	// Token The secret the invited person accepts with (`POST /api/v1/invitations/accept`); answered
+	// only here, never stored by the service (it keeps a hash). Opaque, URL-safe.
+	//
+	//
+	// Example: AZOgxHsefDqdUSo7TF1uf1DYWOCYXsx_YEGKrwzFq1h_QsJXCohAlanozKzQ9lRc
+	Token string `json:"token"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -708,17 +911,6 @@ type Member struct {
 	// Example: manager
 	Role   Role               `json:"role"`
 	UserId openapi_types.UUID `json:"user_id"`
-}
-
-// MemberCreate defines model for MemberCreate.
-type MemberCreate struct {
-	// Email Example: ada@example.com
-	Email Email `json:"email"`
-
-	// Role owner > admin > manager > member.
-	//
-	// Example: manager
-	Role Role `json:"role"`
 }
 
 // MemberList defines model for MemberList.
@@ -805,6 +997,14 @@ type OrganizationSettings struct {
 	// MembersSeeAll When false, members see only their own contacts, deals and tasks.
 	MembersSeeAll bool `json:"members_see_all"`
 
+	// StageProbabilities The weight of each funnel stage in the deal forecast (`GET /analytics/deals/forecast`), in
+	// percent. A new organization starts with qualification 10, proposal 30, negotiation 60,
+	// closed 90.
+	//
+	//
+	// Example: {"closed":90,"negotiation":60,"proposal":30,"qualification":10}
+	StageProbabilities StageProbabilities `json:"stage_probabilities"`
+
 	// Timezone An IANA time zone; "today" for due dates is taken in it.
 	//
 	// Example: UTC
@@ -818,6 +1018,9 @@ type OrganizationSettingsUpdate struct {
 	// Example: USD
 	DefaultCurrency *Currency `json:"default_currency,omitempty"`
 	MembersSeeAll   *bool     `json:"members_see_all,omitempty"`
+
+	// StageProbabilities Some of the stages' probabilities; the stages left out keep theirs.
+	StageProbabilities *StageProbabilitiesUpdate `json:"stage_probabilities,omitempty"`
 
 	// Timezone Example: Europe/Berlin
 	Timezone *string `json:"timezone,omitempty"`
@@ -843,7 +1046,11 @@ type PasswordChange struct {
 
 // Problem An RFC 9457 problem document.
 type Problem struct {
-	// Code A stable snake_case identifier of the error.
+	// Code A stable snake_case identifier of the error: switch on it, not on `detail`. Every code
+	// the service answers is listed here (the table under "Errors" says when each is given);
+	// a client should still treat an unknown code by its `status`, as later versions may add
+	// codes.
+	//
 	//
 	// Example: email_taken
 	Code string `json:"code"`
@@ -954,6 +1161,66 @@ type Session struct {
 // SessionList defines model for SessionList.
 type SessionList struct {
 	Items []Session `json:"items"`
+}
+
+// StageProbabilities The weight of each funnel stage in the deal forecast (`GET /analytics/deals/forecast`), in
+// percent. A new organization starts with qualification 10, proposal 30, negotiation 60,
+// closed 90.
+//
+// Example: {"closed":90,"negotiation":60,"proposal":30,"qualification":10}
+type StageProbabilities struct {
+	// Closed The chance, in percent, that an open deal at this stage is won.
+	Closed StageProbability `json:"closed"`
+
+	// Negotiation The chance, in percent, that an open deal at this stage is won.
+	Negotiation StageProbability `json:"negotiation"`
+
+	// Proposal The chance, in percent, that an open deal at this stage is won.
+	Proposal StageProbability `json:"proposal"`
+
+	// Qualification The chance, in percent, that an open deal at this stage is won.
+	Qualification StageProbability `json:"qualification"`
+}
+
+// StageProbabilitiesUpdate Some of the stages' probabilities; the stages left out keep theirs.
+type StageProbabilitiesUpdate struct {
+	// Closed The chance, in percent, that an open deal at this stage is won.
+	Closed *StageProbability `json:"closed,omitempty"`
+
+	// Negotiation The chance, in percent, that an open deal at this stage is won.
+	Negotiation *StageProbability `json:"negotiation,omitempty"`
+
+	// Proposal The chance, in percent, that an open deal at this stage is won.
+	Proposal *StageProbability `json:"proposal,omitempty"`
+
+	// Qualification The chance, in percent, that an open deal at this stage is won.
+	Qualification *StageProbability `json:"qualification,omitempty"`
+}
+
+// StageProbability The chance, in percent, that an open deal at this stage is won.
+type StageProbability = int32
+
+// StageStats defines model for StageStats.
+type StageStats struct {
+	// AvgSecondsInStage Mean length of the ended stays, in seconds, 2 decimals; null when none ended.
+	AvgSecondsInStage *float64 `json:"avg_seconds_in_stage"`
+
+	// Current Open deals at the stage now.
+	Current int64 `json:"current"`
+
+	// Entered Deals that entered the stage in the window.
+	Entered int64 `json:"entered"`
+
+	// Exited Stays in the stage that ended in the window.
+	Exited int64 `json:"exited"`
+
+	// MedianSecondsInStage Median length of the ended stays (the mean of the two middle ones for an even count), in seconds, 2 decimals; null when none ended.
+	MedianSecondsInStage *float64 `json:"median_seconds_in_stage"`
+
+	// Stage The funnel's stages, in order.
+	//
+	// Example: proposal
+	Stage DealStage `json:"stage"`
 }
 
 // StatusCounts defines model for StatusCounts.
@@ -1194,14 +1461,28 @@ type WebhookWithSecret struct {
 	Url string `json:"url"`
 }
 
+// AnalyticsDays defines model for AnalyticsDays.
+type AnalyticsDays = int32
+
 // ContactIdPath defines model for ContactIdPath.
 type ContactIdPath = openapi_types.UUID
+
+// ContactIdQuery defines model for ContactIdQuery.
+type ContactIdQuery = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
 
 // DealIdPath defines model for DealIdPath.
 type DealIdPath = openapi_types.UUID
+
+// DealStageQuery The funnel's stages, in order.
+//
+// Example: proposal
+type DealStageQuery = DealStage
+
+// DealStatusQuery defines model for DealStatusQuery.
+type DealStatusQuery = []DealStatus
 
 // DeliveryIdPath defines model for DeliveryIdPath.
 type DeliveryIdPath = openapi_types.UUID
@@ -1214,6 +1495,24 @@ type IfMatch = string
 
 // IfNoneMatch Example: "3q2-7wAAAAB8Y5xJ0aBq1w"
 type IfNoneMatch = string
+
+// InvitationIdPath defines model for InvitationIdPath.
+type InvitationIdPath = openapi_types.UUID
+
+// InvitationStatusQuery `pending` until accepted, revoked or past `expires_at` (then `expired`).
+//
+// Example: pending
+type InvitationStatusQuery = InvitationStatus
+
+// MaxAmountQuery A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+//
+// Example: 10000
+type MaxAmountQuery = Amount
+
+// MinAmountQuery A money amount with at most 2 decimals (stored exactly as numeric(14,2)).
+//
+// Example: 10000
+type MinAmountQuery = Amount
 
 // Order defines model for Order.
 type Order string
@@ -1245,11 +1544,11 @@ type UserIdPath = openapi_types.UUID
 // WebhookIdPath defines model for WebhookIdPath.
 type WebhookIdPath = openapi_types.UUID
 
+// AlreadyMember An RFC 9457 problem document.
+type AlreadyMember = Problem
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
-
-// Conflict An RFC 9457 problem document.
-type Conflict = Problem
 
 // ConflictOrIdempotencyKeyInUse An RFC 9457 problem document.
 type ConflictOrIdempotencyKeyInUse = Problem
@@ -1263,8 +1562,26 @@ type IdempotencyKeyInUse = Problem
 // IdempotencyKeyMismatch An RFC 9457 problem document.
 type IdempotencyKeyMismatch = Problem
 
+// ImportFailed An RFC 9457 problem document.
+type ImportFailed = Problem
+
+// ImportTooLarge An RFC 9457 problem document.
+type ImportTooLarge = Problem
+
+// ImportUnsupportedMediaType An RFC 9457 problem document.
+type ImportUnsupportedMediaType = Problem
+
 // InvalidWebhook An RFC 9457 problem document.
 type InvalidWebhook = Problem
+
+// InvitationEmailMismatch An RFC 9457 problem document.
+type InvitationEmailMismatch = Problem
+
+// InvitationForbidden An RFC 9457 problem document.
+type InvitationForbidden = Problem
+
+// InvitationNotFound An RFC 9457 problem document.
+type InvitationNotFound = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -1296,10 +1613,22 @@ type UnsupportedMediaType = Problem
 // WrongCurrentPassword An RFC 9457 problem document.
 type WrongCurrentPassword = Problem
 
+// GetDealStageStatsParams defines parameters for GetDealStageStats.
+type GetDealStageStatsParams struct {
+	// Days The window, in days back from now.
+	Days *AnalyticsDays `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetDealSummaryParams defines parameters for GetDealSummary.
 type GetDealSummaryParams struct {
 	// Days The period for `new_deals`, in days.
 	Days *int32 `form:"days,omitempty" json:"days,omitempty"`
+}
+
+// GetDealVelocityParams defines parameters for GetDealVelocity.
+type GetDealVelocityParams struct {
+	// Days The window, in days back from now.
+	Days *AnalyticsDays `form:"days,omitempty" json:"days,omitempty"`
 }
 
 // LogoutAllParams defines parameters for LogoutAll.
@@ -1378,6 +1707,32 @@ type CreateContactParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ExportContactsParams defines parameters for ExportContacts.
+type ExportContactsParams struct {
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+}
+
+// ImportContactsParams defines parameters for ImportContacts.
+type ImportContactsParams struct {
+	// DryRun Check and count the file without creating anything.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteContactParams defines parameters for DeleteContact.
 type DeleteContactParams struct {
 	// IfMatch Change or delete the object only if its current `ETag` is one of these entity tags
@@ -1419,22 +1774,22 @@ type ListDealsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Status Only deals with one of these statuses.
-	Status *[]DealStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *DealStatusQuery `form:"status,omitempty" json:"status,omitempty"`
 
 	// Stage Only deals at this stage.
-	Stage *DealStage `form:"stage,omitempty" json:"stage,omitempty"`
+	Stage *DealStageQuery `form:"stage,omitempty" json:"stage,omitempty"`
 
 	// MinAmount Only deals with at least this amount.
-	MinAmount *Amount `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+	MinAmount *MinAmountQuery `form:"min_amount,omitempty" json:"min_amount,omitempty"`
 
 	// MaxAmount Only deals with at most this amount.
-	MaxAmount *Amount `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+	MaxAmount *MaxAmountQuery `form:"max_amount,omitempty" json:"max_amount,omitempty"`
 
 	// OwnerId Only records owned by this user. A member may pass only their own id.
 	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
 
 	// ContactId Only deals of this contact.
-	ContactId *openapi_types.UUID `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+	ContactId *ContactIdQuery `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
 	Search *Search `form:"search,omitempty" json:"search,omitempty"`
@@ -1464,6 +1819,30 @@ type CreateDealParams struct {
 	// caller and the organization. 1 to 255 printable ASCII characters (400
 	// `invalid_idempotency_key` otherwise).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ExportDealsParams defines parameters for ExportDeals.
+type ExportDealsParams struct {
+	// Status Only deals with one of these statuses.
+	Status *DealStatusQuery `form:"status,omitempty" json:"status,omitempty"`
+
+	// Stage Only deals at this stage.
+	Stage *DealStageQuery `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// MinAmount Only deals with at least this amount.
+	MinAmount *MinAmountQuery `form:"min_amount,omitempty" json:"min_amount,omitempty"`
+
+	// MaxAmount Only deals with at most this amount.
+	MaxAmount *MaxAmountQuery `form:"max_amount,omitempty" json:"max_amount,omitempty"`
+
+	// OwnerId Only records owned by this user. A member may pass only their own id.
+	OwnerId *OwnerIdQuery `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+
+	// ContactId Only deals of this contact.
+	ContactId *ContactIdQuery `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// Search A case-insensitive substring to look for; `%` and `_` match themselves.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
 }
 
 // DeleteDealParams defines parameters for DeleteDeal.
@@ -1524,6 +1903,20 @@ type CreateActivityParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// AcceptInvitationParams defines parameters for AcceptInvitation.
+type AcceptInvitationParams struct {
+	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
+	// unique key (a UUID) with each new request, and the same key when retrying it. The first
+	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
+	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
+	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
+	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
+	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
+	// caller and the organization. 1 to 255 printable ASCII characters (400
+	// `invalid_idempotency_key` otherwise).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateOrganizationParams defines parameters for CreateOrganization.
 type CreateOrganizationParams struct {
 	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
@@ -1536,6 +1929,25 @@ type CreateOrganizationParams struct {
 	// caller and the organization. 1 to 255 printable ASCII characters (400
 	// `invalid_idempotency_key` otherwise).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListInvitationsParams defines parameters for ListInvitations.
+type ListInvitationsParams struct {
+	// Status Only invitations in this status.
+	Status *InvitationStatusQuery `form:"status,omitempty" json:"status,omitempty"`
+
+	// Page The page to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page: the page after it. Send the same other query
+	// parameters as for that page (`page_size`, `order_by`, `order`, filters); `page` is ignored. A
+	// cursor is refused (400 `invalid_cursor`) with different parameters, in another organization
+	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
+	// repeat items when records are added or removed meanwhile.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListMembersParams defines parameters for ListMembers.
@@ -1552,20 +1964,6 @@ type ListMembersParams struct {
 	// or when altered. Unlike `page`, a cursor costs the same at any depth and does not skip or
 	// repeat items when records are added or removed meanwhile.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
-}
-
-// AddMemberParams defines parameters for AddMember.
-type AddMemberParams struct {
-	// IdempotencyKey Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header): send a new
-	// unique key (a UUID) with each new request, and the same key when retrying it. The first
-	// request with a key runs; its answer (unless a 5xx) is stored in the same transaction as its
-	// effect and kept 24 hours. A retry with the same key, method, path and body gets that answer
-	// again, with `Idempotent-Replayed: true`, and changes nothing. The same key with another
-	// method, path or body is refused (422 `idempotency_key_mismatch`); while the first request
-	// is still running, 409 `idempotency_key_in_use` with `Retry-After`. Keys belong to the
-	// caller and the organization. 1 to 255 printable ASCII characters (400
-	// `invalid_idempotency_key` otherwise).
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListTasksParams defines parameters for ListTasks.
@@ -1745,14 +2143,17 @@ type UpdateDealJSONRequestBody = DealUpdate
 // CreateActivityJSONRequestBody defines body for CreateActivity for application/json ContentType.
 type CreateActivityJSONRequestBody = ActivityCreate
 
+// AcceptInvitationJSONRequestBody defines body for AcceptInvitation for application/json ContentType.
+type AcceptInvitationJSONRequestBody = InvitationAccept
+
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationCreate
 
 // UpdateOrganizationJSONRequestBody defines body for UpdateOrganization for application/json ContentType.
 type UpdateOrganizationJSONRequestBody = OrganizationUpdate
 
-// AddMemberJSONRequestBody defines body for AddMember for application/json ContentType.
-type AddMemberJSONRequestBody = MemberCreate
+// CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
+type CreateInvitationJSONRequestBody = InvitationCreate
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody = MemberUpdate
@@ -1771,12 +2172,21 @@ type UpdateWebhookJSONRequestBody = WebhookUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetDealForecast Pipeline forecast
+	// (GET /api/v1/analytics/deals/forecast)
+	GetDealForecast(ctx echo.Context) error
 	// GetDealFunnel Sales funnel
 	// (GET /api/v1/analytics/deals/funnel)
 	GetDealFunnel(ctx echo.Context) error
+	// GetDealStageStats Time in stage
+	// (GET /api/v1/analytics/deals/stages)
+	GetDealStageStats(ctx echo.Context, params GetDealStageStatsParams) error
 	// GetDealSummary Deal summary
 	// (GET /api/v1/analytics/deals/summary)
 	GetDealSummary(ctx echo.Context, params GetDealSummaryParams) error
+	// GetDealVelocity Sales velocity
+	// (GET /api/v1/analytics/deals/velocity)
+	GetDealVelocity(ctx echo.Context, params GetDealVelocityParams) error
 	// Login Log in
 	// (POST /api/v1/auth/login)
 	Login(ctx echo.Context) error
@@ -1813,6 +2223,12 @@ type ServerInterface interface {
 	// CreateContact Create contact
 	// (POST /api/v1/contacts)
 	CreateContact(ctx echo.Context, params CreateContactParams) error
+	// ExportContacts Export contacts as CSV
+	// (GET /api/v1/contacts/export)
+	ExportContacts(ctx echo.Context, params ExportContactsParams) error
+	// ImportContacts Import contacts from CSV
+	// (POST /api/v1/contacts/import)
+	ImportContacts(ctx echo.Context, params ImportContactsParams) error
 	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
 	DeleteContact(ctx echo.Context, contactId ContactIdPath, params DeleteContactParams) error
@@ -1828,6 +2244,9 @@ type ServerInterface interface {
 	// CreateDeal Create deal
 	// (POST /api/v1/deals)
 	CreateDeal(ctx echo.Context, params CreateDealParams) error
+	// ExportDeals Export deals as CSV
+	// (GET /api/v1/deals/export)
+	ExportDeals(ctx echo.Context, params ExportDealsParams) error
 	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
 	DeleteDeal(ctx echo.Context, dealId DealIdPath, params DeleteDealParams) error
@@ -1843,6 +2262,9 @@ type ServerInterface interface {
 	// CreateActivity Comment on deal
 	// (POST /api/v1/deals/{deal_id}/activities)
 	CreateActivity(ctx echo.Context, dealId DealIdPath, params CreateActivityParams) error
+	// AcceptInvitation Accept an invitation
+	// (POST /api/v1/invitations/accept)
+	AcceptInvitation(ctx echo.Context, params AcceptInvitationParams) error
 	// CreateOrganization Create organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx echo.Context, params CreateOrganizationParams) error
@@ -1858,12 +2280,18 @@ type ServerInterface interface {
 	// UpdateOrganization Update organization
 	// (PATCH /api/v1/organizations/{organization_id})
 	UpdateOrganization(ctx echo.Context, organizationId OrganizationIdPath) error
+	// ListInvitations List invitations
+	// (GET /api/v1/organizations/{organization_id}/invitations)
+	ListInvitations(ctx echo.Context, organizationId OrganizationIdPath, params ListInvitationsParams) error
+	// CreateInvitation Invite a member
+	// (POST /api/v1/organizations/{organization_id}/invitations)
+	CreateInvitation(ctx echo.Context, organizationId OrganizationIdPath) error
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_id})
+	RevokeInvitation(ctx echo.Context, organizationId OrganizationIdPath, invitationId InvitationIdPath) error
 	// ListMembers List members
 	// (GET /api/v1/organizations/{organization_id}/members)
 	ListMembers(ctx echo.Context, organizationId OrganizationIdPath, params ListMembersParams) error
-	// AddMember Add member
-	// (POST /api/v1/organizations/{organization_id}/members)
-	AddMember(ctx echo.Context, organizationId OrganizationIdPath, params AddMemberParams) error
 	// RemoveMember Remove member
 	// (DELETE /api/v1/organizations/{organization_id}/members/{user_id})
 	RemoveMember(ctx echo.Context, organizationId OrganizationIdPath, userId UserIdPath) error
@@ -1922,12 +2350,39 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// GetDealForecast converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDealForecast(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDealForecast(ctx)
+	return err
+}
+
 // GetDealFunnel converts echo context to params.
 func (w *ServerInterfaceWrapper) GetDealFunnel(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDealFunnel(ctx)
+	return err
+}
+
+// GetDealStageStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDealStageStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDealStageStatsParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDealStageStats(ctx, params)
 	return err
 }
 
@@ -1946,6 +2401,24 @@ func (w *ServerInterfaceWrapper) GetDealSummary(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDealSummary(ctx, params)
+	return err
+}
+
+// GetDealVelocity converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDealVelocity(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDealVelocityParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDealVelocity(ctx, params)
 	return err
 }
 
@@ -2172,6 +2645,66 @@ func (w *ServerInterfaceWrapper) CreateContact(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateContact(ctx, params)
+	return err
+}
+
+// ExportContacts converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportContacts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportContactsParams
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportContacts(ctx, params)
+	return err
+}
+
+// ImportContacts converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportContacts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportContactsParams
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportContacts(ctx, params)
 	return err
 }
 
@@ -2407,6 +2940,66 @@ func (w *ServerInterfaceWrapper) CreateDeal(ctx echo.Context) error {
 	return err
 }
 
+// ExportDeals converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportDeals(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportDealsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "min_amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_amount", ctx.QueryParams(), &params.MinAmount, runtime.BindQueryParameterOptions{Type: "number", Format: "decimal"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min_amount: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_amount", ctx.QueryParams(), &params.MaxAmount, runtime.BindQueryParameterOptions{Type: "number", Format: "decimal"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_amount: %s", err))
+	}
+
+	// ------------- Optional query parameter "owner_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner_id", ctx.QueryParams(), &params.OwnerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "contact_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "contact_id", ctx.QueryParams(), &params.ContactId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter contact_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportDeals(ctx, params)
+	return err
+}
+
 // DeleteDeal converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteDeal(ctx echo.Context) error {
 	var err error
@@ -2597,6 +3190,35 @@ func (w *ServerInterfaceWrapper) CreateActivity(ctx echo.Context) error {
 	return err
 }
 
+// AcceptInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptInvitation(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AcceptInvitationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptInvitation(ctx, params)
+	return err
+}
+
 // CreateOrganization converts echo context to params.
 func (w *ServerInterfaceWrapper) CreateOrganization(ctx echo.Context) error {
 	var err error
@@ -2683,6 +3305,92 @@ func (w *ServerInterfaceWrapper) UpdateOrganization(ctx echo.Context) error {
 	return err
 }
 
+// ListInvitations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInvitations(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organization_id" -------------
+	var organizationId OrganizationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organization_id", ctx.Param("organization_id"), &organizationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organization_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInvitationsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInvitations(ctx, organizationId, params)
+	return err
+}
+
+// CreateInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organization_id" -------------
+	var organizationId OrganizationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organization_id", ctx.Param("organization_id"), &organizationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organization_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateInvitation(ctx, organizationId)
+	return err
+}
+
+// RevokeInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organization_id" -------------
+	var organizationId OrganizationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organization_id", ctx.Param("organization_id"), &organizationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organization_id: %s", err))
+	}
+
+	// ------------- Path parameter "invitation_id" -------------
+	var invitationId InvitationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "invitation_id", ctx.Param("invitation_id"), &invitationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter invitation_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeInvitation(ctx, organizationId, invitationId)
+	return err
+}
+
 // ListMembers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	var err error
@@ -2719,42 +3427,6 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMembers(ctx, organizationId, params)
-	return err
-}
-
-// AddMember converts echo context to params.
-func (w *ServerInterfaceWrapper) AddMember(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "organization_id" -------------
-	var organizationId OrganizationIdPath
-
-	err = runtime.BindStyledParameterWithOptions("simple", "organization_id", ctx.Param("organization_id"), &organizationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organization_id: %s", err))
-	}
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params AddMemberParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Idempotency-Key" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKey
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
-		}
-
-		params.IdempotencyKey = &IdempotencyKey
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.AddMember(ctx, organizationId, params)
 	return err
 }
 
@@ -3303,8 +3975,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/forecast", wrapper.GetDealForecast, options.OperationMiddlewares["getDealForecast"]...)
 	router.GET(options.BaseURL+"/api/v1/analytics/deals/funnel", wrapper.GetDealFunnel, options.OperationMiddlewares["getDealFunnel"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/stages", wrapper.GetDealStageStats, options.OperationMiddlewares["getDealStageStats"]...)
 	router.GET(options.BaseURL+"/api/v1/analytics/deals/summary", wrapper.GetDealSummary, options.OperationMiddlewares["getDealSummary"]...)
+	router.GET(options.BaseURL+"/api/v1/analytics/deals/velocity", wrapper.GetDealVelocity, options.OperationMiddlewares["getDealVelocity"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login, options.OperationMiddlewares["login"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/logout-all", wrapper.LogoutAll, options.OperationMiddlewares["logoutAll"]...)
@@ -3320,6 +3995,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.DeleteContact, options.OperationMiddlewares["deleteContact"]...)
 	router.GET(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.GetContact, options.OperationMiddlewares["getContact"]...)
 	router.PATCH(options.BaseURL+"/api/v1/contacts/:contact_id", wrapper.UpdateContact, options.OperationMiddlewares["updateContact"]...)
+	router.GET(options.BaseURL+"/api/v1/contacts/export", wrapper.ExportContacts, options.OperationMiddlewares["exportContacts"]...)
+	router.POST(options.BaseURL+"/api/v1/contacts/import", wrapper.ImportContacts, options.OperationMiddlewares["importContacts"]...)
 	router.GET(options.BaseURL+"/api/v1/deals", wrapper.ListDeals, options.OperationMiddlewares["listDeals"]...)
 	router.POST(options.BaseURL+"/api/v1/deals", wrapper.CreateDeal, options.OperationMiddlewares["createDeal"]...)
 	router.DELETE(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.DeleteDeal, options.OperationMiddlewares["deleteDeal"]...)
@@ -3327,12 +4004,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/api/v1/deals/:deal_id", wrapper.UpdateDeal, options.OperationMiddlewares["updateDeal"]...)
 	router.GET(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.ListActivities, options.OperationMiddlewares["listActivities"]...)
 	router.POST(options.BaseURL+"/api/v1/deals/:deal_id/activities", wrapper.CreateActivity, options.OperationMiddlewares["createActivity"]...)
+	router.GET(options.BaseURL+"/api/v1/deals/export", wrapper.ExportDeals, options.OperationMiddlewares["exportDeals"]...)
+	router.POST(options.BaseURL+"/api/v1/invitations/accept", wrapper.AcceptInvitation, options.OperationMiddlewares["acceptInvitation"]...)
 	router.POST(options.BaseURL+"/api/v1/organizations", wrapper.CreateOrganization, options.OperationMiddlewares["createOrganization"]...)
 	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.DeleteOrganization, options.OperationMiddlewares["deleteOrganization"]...)
 	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.GetOrganization, options.OperationMiddlewares["getOrganization"]...)
 	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id", wrapper.UpdateOrganization, options.OperationMiddlewares["updateOrganization"]...)
+	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id/invitations", wrapper.ListInvitations, options.OperationMiddlewares["listInvitations"]...)
+	router.POST(options.BaseURL+"/api/v1/organizations/:organization_id/invitations", wrapper.CreateInvitation, options.OperationMiddlewares["createInvitation"]...)
+	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id/invitations/:invitation_id", wrapper.RevokeInvitation, options.OperationMiddlewares["revokeInvitation"]...)
 	router.GET(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
-	router.POST(options.BaseURL+"/api/v1/organizations/:organization_id/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
 	router.PATCH(options.BaseURL+"/api/v1/organizations/:organization_id/members/:user_id", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
 	router.GET(options.BaseURL+"/api/v1/organizations/me", wrapper.ListMyOrganizations, options.OperationMiddlewares["listMyOrganizations"]...)
@@ -3354,9 +4035,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+type AlreadyMemberApplicationProblemPlusJSONResponse Problem
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictOrIdempotencyKeyInUseResponseHeaders struct {
 	RetryAfter *int
@@ -3380,7 +4061,19 @@ type IdempotencyKeyInUseApplicationProblemPlusJSONResponse struct {
 
 type IdempotencyKeyMismatchApplicationProblemPlusJSONResponse Problem
 
+type ImportFailedApplicationProblemPlusJSONResponse Problem
+
+type ImportTooLargeApplicationProblemPlusJSONResponse Problem
+
+type ImportUnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
 type InvalidWebhookApplicationProblemPlusJSONResponse Problem
+
+type InvitationEmailMismatchApplicationProblemPlusJSONResponse Problem
+
+type InvitationForbiddenApplicationProblemPlusJSONResponse Problem
+
+type InvitationNotFoundApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -3443,6 +4136,116 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
 type WrongCurrentPasswordApplicationProblemPlusJSONResponse Problem
+
+type GetDealForecastRequestObject struct {
+}
+
+type GetDealForecastResponseObject interface {
+	VisitGetDealForecastResponse(w http.ResponseWriter) error
+}
+
+type GetDealForecast200JSONResponse DealForecast
+
+func (response GetDealForecast200JSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealForecast400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealForecast400ApplicationProblemPlusJSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealForecast401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealForecast401ApplicationProblemPlusJSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealForecast403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealForecast403ApplicationProblemPlusJSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealForecast429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealForecast429ApplicationProblemPlusJSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealForecast503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealForecast503ApplicationProblemPlusJSONResponse) VisitGetDealForecastResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetDealFunnelRequestObject struct {
 }
@@ -3540,6 +4343,117 @@ type GetDealFunnel503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDealFunnel503ApplicationProblemPlusJSONResponse) VisitGetDealFunnelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStatsRequestObject struct {
+	Params GetDealStageStatsParams
+}
+
+type GetDealStageStatsResponseObject interface {
+	VisitGetDealStageStatsResponse(w http.ResponseWriter) error
+}
+
+type GetDealStageStats200JSONResponse DealStageStats
+
+func (response GetDealStageStats200JSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealStageStats400ApplicationProblemPlusJSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealStageStats401ApplicationProblemPlusJSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealStageStats403ApplicationProblemPlusJSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStats429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealStageStats429ApplicationProblemPlusJSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealStageStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealStageStats503ApplicationProblemPlusJSONResponse) VisitGetDealStageStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3665,6 +4579,117 @@ func (response GetDealSummary503ApplicationProblemPlusJSONResponse) VisitGetDeal
 	return err
 }
 
+type GetDealVelocityRequestObject struct {
+	Params GetDealVelocityParams
+}
+
+type GetDealVelocityResponseObject interface {
+	VisitGetDealVelocityResponse(w http.ResponseWriter) error
+}
+
+type GetDealVelocity200JSONResponse DealVelocity
+
+func (response GetDealVelocity200JSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealVelocity400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealVelocity400ApplicationProblemPlusJSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealVelocity401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealVelocity401ApplicationProblemPlusJSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealVelocity403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealVelocity403ApplicationProblemPlusJSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealVelocity429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealVelocity429ApplicationProblemPlusJSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDealVelocity503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDealVelocity503ApplicationProblemPlusJSONResponse) VisitGetDealVelocityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
 }
@@ -3703,8 +4728,13 @@ func (response Login400ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login401ResponseHeaders struct {
+	WWWAuthenticate *string
+}
+
 type Login401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers Login401ResponseHeaders
 }
 
 func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
@@ -4588,9 +5618,7 @@ func (response Register400ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
-type Register409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type Register409ApplicationProblemPlusJSONResponse Problem
 
 func (response Register409ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
 
@@ -4879,9 +5907,7 @@ func (response ListContacts200JSONResponse) VisitListContactsResponse(w http.Res
 	return err
 }
 
-type ListContacts400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type ListContacts400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListContacts400ApplicationProblemPlusJSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
 
@@ -5005,9 +6031,7 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	return err
 }
 
-type CreateContact400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type CreateContact400ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateContact400ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
@@ -5056,8 +6080,13 @@ func (response CreateContact403ApplicationProblemPlusJSONResponse) VisitCreateCo
 	return err
 }
 
+type CreateContact409ResponseHeaders struct {
+	RetryAfter *int
+}
+
 type CreateContact409ApplicationProblemPlusJSONResponse struct {
-	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers CreateContact409ResponseHeaders
 }
 
 func (response CreateContact409ApplicationProblemPlusJSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
@@ -5161,6 +6190,320 @@ func (response CreateContact503ApplicationProblemPlusJSONResponse) VisitCreateCo
 	return err
 }
 
+type ExportContactsRequestObject struct {
+	Params ExportContactsParams
+}
+
+type ExportContactsResponseObject interface {
+	VisitExportContactsResponse(w http.ResponseWriter) error
+}
+
+type ExportContacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportContacts200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportContacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportContacts200TextcsvResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportContacts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportContacts400ApplicationProblemPlusJSONResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportContacts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportContacts401ApplicationProblemPlusJSONResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportContacts403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportContacts403ApplicationProblemPlusJSONResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportContacts429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportContacts429ApplicationProblemPlusJSONResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportContacts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportContacts503ApplicationProblemPlusJSONResponse) VisitExportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContactsRequestObject struct {
+	Params ImportContactsParams
+	Body   io.Reader
+}
+
+type ImportContactsResponseObject interface {
+	VisitImportContactsResponse(w http.ResponseWriter) error
+}
+
+type ImportContacts200ResponseHeaders struct {
+	IdempotentReplayed *string
+}
+
+type ImportContacts200JSONResponse struct {
+	Body    ContactImportResult
+	Headers ImportContacts200ResponseHeaders
+}
+
+func (response ImportContacts200JSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts400ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts401ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts403ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts409ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts413ApplicationProblemPlusJSONResponse struct {
+	ImportTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts413ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts415ApplicationProblemPlusJSONResponse struct {
+	ImportUnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts415ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts422ApplicationProblemPlusJSONResponse struct {
+	ImportFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts422ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts429ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportContacts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportContacts503ApplicationProblemPlusJSONResponse) VisitImportContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteContactRequestObject struct {
 	ContactId ContactIdPath `json:"contact_id"`
 	Params    DeleteContactParams
@@ -5245,9 +6588,7 @@ func (response DeleteContact404ApplicationProblemPlusJSONResponse) VisitDeleteCo
 	return err
 }
 
-type DeleteContact409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type DeleteContact409ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteContact409ApplicationProblemPlusJSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
 
@@ -5492,9 +6833,7 @@ func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.R
 	return err
 }
 
-type UpdateContact400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type UpdateContact400ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateContact400ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
@@ -5559,9 +6898,7 @@ func (response UpdateContact404ApplicationProblemPlusJSONResponse) VisitUpdateCo
 	return err
 }
 
-type UpdateContact409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type UpdateContact409ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateContact409ApplicationProblemPlusJSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
@@ -5684,9 +7021,7 @@ func (response ListDeals200JSONResponse) VisitListDealsResponse(w http.ResponseW
 	return err
 }
 
-type ListDeals400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type ListDeals400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListDeals400ApplicationProblemPlusJSONResponse) VisitListDealsResponse(w http.ResponseWriter) error {
 
@@ -5810,9 +7145,7 @@ func (response CreateDeal201JSONResponse) VisitCreateDealResponse(w http.Respons
 	return err
 }
 
-type CreateDeal400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type CreateDeal400ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateDeal400ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
 
@@ -5952,6 +7285,131 @@ type CreateDeal503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateDeal503ApplicationProblemPlusJSONResponse) VisitCreateDealResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportDealsRequestObject struct {
+	Params ExportDealsParams
+}
+
+type ExportDealsResponseObject interface {
+	VisitExportDealsResponse(w http.ResponseWriter) error
+}
+
+type ExportDeals200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportDeals200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportDeals200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportDeals200TextcsvResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportDeals400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportDeals400ApplicationProblemPlusJSONResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportDeals401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportDeals401ApplicationProblemPlusJSONResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportDeals403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportDeals403ApplicationProblemPlusJSONResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportDeals429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportDeals429ApplicationProblemPlusJSONResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportDeals503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportDeals503ApplicationProblemPlusJSONResponse) VisitExportDealsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6281,9 +7739,7 @@ func (response UpdateDeal200JSONResponse) VisitUpdateDealResponse(w http.Respons
 	return err
 }
 
-type UpdateDeal400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type UpdateDeal400ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateDeal400ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
 
@@ -6316,9 +7772,7 @@ func (response UpdateDeal401ApplicationProblemPlusJSONResponse) VisitUpdateDealR
 	return err
 }
 
-type UpdateDeal403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
+type UpdateDeal403ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateDeal403ApplicationProblemPlusJSONResponse) VisitUpdateDealResponse(w http.ResponseWriter) error {
 
@@ -6458,9 +7912,7 @@ func (response ListActivities200JSONResponse) VisitListActivitiesResponse(w http
 	return err
 }
 
-type ListActivities400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type ListActivities400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListActivities400ApplicationProblemPlusJSONResponse) VisitListActivitiesResponse(w http.ResponseWriter) error {
 
@@ -6597,9 +8049,7 @@ func (response CreateActivity201JSONResponse) VisitCreateActivityResponse(w http
 	return err
 }
 
-type CreateActivity400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type CreateActivity400ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateActivity400ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
 
@@ -6755,6 +8205,211 @@ type CreateActivity503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateActivity503ApplicationProblemPlusJSONResponse) VisitCreateActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitationRequestObject struct {
+	Params AcceptInvitationParams
+	Body   *AcceptInvitationJSONRequestBody
+}
+
+type AcceptInvitationResponseObject interface {
+	VisitAcceptInvitationResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitation200ResponseHeaders struct {
+	IdempotentReplayed *string
+}
+
+type AcceptInvitation200JSONResponse struct {
+	Body    Membership
+	Headers AcceptInvitation200ResponseHeaders
+}
+
+func (response AcceptInvitation200JSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation400ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation401ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation403ApplicationProblemPlusJSONResponse struct {
+	InvitationEmailMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation403ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation404ApplicationProblemPlusJSONResponse struct {
+	InvitationNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation404ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation409ApplicationProblemPlusJSONResponse struct {
+	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation409ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation413ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation415ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation422ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation429ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptInvitation503ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7382,6 +9037,408 @@ func (response UpdateOrganization503ApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type ListInvitationsRequestObject struct {
+	OrganizationId OrganizationIdPath `json:"organization_id"`
+	Params         ListInvitationsParams
+}
+
+type ListInvitationsResponseObject interface {
+	VisitListInvitationsResponse(w http.ResponseWriter) error
+}
+
+type ListInvitations200JSONResponse InvitationList
+
+func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations400ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations401ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations403ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations429ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInvitations503ApplicationProblemPlusJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationRequestObject struct {
+	OrganizationId OrganizationIdPath `json:"organization_id"`
+	Body           *CreateInvitationJSONRequestBody
+}
+
+type CreateInvitationResponseObject interface {
+	VisitCreateInvitationResponse(w http.ResponseWriter) error
+}
+
+type CreateInvitation201ResponseHeaders struct {
+	Location string
+}
+
+type CreateInvitation201JSONResponse struct {
+	Body    InvitationWithToken
+	Headers CreateInvitation201ResponseHeaders
+}
+
+func (response CreateInvitation201JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation400ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation401ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation403ApplicationProblemPlusJSONResponse struct {
+	InvitationForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation403ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation409ApplicationProblemPlusJSONResponse struct {
+	AlreadyMemberApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation409ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation413ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation415ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation429ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInvitation503ApplicationProblemPlusJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	OrganizationId OrganizationIdPath `json:"organization_id"`
+	InvitationId   InvitationIdPath   `json:"invitation_id"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204Response struct {
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation400ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation401ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation403ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation404ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation429ApplicationProblemPlusJSONResponse struct {
+	RateLimitedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation429ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeInvitation503ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMembersRequestObject struct {
 	OrganizationId OrganizationIdPath `json:"organization_id"`
 	Params         ListMembersParams
@@ -7494,214 +9551,6 @@ func (response ListMembers503ApplicationProblemPlusJSONResponse) VisitListMember
 	return err
 }
 
-type AddMemberRequestObject struct {
-	OrganizationId OrganizationIdPath `json:"organization_id"`
-	Params         AddMemberParams
-	Body           *AddMemberJSONRequestBody
-}
-
-type AddMemberResponseObject interface {
-	VisitAddMemberResponse(w http.ResponseWriter) error
-}
-
-type AddMember201ResponseHeaders struct {
-	IdempotentReplayed *string
-	Location           string
-}
-
-type AddMember201JSONResponse struct {
-	Body    Member
-	Headers AddMember201ResponseHeaders
-}
-
-func (response AddMember201JSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.IdempotentReplayed != nil {
-		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
-	}
-	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
-	w.WriteHeader(201)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember400ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember401ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.WWWAuthenticate != nil {
-		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
-	}
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember403ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember404ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember409ApplicationProblemPlusJSONResponse struct {
-	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember409ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(409)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember413ApplicationProblemPlusJSONResponse struct {
-	PayloadTooLargeApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember413ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(413)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember415ApplicationProblemPlusJSONResponse struct {
-	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember415ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember422ApplicationProblemPlusJSONResponse struct {
-	IdempotencyKeyMismatchApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember422ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(422)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember429ApplicationProblemPlusJSONResponse struct {
-	RateLimitedApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember429ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(429)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type AddMember503ApplicationProblemPlusJSONResponse struct {
-	ServiceUnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response AddMember503ApplicationProblemPlusJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type RemoveMemberRequestObject struct {
 	OrganizationId OrganizationIdPath `json:"organization_id"`
 	UserId         UserIdPath         `json:"user_id"`
@@ -7754,9 +9603,7 @@ func (response RemoveMember401ApplicationProblemPlusJSONResponse) VisitRemoveMem
 	return err
 }
 
-type RemoveMember403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
+type RemoveMember403ApplicationProblemPlusJSONResponse Problem
 
 func (response RemoveMember403ApplicationProblemPlusJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
 
@@ -7786,9 +9633,7 @@ func (response RemoveMember404ApplicationProblemPlusJSONResponse) VisitRemoveMem
 	return err
 }
 
-type RemoveMember409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type RemoveMember409ApplicationProblemPlusJSONResponse Problem
 
 func (response RemoveMember409ApplicationProblemPlusJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
 
@@ -7899,9 +9744,7 @@ func (response UpdateMember401ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	return err
 }
 
-type UpdateMember403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
+type UpdateMember403ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateMember403ApplicationProblemPlusJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
@@ -7931,9 +9774,7 @@ func (response UpdateMember404ApplicationProblemPlusJSONResponse) VisitUpdateMem
 	return err
 }
 
-type UpdateMember409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type UpdateMember409ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateMember409ApplicationProblemPlusJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
@@ -8039,9 +9880,7 @@ func (response ListTasks200JSONResponse) VisitListTasksResponse(w http.ResponseW
 	return err
 }
 
-type ListTasks400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type ListTasks400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListTasks400ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
 
@@ -8165,9 +10004,7 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 	return err
 }
 
-type CreateTask400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type CreateTask400ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateTask400ApplicationProblemPlusJSONResponse) VisitCreateTaskResponse(w http.ResponseWriter) error {
 
@@ -8636,9 +10473,7 @@ func (response UpdateTask200JSONResponse) VisitUpdateTaskResponse(w http.Respons
 	return err
 }
 
-type UpdateTask400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type UpdateTask400ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateTask400ApplicationProblemPlusJSONResponse) VisitUpdateTaskResponse(w http.ResponseWriter) error {
 
@@ -8812,9 +10647,7 @@ func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.Res
 	return err
 }
 
-type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type ListWebhooks400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
 
@@ -10038,12 +11871,21 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetDealForecast Pipeline forecast
+	// (GET /api/v1/analytics/deals/forecast)
+	GetDealForecast(ctx context.Context, request GetDealForecastRequestObject) (GetDealForecastResponseObject, error)
 	// GetDealFunnel Sales funnel
 	// (GET /api/v1/analytics/deals/funnel)
 	GetDealFunnel(ctx context.Context, request GetDealFunnelRequestObject) (GetDealFunnelResponseObject, error)
+	// GetDealStageStats Time in stage
+	// (GET /api/v1/analytics/deals/stages)
+	GetDealStageStats(ctx context.Context, request GetDealStageStatsRequestObject) (GetDealStageStatsResponseObject, error)
 	// GetDealSummary Deal summary
 	// (GET /api/v1/analytics/deals/summary)
 	GetDealSummary(ctx context.Context, request GetDealSummaryRequestObject) (GetDealSummaryResponseObject, error)
+	// GetDealVelocity Sales velocity
+	// (GET /api/v1/analytics/deals/velocity)
+	GetDealVelocity(ctx context.Context, request GetDealVelocityRequestObject) (GetDealVelocityResponseObject, error)
 	// Login Log in
 	// (POST /api/v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -10080,6 +11922,12 @@ type StrictServerInterface interface {
 	// CreateContact Create contact
 	// (POST /api/v1/contacts)
 	CreateContact(ctx context.Context, request CreateContactRequestObject) (CreateContactResponseObject, error)
+	// ExportContacts Export contacts as CSV
+	// (GET /api/v1/contacts/export)
+	ExportContacts(ctx context.Context, request ExportContactsRequestObject) (ExportContactsResponseObject, error)
+	// ImportContacts Import contacts from CSV
+	// (POST /api/v1/contacts/import)
+	ImportContacts(ctx context.Context, request ImportContactsRequestObject) (ImportContactsResponseObject, error)
 	// DeleteContact Delete contact
 	// (DELETE /api/v1/contacts/{contact_id})
 	DeleteContact(ctx context.Context, request DeleteContactRequestObject) (DeleteContactResponseObject, error)
@@ -10095,6 +11943,9 @@ type StrictServerInterface interface {
 	// CreateDeal Create deal
 	// (POST /api/v1/deals)
 	CreateDeal(ctx context.Context, request CreateDealRequestObject) (CreateDealResponseObject, error)
+	// ExportDeals Export deals as CSV
+	// (GET /api/v1/deals/export)
+	ExportDeals(ctx context.Context, request ExportDealsRequestObject) (ExportDealsResponseObject, error)
 	// DeleteDeal Delete deal
 	// (DELETE /api/v1/deals/{deal_id})
 	DeleteDeal(ctx context.Context, request DeleteDealRequestObject) (DeleteDealResponseObject, error)
@@ -10110,6 +11961,9 @@ type StrictServerInterface interface {
 	// CreateActivity Comment on deal
 	// (POST /api/v1/deals/{deal_id}/activities)
 	CreateActivity(ctx context.Context, request CreateActivityRequestObject) (CreateActivityResponseObject, error)
+	// AcceptInvitation Accept an invitation
+	// (POST /api/v1/invitations/accept)
+	AcceptInvitation(ctx context.Context, request AcceptInvitationRequestObject) (AcceptInvitationResponseObject, error)
 	// CreateOrganization Create organization
 	// (POST /api/v1/organizations)
 	CreateOrganization(ctx context.Context, request CreateOrganizationRequestObject) (CreateOrganizationResponseObject, error)
@@ -10125,12 +11979,18 @@ type StrictServerInterface interface {
 	// UpdateOrganization Update organization
 	// (PATCH /api/v1/organizations/{organization_id})
 	UpdateOrganization(ctx context.Context, request UpdateOrganizationRequestObject) (UpdateOrganizationResponseObject, error)
+	// ListInvitations List invitations
+	// (GET /api/v1/organizations/{organization_id}/invitations)
+	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
+	// CreateInvitation Invite a member
+	// (POST /api/v1/organizations/{organization_id}/invitations)
+	CreateInvitation(ctx context.Context, request CreateInvitationRequestObject) (CreateInvitationResponseObject, error)
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_id})
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
 	// ListMembers List members
 	// (GET /api/v1/organizations/{organization_id}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
-	// AddMember Add member
-	// (POST /api/v1/organizations/{organization_id}/members)
-	AddMember(ctx context.Context, request AddMemberRequestObject) (AddMemberResponseObject, error)
 	// RemoveMember Remove member
 	// (DELETE /api/v1/organizations/{organization_id}/members/{user_id})
 	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
@@ -10196,6 +12056,29 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// GetDealForecast operation middleware
+func (sh *strictHandler) GetDealForecast(ctx echo.Context) error {
+	var request GetDealForecastRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDealForecast(ctx.Request().Context(), request.(GetDealForecastRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDealForecast")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealForecastResponseObject); ok {
+		return validResponse.VisitGetDealForecastResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetDealFunnel operation middleware
 func (sh *strictHandler) GetDealFunnel(ctx echo.Context) error {
 	var request GetDealFunnelRequestObject
@@ -10213,6 +12096,31 @@ func (sh *strictHandler) GetDealFunnel(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetDealFunnelResponseObject); ok {
 		return validResponse.VisitGetDealFunnelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDealStageStats operation middleware
+func (sh *strictHandler) GetDealStageStats(ctx echo.Context, params GetDealStageStatsParams) error {
+	var request GetDealStageStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDealStageStats(ctx.Request().Context(), request.(GetDealStageStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDealStageStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealStageStatsResponseObject); ok {
+		return validResponse.VisitGetDealStageStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10238,6 +12146,31 @@ func (sh *strictHandler) GetDealSummary(ctx echo.Context, params GetDealSummaryP
 		return err
 	} else if validResponse, ok := response.(GetDealSummaryResponseObject); ok {
 		return validResponse.VisitGetDealSummaryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDealVelocity operation middleware
+func (sh *strictHandler) GetDealVelocity(ctx echo.Context, params GetDealVelocityParams) error {
+	var request GetDealVelocityRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDealVelocity(ctx.Request().Context(), request.(GetDealVelocityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDealVelocity")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDealVelocityResponseObject); ok {
+		return validResponse.VisitGetDealVelocityResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10691,6 +12624,58 @@ func (sh *strictHandler) CreateContact(ctx echo.Context, params CreateContactPar
 	return nil
 }
 
+// ExportContacts operation middleware
+func (sh *strictHandler) ExportContacts(ctx echo.Context, params ExportContactsParams) error {
+	var request ExportContactsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportContacts(ctx.Request().Context(), request.(ExportContactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportContacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportContactsResponseObject); ok {
+		return validResponse.VisitExportContactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportContacts operation middleware
+func (sh *strictHandler) ImportContacts(ctx echo.Context, params ImportContactsParams) error {
+	var request ImportContactsRequestObject
+
+	request.Params = params
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportContacts(ctx.Request().Context(), request.(ImportContactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportContacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportContactsResponseObject); ok {
+		return validResponse.VisitImportContactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DeleteContact operation middleware
 func (sh *strictHandler) DeleteContact(ctx echo.Context, contactId ContactIdPath, params DeleteContactParams) error {
 	var request DeleteContactRequestObject
@@ -10859,6 +12844,31 @@ func (sh *strictHandler) CreateDeal(ctx echo.Context, params CreateDealParams) e
 		return err
 	} else if validResponse, ok := response.(CreateDealResponseObject); ok {
 		return validResponse.VisitCreateDealResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportDeals operation middleware
+func (sh *strictHandler) ExportDeals(ctx echo.Context, params ExportDealsParams) error {
+	var request ExportDealsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportDeals(ctx.Request().Context(), request.(ExportDealsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportDeals")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportDealsResponseObject); ok {
+		return validResponse.VisitExportDealsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11041,6 +13051,54 @@ func (sh *strictHandler) CreateActivity(ctx echo.Context, dealId DealIdPath, par
 	return nil
 }
 
+// AcceptInvitation operation middleware
+func (sh *strictHandler) AcceptInvitation(ctx echo.Context, params AcceptInvitationParams) error {
+	var request AcceptInvitationRequestObject
+
+	request.Params = params
+
+	var body AcceptInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitation(ctx.Request().Context(), request.(AcceptInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptInvitationResponseObject); ok {
+		return validResponse.VisitAcceptInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CreateOrganization operation middleware
 func (sh *strictHandler) CreateOrganization(ctx echo.Context, params CreateOrganizationParams) error {
 	var request CreateOrganizationRequestObject
@@ -11210,40 +13268,39 @@ func (sh *strictHandler) UpdateOrganization(ctx echo.Context, organizationId Org
 	return nil
 }
 
-// ListMembers operation middleware
-func (sh *strictHandler) ListMembers(ctx echo.Context, organizationId OrganizationIdPath, params ListMembersParams) error {
-	var request ListMembersRequestObject
+// ListInvitations operation middleware
+func (sh *strictHandler) ListInvitations(ctx echo.Context, organizationId OrganizationIdPath, params ListInvitationsParams) error {
+	var request ListInvitationsRequestObject
 
 	request.OrganizationId = organizationId
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListMembers(ctx.Request().Context(), request.(ListMembersRequestObject))
+		return sh.ssi.ListInvitations(ctx.Request().Context(), request.(ListInvitationsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListMembers")
+		handler = middleware(handler, "ListInvitations")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
-		return validResponse.VisitListMembersResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListInvitationsResponseObject); ok {
+		return validResponse.VisitListInvitationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// AddMember operation middleware
-func (sh *strictHandler) AddMember(ctx echo.Context, organizationId OrganizationIdPath, params AddMemberParams) error {
-	var request AddMemberRequestObject
+// CreateInvitation operation middleware
+func (sh *strictHandler) CreateInvitation(ctx echo.Context, organizationId OrganizationIdPath) error {
+	var request CreateInvitationRequestObject
 
 	request.OrganizationId = organizationId
-	request.Params = params
 
-	var body AddMemberJSONRequestBody
+	var body CreateInvitationJSONRequestBody
 	var err error
 	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
 		// A request validator built on kin-openapi's openapi3filter with
@@ -11267,18 +13324,70 @@ func (sh *strictHandler) AddMember(ctx echo.Context, organizationId Organization
 	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AddMember(ctx.Request().Context(), request.(AddMemberRequestObject))
+		return sh.ssi.CreateInvitation(ctx.Request().Context(), request.(CreateInvitationRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AddMember")
+		handler = middleware(handler, "CreateInvitation")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(AddMemberResponseObject); ok {
-		return validResponse.VisitAddMemberResponse(ctx.Response())
+	} else if validResponse, ok := response.(CreateInvitationResponseObject); ok {
+		return validResponse.VisitCreateInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(ctx echo.Context, organizationId OrganizationIdPath, invitationId InvitationIdPath) error {
+	var request RevokeInvitationRequestObject
+
+	request.OrganizationId = organizationId
+	request.InvitationId = invitationId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx.Request().Context(), request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		return validResponse.VisitRevokeInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMembers operation middleware
+func (sh *strictHandler) ListMembers(ctx echo.Context, organizationId OrganizationIdPath, params ListMembersParams) error {
+	var request ListMembersRequestObject
+
+	request.OrganizationId = organizationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMembers(ctx.Request().Context(), request.(ListMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
+		return validResponse.VisitListMembersResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -50,13 +50,17 @@ type Deal struct {
 }
 
 type Organization struct {
-	ID              uuid.UUID
-	Name            string
-	MembersSeeAll   bool
-	DefaultCurrency string
-	Timezone        string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID                            uuid.UUID
+	Name                          string
+	MembersSeeAll                 bool
+	DefaultCurrency               string
+	Timezone                      string
+	CreatedAt                     time.Time
+	UpdatedAt                     time.Time
+	StageProbabilityQualification int16
+	StageProbabilityProposal      int16
+	StageProbabilityNegotiation   int16
+	StageProbabilityClosed        int16
 }
 
 type Task struct {

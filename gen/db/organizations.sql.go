@@ -14,7 +14,7 @@ import (
 const createOrganization = `-- name: CreateOrganization :one
 INSERT INTO organizations (id, name)
 VALUES ($1, $2)
-RETURNING id, name, members_see_all, default_currency, timezone, created_at, updated_at
+RETURNING id, name, members_see_all, default_currency, timezone, created_at, updated_at, stage_probability_qualification, stage_probability_proposal, stage_probability_negotiation, stage_probability_closed
 `
 
 type CreateOrganizationParams struct {
@@ -33,6 +33,10 @@ func (q *Queries) CreateOrganization(ctx context.Context, arg CreateOrganization
 		&i.Timezone,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StageProbabilityQualification,
+		&i.StageProbabilityProposal,
+		&i.StageProbabilityNegotiation,
+		&i.StageProbabilityClosed,
 	)
 	return i, err
 }
@@ -51,7 +55,7 @@ func (q *Queries) DeleteOrganization(ctx context.Context, organizationID uuid.UU
 }
 
 const getOrganization = `-- name: GetOrganization :one
-SELECT id, name, members_see_all, default_currency, timezone, created_at, updated_at FROM organizations
+SELECT id, name, members_see_all, default_currency, timezone, created_at, updated_at, stage_probability_qualification, stage_probability_proposal, stage_probability_negotiation, stage_probability_closed FROM organizations
 WHERE id = $1
 `
 
@@ -66,12 +70,16 @@ func (q *Queries) GetOrganization(ctx context.Context, organizationID uuid.UUID)
 		&i.Timezone,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StageProbabilityQualification,
+		&i.StageProbabilityProposal,
+		&i.StageProbabilityNegotiation,
+		&i.StageProbabilityClosed,
 	)
 	return i, err
 }
 
 const listUserOrganizations = `-- name: ListUserOrganizations :many
-SELECT o.id, o.name, o.members_see_all, o.default_currency, o.timezone, o.created_at, o.updated_at, m.role
+SELECT o.id, o.name, o.members_see_all, o.default_currency, o.timezone, o.created_at, o.updated_at, o.stage_probability_qualification, o.stage_probability_proposal, o.stage_probability_negotiation, o.stage_probability_closed, m.role
 FROM organization_members m
 JOIN organizations o ON o.id = m.organization_id
 WHERE m.user_id = $1
@@ -100,6 +108,10 @@ func (q *Queries) ListUserOrganizations(ctx context.Context, userID uuid.UUID) (
 			&i.Organization.Timezone,
 			&i.Organization.CreatedAt,
 			&i.Organization.UpdatedAt,
+			&i.Organization.StageProbabilityQualification,
+			&i.Organization.StageProbabilityProposal,
+			&i.Organization.StageProbabilityNegotiation,
+			&i.Organization.StageProbabilityClosed,
 			&i.Role,
 		); err != nil {
 			return nil, err
@@ -118,17 +130,25 @@ SET name             = COALESCE($1, name),
     members_see_all  = COALESCE($2, members_see_all),
     default_currency = COALESCE($3, default_currency),
     timezone         = COALESCE($4, timezone),
+    stage_probability_qualification = COALESCE($5, stage_probability_qualification),
+    stage_probability_proposal      = COALESCE($6, stage_probability_proposal),
+    stage_probability_negotiation   = COALESCE($7, stage_probability_negotiation),
+    stage_probability_closed        = COALESCE($8, stage_probability_closed),
     updated_at       = now()
-WHERE id = $5
-RETURNING id, name, members_see_all, default_currency, timezone, created_at, updated_at
+WHERE id = $9
+RETURNING id, name, members_see_all, default_currency, timezone, created_at, updated_at, stage_probability_qualification, stage_probability_proposal, stage_probability_negotiation, stage_probability_closed
 `
 
 type UpdateOrganizationParams struct {
-	Name            *string
-	MembersSeeAll   *bool
-	DefaultCurrency *string
-	Timezone        *string
-	OrganizationID  uuid.UUID
+	Name                          *string
+	MembersSeeAll                 *bool
+	DefaultCurrency               *string
+	Timezone                      *string
+	StageProbabilityQualification *int16
+	StageProbabilityProposal      *int16
+	StageProbabilityNegotiation   *int16
+	StageProbabilityClosed        *int16
+	OrganizationID                uuid.UUID
 }
 
 func (q *Queries) UpdateOrganization(ctx context.Context, arg UpdateOrganizationParams) (Organization, error) {
@@ -137,6 +157,10 @@ func (q *Queries) UpdateOrganization(ctx context.Context, arg UpdateOrganization
 		arg.MembersSeeAll,
 		arg.DefaultCurrency,
 		arg.Timezone,
+		arg.StageProbabilityQualification,
+		arg.StageProbabilityProposal,
+		arg.StageProbabilityNegotiation,
+		arg.StageProbabilityClosed,
 		arg.OrganizationID,
 	)
 	var i Organization
@@ -148,6 +172,10 @@ func (q *Queries) UpdateOrganization(ctx context.Context, arg UpdateOrganization
 		&i.Timezone,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StageProbabilityQualification,
+		&i.StageProbabilityProposal,
+		&i.StageProbabilityNegotiation,
+		&i.StageProbabilityClosed,
 	)
 	return i, err
 }

@@ -15,6 +15,10 @@ type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (time.Time, error)
 	// A successful login clears its (account, address) counter; the address counter stays.
 	ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error
+	// How many rows of an import (their emails in file order, an empty string for none) ImportContacts would
+	// create, by the same rule, without writing: a row without email, or the first row of its
+	// lower-cased email when no contact of the organization has it.
+	CountImportableContacts(ctx context.Context, arg CountImportableContactsParams) (int64, error)
 	CreateActivity(ctx context.Context, arg CreateActivityParams) (Activity, error)
 	CreateContact(ctx context.Context, arg CreateContactParams) (Contact, error)
 	CreateDeal(ctx context.Context, arg CreateDealParams) (Deal, error)
@@ -25,13 +29,28 @@ type Querier interface {
 	CreateWebhookDelivery(ctx context.Context, arg CreateWebhookDeliveryParams) (WebhookDelivery, error)
 	CreateWebhookEndpoint(ctx context.Context, arg CreateWebhookEndpointParams) (WebhookEndpoint, error)
 	CreateWebhookEvent(ctx context.Context, arg CreateWebhookEventParams) error
+	// GET /analytics/deals/forecast in one round trip, read from deal_counts (kept by triggers): per
+	// currency the open deals, their exact sum, and the sum weighted by the organization's stage
+	// probabilities in percent (the service divides by 100). Visibility as in DealStageStats.
+	DealForecast(ctx context.Context, arg DealForecastParams) ([]DealForecastRow, error)
 	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
+	// GET /analytics/deals/stages in one round trip: per stage, the deals that entered it in the window
+	// and the stays in it that ended in the window (count, total and the two middle durations for the
+	// median; 0 when no stay ended), from the ledger's stage moves; the open deals in it now, from deal_counts. Stages with
+	// nothing are left out (the service fills them in). A member who sees only their own deals counts
+	// the deals they own now, as the summary and the funnel do.
+	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
 	// the whole days after its first from deal_day_counts, plus that first, partial day's deals
 	// counted in the created_at index; reported on the first row only.
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
+	// GET /analytics/deals/velocity in one round trip, per currency (the deal's currency now): the deals
+	// created in the window; the deals whose status became won or lost in the window (once each, at
+	// their latest such change); of the won, the sum of their amounts and of their cycles (creation to
+	// won) in seconds. Ratios are the service's. Visibility as in DealStageStats.
+	DealVelocity(ctx context.Context, arg DealVelocityParams) ([]DealVelocityRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
 	// The clean-up: keys past their expiry, in batches.
@@ -44,6 +63,14 @@ type Querier interface {
 	DeleteOrganization(ctx context.Context, organizationID uuid.UUID) (int64, error)
 	DeleteTask(ctx context.Context, arg DeleteTaskParams) (int64, error)
 	DeleteWebhookEndpoint(ctx context.Context, arg DeleteWebhookEndpointParams) (int64, error)
+	// One batch of the contacts export: the contacts the list's filters select (owner, search as in
+	// ListContacts and SearchContacts), oldest first, after the keyset position (after_created_at,
+	// after_id). The export reads batch after batch, so that it never holds more than one in memory
+	// nor a connection while the client reads.
+	ExportContacts(ctx context.Context, arg ExportContactsParams) ([]Contact, error)
+	// One batch of the deals export: the deals the list's filters select (as in ListDeals* and
+	// FilterDeals), oldest first, after the keyset position.
+	ExportDeals(ctx context.Context, arg ExportDealsParams) ([]Deal, error)
 	// A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
 	// trigram index for search) finds the matches, which are sorted. The page is found by offset.
 	FilterDeals(ctx context.Context, arg FilterDealsParams) ([]FilterDealsRow, error)
@@ -77,7 +104,16 @@ type Querier interface {
 	GetWebhookDeliveryToSend(ctx context.Context, arg GetWebhookDeliveryToSendParams) (GetWebhookDeliveryToSendRow, error)
 	GetWebhookEndpoint(ctx context.Context, arg GetWebhookEndpointParams) (WebhookEndpoint, error)
 	GetWebhookEndpointForUpdate(ctx context.Context, arg GetWebhookEndpointForUpdateParams) (WebhookEndpoint, error)
+	// Rows of an import (a chunk of them), in file order, as parallel arrays (an empty string for an
+	// absent value), owned by the importer. A row whose email (lower-cased, as contacts_org_email_key
+	// compares them) a contact of the organization has, or an earlier row has (of this statement or of
+	// an earlier chunk of the transaction), is skipped by ON CONFLICT: the same index that refuses a
+	// duplicate from POST /contacts decides, concurrent creations included. The number of rows is the
+	// number created.
+	ImportContacts(ctx context.Context, arg ImportContactsParams) (int64, error)
 	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
+	// Whether a registered user with this (lower-cased) email is a member of the organization.
+	IsMemberByEmail(ctx context.Context, arg IsMemberByEmailParams) (bool, error)
 	// The user's sessions that still work (not revoked, not expired), most recently used first.
 	ListActiveSessions(ctx context.Context, arg ListActiveSessionsParams) ([]ListActiveSessionsRow, error)
 	// A deal's timeline, newest first, from the keyset position on (the start when NULL), in the
@@ -102,6 +138,10 @@ type Querier interface {
 	ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitleDescParams) ([]ListDealsByTitleDescRow, error)
 	ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUpdatedAtAscParams) ([]ListDealsByUpdatedAtAscRow, error)
 	ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByUpdatedAtDescParams) ([]ListDealsByUpdatedAtDescRow, error)
+	// Newest first, from the keyset position on (the start when NULL), in the index
+	// (organization_id, created_at DESC, id DESC). status: pending, expired, accepted or revoked, or
+	// NULL for all; "expired" is a pending invitation past its expiry.
+	ListInvitations(ctx context.Context, arg ListInvitationsParams) ([]ListInvitationsRow, error)
 	// Oldest membership first, from the keyset position on (the start when NULL), in the index
 	// (organization_id, created_at, user_id).
 	ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error)
@@ -119,16 +159,25 @@ type Querier interface {
 	// Oldest first, from the keyset position on (the start when NULL), in the index
 	// (organization_id, created_at, id).
 	ListWebhookEndpoints(ctx context.Context, arg ListWebhookEndpointsParams) ([]ListWebhookEndpointsRow, error)
+	// The pending, unexpired invitation with this token, locked so that it is accepted once. Unknown,
+	// revoked, accepted and expired tokens alike find nothing.
+	LockLiveInvitationByToken(ctx context.Context, arg LockLiveInvitationByTokenParams) (LockLiveInvitationByTokenRow, error)
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
 	// The (account, address) lock and the address lock still running at @now (NULL when none), and
 	// whether the pair has a counter at all (a successful login has one to clear only then).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
+	MarkInvitationAccepted(ctx context.Context, arg MarkInvitationAcceptedParams) error
 	// Starts the failure count of the endpoint (or continues it), and deactivates the endpoint when
 	// every attempt to it has failed since @failing_before or earlier. Returns whether it is active.
 	MarkWebhookEndpointFailed(ctx context.Context, arg MarkWebhookEndpointFailedParams) (bool, error)
 	MarkWebhookEndpointSucceeded(ctx context.Context, arg MarkWebhookEndpointSucceededParams) error
+	// One row of the stage history ledger, written in the transaction of the change. from_stage and
+	// from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
+	// the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
+	// lock that the change holds.
+	RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
 	// statement runs. The next login's LoginLocks reads the locks it set.
@@ -140,6 +189,8 @@ type Querier interface {
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
 	// request's rules need.
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
+	// Only a pending invitation (expired included) can be revoked.
+	RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) (int64, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	// Ends one active session of the user; no row: no such active session of this user.
 	RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error)
@@ -176,6 +227,9 @@ type Querier interface {
 	UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) (int64, error)
 	// Reactivating an endpoint restarts its failure count.
 	UpdateWebhookEndpoint(ctx context.Context, arg UpdateWebhookEndpointParams) (WebhookEndpoint, error)
+	// Inviting an email that has a pending invitation replaces it: new id, token, role and expiry, so
+	// the old token stops working. One statement, so two concurrent invitations of one email leave one.
+	UpsertInvitation(ctx context.Context, arg UpsertInvitationParams) (UpsertInvitationRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

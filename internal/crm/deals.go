@@ -40,7 +40,8 @@ type DealFilter struct {
 	Descending bool
 }
 
-// CreateDeal opens a deal (status new, stage qualification) and writes deal_created.
+// CreateDeal opens a deal (status new, stage qualification) and writes deal_created and the first
+// row of its stage history.
 func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDeal) (Deal, error) {
 	if err := m.Require(tenancy.CreateRecords); err != nil {
 		return Deal{}, err
@@ -79,6 +80,9 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 			"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
 			"status": deal.Status, "stage": deal.Stage,
 		}); err != nil {
+			return err
+		}
+		if err := recordStageChange(ctx, q, m, dealStageChange{deal: deal, at: deal.CreatedAt}); err != nil {
 			return err
 		}
 		return s.dealEvent(ctx, tx, q, webhooks.DealCreated, deal, nil)
@@ -220,6 +224,13 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 		}
 		for _, ev := range events {
 			if _, err := record(ctx, q, m, id, ev.Type, ev.Payload); err != nil {
+				return err
+			}
+		}
+		if out.Stage != cur.Stage || out.Status != cur.Status {
+			if err := recordStageChange(ctx, q, m, dealStageChange{
+				deal: out, fromStage: &cur.Stage, fromStatus: &cur.Status, at: out.UpdatedAt,
+			}); err != nil {
 				return err
 			}
 		}

@@ -25,6 +25,10 @@ func toOrganization(o orgs.Organization) api.Organization {
 		Name: o.Name,
 		Settings: api.OrganizationSettings{
 			MembersSeeAll: o.MembersSeeAll, DefaultCurrency: o.DefaultCurrency, Timezone: o.Timezone,
+			StageProbabilities: api.StageProbabilities{
+				Qualification: int32(o.StageProbabilityQualification), Proposal: int32(o.StageProbabilityProposal),
+				Negotiation: int32(o.StageProbabilityNegotiation), Closed: int32(o.StageProbabilityClosed),
+			},
 		},
 		CreatedAt: o.CreatedAt.UTC(),
 		UpdatedAt: o.UpdatedAt.UTC(),

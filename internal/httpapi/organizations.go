@@ -65,6 +65,11 @@ func (s *Server) UpdateOrganization(ctx context.Context, req api.UpdateOrganizat
 	u := orgs.Update{Name: req.Body.Name}
 	if st := req.Body.Settings; st != nil {
 		u.MembersSeeAll, u.DefaultCurrency, u.Timezone = st.MembersSeeAll, st.DefaultCurrency, st.Timezone
+		if p := st.StageProbabilities; p != nil {
+			u.StageProbabilities = orgs.StageProbabilities{
+				Qualification: p.Qualification, Proposal: p.Proposal, Negotiation: p.Negotiation, Closed: p.Closed,
+			}
+		}
 	}
 	org, err := s.orgs.Update(ctx, m, u)
 	if err != nil {
@@ -100,24 +105,6 @@ func (s *Server) ListMembers(ctx context.Context, req api.ListMembersRequestObje
 		return nil, err
 	}
 	return api.ListMembers200JSONResponse{Items: itemsOf(res.Items, toMember), Total: res.Total, Page: res.Page, PageSize: res.PageSize, NextCursor: nextCursor(s, ctx, res)}, nil
-}
-
-// AddMember adds a registered user to the organization.
-func (s *Server) AddMember(ctx context.Context, req api.AddMemberRequestObject) (api.AddMemberResponseObject, error) {
-	m, err := tenancy.MembershipFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	mem, err := s.orgs.AddMember(ctx, m, req.Body.Email, tenancy.Role(req.Body.Role))
-	if err != nil {
-		return nil, err
-	}
-	return api.AddMember201JSONResponse{
-		Body: toMember(mem),
-		Headers: api.AddMember201ResponseHeaders{
-			Location: "/api/v1/organizations/" + m.OrganizationID.String() + "/members/" + mem.UserID.String(),
-		},
-	}, nil
 }
 
 // UpdateMember changes a member's role.

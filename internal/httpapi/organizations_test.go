@@ -86,7 +86,7 @@ func TestOrganizations_CreateMakesTheCallerOwner(t *testing.T) {
 	assert.NotEqual(t, uuid.Nil, org.Id)
 	assert.Equal(t, "/api/v1/organizations/"+org.Id.String(), res.HTTPResponse.Header.Get("Location"))
 	assert.Equal(t, "Difference Engines GmbH", org.Name)
-	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, org.Settings)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC", StageProbabilities: defaultStageProbabilities}, org.Settings)
 	assert.False(t, org.CreatedAt.IsZero())
 
 	mine := orgsMine(t, app, ada)
@@ -163,7 +163,7 @@ func TestOrganizations_GetIsAllowedForEveryRole(t *testing.T) {
 			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 			assert.Equal(t, f.Org, res.JSON200.Id)
 			assert.Equal(t, "owner's organization", res.JSON200.Name)
-			assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, res.JSON200.Settings)
+			assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC", StageProbabilities: defaultStageProbabilities}, res.JSON200.Settings)
 		})
 	}
 }
@@ -175,7 +175,7 @@ func TestOrganizations_OwnerAndAdminUpdateNameAndSettings(t *testing.T) {
 	f := newOrgsTeam(t)
 	for i, role := range []client.Role{client.RoleOwner, client.RoleAdmin} {
 		u := f.As(t, role)
-		want := client.OrganizationSettings{MembersSeeAll: i%2 == 0, DefaultCurrency: []string{"EUR", "GBP"}[i], Timezone: []string{"Europe/Berlin", "America/New_York"}[i]}
+		want := client.OrganizationSettings{MembersSeeAll: i%2 == 0, DefaultCurrency: []string{"EUR", "GBP"}[i], Timezone: []string{"Europe/Berlin", "America/New_York"}[i], StageProbabilities: defaultStageProbabilities}
 		name := "Renamed by " + string(role)
 		before := orgsGet(t, f.App, u, f.Org)
 		require.Equal(t, http.StatusOK, before.StatusCode())
@@ -215,19 +215,19 @@ func TestOrganizations_UpdateKeepsFieldsLeftOut(t *testing.T) {
 	org := patch(client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("Acme"), Settings: &client.OrganizationSettingsUpdate{
 		MembersSeeAll: apptest.Ptr(false), DefaultCurrency: apptest.Ptr("EUR"), Timezone: apptest.Ptr("Europe/Berlin"),
 	}})
-	require.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Europe/Berlin"}, org.Settings)
+	require.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Europe/Berlin", StageProbabilities: defaultStageProbabilities}, org.Settings)
 
 	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{Timezone: apptest.Ptr("Asia/Tokyo")}})
 	assert.Equal(t, "Acme", org.Name)
-	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo", StageProbabilities: defaultStageProbabilities}, org.Settings)
 
 	org = patch(client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("Acme Two")})
 	assert.Equal(t, "Acme Two", org.Name)
-	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: false, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo", StageProbabilities: defaultStageProbabilities}, org.Settings)
 
 	org = patch(client.UpdateOrganizationJSONRequestBody{Settings: &client.OrganizationSettingsUpdate{MembersSeeAll: apptest.Ptr(true)}})
 	assert.Equal(t, "Acme Two", org.Name)
-	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo"}, org.Settings)
+	assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "EUR", Timezone: "Asia/Tokyo", StageProbabilities: defaultStageProbabilities}, org.Settings)
 
 	got := orgsGet(t, f.App, f.Owner, f.Org)
 	require.Equal(t, http.StatusOK, got.StatusCode())
@@ -290,7 +290,7 @@ func TestOrganizations_UpdateRejectsInvalidBodies(t *testing.T) {
 		got := orgsGet(t, f.App, f.Owner, f.Org)
 		require.Equal(t, http.StatusOK, got.StatusCode())
 		assert.Equal(t, "owner's organization", got.JSON200.Name)
-		assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC"}, got.JSON200.Settings)
+		assert.Equal(t, client.OrganizationSettings{MembersSeeAll: true, DefaultCurrency: "USD", Timezone: "UTC", StageProbabilities: defaultStageProbabilities}, got.JSON200.Settings)
 	})
 }
 

@@ -91,6 +91,13 @@ type Update struct {
 	MembersSeeAll   *bool
 	DefaultCurrency *string
 	Timezone        *string
+	// StageProbabilities: the stages named take the new percentage (0..100), the others keep theirs.
+	StageProbabilities StageProbabilities
+}
+
+// StageProbabilities are the forecast's weights of the funnel stages in percent; nil is unchanged.
+type StageProbabilities struct {
+	Qualification, Proposal, Negotiation, Closed *int32
 }
 
 // Update changes name and settings (owner, admin).
@@ -103,14 +110,43 @@ func (s *Service) Update(ctx context.Context, m tenancy.Membership, u Update) (O
 			return Organization{}, apperr.Validation("settings.timezone", "must be an IANA time zone such as Europe/Berlin")
 		}
 	}
-	org, err := s.q.UpdateOrganization(ctx, db.UpdateOrganizationParams{
+	params := db.UpdateOrganizationParams{
 		OrganizationID: m.OrganizationID, Name: u.Name, MembersSeeAll: u.MembersSeeAll,
 		DefaultCurrency: u.DefaultCurrency, Timezone: u.Timezone,
-	})
+	}
+	var err error
+	p := u.StageProbabilities
+	for _, pr := range []struct {
+		stage string
+		v     *int32
+		into  **int16
+	}{
+		{"qualification", p.Qualification, &params.StageProbabilityQualification},
+		{"proposal", p.Proposal, &params.StageProbabilityProposal},
+		{"negotiation", p.Negotiation, &params.StageProbabilityNegotiation},
+		{"closed", p.Closed, &params.StageProbabilityClosed},
+	} {
+		if *pr.into, err = percent("settings.stage_probabilities."+pr.stage, pr.v); err != nil {
+			return Organization{}, err
+		}
+	}
+	org, err := s.q.UpdateOrganization(ctx, params)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Organization{}, apperr.ErrNotAMember
 	}
 	return org, err
+}
+
+// percent is a stage probability as stored, or nil when v is; the spec bounds it, and so does this.
+func percent(field string, v *int32) (*int16, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if *v < 0 || *v > 100 {
+		return nil, apperr.Validation(field, "must be between 0 and 100")
+	}
+	p := int16(*v)
+	return &p, nil
 }
 
 // Delete removes the organization and, by cascade, all of its data (owner only).

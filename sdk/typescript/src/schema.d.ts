@@ -902,10 +902,11 @@ export interface paths {
          *     `win_rate` = won ÷ (won + lost) × 100; `won_amount` is the exact sum of the won deals'
          *     amounts (0 when none was won); `average_won_amount` = won_amount ÷ won;
          *     `average_cycle_days` is the mean time from creation to won of the won deals, in days;
-         *     `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days,
-         *     computed from the unrounded figures. Every ratio is rounded to 2 decimals and null when there
-         *     is nothing to divide by (no deal won or lost; no deal won). A currency is listed when a deal
-         *     in it was opened, won or lost in the window. Members of an organization with
+         *     `velocity_per_day` = opened × average_won_amount × win_rate / 100 ÷ average_cycle_days, with
+         *     `average_won_amount` and `win_rate` as answered and the cycle unrounded. Every ratio is
+         *     rounded to 2 decimals (half away from zero) and null when there is nothing to divide by:
+         *     `win_rate` when no deal was won or lost, the others when none was won. A currency is listed
+         *     when a deal in it was opened, won or lost in the window. Members of an organization with
          *     `members_see_all=false` count the deals they own.
          */
         get: operations["getDealVelocity"];
@@ -1829,7 +1830,7 @@ export interface components {
             average_cycle_days: number | null;
             /**
              * Format: double
-             * @description opened × average_won_amount × win_rate / 100 ÷ average_cycle_days from the unrounded figures, 2 decimals; null when none was won.
+             * @description opened × average_won_amount × win_rate / 100 ÷ average_cycle_days (the cycle unrounded), 2 decimals; null when none was won.
              */
             velocity_per_day: number | null;
         };
