@@ -84,8 +84,9 @@ func WithTokenCallback(fn func(Tokens)) Option {
 
 // Client is a session-aware client of the Mini-CRM API; it is safe for concurrent use.
 //
-// The embedded *client.ClientWithResponses offers every operation of the API as a typed method;
-// all of them go through the session: bearer token, organization header and transparent refresh.
+// Its services (c.Contacts, c.Deals, ...) are the way in. Below them, the embedded
+// *client.ClientWithResponses offers every operation of the API as a typed low-level method; all
+// of them go through the session: bearer token, organization header and transparent refresh.
 // Wrap their results in [Ok] to turn error answers into a [*ProblemError].
 //
 // Register, Login, Logout, LogoutAll, UpdateMe and ChangePassword of this type (which keep the

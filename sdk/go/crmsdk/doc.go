@@ -56,7 +56,7 @@
 //		fmt.Println(deal.Title, deal.Amount)
 //	}
 //
-// Every service method takes [RequestOption]s last: [IfMatch], [IfNoneMatch] and
+// Every service method takes [RequestOption] values last: [IfMatch], [IfNoneMatch] and
 // [IdempotencyKey] add a header, [CaptureETag] and [CaptureResponse] hand back what the answer
 // carries beside its document.
 //
