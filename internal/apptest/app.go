@@ -22,9 +22,11 @@ import (
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/telemetry"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/internal/webhooks"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // TestSecret signs the tokens of test servers only.
@@ -67,6 +69,12 @@ type Options struct {
 	// zero budget or bound here is 1,000,000 per minute or 10,000 at once, and a refusal is
 	// answered without delay (not the service's defaults); set a field to test it.
 	Limits httpapi.Limits
+
+	// Log receives the service's log lines (nil: discarded); Metrics and TracerProvider are the
+	// service's telemetry (nil: none), as cmd/crm wires them.
+	Log            *slog.Logger
+	Metrics        *telemetry.Metrics
+	TracerProvider trace.TracerProvider
 }
 
 // limitsOutOfTheWay raises every unset budget and bound of l far above what a test sends.
@@ -122,6 +130,10 @@ func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *riv
 		workers = 4
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := quiet
+	if o.Log != nil {
+		log = o.Log
+	}
 	jobs, err := webhooks.NewClient(pool, store, webhooks.ClientConfig{Guard: guard, Workers: workers, Retry: o.WebhookRetry, Logger: quiet})
 	if err != nil {
 		return nil, nil, nil, err
@@ -137,7 +149,7 @@ func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *riv
 		Webhooks: hooks,
 		Callers:  tenancy.Resolver{Q: store.Queries()},
 		Ready:    store,
-		Log:      quiet,
+		Log:      log,
 
 		TrustedProxies: o.TrustedProxies,
 
@@ -147,6 +159,9 @@ func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *riv
 		Limits:  limitsOutOfTheWay(o.Limits),
 		Cursors: paging.NewCursors([]byte(TestSecret)),
 		DB:      store,
+
+		Metrics:        o.Metrics,
+		TracerProvider: o.TracerProvider,
 	})
 	if err != nil {
 		return nil, nil, nil, err
@@ -217,17 +232,12 @@ func (a *App) Register(t testing.TB, name string) User {
 	return u
 }
 
-// AddMember makes u a member of org with role, acting as admin (an owner or admin of org).
+// AddMember makes u a member of org with role, acting as admin (an owner or admin of org): admin
+// invites u's email and u accepts.
 func (a *App) AddMember(t testing.TB, admin User, org uuid.UUID, u User, role client.Role) {
 	t.Helper()
-	res, err := a.Client.AddMemberWithResponse(t.Context(), org,
-		client.AddMemberJSONRequestBody{Email: u.Email, Role: role}, admin.Auth())
-	if err != nil {
-		t.Fatalf("add member: %v", err)
-	}
-	if res.StatusCode() != http.StatusCreated {
-		t.Fatalf("add member: status %d: %s", res.StatusCode(), res.Body)
-	}
+	inv := a.Invite(t, admin, org, u.Email, role)
+	a.AcceptInvitation(t, u, inv.Token)
 }
 
 // Auth sends the user's access token.

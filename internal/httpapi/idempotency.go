@@ -19,6 +19,14 @@ const (
 	headerReplayed       = "Idempotent-Replayed"
 )
 
+// unreplayable are the authenticated POSTs that ignore Idempotency-Key (echo routes): their answer
+// carries a secret the database must not keep (an invitation's token, of which only the hash is
+// stored), so it cannot be stored for a replay. Each is safe to retry without a key: an invitation
+// sent again replaces the previous one, and the token of the last answer is the one that works.
+var unreplayable = map[string]bool{
+	"/api/v1/organizations/:organization_id/invitations": true,
+}
+
 // replayedHeaders are the response headers stored with an answer and replayed with it; the others
 // (X-Request-Id, RateLimit, ...) belong to the request that carries them.
 var replayedHeaders = []string{echo.HeaderContentType, echo.HeaderLocation, "ETag"}
@@ -42,7 +50,7 @@ func idempotencyKeys(store *idempotency.Store) echo.MiddlewareFunc {
 				return next(c)
 			}
 			values, present := req.Header[headerIdempotencyKey]
-			if !present {
+			if !present || unreplayable[c.Path()] {
 				return next(c)
 			}
 			ctx := req.Context()

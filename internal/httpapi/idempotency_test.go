@@ -75,16 +75,19 @@ func everyPost(t *testing.T, tm *apptest.Team) []idemPost {
 	a, owner, org := tm.App, tm.Owner, tm.Org
 	contact := a.NewContact(t, owner, org, "Idem Base")
 	deal := a.NewDeal(t, owner, org, "Idem Base Deal", "10.00")
-	joiner, other := a.Register(t, "joiner"), a.Register(t, "other-joiner")
+	// Two organizations invite the owner: accepting one and then the other are different requests.
+	host, otherHost := a.Register(t, "host"), a.Register(t, "other-host")
+	invited := a.Invite(t, host, host.OrgID, owner.Email, client.RoleMember)
+	otherInvited := a.Invite(t, otherHost, otherHost.OrgID, owner.Email, client.RoleMember)
 	js := func(v any) []byte { return apptest.JSON(t, v) }
 	return []idemPost{
 		{name: "createOrganization", path: "/api/v1/organizations", status: http.StatusCreated,
 			body: js(map[string]any{"name": "Idem Org"}), other: js(map[string]any{"name": "Another Org"}),
 			count: "SELECT count(*) FROM organizations WHERE name = 'Idem Org'"},
-		{name: "addMember", path: "/api/v1/organizations/" + org.String() + "/members", scope: org, status: http.StatusCreated,
-			body:  js(map[string]any{"email": joiner.Email, "role": "member"}),
-			other: js(map[string]any{"email": other.Email, "role": "member"}),
-			count: "SELECT count(*) FROM organization_members WHERE organization_id = '" + org.String() + "'"},
+		{name: "acceptInvitation", path: "/api/v1/invitations/accept", status: http.StatusOK,
+			body:  js(map[string]any{"token": invited.Token}),
+			other: js(map[string]any{"token": otherInvited.Token}),
+			count: "SELECT count(*) FROM organization_members WHERE user_id = '" + owner.ID.String() + "'"},
 		{name: "createContact", path: "/api/v1/contacts", org: org, scope: org, status: http.StatusCreated,
 			body: js(map[string]any{"name": "Idem Contact"}), other: js(map[string]any{"name": "Idem Contact", "company": "X"}),
 			count: "SELECT count(*) FROM contacts WHERE name = 'Idem Contact'"},

@@ -46,14 +46,6 @@ func membersRemove(t testing.TB, app *apptest.App, actor apptest.User, org, targ
 	return res
 }
 
-func membersAdd(t testing.TB, app *apptest.App, actor apptest.User, org uuid.UUID, email string, role client.Role) *client.AddMemberResponse {
-	t.Helper()
-	res, err := app.Client.AddMemberWithResponse(t.Context(), org,
-		client.AddMemberJSONRequestBody{Email: email, Role: role}, actor.Auth())
-	require.NoError(t, err)
-	return res
-}
-
 func membersOwnerCount(t testing.TB, app *apptest.App, org uuid.UUID) int {
 	t.Helper()
 	var n int
@@ -178,128 +170,7 @@ func TestMembers_ListRejectsBadPageParameters(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode, "page_size 100 is the maximum and allowed: %s", body)
 }
 
-// ---- POST members ----
-
-func TestMembers_OwnerAndAdminAddMembers(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	for _, actor := range []client.Role{client.RoleOwner, client.RoleAdmin} {
-		for _, role := range []client.Role{client.RoleAdmin, client.RoleManager, client.RoleMember} {
-			u := f.App.Register(t, "new")
-			res := membersAdd(t, f.App, f.As(t, actor), f.Org, u.Email, role)
-			require.Equal(t, http.StatusCreated, res.StatusCode(), "%s adds %s: %s", actor, role, res.Body)
-			assert.Equal(t, "/api/v1/organizations/"+f.Org.String()+"/members/"+u.ID.String(),
-				res.HTTPResponse.Header.Get("Location"))
-			m := res.JSON201
-			assert.Equal(t, u.ID, m.UserId)
-			assert.Equal(t, u.Email, m.Email)
-			assert.Equal(t, u.Name, m.Name)
-			assert.Equal(t, role, m.Role)
-			assert.False(t, m.JoinedAt.IsZero())
-
-			assert.Equal(t, role, membersRoles(t, f.App, f.Member(t), f.Org)[u.ID])
-			assert.Equal(t, role, orgsMine(t, f.App, u)[f.Org], "the new member sees the organization")
-			got := orgsGet(t, f.App, u, f.Org)
-			assert.Equal(t, http.StatusOK, got.StatusCode(), "the new member has access at once")
-		}
-	}
-}
-
-func TestMembers_ManagerAndMemberCannotAdd(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	u := f.App.Register(t, "new")
-	for _, actor := range []client.Role{client.RoleManager, client.RoleMember} {
-		for _, role := range apptest.Roles {
-			res := membersAdd(t, f.App, f.As(t, actor), f.Org, u.Email, role)
-			problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "forbidden")
-		}
-	}
-	assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID)
-}
-
-func TestMembers_AddUnknownEmailIsUserNotFound(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	res := membersAdd(t, f.App, f.Owner, f.Org, apptest.UniqueEmail("ghost"), client.RoleMember)
-	problemOf(t, res.HTTPResponse, res.Body, http.StatusNotFound, "user_not_found")
-	assert.Len(t, membersRoles(t, f.App, f.Owner, f.Org), 4)
-}
-
-func TestMembers_AddExistingMemberIsAlreadyMember(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	for _, u := range []apptest.User{f.Owner, f.Admin(t), f.Manager(t), f.Member(t)} {
-		res := membersAdd(t, f.App, f.Owner, f.Org, u.Email, client.RoleAdmin)
-		problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
-	}
-	res := membersAdd(t, f.App, f.Admin(t), f.Org, strings.ToUpper(f.Member(t).Email), client.RoleManager)
-	problemOf(t, res.HTTPResponse, res.Body, http.StatusConflict, "already_member")
-	// The existing roles are untouched.
-	assert.Equal(t, map[uuid.UUID]client.Role{
-		f.Owner.ID: client.RoleOwner, f.Admin(t).ID: client.RoleAdmin,
-		f.Manager(t).ID: client.RoleManager, f.Member(t).ID: client.RoleMember,
-	}, membersRoles(t, f.App, f.Owner, f.Org))
-}
-
-func TestMembers_AdminCannotAddAnOwnerButOwnerCan(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	u := f.App.Register(t, "new")
-	res := membersAdd(t, f.App, f.Admin(t), f.Org, u.Email, client.RoleOwner)
-	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
-	assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID)
-
-	res = membersAdd(t, f.App, f.Owner, f.Org, u.Email, client.RoleOwner)
-	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
-	assert.Equal(t, client.RoleOwner, res.JSON201.Role)
-	assert.Equal(t, client.RoleOwner, orgsMine(t, f.App, u)[f.Org])
-}
-
-func TestMembers_AddMatchesEmailCaseInsensitively(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	u := f.App.Register(t, "grace")
-	res := membersAdd(t, f.App, f.Owner, f.Org, strings.ToUpper(u.Email), client.RoleManager)
-	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
-	assert.Equal(t, u.ID, res.JSON201.UserId)
-	assert.Equal(t, u.Email, res.JSON201.Email, "the stored email is returned")
-
-	v := f.App.Register(t, "hedy")
-	local, domain, _ := strings.Cut(v.Email, "@")
-	res = membersAdd(t, f.App, f.Admin(t), f.Org, strings.ToUpper(local[:1])+local[1:]+"@"+strings.ToUpper(domain), client.RoleMember)
-	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
-	assert.Equal(t, v.ID, res.JSON201.UserId)
-}
-
-func TestMembers_AddRejectsInvalidBodies(t *testing.T) {
-	t.Parallel()
-	f := newOrgsTeam(t)
-	u := f.App.Register(t, "new")
-	tests := []struct {
-		name, body, code, field string
-	}{
-		{"unknown role", `{"email": "` + u.Email + `", "role": "superuser"}`, "validation_failed", "role"},
-		{"missing role", `{"email": "` + u.Email + `"}`, "validation_failed", ""},
-		{"missing email", `{"role": "member"}`, "validation_failed", ""},
-		{"not an email", `{"email": "nobody", "role": "member"}`, "validation_failed", "email"},
-		{"unknown field", `{"email": "` + u.Email + `", "role": "member", "user_id": "` + u.ID.String() + `"}`, "validation_failed", "user_id"},
-		{"malformed JSON", `{"email": `, "malformed_request", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			res, err := f.App.Client.AddMemberWithBodyWithResponse(t.Context(), f.Org,
-				"application/json", strings.NewReader(tc.body), f.Owner.Auth())
-			require.NoError(t, err)
-			p := problemOf(t, res.HTTPResponse, res.Body, http.StatusBadRequest, tc.code)
-			if tc.field != "" {
-				assert.Contains(t, fieldsOf(p), tc.field)
-			}
-		})
-	}
-	apptest.Finally(t, func(t testing.TB) { assert.NotContains(t, membersRoles(t, f.App, f.Owner, f.Org), u.ID) })
-}
+// Joining is by invitation: see invitations_test.go.
 
 // ---- PATCH members/{user_id} ----
 
@@ -602,7 +473,7 @@ func TestMembers_RemovedUserLosesAccessAtOnce(t *testing.T) {
 			client.UpdateOrganizationJSONRequestBody{Name: apptest.Ptr("revenge")}, victim.Auth())
 		require.NoError(t, err)
 		problemOf(t, upd.HTTPResponse, upd.Body, http.StatusForbidden, "not_a_member")
-		add := membersAdd(t, f.App, victim, f.Org, victim.Email, client.RoleAdmin)
+		add := invite(t, f.App, victim, f.Org, victim.Email, client.RoleAdmin)
 		problemOf(t, add.HTTPResponse, add.Body, http.StatusForbidden, "not_a_member")
 		again := membersRemove(t, f.App, victim, f.Org, victim.ID)
 		problemOf(t, again.HTTPResponse, again.Body, http.StatusForbidden, "not_a_member")
@@ -666,7 +537,7 @@ func TestMembers_OwnerOfOneOrganizationCannotTouchAnothers(t *testing.T) {
 	list, err := app.Client.ListMembersWithResponse(t.Context(), orgB, nil, ada.Auth())
 	require.NoError(t, err)
 	notAMember(list.HTTPResponse, list.Body)
-	add := membersAdd(t, app, ada, orgB, ada.Email, client.RoleOwner)
+	add := invite(t, app, ada, orgB, ada.Email, client.RoleOwner)
 	notAMember(add.HTTPResponse, add.Body)
 	for _, target := range []uuid.UUID{bob.ID, bobsMember.ID} {
 		upd := membersPatch(t, app, ada, orgB, target, client.RoleMember)
@@ -760,10 +631,13 @@ func TestMembers_RoleMatrix(t *testing.T) {
 			return res.HTTPResponse, res.Body, func(bool) {}
 		}, map[client.Role]want{client.RoleOwner: ok200, client.RoleAdmin: ok200, client.RoleManager: ok200, client.RoleMember: ok200}},
 
-		{"add member", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
+		{"invite a member", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
 			u := newTarget(t, w, "")
-			res := membersAdd(t, w.app, w.actor, w.org, u.Email, client.RoleManager)
+			res := invite(t, w.app, w.actor, w.org, u.Email, client.RoleManager)
 			return res.HTTPResponse, res.Body, func(allowed bool) {
+				if allowed {
+					w.app.AcceptInvitation(t, u, res.JSON201.Token)
+				}
 				role, in := membersRoles(t, w.app, w.founder, w.org)[u.ID]
 				assert.Equal(t, allowed, in)
 				if allowed {
@@ -772,10 +646,13 @@ func TestMembers_RoleMatrix(t *testing.T) {
 			}
 		}, map[client.Role]want{client.RoleOwner: ok201, client.RoleAdmin: ok201, client.RoleManager: forbidden, client.RoleMember: forbidden}},
 
-		{"add owner", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
+		{"invite an owner", func(t *testing.T, w world) (*http.Response, []byte, func(bool)) {
 			u := newTarget(t, w, "")
-			res := membersAdd(t, w.app, w.actor, w.org, u.Email, client.RoleOwner)
+			res := invite(t, w.app, w.actor, w.org, u.Email, client.RoleOwner)
 			return res.HTTPResponse, res.Body, func(allowed bool) {
+				if allowed {
+					w.app.AcceptInvitation(t, u, res.JSON201.Token)
+				}
 				role, in := membersRoles(t, w.app, w.founder, w.org)[u.ID]
 				assert.Equal(t, allowed, in)
 				if allowed {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,8 +17,7 @@ var (
 	errLastOwner     = apperr.Conflict("last_owner", "The organization must keep at least one owner.")
 	errOwnRole       = apperr.Forbidden("own_role", "You cannot change your own role.")
 	errOwnerRole     = apperr.Forbidden("owner_role_forbidden", "Only an owner may grant, change or remove the owner role.")
-	errUserNotFound  = apperr.NotFound("user_not_found", "No registered user has this email.")
-	errAlreadyMember = apperr.Conflict("already_member", "The user is already a member of this organization.")
+	errAlreadyMember = apperr.Conflict("already_member", "This email is already a member of the organization.")
 )
 
 // Member is a user's membership seen from the organization.
@@ -41,28 +39,6 @@ func (s *Service) ListMembers(ctx context.Context, m tenancy.Membership, p pagin
 		return page, fmt.Errorf("list members: %w", err)
 	}
 	return page, nil
-}
-
-// AddMember adds a registered user by email (owner, admin; only an owner adds an owner).
-func (s *Service) AddMember(ctx context.Context, m tenancy.Membership, email string, role tenancy.Role) (Member, error) {
-	if err := requireGrant(m, role); err != nil {
-		return Member{}, err
-	}
-	user, err := s.q.GetUserByEmail(ctx, strings.TrimSpace(email))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Member{}, errUserNotFound
-	}
-	if err != nil {
-		return Member{}, fmt.Errorf("find user: %w", err)
-	}
-	joined, err := s.q.AddMember(ctx, db.AddMemberParams{OrganizationID: m.OrganizationID, UserID: user.ID, Role: string(role)})
-	if errors.Is(err, pgx.ErrNoRows) { // ON CONFLICT DO NOTHING returned nothing
-		return Member{}, errAlreadyMember
-	}
-	if err != nil {
-		return Member{}, fmt.Errorf("add member: %w", err)
-	}
-	return Member{UserID: user.ID, Email: user.Email, Name: user.Name, Role: string(role), CreatedAt: joined}, nil
 }
 
 // UpdateMemberRole changes another member's role under the owner rules.

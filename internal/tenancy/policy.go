@@ -27,7 +27,8 @@ const (
 	AssignRecordOwner  Action = "assign_record_owner" // set or change owner_id
 	RollbackDealStage  Action = "rollback_deal_stage" // move a deal to an earlier stage
 	ManageSettings     Action = "manage_settings"     // organization name and settings
-	ManageMembers      Action = "manage_members"      // add/remove members, change non-owner roles
+	ManageMembers      Action = "manage_members"      // remove members, change non-owner roles
+	InviteMembers      Action = "invite_members"      // invite people, list and revoke invitations
 	ManageOwners       Action = "manage_owners"       // grant, change or revoke the owner role
 	ManageWebhooks     Action = "manage_webhooks"     // webhook subscriptions and their deliveries
 	DeleteOrganization Action = "delete_organization"
@@ -42,6 +43,7 @@ var policy = map[Action]map[Role]bool{
 	RollbackDealStage:  {RoleOwner: true, RoleAdmin: true},
 	ManageSettings:     {RoleOwner: true, RoleAdmin: true},
 	ManageMembers:      {RoleOwner: true, RoleAdmin: true},
+	InviteMembers:      {RoleOwner: true, RoleAdmin: true},
 	ManageOwners:       {RoleOwner: true},
 	ManageWebhooks:     {RoleOwner: true, RoleAdmin: true},
 	DeleteOrganization: {RoleOwner: true},
@@ -50,7 +52,7 @@ var policy = map[Action]map[Role]bool{
 // Actions lists every action the policy knows, for exhaustive tests.
 func Actions() []Action {
 	return []Action{ReadRecords, CreateRecords, ModifyAnyRecord, AssignRecordOwner, RollbackDealStage,
-		ManageSettings, ManageMembers, ManageOwners, ManageWebhooks, DeleteOrganization}
+		ManageSettings, ManageMembers, InviteMembers, ManageOwners, ManageWebhooks, DeleteOrganization}
 }
 
 // Can reports whether role may perform action. Unknown roles and actions may do nothing.

@@ -18,6 +18,7 @@ var expected = map[Action][]Role{
 	RollbackDealStage:  {RoleOwner, RoleAdmin},
 	ManageSettings:     {RoleOwner, RoleAdmin},
 	ManageMembers:      {RoleOwner, RoleAdmin},
+	InviteMembers:      {RoleOwner, RoleAdmin},
 	ManageOwners:       {RoleOwner},
 	ManageWebhooks:     {RoleOwner, RoleAdmin},
 	DeleteOrganization: {RoleOwner},
