@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ var (
 	// ErrNotFound: no such route or object in this organization.
 	ErrNotFound error = codeError(CodeNotFound)
 )
+
+// ProblemCodes returns every problem code of the contract (the Code* constants), sorted: the
+// enum of Problem.code in openapi.yaml when the SDK was generated.
+func ProblemCodes() []string { return slices.Clone(problemCodes) }
 
 // Error returns "crm: <status> <code>: <detail, or title when there is no detail>".
 func (e *ProblemError) Error() string {

@@ -1,0 +1,115 @@
+package crmsdk_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// newModuleProgram is what a new user writes: one import, services, an iterator, a problem code.
+const newModuleProgram = `package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/minicrm/crm/sdk/go/crmsdk"
+)
+
+func main() {
+	ctx := context.Background()
+	c, err := crmsdk.New(os.Args[1])
+	if err != nil {
+		log.Fatal(err)
+	}
+	reg, err := c.Auth.Register(ctx, crmsdk.RegisterRequest{
+		Email: os.Args[2], Password: "correct-horse-battery", Name: "Ada", OrganizationName: "Engines",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.SetOrganization(reg.Organization.Id)
+	for _, name := range []string{"Charles", "Mary", "Michael"} {
+		if _, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: name}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	size, by, asc := crmsdk.PageSize(1), crmsdk.ListContactsParamsOrderByName, crmsdk.ListContactsParamsOrderAsc
+	var first crmsdk.Contact
+	for contact, err := range c.Contacts.All(ctx, &crmsdk.ListContactsParams{PageSize: &size, OrderBy: &by, Order: &asc}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if first.Name == "" {
+			first = contact
+		}
+		fmt.Println("contact", contact.Name)
+	}
+	deal, err := c.Deals.Create(ctx, crmsdk.DealCreate{ContactId: first.Id, Title: "Engine"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	stage := crmsdk.DealStageProposal
+	if deal, err = c.Deals.Update(ctx, deal.Id, crmsdk.DealUpdate{Stage: &stage}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deal", deal.Title, deal.Stage, deal.Status == crmsdk.DealStatusNew)
+	won := crmsdk.DealStatusWon
+	_, err = c.Deals.Update(ctx, deal.Id, crmsdk.DealUpdate{Status: &won})
+	fmt.Println("problem", crmsdk.IsProblem(err, crmsdk.CodeWonRequiresPositiveAmount))
+}
+`
+
+// TestNewModule builds newModuleProgram as a module of its own, outside the repository, that
+// requires the SDK through a replace directive to this checkout, as a new user's project would.
+// It builds offline (GOPROXY=off: only the module cache, which this repository's own build
+// filled) and runs the program against the test server.
+func TestNewModule(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	require.NoError(t, err)
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(gomod), "module github.com/minicrm/crm\n"), "the repository root")
+	goVersion := ""
+	for line := range strings.SplitSeq(string(gomod), "\n") {
+		if v, ok := strings.CutPrefix(line, "go "); ok {
+			goVersion = v
+		}
+	}
+	require.NotEmpty(t, goVersion)
+
+	dir := t.TempDir()
+	mod := "module example.com/crmuser\n\ngo " + goVersion + "\n\n" +
+		"require github.com/minicrm/crm v0.0.0-00010101000000-000000000000\n\n" +
+		"replace github.com/minicrm/crm => " + root + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o600))
+	// The checksums of the SDK's dependencies, as the repository has them: go adds what the
+	// program needs from here instead of asking the checksum database.
+	sums, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(newModuleProgram), 0o600))
+
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err)
+	bin := filepath.Join(dir, "crmuser")
+	build := exec.CommandContext(t.Context(), gobin, "build", "-o", bin, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build in a new module:\n%s", out)
+
+	run := exec.CommandContext(t.Context(), bin, baseURL, uniqueEmail("newuser"))
+	run.WaitDelay = 10 * time.Second
+	out, err = run.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "contact Charles\ncontact Mary\ncontact Michael\ndeal Engine proposal true\nproblem true\n", string(out))
+}
