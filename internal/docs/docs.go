@@ -4,6 +4,7 @@ package docs
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
 
@@ -61,9 +62,13 @@ const (
 		"frame-ancestors 'none'"
 )
 
-// Register adds the portal's routes to e. specJSON and specYAML are the contract the binary
-// implements.
-func Register(e *echo.Echo, specJSON, specYAML []byte) {
+// Register adds the portal's routes to e. specYAML is the contract the binary implements;
+// /openapi.json is the same document, in the same order.
+func Register(e *echo.Echo, specYAML []byte) error {
+	specJSON, err := JSON(specYAML)
+	if err != nil {
+		return fmt.Errorf("openapi.yaml as JSON: %w", err)
+	}
 	sub, _ := fs.Sub(assets, "assets")
 	e.GET("/docs/assets/*", func(c echo.Context) error {
 		// Files only: a directory (the folder itself included) is a 404, never a listing.
@@ -85,6 +90,7 @@ func Register(e *echo.Echo, specJSON, specYAML []byte) {
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", specYAML)
 	})
+	return nil
 }
 
 // page serves an HTML page that may not be framed and may load only what csp allows.

@@ -161,11 +161,9 @@ func New(d Deps) (*echo.Echo, error) {
 	s := &Server{ready: d.Ready, auth: d.Auth, orgs: d.Orgs, crm: d.CRM, webhooks: d.Webhooks, cursors: d.Cursors}
 	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{listScopes(openAPI), guards.middleware}))
 
-	specJSON, err := api.GetSpecJSON()
-	if err != nil {
-		return nil, fmt.Errorf("embedded spec as JSON: %w", err)
+	if err := docs.Register(e, spec.OpenAPIYAML); err != nil {
+		return nil, err
 	}
-	docs.Register(e, specJSON, spec.OpenAPIYAML)
 	return e, nil
 }
 
