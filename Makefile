@@ -73,8 +73,13 @@ sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package-lock.json
 
 ## sdk-ts-test: generate-drift, type check, build and the scenario test of the TypeScript SDK
 sdk-ts-test: sdk-ts-deps
-	cd sdk/typescript && npm run --silent gen && git diff --exit-code -- src/schema.d.ts
+	cd sdk/typescript && npm run --silent gen && git diff --exit-code -- src/schema.d.ts src/codes.ts src/operations.ts
 	cd sdk/typescript && npm run --silent typecheck && npm run --silent build && npm test
+
+## sdk-ts-smoke: npm pack the TypeScript SDK and install the tarball into a new project outside the
+## repository, as a new user would; a program using it type-checks under strict and runs
+sdk-ts-smoke: sdk-ts-deps
+	sdk/typescript/scripts/smoke-install.sh
 
 ## codesamples-check: the TypeScript SDK samples of the portal (openapi.yaml's x-codeSamples, written
 ## by `make generate` into docs/codesamples/samples.gen.ts) type-check against sdk/typescript's
