@@ -5,6 +5,11 @@
 //	crm worker                  migrate, then work the webhook deliveries only (no HTTP)
 //	crm migrate up|down|version apply all migrations (River's, then ours), revert the last one of
 //	                            ours, or print our version
+//	crm seed --demo             create a demo organization and print how to log in
+//	crm healthcheck             exit 0 when the local instance's /readyz answers 200
+//	crm version                 version, commit, Go version, schema version
+//
+// `crm help` says more.
 package main
 
 import (
@@ -45,6 +50,18 @@ func main() {
 }
 
 func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	// These need no settings: they work on a machine with none.
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+		return nil
+	case "version", "--version":
+		return printVersion(os.Stdout)
+	}
 	if err := config.LoadDotEnv(".env"); err != nil {
 		return err
 	}
@@ -58,10 +75,6 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
-	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
@@ -72,8 +85,12 @@ func run(args []string) error {
 			return errors.New("usage: crm migrate up|down|version")
 		}
 		return migrate(ctx, cfg, args[1])
+	case "seed":
+		return seed(ctx, cfg, args[1:], os.Stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg.HTTPAddr)
 	default:
-		return fmt.Errorf("unknown command %q (serve, worker, migrate)", cmd)
+		return fmt.Errorf("unknown command %q (serve, worker, migrate, seed, healthcheck, version; crm help says more)", cmd)
 	}
 }
 
@@ -126,16 +143,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openMigrated(ctx, cfg)
+	tel, err := startTelemetry(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tel.stop()
+	pool, err := openMigrated(ctx, cfg, tel.pgxTracer())
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	if err := tel.watchPool("api", pool); err != nil {
+		return err
+	}
 	store := platform.NewDB(pool)
 	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once; 0: only
 	// queued here); `crm worker` adds processes that only work them.
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
-	jobs, stopJobs, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log)
+	jobs, stopJobs, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log, tel)
 	if err != nil {
 		return err
 	}
@@ -171,6 +196,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		// The cursors' key is derived from the signing secret: no second secret to configure.
 		Cursors: paging.NewCursors([]byte(cfg.JWTSecret)),
 		DB:      store,
+
+		Metrics:        tel.metrics,
+		TracerProvider: tel.tracerProvider(),
 	})
 	if err != nil {
 		return err
@@ -188,10 +216,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	schemaAt, err := databaseVersion(pool)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() {
-		// The actual address, so that HTTP_ADDR=127.0.0.1:0 (any free port) can be found by scripts.
-		log.Info("listening", "addr", ln.Addr().String())
+		// The actual address, so that HTTP_ADDR=127.0.0.1:0 (any free port) can be found by scripts
+		// (they read the line up to addr: keep it first).
+		ver, rev := buildVersion()
+		log.Info("listening", "addr", ln.Addr().String(), "database", describeDatabase(pool),
+			"schema_version", schemaAt, "metrics_addr", tel.metricsAddr(), "tracing", tel.tp != nil,
+			"version", ver, "commit", rev)
 		errc <- srv.Serve(ln)
 	}()
 	select {
@@ -214,16 +250,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // workers (River's fetches, its listener and the deliveries' bookkeeping) run on a pool of their
 // own, workers+3 connections with the settings of pool, so that a burst of deliveries never takes
 // the requests' connections; jobs are inserted on the transactions of the changes themselves.
-func startDeliveries(ctx context.Context, pool *pgxpool.Pool, guard webhooks.Guard, workers int, log *slog.Logger) (*river.Client[pgx.Tx], func(), error) {
+func startDeliveries(ctx context.Context, pool *pgxpool.Pool, guard webhooks.Guard, workers int, log *slog.Logger, tel *instruments) (*river.Client[pgx.Tx], func(), error) {
 	if workers == 0 { // insert-only: `crm worker` processes work the deliveries
 		jobs, err := webhooks.NewClient(pool, platform.NewDB(pool), webhooks.ClientConfig{Guard: guard, Logger: log})
 		return jobs, func() {}, err
 	}
 	cfg := pool.Config().Copy()
 	cfg.MinConns, cfg.MaxConns = 0, int32(min(workers+3, 1000)) //nolint:gosec // bounded
+	// River polls all the time, outside any request: a span per poll would drown the traces.
+	cfg.ConnConfig.Tracer = nil
 	own, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook workers' pool: %w", err)
+	}
+	if err := tel.watchPool("webhooks", own); err != nil {
+		own.Close()
+		return nil, nil, err
 	}
 	jobs, err := webhooks.NewClient(own, platform.NewDB(own), webhooks.ClientConfig{Guard: guard, Workers: workers, Logger: log})
 	if err != nil {
@@ -247,14 +289,15 @@ func startDeliveries(ctx context.Context, pool *pgxpool.Pool, guard webhooks.Gua
 }
 
 // openMigrated creates the database when it is missing, opens the pool of `crm serve` and `crm
-// worker` (statement_timeout and lock_timeout on every connection; migrations run without them,
-// on connections of their own) and brings River's schema and ours up to date.
-func openMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+// worker` (statement_timeout and lock_timeout on every connection, tracer when tracing is on;
+// migrations run without them, on connections of their own) and brings River's schema and ours up
+// to date.
+func openMigrated(ctx context.Context, cfg config.Config, tracer pgx.QueryTracer) (*pgxpool.Pool, error) {
 	if err := platform.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
 	pool, err := platform.ConnectWith(ctx, cfg.DatabaseURL, platform.PoolOptions{
-		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout,
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout, Tracer: tracer,
 	})
 	if err != nil {
 		return nil, err
@@ -272,17 +315,26 @@ func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.WebhookWorkers == 0 {
 		return errors.New("crm worker: WEBHOOK_WORKERS must be at least 1")
 	}
-	pool, err := openMigrated(ctx, cfg)
+	tel, err := startTelemetry(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tel.stop()
+	pool, err := openMigrated(ctx, cfg, tel.pgxTracer())
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	if err := tel.watchPool("api", pool); err != nil {
+		return err
+	}
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
-	_, stop, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log)
+	_, stop, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log, tel)
 	if err != nil {
 		return err
 	}
-	log.Info("working webhook deliveries", "workers", cfg.WebhookWorkers)
+	log.Info("working webhook deliveries", "workers", cfg.WebhookWorkers, "database", describeDatabase(pool),
+		"metrics_addr", tel.metricsAddr())
 	<-ctx.Done()
 	log.Info("shutting down: finishing the deliveries under way")
 	stop()

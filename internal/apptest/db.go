@@ -90,11 +90,16 @@ func serverConfig(t testing.TB) pgtestdb.Config {
 	}
 }
 
+// NewDatabaseURL returns the URL of a fresh, migrated database that is dropped when the test passes.
+func NewDatabaseURL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, serverConfig(t), migrator{}).URL()
+}
+
 // NewPool returns a pool on a fresh, migrated database that is dropped when the test passes.
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	conf := pgtestdb.Custom(t, serverConfig(t), migrator{})
-	pool, err := pgxpool.New(context.Background(), conf.URL())
+	pool, err := pgxpool.New(context.Background(), NewDatabaseURL(t))
 	if err != nil {
 		t.Fatalf("connect test database: %v", err)
 	}

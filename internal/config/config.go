@@ -74,6 +74,11 @@ type Config struct {
 	WebhookAllowHTTP    bool
 	WebhookAllowPrivate bool
 	WebhookWorkers      int
+
+	// MetricsAddr is where /metrics (Prometheus) is served (METRICS_ADDR, e.g. "127.0.0.1:9090";
+	// empty, the default: nowhere). It is a listener of its own, never the API's, so the metrics are
+	// not public by accident.
+	MetricsAddr string
 }
 
 // WriteTimeout is the HTTP server's write timeout: no answer can be written after it.
@@ -173,7 +178,22 @@ func FromEnv() (Config, error) {
 	if c.WebhookWorkers, err = nonNegativeInt("WEBHOOK_WORKERS", 4); err != nil {
 		return c, err
 	}
+	if c.MetricsAddr, err = listenAddr("METRICS_ADDR"); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// listenAddr reads an optional host:port to listen on ("" when unset).
+func listenAddr(key string) (string, error) {
+	v := strings.TrimSpace(os.Getenv(key))
+	if v == "" {
+		return "", nil
+	}
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return "", fmt.Errorf("%s must be host:port or :port to listen on, such as 127.0.0.1:9090, got %q", key, v)
+	}
+	return v, nil
 }
 
 // boolEnv reads a boolean variable (true/false, 1/0, ...); unset or empty is false.

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/minicrm/crm/internal/apperr"
 	"github.com/minicrm/crm/internal/auth"
+	"github.com/minicrm/crm/internal/telemetry"
 	"github.com/minicrm/crm/internal/tenancy"
 	echomw "github.com/oapi-codegen/echo-middleware"
 )
@@ -78,10 +79,15 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Int("status", v.Status),
 				slog.Float64("duration_ms", float64(v.Latency.Microseconds())/1000),
 			}
+			ctx := c.Request().Context()
 			if org, ok := c.Get(ctxOrgForLog).(uuid.UUID); ok {
 				attrs = append(attrs, slog.String("organization_id", org.String()))
+				telemetry.AnnotateRequest(ctx, org)
 			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
+			if id := telemetry.TraceID(ctx); id != "" {
+				attrs = append(attrs, slog.String("trace_id", id))
+			}
+			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 			return nil
 		},
 	})

@@ -34,6 +34,8 @@ type PoolOptions struct {
 	StatementTimeout time.Duration
 	// LockTimeout ends any wait for a lock that lasts longer (lock_timeout).
 	LockTimeout time.Duration
+	// Tracer observes every statement (the SQL spans of tracing); nil: none.
+	Tracer pgx.QueryTracer
 }
 
 // PoolConfig parses url into the service's pool configuration: the pool size and query mode come
@@ -64,6 +66,9 @@ func PoolConfig(url string, o PoolOptions) (*pgxpool.Config, error) {
 		// than to 0, which would mean "no limit".
 		ms := max(1, (d+time.Millisecond-1)/time.Millisecond)
 		cfg.ConnConfig.RuntimeParams[name] = strconv.FormatInt(int64(ms), 10)
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	return cfg, nil
 }
