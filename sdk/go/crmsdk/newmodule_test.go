@@ -11,63 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// newModuleProgram is what a new user writes: one import, services, an iterator, a problem code.
-const newModuleProgram = `package main
-
-import (
-	"context"
-	"fmt"
-	"log"
-	"os"
-
-	"github.com/minicrm/crm/sdk/go/crmsdk"
-)
-
-func main() {
-	ctx := context.Background()
-	c, err := crmsdk.New(os.Args[1])
-	if err != nil {
-		log.Fatal(err)
-	}
-	reg, err := c.Auth.Register(ctx, crmsdk.RegisterRequest{
-		Email: os.Args[2], Password: "correct-horse-battery", Name: "Ada", OrganizationName: "Engines",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	c.SetOrganization(reg.Organization.Id)
-	for _, name := range []string{"Charles", "Mary", "Michael"} {
-		if _, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: name}); err != nil {
-			log.Fatal(err)
-		}
-	}
-	size, by, asc := crmsdk.PageSize(1), crmsdk.ListContactsParamsOrderByName, crmsdk.ListContactsParamsOrderAsc
-	var first crmsdk.Contact
-	for contact, err := range c.Contacts.All(ctx, &crmsdk.ListContactsParams{PageSize: &size, OrderBy: &by, Order: &asc}) {
-		if err != nil {
-			log.Fatal(err)
-		}
-		if first.Name == "" {
-			first = contact
-		}
-		fmt.Println("contact", contact.Name)
-	}
-	deal, err := c.Deals.Create(ctx, crmsdk.DealCreate{ContactId: first.Id, Title: "Engine"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	stage := crmsdk.DealStageProposal
-	if deal, err = c.Deals.Update(ctx, deal.Id, crmsdk.DealUpdate{Stage: &stage}); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("deal", deal.Title, deal.Stage, deal.Status == crmsdk.DealStatusNew)
-	won := crmsdk.DealStatusWon
-	_, err = c.Deals.Update(ctx, deal.Id, crmsdk.DealUpdate{Status: &won})
-	fmt.Println("problem", crmsdk.IsProblem(err, crmsdk.CodeWonRequiresPositiveAmount))
-}
-`
-
-// TestNewModule builds newModuleProgram as a module of its own, outside the repository, that
+// TestNewModule builds internal/newuser (a new user's first program) as a module of its own, outside the repository, that
 // requires the SDK through a replace directive to this checkout, as a new user's project would.
 // It builds offline (GOPROXY=off: only the module cache, which this repository's own build
 // filled) and runs the program against the test server.
@@ -96,7 +40,9 @@ func TestNewModule(t *testing.T) {
 	sums, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(newModuleProgram), 0o600))
+	program, err := os.ReadFile(filepath.Join("internal", "newuser", "main.go"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), program, 0o600))
 
 	gobin, err := exec.LookPath("go")
 	require.NoError(t, err)
