@@ -11,7 +11,7 @@ OASDIFF := $(GO) tool -modfile=tools/go.mod oasdiff
 
 .PHONY: run test generate drift vet fmt lint build tidy contract-coverage breaking baseline \
 	spec-lint docs docs-deps sdk-ts-deps sdk-ts-test portal-test bench readme-check \
-	codesamples-check getting-started-check
+	codesamples-check getting-started-check sdk-go-newmodule
 
 ## run: the service on :8080 against the local PostgreSQL (database created and migrated on start)
 run: .env
@@ -70,6 +70,11 @@ portal-test: docs-deps
 sdk-ts-deps: sdk/typescript/node_modules/.package-lock.json
 sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package-lock.json
 	cd sdk/typescript && npm ci --no-audit --no-fund
+
+## sdk-go-newmodule: a new module outside the repository uses the Go SDK of a fresh clone of HEAD
+## (replace directive, offline build) and runs against a live service
+sdk-go-newmodule:
+	scripts/sdk-go-newmodule.sh
 
 ## sdk-ts-test: generate-drift, type check, build and the scenario test of the TypeScript SDK
 sdk-ts-test: sdk-ts-deps
