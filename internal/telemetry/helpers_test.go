@@ -13,7 +13,7 @@ import (
 )
 
 // call sends a JSON request and decodes the answer into out (when not nil); it returns the status.
-func call(t *testing.T, method, url string, body any, out any, headers ...string) int {
+func call(t testing.TB, method, url string, body any, out any, headers ...string) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -41,7 +41,7 @@ func call(t *testing.T, method, url string, body any, out any, headers ...string
 }
 
 // register makes a user and their organization; it returns the access token and the organization.
-func register(t *testing.T, base string) (string, uuid.UUID) {
+func register(t testing.TB, base string) (string, uuid.UUID) {
 	t.Helper()
 	var out struct {
 		AccessToken  string `json:"access_token"`
