@@ -21,6 +21,7 @@ import (
 	"go/token"
 	"log"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -46,6 +47,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// A name the SDK declares itself (Client, Option, Tokens, ...) stays the SDK's: the client's
+	// type of that name is reachable through gen/client.
+	own, err := declared(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	types = slices.DeleteFunc(types, func(n string) bool { return own[n] })
+	consts = slices.DeleteFunc(consts, func(n string) bool { return own[n] })
 	if err := write(*out+"/types_gen.go", typesFile(types, consts)); err != nil {
 		log.Fatal(err)
 	}
@@ -159,6 +168,45 @@ func clientModels(path string) (types, consts []string, err error) {
 		return nil, nil, fmt.Errorf("%s: no model types found", path)
 	}
 	return types, consts, nil
+}
+
+// declared returns the top-level names of the package in dir, its generated files and tests aside.
+func declared(dir string) (map[string]bool, error) {
+	names := map[string]bool{}
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_gen.go") || strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					names[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch sp := spec.(type) {
+					case *ast.TypeSpec:
+						names[sp.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range sp.Names {
+							names[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return names, nil
 }
 
 // machineryNames are the client's own types, which the SDK wraps rather than re-exports.
