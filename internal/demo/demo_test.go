@@ -162,6 +162,25 @@ func TestSeed_DemoOrganizationIsALivingCRMThroughTheAPI(t *testing.T) {
 	assert.Equal(t, demo.Deals, funnel.Stages[0].Reached)
 	assert.Greater(t, funnel.Stages[0].Reached, funnel.Stages[3].Reached)
 
+	// The stage-history ledger saw the moves: every deal entered qualification at creation, and
+	// each stage as many deals as reached it (whether the deal moved back from negotiation counts
+	// twice for proposal is the ledger's business).
+	var stages struct {
+		Stages []struct {
+			Stage   string `json:"stage"`
+			Entered int    `json:"entered"`
+		} `json:"stages"`
+	}
+	require.Equal(t, http.StatusOK, owner.do(http.MethodGet, "/api/v1/analytics/deals/stages", nil, &stages))
+	entered := map[string]int{}
+	for _, st := range stages.Stages {
+		entered[st.Stage] = st.Entered
+	}
+	assert.Equal(t, 40, entered["qualification"])
+	assert.GreaterOrEqual(t, entered["proposal"], 28)
+	assert.Equal(t, 19, entered["negotiation"])
+	assert.Equal(t, 12, entered["closed"])
+
 	// Seeding again changes nothing and names the same organization.
 	again, err := demo.Seed(ctx, platform.NewDB(pool), "another-password")
 	require.NoError(t, err)
