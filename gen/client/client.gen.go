@@ -490,7 +490,7 @@ type ContactCreate struct {
 
 // ContactImportResult defines model for ContactImportResult.
 type ContactImportResult struct {
-	// Created Contacts created (with `dry_run`
+	// Created Contacts created (with `dry_run`, that would be created).
 	//
 	// Example: 2
 	Created int `json:"created"`

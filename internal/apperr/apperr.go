@@ -36,6 +36,8 @@ const (
 type FieldError struct {
 	Field   string
 	Message string
+	// Row is the data row of a CSV import the error is in (0: the header row); nil elsewhere.
+	Row *int
 }
 
 // Error is a failure a client can act on.
@@ -44,6 +46,8 @@ type Error struct {
 	Code    string // stable snake_case identifier, listed in openapi.yaml
 	Message string // human-readable detail
 	Fields  []FieldError
+	// Omitted counts further field errors that were found but not kept in Fields.
+	Omitted int
 	// ExistingID names the object a conflict collided with; uuid.Nil when there is none.
 	ExistingID uuid.UUID
 	// RetryAfter is the number of seconds a throttled client should wait (429, 503), when known.

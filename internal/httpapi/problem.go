@@ -89,14 +89,17 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			RequestId: ptr(requestID(c)),
 		}
 		if len(ae.Fields) > 0 {
-			fields := ae.Fields
+			fields, omitted := ae.Fields, ae.Omitted
 			if len(fields) > MaxReportedErrors {
-				p.ErrorsOmitted = ptr(len(fields) - MaxReportedErrors)
+				omitted += len(fields) - MaxReportedErrors
 				fields = fields[:MaxReportedErrors]
+			}
+			if omitted > 0 {
+				p.ErrorsOmitted = &omitted
 			}
 			fe := make([]api.FieldError, len(fields))
 			for i, f := range fields {
-				fe[i] = api.FieldError{Field: clip(f.Field), Message: clip(f.Message)}
+				fe[i] = api.FieldError{Field: clip(f.Field), Message: clip(f.Message), Row: f.Row}
 			}
 			p.Errors = &fe
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -26,9 +27,11 @@ import (
 	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
+	"github.com/minicrm/crm/internal/telemetry"
 	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/internal/webhooks"
 	echomw "github.com/oapi-codegen/echo-middleware"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // BodyLimit is the largest request body accepted: 1 MiB, 1,048,576 bytes ("1M" would be decimal,
@@ -70,6 +73,10 @@ type Deps struct {
 	// DB is the database the idempotency keys are kept in, and whose request transactions the
 	// services join (required).
 	DB *platform.DB
+	// Metrics counts and times every request (nil: no metrics).
+	Metrics *telemetry.Metrics
+	// TracerProvider traces every request (nil: no tracing, and no cost).
+	TracerProvider trace.TracerProvider
 }
 
 // Server implements api.StrictServerInterface.
@@ -89,6 +96,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // New builds the echo application: middleware, validator, handlers.
 func New(d Deps) (*echo.Echo, error) {
 	RegisterStrictJSON()
+	RegisterCSVBody()
 	openAPI, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -116,6 +124,14 @@ func New(d Deps) (*echo.Echo, error) {
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
 	e.Use(requestIDMiddleware)
+	// Outside the logger, which hands errors to the error handler: the span and the metrics then
+	// see the status the client got.
+	if d.TracerProvider != nil {
+		e.Use(telemetry.EchoMiddleware(d.TracerProvider))
+	}
+	if d.Metrics != nil {
+		e.Use(d.Metrics.Middleware())
+	}
 	e.Use(requestLogger(d.Log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "request_id", requestID(c), "error", err.Error(), "stack", string(stack))
@@ -129,7 +145,7 @@ func New(d Deps) (*echo.Echo, error) {
 	// so an anonymous flood costs nothing; tenant once the session and the membership are known.
 	limits := newLimiter(d.Auth.Tokens(), guards, d.Limits)
 	e.Use(limits.edge)
-	e.Use(middleware.BodyLimit(BodyLimit))
+	e.Use(bodyLimits)
 	e.Use(requestContext(d.RequestTimeout))
 	e.Use(limits.queue)
 	e.Use(echomw.OapiRequestValidatorWithOptions(openAPI, &echomw.Options{
@@ -183,6 +199,12 @@ func validatorError(me openapi3.MultiError) *apperr.Error {
 				if ae, ok := apperr.As(inner); ok {
 					return ae
 				}
+			}
+			// kin-openapi reads the body for the security check too: when the body limit ended
+			// that read, the body is at fault, not the credentials (413, not 401).
+			var he *echo.HTTPError
+			if errors.As(sre, &he) && he.Code == http.StatusRequestEntityTooLarge {
+				break
 			}
 			return apperr.ErrUnauthorized.WithCause(err)
 		}

@@ -136,10 +136,7 @@ func tenancyRequest(t *testing.T, o tenancyOp, c tenancyCall) apptest.Request {
 	if o.op.RequestBody != nil && o.op.RequestBody.Value != nil {
 		r.Body = []byte(`{}`)
 		if c.validBody {
-			mt := o.op.RequestBody.Value.Content.Get("application/json")
-			require.NotNil(t, mt, "%s: no application/json body", o)
-			require.NotNil(t, mt.Example, "%s: the request body needs an example in openapi.yaml (the tenancy walk sends it)", o)
-			r.Body = apptest.JSON(t, mt.Example)
+			r.ContentType, r.Body = exampleBody(t, o.op) // the tenancy walk sends the spec's example
 		}
 	}
 	return r

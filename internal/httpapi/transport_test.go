@@ -22,8 +22,8 @@ func TestTransport_EveryBodyOperationRefusesOversizeAndNonJSONBodies(t *testing.
 	seed := newTenancySeed(t, tm) // what the path parameters name
 	before := seed.state(t)
 	for _, o := range tenancyOps(t) {
-		if o.op.RequestBody == nil {
-			continue
+		if o.op.RequestBody == nil || o.op.RequestBody.Value.Content.Get("application/json") == nil {
+			continue // no body, or the CSV import, whose limits csv_test.go checks
 		}
 		// The spec's example body, and the same padded past the limit.
 		r := tenancyRequest(t, o, tenancyCall{params: seed.params(), validBody: true, token: ada.Access,

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/minicrm/crm/internal/crm"
 )
 
 // SchemaOptions are the string formats openapi.yaml relies on beyond kin-openapi's own (date,
@@ -26,19 +26,8 @@ func SchemaOptions() []openapi3.SchemaValidationOption {
 	})}
 }
 
-// validEmail accepts a bare address (no display name, no comments) with a dotted domain.
-func validEmail(s string) error {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return errors.New("must be a valid email address")
-	}
-	_, domain, _ := strings.Cut(s, "@")
-	if !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
-		return errors.New("must be a valid email address")
-	}
-	return nil
-}
+// validEmail is crm.ValidEmail: the one rule of an email, for the API's bodies and the CSV import.
+func validEmail(s string) error { return crm.ValidEmail(s) }
 
 var strictJSONOnce sync.Once
 

@@ -1529,7 +1529,7 @@ export interface components {
         };
         ContactImportResult: {
             /**
-             * @description Contacts created (with `dry_run`
+             * @description Contacts created (with `dry_run`, that would be created).
              * @example 2
              */
             created: number;
