@@ -78,6 +78,15 @@ async function call<R extends FetchResultLike>(p: Promise<R>): Promise<SuccessDa
   return unwrapResult(await p);
 }
 
+/** The body of a streamed answer, or its `CrmProblemError`. */
+function streamOf(result: FetchResultLike): ReadableStream<Uint8Array> {
+  const body: unknown = unwrapResult(result);
+  if (!(body instanceof ReadableStream)) {
+    throw new Error("@minicrm/sdk: the answer has no body");
+  }
+  return body as ReadableStream<Uint8Array>;
+}
+
 export type ContactsQuery = Query<"listContacts">;
 export type DealsQuery = Query<"listDeals">;
 export type TasksQuery = Query<"listTasks">;
@@ -135,6 +144,9 @@ export function createResources(ctx: ResourceContext) {
     /** The contacts matching `query` as a CSV file (`GET /api/v1/contacts/export`), all of them in one answer. */
     export: (query?: ContactsExportQuery, o?: RequestOptions): Promise<string> =>
       call(client.GET("/api/v1/contacts/export", { params: { query: query ?? {} }, parseAs: "text", ...init(o) })),
+    /** The same CSV as `export`, as a stream of bytes: for exports too large to hold as one string. */
+    exportStream: async (query?: ContactsExportQuery, o?: RequestOptions): Promise<ReadableStream<Uint8Array>> =>
+      streamOf(await client.GET("/api/v1/contacts/export", { params: { query: query ?? {} }, parseAs: "stream", ...init(o) })),
     /**
      * Creates contacts from a CSV file (`POST /api/v1/contacts/import`, the columns of the export);
      * `{ dryRun: true }` checks it without creating anything. Resolves to what was (or would be)
@@ -181,6 +193,9 @@ export function createResources(ctx: ResourceContext) {
     /** The deals matching `query` as a CSV file (`GET /api/v1/deals/export`); amounts as written, exact. */
     export: (query?: DealsExportQuery, o?: RequestOptions): Promise<string> =>
       call(client.GET("/api/v1/deals/export", { params: { query: query ?? {} }, parseAs: "text", ...init(o) })),
+    /** The same CSV as `export`, as a stream of bytes. */
+    exportStream: async (query?: DealsExportQuery, o?: RequestOptions): Promise<ReadableStream<Uint8Array>> =>
+      streamOf(await client.GET("/api/v1/deals/export", { params: { query: query ?? {} }, parseAs: "stream", ...init(o) })),
     /** Deletes a deal, its tasks and its timeline. */
     delete: async (dealId: string, o?: RequestOptions): Promise<void> => {
       await call(client.DELETE("/api/v1/deals/{deal_id}", { params: { path: { deal_id: dealId } }, ...init(o) }));

@@ -457,6 +457,9 @@ describe("resource methods against the Go service", { skip: baseUrl ? false : "C
     assert.match(exported, /^id,owner_id,name,email/);
     assert.ok(exported.includes(`Imported ${tag}`) && exported.includes(`Second ${tag}`));
 
+    const streamed = await new Response(await crm.contacts.exportStream({ search: tag })).text();
+    assert.equal(streamed, exported);
+
     const bad = await crm.contacts.import("email\r\nx@example.com\r\n").catch((e: unknown) => e);
     assert.ok(bad instanceof CrmProblemError);
     assert.equal(bad.status, 422);
