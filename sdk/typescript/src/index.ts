@@ -359,7 +359,7 @@ export type FetchPage<T> = (cursor: string | undefined) => Promise<CursorPage<T>
  * `fetchPage(next_cursor)` of the previous page until a page comes without one. Nothing is fetched
  * before the loop starts; a `break` stops it (no further page is fetched); an error thrown by
  * `fetchPage` ends it and comes out of the loop. Every loop over the returned iterable starts
- * again from the first page. The client's `contacts()`, `deals()`, … are built on it; use it for
+ * again from the first page. The resources' `iterate()` methods are built on it; use it for
  * lists fetched your own way:
  *
  * ```ts
@@ -442,7 +442,7 @@ export interface CrmClientOptions {
 export interface CrmClient {
   /** The typed openapi-fetch client: `client.GET("/api/v1/deals", { params: { query: { stage: "proposal" } } })`. */
   readonly client: Client<paths>;
-  /** Registers a user and their first organization, and stores the session's tokens. */
+  /** Registers a user and their first organization, stores the session's tokens, and selects the new organization (`organizationId()`). */
   register(body: RegisterRequest): Promise<RegisterResult>;
   /** Logs in and stores the session's tokens. */
   login(body: LoginRequest): Promise<LoginResult>;
