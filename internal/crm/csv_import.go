@@ -66,7 +66,7 @@ var (
 // contactImport is a checked file: its rows as parallel columns, in file order, "" for an absent
 // value (ImportContacts' arrays), and the mistakes found.
 type contactImport struct {
-	ids                                    []uuid.UUID
+	ids                                     []uuid.UUID
 	names, emails, phones, companies, notes []string
 
 	errs    []apperr.FieldError
