@@ -84,3 +84,37 @@ test("Swagger UI renders the Create deal operation with bearer and organization 
   assert.deepEqual(blocked, [], "nothing blocked by the Content-Security-Policy, no script error");
   await page.close();
 });
+
+test("ReDoc: Getting started, operations in the document's order, code samples, named problem examples", async () => {
+  // The order the document gives (/openapi.json keeps openapi.yaml's): the deals and auth
+  // operations as the sidebar must list them.
+  const spec = await (await fetch(base + "/openapi.json")).json();
+  const order = (tag) => Object.values(spec.paths).flatMap((item) =>
+    Object.values(item).filter((op) => op?.operationId && op.tags?.includes(tag)).map((op) => op.operationId));
+  assert.deepEqual(order("deals").filter((id) => ["listDeals", "createDeal", "getDeal", "updateDeal", "deleteDeal"].includes(id)),
+    ["listDeals", "createDeal", "getDeal", "updateDeal", "deleteDeal"], "openapi.json keeps the document's order");
+
+  const { page, blocked } = await open("/redoc#tag/deals/operation/updateDeal");
+  await page.getByText("Update deal", { exact: true }).first().waitFor({ state: "attached", timeout: 120000 });
+  for (const tag of ["deals", "auth"]) {
+    const shown = await page.locator(`li[data-item-id^="tag/${tag}/operation/"]`).evaluateAll((els) =>
+      els.map((el) => el.getAttribute("data-item-id").split("/").pop()));
+    assert.deepEqual(shown, order(tag), `the sidebar lists the ${tag} operations in the document's order`);
+  }
+  assert.ok(await page.locator('li[data-item-id="section/Getting-started"]').count() > 0, "Getting started is in the sidebar");
+
+  const op = page.locator('[id="tag/deals/operation/updateDeal"]');
+  for (const label of ["curl", "TypeScript SDK", "Go SDK"]) {
+    assert.ok(await op.getByRole("tab", { name: label, exact: true }).count() > 0, `a ${label} sample`);
+  }
+  await op.getByRole("tab", { name: "Go SDK", exact: true }).first().click();
+  await op.getByText("c.Deals.Update(ctx, dealID", { exact: false }).first().waitFor({ state: "visible", timeout: 30000 });
+
+  // The 400 of updateDeal names its business rule among its examples.
+  await op.getByRole("tab", { name: "400", exact: true }).first().click();
+  const examples = await op.locator("option").allTextContents();
+  assert.ok(examples.some((t) => /won with an amount of 0/.test(t)), `the 400 examples name won_requires_positive_amount: ${examples}`);
+  await page.screenshot({ path: join(artifacts, "redoc-update-deal.png") });
+  assert.deepEqual(blocked, [], "nothing blocked by the Content-Security-Policy, no script error");
+  await page.close();
+});
