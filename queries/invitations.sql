@@ -23,19 +23,26 @@ RETURNING id, email, role, status, invited_by, expires_at, created_at;
 
 -- name: ListInvitations :many
 -- Newest first, from the keyset position on (the start when NULL), in the index
--- (organization_id, created_at DESC, id DESC). status: pending, expired, accepted or revoked, or
--- NULL for all; "expired" is a pending invitation past its expiry.
+-- (organization_id, created_at DESC, id DESC), or with a status in (organization_id, status,
+-- created_at DESC, id DESC). status: pending, expired, accepted or revoked, or NULL for all;
+-- "expired" is a pending invitation past its expiry. The filter is spelled out per status (not as
+-- the CASE of the answer's status) so that, with the status known when the query is planned, it is
+-- a plain condition on the status column that the index and the statistics serve.
 SELECT /* plan: custom */ i.id, i.email, i.role,
        (CASE WHEN i.status = 'pending' AND i.expires_at <= now() THEN 'expired' ELSE i.status END)::text AS status,
        i.invited_by, i.expires_at, i.created_at,
        (SELECT count(*) FROM invitations x
         WHERE x.organization_id = @organization_id
           AND (sqlc.narg(status)::text IS NULL
-               OR (CASE WHEN x.status = 'pending' AND x.expires_at <= now() THEN 'expired' ELSE x.status END) = sqlc.narg(status)::text))::bigint AS total
+               OR (sqlc.narg(status)::text IN ('accepted', 'revoked') AND x.status = sqlc.narg(status)::text)
+               OR (sqlc.narg(status)::text = 'pending' AND x.status = 'pending' AND x.expires_at > now())
+               OR (sqlc.narg(status)::text = 'expired' AND x.status = 'pending' AND x.expires_at <= now())))::bigint AS total
 FROM invitations i
 WHERE i.organization_id = @organization_id
   AND (sqlc.narg(status)::text IS NULL
-       OR (CASE WHEN i.status = 'pending' AND i.expires_at <= now() THEN 'expired' ELSE i.status END) = sqlc.narg(status)::text)
+       OR (sqlc.narg(status)::text IN ('accepted', 'revoked') AND i.status = sqlc.narg(status)::text)
+       OR (sqlc.narg(status)::text = 'pending' AND i.status = 'pending' AND i.expires_at > now())
+       OR (sqlc.narg(status)::text = 'expired' AND i.status = 'pending' AND i.expires_at <= now()))
   AND (i.created_at, i.id) < (coalesce(sqlc.narg(after_key)::text::timestamptz, 'infinity'), coalesce(sqlc.narg(after_id)::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT @page_limit OFFSET @page_offset;

@@ -26,5 +26,6 @@ CREATE TABLE invitations (
 CREATE UNIQUE INDEX invitations_org_token_key ON invitations (organization_id, token_hash);
 -- At most one pending invitation per email and organization: inviting again replaces it.
 CREATE UNIQUE INDEX invitations_org_pending_email_key ON invitations (organization_id, email) WHERE status = 'pending';
--- The invitations list, newest first.
+-- The invitations list, newest first, all of them or those of one status.
 CREATE INDEX invitations_org_created_idx ON invitations (organization_id, created_at DESC, id DESC);
+CREATE INDEX invitations_org_status_created_idx ON invitations (organization_id, status, created_at DESC, id DESC);

@@ -36,10 +36,13 @@ type Querier interface {
 	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
 	// GET /analytics/deals/stages in one round trip: per stage, the deals that entered it in the window
-	// and the stays in it that ended in the window (count, total and the two middle durations for the
-	// median; 0 when no stay ended), from the ledger's stage moves; the open deals in it now, from deal_counts. Stages with
-	// nothing are left out (the service fills them in). A member who sees only their own deals counts
-	// the deals they own now, as the summary and the funnel do.
+	// and the stays in it that ended in the window (count, total length, and the two middle lengths for
+	// the median, in microseconds: the percentiles 0.5 and just above it are the lower and the upper middle of an even
+	// count, the middle twice of an odd one; 0 when no stay ended), from the ledger's stage moves; the
+	// open deals in it now, from deal_counts. Stages with nothing are left out (the service fills them
+	// in). A member who sees only their own deals counts the deals they own now, as the summary and the
+	// funnel do. Each part reads the index of the moves alone, once; stages are grouped in the C
+	// collation, whose comparisons are a memcmp, not the locale's.
 	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
@@ -139,8 +142,11 @@ type Querier interface {
 	ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUpdatedAtAscParams) ([]ListDealsByUpdatedAtAscRow, error)
 	ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByUpdatedAtDescParams) ([]ListDealsByUpdatedAtDescRow, error)
 	// Newest first, from the keyset position on (the start when NULL), in the index
-	// (organization_id, created_at DESC, id DESC). status: pending, expired, accepted or revoked, or
-	// NULL for all; "expired" is a pending invitation past its expiry.
+	// (organization_id, created_at DESC, id DESC), or with a status in (organization_id, status,
+	// created_at DESC, id DESC). status: pending, expired, accepted or revoked, or NULL for all;
+	// "expired" is a pending invitation past its expiry. The filter is spelled out per status (not as
+	// the CASE of the answer's status) so that, with the status known when the query is planned, it is
+	// a plain condition on the status column that the index and the statistics serve.
 	ListInvitations(ctx context.Context, arg ListInvitationsParams) ([]ListInvitationsRow, error)
 	// Oldest membership first, from the keyset position on (the start when NULL), in the index
 	// (organization_id, created_at, user_id).
@@ -176,7 +182,7 @@ type Querier interface {
 	// One row of the stage history ledger, written in the transaction of the change. from_stage and
 	// from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
 	// the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
-	// lock that the change holds.
+	// lock that the change holds. A row that enters a stage carries the deal's previous entry into it.
 	RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the

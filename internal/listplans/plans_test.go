@@ -96,6 +96,14 @@ SELECT s.org_id, md5('activity-' || s.o || '-' || i)::uuid,
        '{}', now() - i * interval '1 second'
 FROM seed_org s, generate_series(1, s.activities) i;
 
+INSERT INTO invitations (organization_id, id, email, role, token_hash, status, invited_by, expires_at, created_at)
+SELECT s.org_id, md5('invitation-' || s.o || '-' || i)::uuid, 'invitee' || i || '@org' || s.o || '.example.com', 'member',
+       sha256(convert_to('token-' || s.o || '-' || i, 'UTF8')), CASE WHEN i % 10 = 0 THEN 'revoked' ELSE 'pending' END,
+       md5('user-' || (s.first_user + 1))::uuid,
+       now() + interval '7 days' - i * s.step, now() - i * s.step
+FROM (SELECT seed_org.*, CASE WHEN o = 0 THEN interval '1 minute' ELSE interval '10 minutes' END AS step FROM seed_org) s,
+     generate_series(1, CASE WHEN s.o = 0 THEN 300 ELSE 30 END) i;
+
 DROP TABLE seed_org;
 ANALYZE;
 `
@@ -103,7 +111,7 @@ ANALYZE;
 // tenantTables may never be read by a sequential scan: each grows with every organization.
 var tenantTables = map[string]bool{
 	"contacts": true, "deals": true, "tasks": true, "activities": true, "organization_members": true,
-	"contact_counts": true, "deal_counts": true, "task_counts": true, "users": true,
+	"contact_counts": true, "deal_counts": true, "task_counts": true, "users": true, "invitations": true,
 }
 
 // captureDB is a db.DBTX that runs nothing: it records the statement and the arguments a generated
@@ -389,6 +397,25 @@ func (f fixture) cases(t *testing.T) []planCase {
 			keyset: true, table: "organization_members", alias: "m", key: []string{"created_at", "user_id"},
 			call: func(q *db.Queries) { _, _ = q.ListMembers(context.Background(), a) },
 		})
+	}
+
+	// Invitations, newest first, all of them or those of one status.
+	for _, status := range []*string{nil, ptr("pending")} {
+		mid := f.middle(t, `SELECT created_at, id FROM invitations WHERE organization_id = $1
+			AND ($2::text IS NULL OR (status = $2 AND expires_at > now()))
+			ORDER BY created_at DESC, id DESC OFFSET 150 LIMIT 1`, f.org, status)
+		label, eq := "status=any", []string(nil)
+		if status != nil {
+			label, eq = "status="+*status, []string{"status"}
+		}
+		for _, pos := range []position{{}, mid} {
+			a := db.ListInvitationsParams{OrganizationID: f.org, Status: status, AfterKey: pos.key, AfterID: pos.id, PageLimit: limit}
+			out = append(out, planCase{
+				name:   fmt.Sprintf("ListInvitations/%s/after=%s", label, pos.label()),
+				keyset: true, table: "invitations", alias: "i", key: []string{"created_at", "id"}, eq: eq,
+				call: func(q *db.Queries) { _, _ = q.ListInvitations(context.Background(), a) },
+			})
+		}
 	}
 
 	// Narrowed lists, paged by offset.
