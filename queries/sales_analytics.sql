@@ -1,46 +1,51 @@
 -- name: DealStageStats :many
 -- GET /analytics/deals/stages in one round trip: per stage, the deals that entered it in the window
--- and the stays in it that ended in the window (count, total and the two middle durations for the
--- median; 0 when no stay ended), from the ledger's stage moves; the open deals in it now, from deal_counts. Stages with
--- nothing are left out (the service fills them in). A member who sees only their own deals counts
--- the deals they own now, as the summary and the funnel do.
-WITH moves AS (
-    SELECT h.deal_id, h.from_stage, h.to_stage, h.changed_at - h.stay_started_at AS stay
+-- and the stays in it that ended in the window (count, total length, and the two middle lengths for
+-- the median, in microseconds: the percentiles 0.5 and just above it are the lower and the upper middle of an even
+-- count, the middle twice of an odd one; 0 when no stay ended), from the ledger's stage moves; the
+-- open deals in it now, from deal_counts. Stages with nothing are left out (the service fills them
+-- in). A member who sees only their own deals counts the deals they own now, as the summary and the
+-- funnel do. Each part reads the index of the moves alone, once; stages are grouped in the C
+-- collation, whose comparisons are a memcmp, not the locale's.
+WITH entered AS (
+    -- A deal's entries into a stage count once: only the first one of the window.
+    SELECT h.to_stage COLLATE "C" AS stage, count(*) AS n
     FROM deal_stage_history h
     WHERE h.organization_id = @organization_id
       AND h.from_stage IS DISTINCT FROM h.to_stage
       AND h.changed_at >= now() - make_interval(days => @days::int)
+      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < now() - make_interval(days => @days::int))
       AND (sqlc.narg(owner_id)::uuid IS NULL OR EXISTS (
            SELECT 1 FROM deals d
            WHERE d.organization_id = @organization_id AND d.id = h.deal_id AND d.owner_id = sqlc.narg(owner_id)))
-), entered AS (
-    SELECT m.to_stage AS stage, count(DISTINCT m.deal_id) AS n
-    FROM moves m
-    GROUP BY m.to_stage
+    GROUP BY h.to_stage COLLATE "C"
 ), exited AS (
-    SELECT m.from_stage AS stage, count(*) AS n,
-           sum(extract(epoch FROM m.stay)) AS total_seconds,
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY m.stay) AS lower_median,
-           -- the upper middle of an even count: the lower middle in descending order
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY -m.stay) AS upper_median_negated
-    FROM moves m
-    WHERE m.from_stage IS NOT NULL
-    GROUP BY m.from_stage
+    SELECT h.from_stage COLLATE "C" AS stage, count(*) AS n, sum(h.stay_us) AS total_us,
+           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY h.stay_us) AS middles_us
+    FROM deal_stage_history h
+    WHERE h.organization_id = @organization_id
+      AND h.from_stage IS DISTINCT FROM h.to_stage
+      AND h.from_stage IS NOT NULL
+      AND h.changed_at >= now() - make_interval(days => @days::int)
+      AND (sqlc.narg(owner_id)::uuid IS NULL OR EXISTS (
+           SELECT 1 FROM deals d
+           WHERE d.organization_id = @organization_id AND d.id = h.deal_id AND d.owner_id = sqlc.narg(owner_id)))
+    GROUP BY h.from_stage COLLATE "C"
 ), open_deals AS (
-    SELECT k.stage, sum(k.n) AS n
+    SELECT k.stage COLLATE "C" AS stage, sum(k.n) AS n
     FROM deal_counts k
     WHERE k.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
       AND k.status IN ('new', 'in_progress')
-    GROUP BY k.stage
+    GROUP BY k.stage COLLATE "C"
 )
 SELECT /* plan: custom */ coalesce(e.stage, x.stage, o.stage)::text          AS stage,
        coalesce(e.n, 0)::bigint                                              AS entered,
        coalesce(x.n, 0)::bigint                                              AS exited,
        coalesce(o.n, 0)::bigint                                              AS current,
-       coalesce(x.total_seconds, 0)::numeric                                 AS total_seconds,
-       coalesce(extract(epoch FROM x.lower_median), 0)::numeric              AS lower_median_seconds,
-       coalesce(-extract(epoch FROM x.upper_median_negated), 0)::numeric     AS upper_median_seconds
+       coalesce(x.total_us, 0)::numeric                                      AS total_us,
+       coalesce(x.middles_us[1], 0)::bigint                                  AS lower_median_us,
+       coalesce(x.middles_us[2], 0)::bigint                                  AS upper_median_us
 FROM entered e
 FULL JOIN exited x ON x.stage = e.stage
 FULL JOIN open_deals o ON o.stage = coalesce(e.stage, x.stage);

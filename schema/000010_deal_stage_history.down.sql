@@ -4,3 +4,5 @@ ALTER TABLE organizations
     DROP COLUMN IF EXISTS stage_probability_negotiation,
     DROP COLUMN IF EXISTS stage_probability_closed;
 DROP TABLE IF EXISTS deal_stage_history;
+DROP INDEX IF EXISTS deals_org_created_idx;
+CREATE INDEX deals_org_created_idx ON deals (organization_id, created_at, id);

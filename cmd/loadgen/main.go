@@ -145,6 +145,7 @@ type report struct {
 	Healthz     *closedResult     `json:"healthz,omitempty"`
 	DeepPages   *deepResult       `json:"deep_pages,omitempty"`
 	Analytics   *analyticsResult  `json:"analytics,omitempty"`
+	Sales       *salesResult      `json:"sales_analytics,omitempty"`
 	Ratio       float64           `json:"ratio"`
 	Mixed       *mixedResult      `json:"mixed,omitempty"`
 	Steps       []mixedResult     `json:"steps,omitempty"`
@@ -205,6 +206,13 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	rep.Seed = st
 	fmt.Printf("seeded in %.1f s: %d organizations, %d users, %d contacts, %d deals, %d tasks, %d timeline entries; VACUUM ANALYZE done\n",
 		st.Seconds, st.Orgs, st.Users, st.Contacts, st.Deals, st.Tasks, st.Activities)
+	var hist historyStats
+	if *salesAnalytics {
+		if hist, err = seedStageHistory(ctx, pool, o.seed); err != nil {
+			return err
+		}
+		fmt.Printf("stage history seeded in %.1f s: %d ledger rows, %d in the largest organization\n", hist.Seconds, hist.Rows, hist.LargestOrgRows)
+	}
 
 	if o.build {
 		fmt.Printf("building %s\n", o.binary)
@@ -286,6 +294,15 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 			return err
 		}
 		rep.Analytics = &a
+	}
+	if *salesAnalytics {
+		fmt.Printf("sales analytics: the organization with the most deals, %d workers, %s each\n", o.analyticsConc, o.analyticsDur)
+		a, err := runSalesAnalytics(ctx, client, svc.base, pool, logged, o)
+		if err != nil {
+			return err
+		}
+		a.SeededLedgerRows = hist.Rows
+		rep.Sales = &a
 	}
 	if o.rate > 0 {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)

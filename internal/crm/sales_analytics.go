@@ -67,7 +67,10 @@ type CurrencyForecast struct {
 	WeightedAmount money.Amount
 }
 
-var secondsPerDay = decimal.NewFromInt(86400)
+var (
+	secondsPerDay   = decimal.NewFromInt(86400)
+	microsPerSecond = decimal.NewFromInt(1_000_000)
+)
 
 // DealStageStats answers the time-in-stage analytics of the last days days in one query. Members of
 // an organization with members_see_all=false count only the deals they own.
@@ -140,9 +143,9 @@ func salesScope(m tenancy.Membership, days int32) (*uuid.UUID, error) {
 }
 
 // BuildStageReport folds the rows of the DealStageStats query (one per stage with anything to
-// count, in any order) into all four stages in funnel order, zero-filled. The mean and the median
-// are nil for a stage where no stay ended; the median of an even count is the mean of the two
-// middle stays. Rows of an unknown stage are ignored (the schema allows none).
+// count, in any order; lengths in microseconds) into all four stages in funnel order, zero-filled.
+// The mean and the median are in seconds, nil for a stage where no stay ended; the median of an
+// even count is the mean of the two middle stays. Rows of an unknown stage are ignored (the schema allows none).
 func BuildStageReport(rows []db.DealStageStatsRow, days int32) StageReport {
 	out := StageReport{Days: days, Stages: make([]StageStats, len(stages))}
 	for i, st := range stages {
@@ -156,8 +159,9 @@ func BuildStageReport(rows []db.DealStageStatsRow, days int32) StageReport {
 		st := &out.Stages[i]
 		st.Entered, st.Exited, st.Current = r.Entered, r.Exited, r.Current
 		if r.Exited > 0 {
-			avg := r.TotalSeconds.DivRound(decimal.NewFromInt(r.Exited), 2)
-			median := r.LowerMedianSeconds.Add(r.UpperMedianSeconds.Decimal).DivRound(decimal.NewFromInt(2), 2)
+			avg := r.TotalUs.DivRound(decimal.NewFromInt(r.Exited).Mul(microsPerSecond), 2)
+			median := decimal.NewFromInt(r.LowerMedianUs).Add(decimal.NewFromInt(r.UpperMedianUs)).
+				DivRound(decimal.NewFromInt(2).Mul(microsPerSecond), 2)
 			st.AvgSeconds, st.MedianSeconds = &avg, &median
 		}
 	}

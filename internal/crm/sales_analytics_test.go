@@ -69,10 +69,9 @@ func TestBuildStageReport_FillsTheFunnelInOrder(t *testing.T) {
 	t.Parallel()
 	r := BuildStageReport([]db.DealStageStatsRow{
 		{Stage: "closed", Entered: 2},
-		{Stage: "qualification", Entered: 3, Exited: 3, Current: 1, TotalSeconds: money.MustParse("31"),
-			LowerMedianSeconds: money.MustParse("10"), UpperMedianSeconds: money.MustParse("10")},
-		{Stage: "proposal", Exited: 2, TotalSeconds: money.MustParse("0.010"),
-			LowerMedianSeconds: money.MustParse("0.003"), UpperMedianSeconds: money.MustParse("0.007")},
+		{Stage: "qualification", Entered: 3, Exited: 3, Current: 1, TotalUs: money.MustParse("31000000"),
+			LowerMedianUs: 10_000_000, UpperMedianUs: 10_000_000},
+		{Stage: "proposal", Exited: 2, TotalUs: money.MustParse("10000"), LowerMedianUs: 3000, UpperMedianUs: 7000},
 		{Stage: "won", Entered: 99},
 	}, 30)
 	assert.EqualValues(t, 30, r.Days)

@@ -29,8 +29,8 @@ const day = 24 * time.Hour
 
 // retime rewrites the times of a deal's history, which the test made through the API a moment ago:
 // the i-th ledger row (oldest first) happened ages[i] ago, the deal was created ages[0] ago, and
-// every row that ends a stay starts it at the deal's previous stage-entering row, as the service
-// writes it. All of it relative to one now(), so the elapsed times are exact.
+// every row that ends a stay starts it at the deal's previous stage-entering row and remembers the
+// deal's previous entry into its stage, as the service writes them. All of it relative to one now(), so the elapsed times are exact.
 func retime(t *testing.T, app *apptest.App, org, deal uuid.UUID, ages ...time.Duration) {
 	t.Helper()
 	secs := make([]float64, len(ages))
@@ -53,10 +53,15 @@ func retime(t *testing.T, app *apptest.App, org, deal uuid.UUID, ages ...time.Du
 		FROM r WHERE h.organization_id = $1 AND h.id = r.id`, org, deal, secs)
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, `
-		UPDATE deal_stage_history h SET stay_started_at = (
-		    SELECT max(p.changed_at) FROM deal_stage_history p
-		    WHERE p.organization_id = h.organization_id AND p.deal_id = h.deal_id
-		      AND p.from_stage IS DISTINCT FROM p.to_stage AND p.changed_at < h.changed_at)
+		UPDATE deal_stage_history h SET
+		    stay_started_at = (
+		        SELECT max(p.changed_at) FROM deal_stage_history p
+		        WHERE p.organization_id = h.organization_id AND p.deal_id = h.deal_id
+		          AND p.from_stage IS DISTINCT FROM p.to_stage AND p.changed_at < h.changed_at),
+		    previous_entry_at = (
+		        SELECT max(p.changed_at) FROM deal_stage_history p
+		        WHERE p.organization_id = h.organization_id AND p.deal_id = h.deal_id AND p.to_stage = h.to_stage
+		          AND p.from_stage IS DISTINCT FROM p.to_stage AND p.changed_at < h.changed_at)
 		WHERE h.organization_id = $1 AND h.deal_id = $2 AND h.from_stage <> h.to_stage`, org, deal)
 	require.NoError(t, err)
 	tag, err := tx.Exec(ctx, `UPDATE deals SET created_at = now() - make_interval(secs => $3)

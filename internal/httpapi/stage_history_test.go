@@ -9,6 +9,7 @@ import (
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/money"
+	"github.com/oapi-codegen/nullable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,20 +21,21 @@ type ledgerRow struct {
 	ChangedAt             time.Time
 	ChangedBy             *uuid.UUID
 	StayStartedAt         *time.Time
+	PreviousEntryAt       *time.Time
 }
 
 // ledger reads a deal's stage history, oldest first.
 func ledger(t *testing.T, app *apptest.App, org, deal uuid.UUID) []ledgerRow {
 	t.Helper()
 	rows, err := app.Pool.Query(t.Context(), `
-		SELECT from_stage, from_status, to_stage, to_status, changed_at, changed_by, stay_started_at
+		SELECT from_stage, from_status, to_stage, to_status, changed_at, changed_by, stay_started_at, previous_entry_at
 		FROM deal_stage_history WHERE organization_id = $1 AND deal_id = $2 ORDER BY changed_at, id`, org, deal)
 	require.NoError(t, err)
 	defer rows.Close()
 	var out []ledgerRow
 	for rows.Next() {
 		var r ledgerRow
-		require.NoError(t, rows.Scan(&r.FromStage, &r.FromStatus, &r.ToStage, &r.ToStatus, &r.ChangedAt, &r.ChangedBy, &r.StayStartedAt))
+		require.NoError(t, rows.Scan(&r.FromStage, &r.FromStatus, &r.ToStage, &r.ToStatus, &r.ChangedAt, &r.ChangedBy, &r.StayStartedAt, &r.PreviousEntryAt))
 		out = append(out, r)
 	}
 	require.NoError(t, rows.Err())
@@ -167,4 +169,46 @@ func TestSalesAnalytics_TimeInStageIsRoundedTo2Decimals(t *testing.T) {
   {"stage": "negotiation", "entered": 2, "exited": 2, "current": 0, "avg_seconds_in_stage": 1.88, "median_seconds_in_stage": 1.88},
   {"stage": "closed", "entered": 2, "exited": 0, "current": 2, "avg_seconds_in_stage": null, "median_seconds_in_stage": null}
 ]}`)
+}
+
+// A deal that enters a stage again (after a rollback) counts once among the deals that entered it in
+// a window, and once in a window that holds only its second entry.
+func TestSalesAnalytics_ADealEntersAStageOncePerWindow(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	owner := app.Register(t, "owner")
+	org := owner.OrgID
+	d := app.NewDeal(t, owner, org, "back and forth", "10.00")
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stProposal})
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stQualification})
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stProposal})
+	h := ledger(t, app, org, d.Id)
+	require.Len(t, h, 4)
+	for i, prev := range []*time.Time{nil, nil, &h[0].ChangedAt, &h[1].ChangedAt} {
+		assert.Equal(t, prev, h[i].PreviousEntryAt, "row %d: the deal's previous entry into %s", i, h[i].ToStage)
+	}
+	retime(t, app, org, d.Id, 10*day, 8*day, 6*day, 4*day)
+
+	const twoDays = 172800.00
+	for _, tt := range []struct {
+		days             int32
+		qualIn, propIn   int64
+		qualOut, propOut int64
+	}{
+		{90, 1, 1, 2, 1}, // qualification entered at 10 and 6 d, proposal at 8 and 4 d
+		{7, 1, 1, 1, 1},  // the second entries, whose first ones are older than the window
+		{5, 0, 1, 1, 0},  // only the second entry into proposal
+	} {
+		s := stageStats(t, app, apptest.Ptr(tt.days), owner.In(org)...)
+		require.Equal(t, http.StatusOK, s.StatusCode(), "body: %s", s.Body)
+		q, p := s.JSON200.Stages[0], s.JSON200.Stages[1]
+		assert.Equal(t, []int64{tt.qualIn, tt.propIn, tt.qualOut, tt.propOut}, []int64{q.Entered, p.Entered, q.Exited, p.Exited}, "days=%d", tt.days)
+		for _, st := range []client.StageStats{q, p} {
+			if st.Exited > 0 {
+				assert.Equal(t, nullable.NewNullableWithValue(twoDays), st.AvgSecondsInStage, "days=%d %s", tt.days, st.Stage)
+				assert.Equal(t, nullable.NewNullableWithValue(twoDays), st.MedianSecondsInStage, "days=%d %s", tt.days, st.Stage)
+			}
+		}
+		assert.EqualValues(t, 1, p.Current)
+	}
 }
