@@ -17,12 +17,20 @@ export async function getReadyz(crm: CrmClient): Promise<void> {
 
 // POST /api/v1/auth/register
 export async function register(crm: CrmClient): Promise<void> {
-  const registered = await crm.auth.register({ email: "ada@example.com", password: "correct-horse-battery", name: "Ada Lovelace", organization_name: "Analytical Engines Ltd" });
+  const registered = await crm.auth.register({
+    email: "ada@example.com",
+    password: "correct-horse-battery",
+    name: "Ada Lovelace",
+    organization_name: "Analytical Engines Ltd",
+  });
 }
 
 // POST /api/v1/auth/login
 export async function login(crm: CrmClient): Promise<void> {
-  const session = await crm.auth.login({ email: "ada@example.com", password: "correct-horse-battery" });
+  const session = await crm.auth.login({
+    email: "ada@example.com",
+    password: "correct-horse-battery",
+  });
 }
 
 // POST /api/v1/auth/refresh
@@ -82,7 +90,10 @@ export async function getOrganization(crm: CrmClient, organizationId: string): P
 
 // PATCH /api/v1/organizations/{organization_id}
 export async function updateOrganization(crm: CrmClient, organizationId: string): Promise<void> {
-  const organization = await crm.organizations.update(organizationId, { name: "Analytical Engines plc", settings: { members_see_all: false, default_currency: "EUR", timezone: "Europe/London", stage_probabilities: { negotiation: 70 } } });
+  const organization = await crm.organizations.update(organizationId, {
+    name: "Analytical Engines plc",
+    settings: { members_see_all: false, default_currency: "EUR", timezone: "Europe/London", stage_probabilities: { negotiation: 70 } },
+  });
 }
 
 // DELETE /api/v1/organizations/{organization_id}
@@ -112,7 +123,10 @@ export async function listInvitations(crm: CrmClient, organizationId: string): P
 
 // POST /api/v1/organizations/{organization_id}/invitations
 export async function createInvitation(crm: CrmClient, organizationId: string): Promise<void> {
-  const invitation = await crm.invitations.create({ email: "grace@example.com", role: "manager" }, { organizationId });
+  const invitation = await crm.invitations.create({
+    email: "grace@example.com",
+    role: "manager",
+  }, { organizationId });
 }
 
 // DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_id}
@@ -132,7 +146,12 @@ export async function listContacts(crm: CrmClient): Promise<void> {
 
 // POST /api/v1/contacts
 export async function createContact(crm: CrmClient): Promise<void> {
-  const contact = await crm.contacts.create({ name: "Charles Babbage", email: "charles@example.com", phone: "+44 20 7946 0000", company: "Difference Engines" });
+  const contact = await crm.contacts.create({
+    name: "Charles Babbage",
+    email: "charles@example.com",
+    phone: "+44 20 7946 0000",
+    company: "Difference Engines",
+  });
 }
 
 // GET /api/v1/contacts/export
@@ -167,7 +186,12 @@ export async function listDeals(crm: CrmClient): Promise<void> {
 
 // POST /api/v1/deals
 export async function createDeal(crm: CrmClient, contactId: string): Promise<void> {
-  const deal = await crm.deals.create({ contact_id: contactId, title: "Website redesign", amount: "10000", currency: "EUR" });
+  const deal = await crm.deals.create({
+    contact_id: contactId,
+    title: "Website redesign",
+    amount: "10000",
+    currency: "EUR",
+  });
 }
 
 // GET /api/v1/deals/export
@@ -197,7 +221,10 @@ export async function listActivities(crm: CrmClient, dealId: string): Promise<vo
 
 // POST /api/v1/deals/{deal_id}/activities
 export async function createActivity(crm: CrmClient, dealId: string): Promise<void> {
-  const comment = await crm.activities.create(dealId, { type: "comment", payload: { text: "Client asked for a discount." } });
+  const comment = await crm.activities.create(dealId, {
+    type: "comment",
+    payload: { text: "Client asked for a discount." },
+  });
 }
 
 // GET /api/v1/tasks
@@ -207,7 +234,11 @@ export async function listTasks(crm: CrmClient): Promise<void> {
 
 // POST /api/v1/tasks
 export async function createTask(crm: CrmClient, dealId: string): Promise<void> {
-  const task = await crm.tasks.create({ deal_id: dealId, title: "Send the proposal", due_date: "2026-12-01" });
+  const task = await crm.tasks.create({
+    deal_id: dealId,
+    title: "Send the proposal",
+    due_date: "2026-12-01",
+  });
 }
 
 // GET /api/v1/tasks/{task_id}
@@ -257,7 +288,11 @@ export async function listWebhooks(crm: CrmClient): Promise<void> {
 
 // POST /api/v1/webhooks
 export async function createWebhook(crm: CrmClient): Promise<void> {
-  const webhook = await crm.webhooks.create({ url: "https://hooks.example.com/crm", events: ["deal.created", "deal.updated"], description: "Sales dashboard" }); // webhook.secret is shown only now
+  const webhook = await crm.webhooks.create({
+    url: "https://hooks.example.com/crm",
+    events: ["deal.created", "deal.updated"],
+    description: "Sales dashboard",
+  }); // webhook.secret is shown only now
 }
 
 // GET /api/v1/webhooks/{webhook_id}

@@ -8319,8 +8319,13 @@ func (response AcceptInvitation404ApplicationProblemPlusJSONResponse) VisitAccep
 	return err
 }
 
+type AcceptInvitation409ResponseHeaders struct {
+	RetryAfter *int
+}
+
 type AcceptInvitation409ApplicationProblemPlusJSONResponse struct {
-	ConflictOrIdempotencyKeyInUseApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers AcceptInvitation409ResponseHeaders
 }
 
 func (response AcceptInvitation409ApplicationProblemPlusJSONResponse) VisitAcceptInvitationResponse(w http.ResponseWriter) error {

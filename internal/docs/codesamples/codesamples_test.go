@@ -114,7 +114,10 @@ func TestSamples_UpdateDeal(t *testing.T) {
   -H "Content-Type: application/json" \
   -d '{"status":"won","stage":"closed"}'`, got["curl"])
 	assert.Equal(t, `const deal = await crm.deals.update(dealId, { status: "won", stage: "closed" });`, got["TypeScript SDK"])
-	assert.Equal(t, `deal, err := c.Deals.Update(ctx, dealID, crmsdk.DealUpdate{Status: new(crmsdk.DealStatusWon), Stage: new(crmsdk.DealStageClosed)})`, got["Go SDK"])
+	assert.Equal(t, "deal, err := c.Deals.Update(ctx, dealID, crmsdk.DealUpdate{\n"+
+		"\tStatus: new(crmsdk.DealStatusWon),\n"+
+		"\tStage:  new(crmsdk.DealStageClosed),\n"+
+		"})", got["Go SDK"], "a line over 100 characters puts the body's fields on lines of their own, gofmt-aligned")
 }
 
 func TestGoLiterals(t *testing.T) {
@@ -202,4 +205,10 @@ components: {}
 
 	_, err = Insert([]byte(doc), map[string][]Sample{"getA": samples["getA"]})
 	assert.ErrorContains(t, err, "no samples for the operation postA")
+}
+
+func TestMultiline(t *testing.T) {
+	assert.Equal(t, "T{\n\tA: f(1, 2),\n\tB: \"x, y\",\n\tC: []int{1, 2},\n}", multiline(`T{A: f(1, 2), B: "x, y", C: []int{1, 2}}`, "\t"))
+	assert.Equal(t, "{\n  a: 1,\n  b: { c: 2, d: 3 },\n}", multiline(`{ a: 1, b: { c: 2, d: 3 } }`, "  "))
+	assert.Equal(t, `T{A: 1}`, multiline(`T{A: 1}`, "\t"), "one field stays on its line")
 }

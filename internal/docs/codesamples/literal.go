@@ -305,3 +305,53 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// maxLine is the longest sample line left on one line: past it, the body's literal puts one field
+// per line (the portal's code panel is narrow).
+const maxLine = 100
+
+// splitTop splits the inside of a literal at its top-level commas (not those of nested literals,
+// calls or strings).
+func splitTop(s string) []string {
+	var parts []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '`' || c == '\'':
+			quote = c
+		case c == '{' || c == '(' || c == '[':
+			depth++
+		case c == '}' || c == ')' || c == ']':
+			depth--
+		case c == ',' && depth == 0:
+			parts = append(parts, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	if rest := strings.TrimSpace(s[start:]); rest != "" {
+		parts = append(parts, rest)
+	}
+	return parts
+}
+
+// multiline writes a one-line literal `prefix{a, b}` (TypeScript `{ a, b }`) with one element per
+// line, indented by ind, when it has more than one; otherwise it returns lit as it is.
+func multiline(lit, ind string) string {
+	open := strings.IndexByte(lit, '{')
+	if open < 0 || !strings.HasSuffix(lit, "}") {
+		return lit
+	}
+	parts := splitTop(lit[open+1 : len(lit)-1])
+	if len(parts) < 2 {
+		return lit
+	}
+	return lit[:open+1] + "\n" + ind + strings.Join(parts, ",\n"+ind) + ",\n}"
+}

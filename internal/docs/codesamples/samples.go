@@ -203,11 +203,13 @@ func tsSample(s *Spec, op Operation) (string, []string, error) {
 		tmpl = tsRawCall(op)
 	}
 	var err error
+	var body string
 	out := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
 		name := m[1 : len(m)-1]
 		switch name {
 		case "body":
-			return w.lit(op.Body, op.BodySchema, "")
+			body = w.lit(op.Body, op.BodySchema, "")
+			return body
 		case "csv":
 			return strconv.Quote(op.Body.Value) // CR LF line ends, written as escapes
 		default:
@@ -220,6 +222,9 @@ func tsSample(s *Spec, op Operation) (string, []string, error) {
 			return w.lit(v, get(get(s.deref(op.BodySchema), "properties"), field), field)
 		}
 	})
+	if body != "" && len(out) > maxLine {
+		out = strings.Replace(out, body, multiline(body, "  "), 1)
+	}
 	return out, usedVars(out, w.vars), err
 }
 
@@ -269,6 +274,7 @@ func goSample(op Operation, sdkNames map[string]bool, consts map[string]map[stri
 		}
 	}
 	var err error
+	var body string
 	out := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
 		name := m[1 : len(m)-1]
 		if name == "csv" {
@@ -283,6 +289,7 @@ func goSample(op Operation, sdkNames map[string]bool, consts map[string]map[stri
 			if e != nil {
 				err = e
 			}
+			body = s
 			return s
 		}
 		field := strings.TrimPrefix(name, "body.")
@@ -308,7 +315,31 @@ func goSample(op Operation, sdkNames map[string]bool, consts map[string]map[stri
 		err = fmt.Errorf("%s has no field %q", bodyType, field)
 		return m
 	})
+	if err != nil {
+		return "", nil, err
+	}
+	if body != "" && len(out) > maxLine {
+		out = strings.Replace(out, body, multiline(body, "\t"), 1)
+	}
+	out, err = gofmtStatements(out)
 	return out, usedVars(out, g.vars), err
+}
+
+// gofmtStatements formats Go statements as gofmt would inside a function (the alignment of a
+// literal's fields).
+func gofmtStatements(src string) (string, error) {
+	wrapped := "package p\n\nfunc f() {\n" + src + "\n}\n"
+	out, err := format.Source([]byte(wrapped))
+	if err != nil {
+		return "", fmt.Errorf("the Go sample does not parse: %w\n%s", err, src)
+	}
+	body := string(out)
+	body = body[strings.Index(body, "{\n")+2 : strings.LastIndex(body, "\n}")]
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "\t")
+	}
+	return strings.Join(lines, "\n"), nil
 }
 
 // goRawCall is the call of the generated client for an operation without a service method.

@@ -3574,7 +3574,16 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["InvitationEmailMismatch"];
             404: components["responses"]["InvitationNotFound"];
-            409: components["responses"]["ConflictOrIdempotencyKeyInUse"];
+            /** @description The caller is already a member of the invitation's organization (`already_member`; the invitation stays pending), or a request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`): retry after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyMismatch"];

@@ -31,7 +31,12 @@ func getReadyz(ctx context.Context, c *crmsdk.Client) error {
 
 // POST /api/v1/auth/register
 func register(ctx context.Context, c *crmsdk.Client) error {
-	registered, err := c.Auth.Register(ctx, crmsdk.RegisterRequest{Email: "ada@example.com", Password: "correct-horse-battery", Name: "Ada Lovelace", OrganizationName: "Analytical Engines Ltd"})
+	registered, err := c.Auth.Register(ctx, crmsdk.RegisterRequest{
+		Email:            "ada@example.com",
+		Password:         "correct-horse-battery",
+		Name:             "Ada Lovelace",
+		OrganizationName: "Analytical Engines Ltd",
+	})
 	_ = registered
 	return err
 }
@@ -117,7 +122,10 @@ func getOrganization(ctx context.Context, c *crmsdk.Client, organizationID uuid.
 
 // PATCH /api/v1/organizations/{organization_id}
 func updateOrganization(ctx context.Context, c *crmsdk.Client, organizationID uuid.UUID) error {
-	organization, err := c.Organizations.Update(ctx, organizationID, crmsdk.OrganizationUpdate{Name: new("Analytical Engines plc"), Settings: &crmsdk.OrganizationSettingsUpdate{MembersSeeAll: new(false), DefaultCurrency: new("EUR"), Timezone: new("Europe/London"), StageProbabilities: &crmsdk.StageProbabilitiesUpdate{Negotiation: new(int32(70))}}})
+	organization, err := c.Organizations.Update(ctx, organizationID, crmsdk.OrganizationUpdate{
+		Name:     new("Analytical Engines plc"),
+		Settings: &crmsdk.OrganizationSettingsUpdate{MembersSeeAll: new(false), DefaultCurrency: new("EUR"), Timezone: new("Europe/London"), StageProbabilities: &crmsdk.StageProbabilitiesUpdate{Negotiation: new(int32(70))}},
+	})
 	_ = organization
 	return err
 }
@@ -157,7 +165,10 @@ func listInvitations(ctx context.Context, c *crmsdk.Client, organizationID uuid.
 
 // POST /api/v1/organizations/{organization_id}/invitations
 func createInvitation(ctx context.Context, c *crmsdk.Client, organizationID uuid.UUID) error {
-	invitation, err := c.Invitations.Create(ctx, organizationID, crmsdk.InvitationCreate{Email: "grace@example.com", Role: crmsdk.RoleManager})
+	invitation, err := c.Invitations.Create(ctx, organizationID, crmsdk.InvitationCreate{
+		Email: "grace@example.com",
+		Role:  crmsdk.RoleManager,
+	})
 	_ = invitation
 	return err
 }
@@ -184,7 +195,12 @@ func listContacts(ctx context.Context, c *crmsdk.Client) error {
 
 // POST /api/v1/contacts
 func createContact(ctx context.Context, c *crmsdk.Client) error {
-	contact, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Charles Babbage", Email: new("charles@example.com"), Phone: new("+44 20 7946 0000"), Company: new("Difference Engines")})
+	contact, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{
+		Name:    "Charles Babbage",
+		Email:   new("charles@example.com"),
+		Phone:   new("+44 20 7946 0000"),
+		Company: new("Difference Engines"),
+	})
 	_ = contact
 	return err
 }
@@ -212,7 +228,10 @@ func getContact(ctx context.Context, c *crmsdk.Client, contactID uuid.UUID) erro
 
 // PATCH /api/v1/contacts/{contact_id}
 func updateContact(ctx context.Context, c *crmsdk.Client, contactID uuid.UUID) error {
-	contact, err := c.Contacts.Update(ctx, contactID, crmsdk.ContactUpdate{Phone: nullable.NewNullableWithValue("+44 20 7946 0001"), Notes: nullable.NewNullNullable[string]()})
+	contact, err := c.Contacts.Update(ctx, contactID, crmsdk.ContactUpdate{
+		Phone: nullable.NewNullableWithValue("+44 20 7946 0001"),
+		Notes: nullable.NewNullNullable[string](),
+	})
 	_ = contact
 	return err
 }
@@ -232,7 +251,12 @@ func listDeals(ctx context.Context, c *crmsdk.Client) error {
 
 // POST /api/v1/deals
 func createDeal(ctx context.Context, c *crmsdk.Client, contactID uuid.UUID) error {
-	deal, err := c.Deals.Create(ctx, crmsdk.DealCreate{ContactId: contactID, Title: "Website redesign", Amount: new(money.MustParse("10000")), Currency: new("EUR")})
+	deal, err := c.Deals.Create(ctx, crmsdk.DealCreate{
+		ContactId: contactID,
+		Title:     "Website redesign",
+		Amount:    new(money.MustParse("10000")),
+		Currency:  new("EUR"),
+	})
 	_ = deal
 	return err
 }
@@ -253,7 +277,10 @@ func getDeal(ctx context.Context, c *crmsdk.Client, dealID uuid.UUID) error {
 
 // PATCH /api/v1/deals/{deal_id}
 func updateDeal(ctx context.Context, c *crmsdk.Client, dealID uuid.UUID) error {
-	deal, err := c.Deals.Update(ctx, dealID, crmsdk.DealUpdate{Status: new(crmsdk.DealStatusWon), Stage: new(crmsdk.DealStageClosed)})
+	deal, err := c.Deals.Update(ctx, dealID, crmsdk.DealUpdate{
+		Status: new(crmsdk.DealStatusWon),
+		Stage:  new(crmsdk.DealStageClosed),
+	})
 	_ = deal
 	return err
 }
@@ -273,7 +300,10 @@ func listActivities(ctx context.Context, c *crmsdk.Client, dealID uuid.UUID) err
 
 // POST /api/v1/deals/{deal_id}/activities
 func createActivity(ctx context.Context, c *crmsdk.Client, dealID uuid.UUID) error {
-	comment, err := c.Activities.Create(ctx, dealID, crmsdk.ActivityCreate{Type: crmsdk.ActivityTypeComment, Payload: crmsdk.CommentPayload{Text: "Client asked for a discount."}})
+	comment, err := c.Activities.Create(ctx, dealID, crmsdk.ActivityCreate{
+		Type:    crmsdk.ActivityTypeComment,
+		Payload: crmsdk.CommentPayload{Text: "Client asked for a discount."},
+	})
 	_ = comment
 	return err
 }
@@ -287,7 +317,11 @@ func listTasks(ctx context.Context, c *crmsdk.Client) error {
 
 // POST /api/v1/tasks
 func createTask(ctx context.Context, c *crmsdk.Client, dealID uuid.UUID) error {
-	task, err := c.Tasks.Create(ctx, crmsdk.TaskCreate{DealId: dealID, Title: "Send the proposal", DueDate: new(openapi_types.Date{Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})})
+	task, err := c.Tasks.Create(ctx, crmsdk.TaskCreate{
+		DealId:  dealID,
+		Title:   "Send the proposal",
+		DueDate: new(openapi_types.Date{Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}),
+	})
 	_ = task
 	return err
 }
@@ -356,7 +390,11 @@ func listWebhooks(ctx context.Context, c *crmsdk.Client) error {
 
 // POST /api/v1/webhooks
 func createWebhook(ctx context.Context, c *crmsdk.Client) error {
-	webhook, err := c.Webhooks.Create(ctx, crmsdk.WebhookCreate{Url: "https://hooks.example.com/crm", Events: []crmsdk.WebhookSubscription{crmsdk.WebhookSubscriptionDealCreated, crmsdk.WebhookSubscriptionDealUpdated}, Description: new("Sales dashboard")}) // webhook.Secret is shown only now
+	webhook, err := c.Webhooks.Create(ctx, crmsdk.WebhookCreate{
+		Url:         "https://hooks.example.com/crm",
+		Events:      []crmsdk.WebhookSubscription{crmsdk.WebhookSubscriptionDealCreated, crmsdk.WebhookSubscriptionDealUpdated},
+		Description: new("Sales dashboard"),
+	}) // webhook.Secret is shown only now
 	_ = webhook
 	return err
 }
@@ -370,7 +408,10 @@ func getWebhook(ctx context.Context, c *crmsdk.Client, webhookID uuid.UUID) erro
 
 // PATCH /api/v1/webhooks/{webhook_id}
 func updateWebhook(ctx context.Context, c *crmsdk.Client, webhookID uuid.UUID) error {
-	webhook, err := c.Webhooks.Update(ctx, webhookID, crmsdk.WebhookUpdate{Events: new([]crmsdk.WebhookSubscription{crmsdk.WebhookSubscriptionAll}), Active: new(true)})
+	webhook, err := c.Webhooks.Update(ctx, webhookID, crmsdk.WebhookUpdate{
+		Events: new([]crmsdk.WebhookSubscription{crmsdk.WebhookSubscriptionAll}),
+		Active: new(true),
+	})
 	_ = webhook
 	return err
 }
