@@ -2068,25 +2068,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the current state. */
-        Conflict: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "The organization must keep at least one owner.",
-                 *       "code": "last_owner",
-                 *       "request_id": "0193a0c4-7b1e-7c3a-9d51-5e6f708192a3"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /**
          * @description The request conflicts with the current state (its own code), or a request with the same
          *     `Idempotency-Key` is still running (`idempotency_key_in_use`): retry after `Retry-After`
