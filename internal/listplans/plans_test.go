@@ -472,7 +472,7 @@ func (f fixture) cases(t *testing.T) []planCase {
 			})
 		}
 	}
-	return out
+	return append(out, f.exportCases(t)...)
 }
 
 // TestListQueryPlans explains every list query of the service (the SQL and arguments the generated
