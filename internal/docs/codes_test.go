@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -332,5 +333,29 @@ func TestProblemCodes_EachIsAnExampleOfAnOperation(t *testing.T) {
 		for _, w := range where {
 			assert.Contains(t, shown[code], w, "%s is not an example of %s", code, w)
 		}
+	}
+}
+
+// The Errors table of the description (status, code, when) and Problem.code's enum name the same
+// codes: the table is where a reader learns when each is given.
+func TestProblemCodes_ErrorsTableListsEach(t *testing.T) {
+	var doc struct {
+		Info struct {
+			Description string `yaml:"description"`
+		} `yaml:"info"`
+	}
+	require.NoError(t, yaml.Unmarshal(spec.OpenAPIYAML, &doc))
+	rows := regexp.MustCompile("(?m)^\\| [1-5][0-9]{2} \\| `([a-z_]+)` \\|").FindAllStringSubmatch(doc.Info.Description, -1)
+	require.NotEmpty(t, rows, "no Errors table in info.description")
+	inTable := map[string]bool{}
+	for _, r := range rows {
+		inTable[r[1]] = true
+	}
+	enum := loadSpec(t).Components.Schemas.Problem.Properties.Code.Enum
+	for _, code := range enum {
+		assert.True(t, inTable[code], "the Errors table of info.description has no row for %s", code)
+	}
+	for code := range inTable {
+		assert.Contains(t, enum, code, "the Errors table names %s, which Problem.code's enum does not list", code)
 	}
 }
