@@ -567,3 +567,40 @@ func TestInvitations_OtherOrganizationsInvitationsAreOutOfReach(t *testing.T) {
 	require.Len(t, got, 1, "bob's invitation is untouched")
 	assert.Equal(t, bobs.Id, got[0].Id)
 }
+
+// Invitations of one email sent at the same time leave one pending invitation, and only one of the
+// tokens they answered works.
+func TestInvitations_ConcurrentInvitationsOfOneEmailLeaveOne(t *testing.T) {
+	t.Parallel()
+	tm := apptest.NewTeam(t, nil)
+	app, owner, org := tm.App, tm.Owner, tm.Org
+	u := app.Register(t, "popular")
+
+	const n = 8
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := app.Client.CreateInvitationWithResponse(t.Context(), org,
+				client.CreateInvitationJSONRequestBody{Email: u.Email, Role: client.RoleMember}, owner.Auth())
+			if assert.NoError(t, err) && assert.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body) {
+				tokens[i] = res.JSON201.Token
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, invitations(t, app, owner, org, client.InvitationStatusPending), 1)
+
+	accepted := 0
+	for _, token := range tokens {
+		res := accept(t, app, u, token)
+		switch res.StatusCode() {
+		case http.StatusOK:
+			accepted++
+		default:
+			invitationNotFound(t, res)
+		}
+	}
+	assert.Equal(t, 1, accepted)
+	assert.Equal(t, client.RoleMember, orgsMine(t, app, u)[org])
+}
