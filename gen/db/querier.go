@@ -35,14 +35,14 @@ type Querier interface {
 	DealForecast(ctx context.Context, arg DealForecastParams) ([]DealForecastRow, error)
 	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
-	// GET /analytics/deals/stages in one round trip: per stage, the deals that entered it in the window
-	// and the stays in it that ended in the window (count, total length, and the two middle lengths for
-	// the median, in microseconds: the percentiles 0.5 and just above it are the lower and the upper middle of an even
-	// count, the middle twice of an odd one; 0 when no stay ended), from the ledger's stage moves; the
-	// open deals in it now, from deal_counts. Stages with nothing are left out (the service fills them
-	// in). A member who sees only their own deals counts the deals they own now, as the summary and the
-	// funnel do. Each part reads the index of the moves alone, once; stages are grouped in the C
-	// collation, whose comparisons are a memcmp, not the locale's.
+	// GET /analytics/deals/stages in one round trip and one pass over the index of the window's stage
+	// moves: per stage, the deals that entered it in the window (an entry counts unless the deal
+	// entered the same stage earlier in the window), and the stays in it that ended in the window
+	// (count, total length in microseconds, and the two middle lengths for the median: the percentiles
+	// 0.5 and just above it are the lower and the upper middle of an even count, the middle twice of an
+	// odd one); the open deals in it now, from deal_counts. One aggregate row with a FILTER per stage,
+	// turned into a row per stage: no sort or hash of the moves by stage. A member who sees only their
+	// own deals counts the deals they own now, as the summary and the funnel do.
 	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are

@@ -74,53 +74,57 @@ func (q *Queries) DealForecast(ctx context.Context, arg DealForecastParams) ([]D
 }
 
 const dealStageStats = `-- name: DealStageStats :many
-WITH entered AS (
-    -- A deal's entries into a stage count once: only the first one of the window.
-    SELECT h.to_stage COLLATE "C" AS stage, count(*) AS n
+WITH moves AS (
+    SELECT h.from_stage, h.to_stage, h.stay_us,
+           h.previous_entry_at IS NULL OR h.previous_entry_at < now() - make_interval(days => $1::int) AS first_entry
     FROM deal_stage_history h
-    WHERE h.organization_id = $1
+    WHERE h.organization_id = $2
       AND h.from_stage IS DISTINCT FROM h.to_stage
-      AND h.changed_at >= now() - make_interval(days => $2::int)
-      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < now() - make_interval(days => $2::int))
+      AND h.changed_at >= now() - make_interval(days => $1::int)
       AND ($3::uuid IS NULL OR EXISTS (
            SELECT 1 FROM deals d
-           WHERE d.organization_id = $1 AND d.id = h.deal_id AND d.owner_id = $3))
-    GROUP BY h.to_stage COLLATE "C"
-), exited AS (
-    SELECT h.from_stage COLLATE "C" AS stage, count(*) AS n, sum(h.stay_us) AS total_us,
-           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY h.stay_us) AS middles_us
-    FROM deal_stage_history h
-    WHERE h.organization_id = $1
-      AND h.from_stage IS DISTINCT FROM h.to_stage
-      AND h.from_stage IS NOT NULL
-      AND h.changed_at >= now() - make_interval(days => $2::int)
-      AND ($3::uuid IS NULL OR EXISTS (
-           SELECT 1 FROM deals d
-           WHERE d.organization_id = $1 AND d.id = h.deal_id AND d.owner_id = $3))
-    GROUP BY h.from_stage COLLATE "C"
+           WHERE d.organization_id = $2 AND d.id = h.deal_id AND d.owner_id = $3))
+), totals AS (
+    SELECT count(*) FILTER (WHERE m.first_entry AND m.to_stage = 'qualification') AS in1,
+           count(*) FILTER (WHERE m.first_entry AND m.to_stage = 'proposal')      AS in2,
+           count(*) FILTER (WHERE m.first_entry AND m.to_stage = 'negotiation')   AS in3,
+           count(*) FILTER (WHERE m.first_entry AND m.to_stage = 'closed')        AS in4,
+           count(*) FILTER (WHERE m.from_stage = 'qualification') AS out1,
+           count(*) FILTER (WHERE m.from_stage = 'proposal')      AS out2,
+           count(*) FILTER (WHERE m.from_stage = 'negotiation')   AS out3,
+           count(*) FILTER (WHERE m.from_stage = 'closed')        AS out4,
+           sum(m.stay_us) FILTER (WHERE m.from_stage = 'qualification') AS us1,
+           sum(m.stay_us) FILTER (WHERE m.from_stage = 'proposal')      AS us2,
+           sum(m.stay_us) FILTER (WHERE m.from_stage = 'negotiation')   AS us3,
+           sum(m.stay_us) FILTER (WHERE m.from_stage = 'closed')        AS us4,
+           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY m.stay_us) FILTER (WHERE m.from_stage = 'qualification') AS mid1,
+           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY m.stay_us) FILTER (WHERE m.from_stage = 'proposal')      AS mid2,
+           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY m.stay_us) FILTER (WHERE m.from_stage = 'negotiation')   AS mid3,
+           percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY m.stay_us) FILTER (WHERE m.from_stage = 'closed')        AS mid4
+    FROM moves m
 ), open_deals AS (
-    SELECT k.stage COLLATE "C" AS stage, sum(k.n) AS n
+    SELECT coalesce(sum(k.n) FILTER (WHERE k.stage = 'qualification'), 0) AS now1,
+           coalesce(sum(k.n) FILTER (WHERE k.stage = 'proposal'), 0)      AS now2,
+           coalesce(sum(k.n) FILTER (WHERE k.stage = 'negotiation'), 0)   AS now3,
+           coalesce(sum(k.n) FILTER (WHERE k.stage = 'closed'), 0)        AS now4
     FROM deal_counts k
-    WHERE k.organization_id = $1
+    WHERE k.organization_id = $2
       AND ($3::uuid IS NULL OR k.owner_id = $3)
       AND k.status IN ('new', 'in_progress')
-    GROUP BY k.stage COLLATE "C"
 )
-SELECT /* plan: custom */ coalesce(e.stage, x.stage, o.stage)::text          AS stage,
-       coalesce(e.n, 0)::bigint                                              AS entered,
-       coalesce(x.n, 0)::bigint                                              AS exited,
-       coalesce(o.n, 0)::bigint                                              AS current,
-       coalesce(x.total_us, 0)::numeric                                      AS total_us,
-       coalesce(x.middles_us[1], 0)::bigint                                  AS lower_median_us,
-       coalesce(x.middles_us[2], 0)::bigint                                  AS upper_median_us
-FROM entered e
-FULL JOIN exited x ON x.stage = e.stage
-FULL JOIN open_deals o ON o.stage = coalesce(e.stage, x.stage)
+SELECT /* plan: custom */ s.stage::text AS stage, s.entered::bigint AS entered, s.exited::bigint AS exited,
+       s.current::bigint AS current, coalesce(s.total_us, 0)::numeric AS total_us,
+       coalesce(s.middles_us[1], 0)::bigint AS lower_median_us, coalesce(s.middles_us[2], 0)::bigint AS upper_median_us
+FROM totals t, open_deals o,
+LATERAL (VALUES ('qualification', t.in1, t.out1, o.now1, t.us1, t.mid1),
+                ('proposal', t.in2, t.out2, o.now2, t.us2, t.mid2),
+                ('negotiation', t.in3, t.out3, o.now3, t.us3, t.mid3),
+                ('closed', t.in4, t.out4, o.now4, t.us4, t.mid4)) AS s(stage, entered, exited, current, total_us, middles_us)
 `
 
 type DealStageStatsParams struct {
-	OrganizationID uuid.UUID
 	Days           int32
+	OrganizationID uuid.UUID
 	OwnerID        *uuid.UUID
 }
 
@@ -134,16 +138,16 @@ type DealStageStatsRow struct {
 	UpperMedianUs int64
 }
 
-// GET /analytics/deals/stages in one round trip: per stage, the deals that entered it in the window
-// and the stays in it that ended in the window (count, total length, and the two middle lengths for
-// the median, in microseconds: the percentiles 0.5 and just above it are the lower and the upper middle of an even
-// count, the middle twice of an odd one; 0 when no stay ended), from the ledger's stage moves; the
-// open deals in it now, from deal_counts. Stages with nothing are left out (the service fills them
-// in). A member who sees only their own deals counts the deals they own now, as the summary and the
-// funnel do. Each part reads the index of the moves alone, once; stages are grouped in the C
-// collation, whose comparisons are a memcmp, not the locale's.
+// GET /analytics/deals/stages in one round trip and one pass over the index of the window's stage
+// moves: per stage, the deals that entered it in the window (an entry counts unless the deal
+// entered the same stage earlier in the window), and the stays in it that ended in the window
+// (count, total length in microseconds, and the two middle lengths for the median: the percentiles
+// 0.5 and just above it are the lower and the upper middle of an even count, the middle twice of an
+// odd one); the open deals in it now, from deal_counts. One aggregate row with a FILTER per stage,
+// turned into a row per stage: no sort or hash of the moves by stage. A member who sees only their
+// own deals counts the deals they own now, as the summary and the funnel do.
 func (q *Queries) DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error) {
-	rows, err := q.db.Query(ctx, dealStageStats, arg.OrganizationID, arg.Days, arg.OwnerID)
+	rows, err := q.db.Query(ctx, dealStageStats, arg.Days, arg.OrganizationID, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}

@@ -142,8 +142,8 @@ func salesScope(m tenancy.Membership, days int32) (*uuid.UUID, error) {
 	return ownerFilter(m, nil)
 }
 
-// BuildStageReport folds the rows of the DealStageStats query (one per stage with anything to
-// count, in any order; lengths in microseconds) into all four stages in funnel order, zero-filled.
+// BuildStageReport folds the rows of the DealStageStats query (one per stage, in any order; lengths
+// in microseconds) into all four stages in funnel order, zero-filled.
 // The mean and the median are in seconds, nil for a stage where no stay ended; the median of an
 // even count is the mean of the two middle stays. Rows of an unknown stage are ignored (the schema allows none).
 func BuildStageReport(rows []db.DealStageStatsRow, days int32) StageReport {
