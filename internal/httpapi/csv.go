@@ -41,8 +41,10 @@ func bodyLimits(next echo.HandlerFunc) echo.HandlerFunc {
 			return general(c)
 		}
 		err := imports(c)
+		if err == nil {
+			return nil
+		}
 		switch ae := clientError(err); {
-		case err == nil:
 		case ae.Kind == apperr.KindTooLarge && ae.Code == errTooLarge.Code:
 			return errImportTooLarge.WithCause(err)
 		case ae.Kind == apperr.KindUnsupportedMediaType:
