@@ -136,7 +136,9 @@ func healthcheck(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// No proxy from the environment: the probe is for this host's own instance.
+	probe := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := probe.Do(req)
 	if err != nil {
 		return fmt.Errorf("not ready: %w", err)
 	}

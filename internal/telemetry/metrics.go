@@ -78,8 +78,8 @@ func (m *Metrics) Middleware() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			m.inFlight.Inc()
+			defer m.inFlight.Dec() // a panic that escapes (net/http survives it) must not leave it counted
 			err := next(c)
-			m.inFlight.Dec()
 			status := c.Response().Status
 			if err != nil && !c.Response().Committed {
 				status = http.StatusInternalServerError
