@@ -10,6 +10,8 @@ SELECT EXISTS (
 -- name: UpsertInvitation :one
 -- Inviting an email that has a pending invitation replaces it: new id, token, role and expiry, so
 -- the old token stops working. One statement, so two concurrent invitations of one email leave one.
+-- A pending owner invitation is replaced only when may_replace_owner (the caller is an owner): no row
+-- comes back otherwise.
 INSERT INTO invitations (organization_id, id, email, role, token_hash, invited_by, expires_at)
 VALUES (@organization_id, @id, @email, @role, @token_hash, @invited_by, now() + interval '7 days')
 ON CONFLICT (organization_id, email) WHERE status = 'pending'
@@ -19,6 +21,7 @@ DO UPDATE SET id         = excluded.id,
               invited_by = excluded.invited_by,
               expires_at = excluded.expires_at,
               created_at = now()
+WHERE invitations.role <> 'owner' OR @may_replace_owner::boolean
 RETURNING id, email, role, status, invited_by, expires_at, created_at;
 
 -- name: ListInvitations :many
@@ -47,11 +50,17 @@ WHERE i.organization_id = @organization_id
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
--- name: RevokeInvitation :execrows
--- Only a pending invitation (expired included) can be revoked.
+-- name: LockPendingInvitationRole :one
+-- The role of a pending invitation (expired included), locked until it is revoked.
+SELECT role
+FROM invitations
+WHERE organization_id = @organization_id AND id = @id AND status = 'pending'
+FOR UPDATE;
+
+-- name: RevokeInvitation :exec
 UPDATE invitations
 SET status = 'revoked', revoked_at = now()
-WHERE organization_id = @organization_id AND id = @id AND status = 'pending';
+WHERE organization_id = @organization_id AND id = @id;
 
 -- name: LockLiveInvitationByToken :one
 -- The pending, unexpired invitation with this token, locked so that it is accepted once. Unknown,

@@ -9375,7 +9375,7 @@ func (response RevokeInvitation401ApplicationProblemPlusJSONResponse) VisitRevok
 }
 
 type RevokeInvitation403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
+	InvitationForbiddenApplicationProblemPlusJSONResponse
 }
 
 func (response RevokeInvitation403ApplicationProblemPlusJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {

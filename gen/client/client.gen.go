@@ -2624,8 +2624,9 @@ type ClientInterface interface {
 	// email belongs to an account. Its `token` is answered only here (the service keeps only its
 	// hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 	// signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-	// pending invitation replaces it: the old token stops working. An email that is already a
-	// member's is 409 `already_member`.
+	// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+	// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+	// `already_member`.
 	//
 	// This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 	// token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -2643,8 +2644,9 @@ type ClientInterface interface {
 	// email belongs to an account. Its `token` is answered only here (the service keeps only its
 	// hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 	// signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-	// pending invitation replaces it: the old token stops working. An email that is already a
-	// member's is 409 `already_member`.
+	// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+	// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+	// `already_member`.
 	//
 	// This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 	// token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -2658,8 +2660,9 @@ type ClientInterface interface {
 	// RevokeInvitation Revoke an invitation
 	//
 	// Owners and admins revoke a pending invitation (an expired one included): its token stops
-	// working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
-	// is not the organization's, is 404 `not_found`.
+	// working and it is listed as `revoked`. Only an owner revokes an `owner` invitation (403
+	// `owner_role_forbidden`). An invitation that was accepted or revoked already, or is not the
+	// organization's, is 404 `not_found`.
 	//
 	// Corresponds with DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_id} (the `RevokeInvitation` operationId).
 	RevokeInvitation(ctx context.Context, organizationId OrganizationIdPath, invitationId InvitationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4008,8 +4011,9 @@ func (c *Client) ListInvitations(ctx context.Context, organizationId Organizatio
 // email belongs to an account. Its `token` is answered only here (the service keeps only its
 // hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 // signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-// pending invitation replaces it: the old token stops working. An email that is already a
-// member's is 409 `already_member`.
+// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+// `already_member`.
 //
 // This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 // token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -4037,8 +4041,9 @@ func (c *Client) CreateInvitationWithBody(ctx context.Context, organizationId Or
 // email belongs to an account. Its `token` is answered only here (the service keeps only its
 // hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 // signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-// pending invitation replaces it: the old token stops working. An email that is already a
-// member's is 409 `already_member`.
+// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+// `already_member`.
 //
 // This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 // token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -4062,8 +4067,9 @@ func (c *Client) CreateInvitation(ctx context.Context, organizationId Organizati
 // RevokeInvitation Revoke an invitation
 //
 // Owners and admins revoke a pending invitation (an expired one included): its token stops
-// working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
-// is not the organization's, is 404 `not_found`.
+// working and it is listed as `revoked`. Only an owner revokes an `owner` invitation (403
+// `owner_role_forbidden`). An invitation that was accepted or revoked already, or is not the
+// organization's, is 404 `not_found`.
 //
 // Corresponds with DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_id} (the `RevokeInvitation` operationId).
 func (c *Client) RevokeInvitation(ctx context.Context, organizationId OrganizationIdPath, invitationId InvitationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8141,8 +8147,9 @@ type ClientWithResponsesInterface interface {
 	// email belongs to an account. Its `token` is answered only here (the service keeps only its
 	// hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 	// signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-	// pending invitation replaces it: the old token stops working. An email that is already a
-	// member's is 409 `already_member`.
+	// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+	// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+	// `already_member`.
 	//
 	// This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 	// token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -8160,8 +8167,9 @@ type ClientWithResponsesInterface interface {
 	// email belongs to an account. Its `token` is answered only here (the service keeps only its
 	// hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 	// signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-	// pending invitation replaces it: the old token stops working. An email that is already a
-	// member's is 409 `already_member`.
+	// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+	// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+	// `already_member`.
 	//
 	// This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 	// token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -8175,8 +8183,9 @@ type ClientWithResponsesInterface interface {
 	// RevokeInvitationWithResponse Revoke an invitation
 	//
 	// Owners and admins revoke a pending invitation (an expired one included): its token stops
-	// working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
-	// is not the organization's, is 404 `not_found`.
+	// working and it is listed as `revoked`. Only an owner revokes an `owner` invitation (403
+	// `owner_role_forbidden`). An invitation that was accepted or revoked already, or is not the
+	// organization's, is 404 `not_found`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12920,7 +12929,7 @@ type RevokeInvitationResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *InvitationForbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12948,7 +12957,7 @@ func (r RevokeInvitationResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r RevokeInvitationResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r RevokeInvitationResponse) GetApplicationproblemJSON403() *InvitationForbidden {
 	return r.ApplicationproblemJSON403
 }
 
@@ -16052,8 +16061,9 @@ func (c *ClientWithResponses) ListInvitationsWithResponse(ctx context.Context, o
 // email belongs to an account. Its `token` is answered only here (the service keeps only its
 // hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 // signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-// pending invitation replaces it: the old token stops working. An email that is already a
-// member's is 409 `already_member`.
+// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+// `already_member`.
 //
 // This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 // token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -16077,8 +16087,9 @@ func (c *ClientWithResponses) CreateInvitationWithBodyWithResponse(ctx context.C
 // email belongs to an account. Its `token` is answered only here (the service keeps only its
 // hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
 // signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-// pending invitation replaces it: the old token stops working. An email that is already a
-// member's is 409 `already_member`.
+// pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+// an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+// `already_member`.
 //
 // This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
 // token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -16098,8 +16109,9 @@ func (c *ClientWithResponses) CreateInvitationWithResponse(ctx context.Context, 
 // RevokeInvitationWithResponse Revoke an invitation
 //
 // Owners and admins revoke a pending invitation (an expired one included): its token stops
-// working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
-// is not the organization's, is 404 `not_found`.
+// working and it is listed as `revoked`. Only an owner revokes an `owner` invitation (403
+// `owner_role_forbidden`). An invitation that was accepted or revoked already, or is not the
+// organization's, is 404 `not_found`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21875,7 +21887,7 @@ func ParseRevokeInvitationResponse(rsp *http.Response) (*RevokeInvitationRespons
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest InvitationForbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

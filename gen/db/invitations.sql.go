@@ -152,6 +152,26 @@ func (q *Queries) LockLiveInvitationByToken(ctx context.Context, arg LockLiveInv
 	return i, err
 }
 
+const lockPendingInvitationRole = `-- name: LockPendingInvitationRole :one
+SELECT role
+FROM invitations
+WHERE organization_id = $1 AND id = $2 AND status = 'pending'
+FOR UPDATE
+`
+
+type LockPendingInvitationRoleParams struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+}
+
+// The role of a pending invitation (expired included), locked until it is revoked.
+func (q *Queries) LockPendingInvitationRole(ctx context.Context, arg LockPendingInvitationRoleParams) (string, error) {
+	row := q.db.QueryRow(ctx, lockPendingInvitationRole, arg.OrganizationID, arg.ID)
+	var role string
+	err := row.Scan(&role)
+	return role, err
+}
+
 const markInvitationAccepted = `-- name: MarkInvitationAccepted :exec
 UPDATE invitations
 SET status = 'accepted', accepted_by = $1, accepted_at = now()
@@ -169,10 +189,10 @@ func (q *Queries) MarkInvitationAccepted(ctx context.Context, arg MarkInvitation
 	return err
 }
 
-const revokeInvitation = `-- name: RevokeInvitation :execrows
+const revokeInvitation = `-- name: RevokeInvitation :exec
 UPDATE invitations
 SET status = 'revoked', revoked_at = now()
-WHERE organization_id = $1 AND id = $2 AND status = 'pending'
+WHERE organization_id = $1 AND id = $2
 `
 
 type RevokeInvitationParams struct {
@@ -180,13 +200,9 @@ type RevokeInvitationParams struct {
 	ID             uuid.UUID
 }
 
-// Only a pending invitation (expired included) can be revoked.
-func (q *Queries) RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeInvitation, arg.OrganizationID, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) error {
+	_, err := q.db.Exec(ctx, revokeInvitation, arg.OrganizationID, arg.ID)
+	return err
 }
 
 const upsertInvitation = `-- name: UpsertInvitation :one
@@ -199,16 +215,18 @@ DO UPDATE SET id         = excluded.id,
               invited_by = excluded.invited_by,
               expires_at = excluded.expires_at,
               created_at = now()
+WHERE invitations.role <> 'owner' OR $7::boolean
 RETURNING id, email, role, status, invited_by, expires_at, created_at
 `
 
 type UpsertInvitationParams struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	Email          string
-	Role           string
-	TokenHash      []byte
-	InvitedBy      uuid.UUID
+	OrganizationID  uuid.UUID
+	ID              uuid.UUID
+	Email           string
+	Role            string
+	TokenHash       []byte
+	InvitedBy       uuid.UUID
+	MayReplaceOwner bool
 }
 
 type UpsertInvitationRow struct {
@@ -223,6 +241,8 @@ type UpsertInvitationRow struct {
 
 // Inviting an email that has a pending invitation replaces it: new id, token, role and expiry, so
 // the old token stops working. One statement, so two concurrent invitations of one email leave one.
+// A pending owner invitation is replaced only when may_replace_owner (the caller is an owner): no row
+// comes back otherwise.
 func (q *Queries) UpsertInvitation(ctx context.Context, arg UpsertInvitationParams) (UpsertInvitationRow, error) {
 	row := q.db.QueryRow(ctx, upsertInvitation,
 		arg.OrganizationID,
@@ -231,6 +251,7 @@ func (q *Queries) UpsertInvitation(ctx context.Context, arg UpsertInvitationPara
 		arg.Role,
 		arg.TokenHash,
 		arg.InvitedBy,
+		arg.MayReplaceOwner,
 	)
 	var i UpsertInvitationRow
 	err := row.Scan(

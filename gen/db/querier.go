@@ -171,6 +171,8 @@ type Querier interface {
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
+	// The role of a pending invitation (expired included), locked until it is revoked.
+	LockPendingInvitationRole(ctx context.Context, arg LockPendingInvitationRoleParams) (string, error)
 	// The (account, address) lock and the address lock still running at @now (NULL when none), and
 	// whether the pair has a counter at all (a successful login has one to clear only then).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
@@ -195,8 +197,7 @@ type Querier interface {
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
 	// request's rules need.
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
-	// Only a pending invitation (expired included) can be revoked.
-	RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) (int64, error)
+	RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) error
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	// Ends one active session of the user; no row: no such active session of this user.
 	RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error)
@@ -235,6 +236,8 @@ type Querier interface {
 	UpdateWebhookEndpoint(ctx context.Context, arg UpdateWebhookEndpointParams) (WebhookEndpoint, error)
 	// Inviting an email that has a pending invitation replaces it: new id, token, role and expiry, so
 	// the old token stops working. One statement, so two concurrent invitations of one email leave one.
+	// A pending owner invitation is replaced only when may_replace_owner (the caller is an owner): no row
+	// comes back otherwise.
 	UpsertInvitation(ctx context.Context, arg UpsertInvitationParams) (UpsertInvitationRow, error)
 }
 

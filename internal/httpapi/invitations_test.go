@@ -604,3 +604,35 @@ func TestInvitations_ConcurrentInvitationsOfOneEmailLeaveOne(t *testing.T) {
 	assert.Equal(t, 1, accepted)
 	assert.Equal(t, client.RoleMember, orgsMine(t, app, u)[org])
 }
+
+// A pending owner invitation is a grant of the owner role on its way: an admin can neither replace
+// it by inviting the email again nor revoke it; an owner can.
+func TestInvitations_OnlyAnOwnerReplacesOrRevokesAnOwnerInvitation(t *testing.T) {
+	t.Parallel()
+	tm := apptest.NewTeam(t, nil)
+	app, owner, org, admin := tm.App, tm.Owner, tm.Org, tm.As(t, client.RoleAdmin)
+	heir := app.Register(t, "heir")
+	inv := app.Invite(t, owner, org, heir.Email, client.RoleOwner)
+
+	res := invite(t, app, admin, org, heir.Email, client.RoleMember)
+	problemOf(t, res.HTTPResponse, res.Body, http.StatusForbidden, "owner_role_forbidden")
+	del := revoke(t, app, admin, org, inv.Id)
+	problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "owner_role_forbidden")
+	for _, m := range []client.Role{client.RoleManager, client.RoleMember} {
+		del := revoke(t, app, tm.As(t, m), org, inv.Id)
+		problemOf(t, del.HTTPResponse, del.Body, http.StatusForbidden, "forbidden")
+	}
+	pending := invitations(t, app, owner, org, client.InvitationStatusPending)
+	require.Len(t, pending, 1, "the owner invitation is untouched")
+	assert.Equal(t, inv.Id, pending[0].Id)
+	assert.Equal(t, client.RoleOwner, pending[0].Role)
+
+	// The owner replaces it; the admin may then revoke the (member) invitation that replaced it.
+	again := app.Invite(t, owner, org, heir.Email, client.RoleMember)
+	invitationNotFound(t, accept(t, app, heir, inv.Token))
+	require.Equal(t, http.StatusNoContent, revoke(t, app, admin, org, again.Id).StatusCode())
+
+	last := app.Invite(t, owner, org, heir.Email, client.RoleOwner)
+	require.Equal(t, http.StatusNoContent, revoke(t, app, owner, org, last.Id).StatusCode())
+	invitationNotFound(t, accept(t, app, heir, last.Token))
+}

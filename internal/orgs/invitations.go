@@ -80,7 +80,8 @@ func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 
 // Invite invites email to the organization with role (owner, admin; only an owner invites an
 // owner). It answers the same whether or not email has an account; a pending invitation of the
-// same email is replaced, and its token stops working.
+// same email is replaced, and its token stops working. A pending owner invitation is a grant of the
+// owner role on its way, so only an owner replaces it.
 func (s *Service) Invite(ctx context.Context, m tenancy.Membership, email string, role tenancy.Role) (Invitation, error) {
 	if err := m.Require(tenancy.InviteMembers); err != nil {
 		return Invitation{}, err
@@ -108,8 +109,11 @@ func (s *Service) Invite(ctx context.Context, m tenancy.Membership, email string
 		}
 		row, err := q.UpsertInvitation(ctx, db.UpsertInvitationParams{
 			OrganizationID: m.OrganizationID, ID: id, Email: email, Role: string(role),
-			TokenHash: hash, InvitedBy: m.UserID,
+			TokenHash: hash, InvitedBy: m.UserID, MayReplaceOwner: m.Can(tenancy.ManageOwners),
 		})
+		if errors.Is(err, pgx.ErrNoRows) { // a pending owner invitation, and the caller is no owner
+			return errOwnerRole
+		}
 		if err != nil {
 			return fmt.Errorf("invite: %w", err)
 		}
@@ -144,19 +148,28 @@ func (s *Service) ListInvitations(ctx context.Context, m tenancy.Membership, sta
 	return page, nil
 }
 
-// RevokeInvitation revokes a pending invitation (owner, admin); its token stops working.
+// RevokeInvitation revokes a pending invitation (owner, admin; only an owner revokes an owner
+// invitation, as only an owner revokes the owner role); its token stops working.
 func (s *Service) RevokeInvitation(ctx context.Context, m tenancy.Membership, id uuid.UUID) error {
 	if err := m.Require(tenancy.InviteMembers); err != nil {
 		return err
 	}
-	n, err := s.q.RevokeInvitation(ctx, db.RevokeInvitationParams{OrganizationID: m.OrganizationID, ID: id})
-	if err != nil {
-		return fmt.Errorf("revoke invitation: %w", err)
-	}
-	if n == 0 {
-		return apperr.ErrNotFound
-	}
-	return nil
+	return s.store.InTx(ctx, func(q *db.Queries) error {
+		role, err := q.LockPendingInvitationRole(ctx, db.LockPendingInvitationRoleParams{OrganizationID: m.OrganizationID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("find invitation: %w", err)
+		}
+		if tenancy.Role(role) == tenancy.RoleOwner && !m.Can(tenancy.ManageOwners) {
+			return errOwnerRole
+		}
+		if err := q.RevokeInvitation(ctx, db.RevokeInvitationParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {
+			return fmt.Errorf("revoke invitation: %w", err)
+		}
+		return nil
+	})
 }
 
 // AcceptInvitation makes the caller a member with the invitation's role, if the invitation is

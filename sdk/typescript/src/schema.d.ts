@@ -426,8 +426,9 @@ export interface paths {
          *     email belongs to an account. Its `token` is answered only here (the service keeps only its
          *     hash): hand it to the person, who accepts with it at `POST /api/v1/invitations/accept`,
          *     signed in with that email, within 7 days (`expires_at`). Inviting an email that already has a
-         *     pending invitation replaces it: the old token stops working. An email that is already a
-         *     member's is 409 `already_member`.
+         *     pending invitation replaces it: the old token stops working (a pending `owner` invitation only
+         *     an owner replaces: 403 `owner_role_forbidden`). An email that is already a member's is 409
+         *     `already_member`.
          *
          *     This is the one authenticated `POST` that ignores `Idempotency-Key`: its answer carries the
          *     token, which is never stored, so it cannot be replayed. Retrying it is safe anyway: a repeated
@@ -458,8 +459,9 @@ export interface paths {
         /**
          * Revoke an invitation
          * @description Owners and admins revoke a pending invitation (an expired one included): its token stops
-         *     working and it is listed as `revoked`. An invitation that was accepted or revoked already, or
-         *     is not the organization's, is 404 `not_found`.
+         *     working and it is listed as `revoked`. Only an owner revokes an `owner` invitation (403
+         *     `owner_role_forbidden`). An invitation that was accepted or revoked already, or is not the
+         *     organization's, is 404 `not_found`.
          */
         delete: operations["revokeInvitation"];
         options?: never;
@@ -2127,7 +2129,8 @@ export interface components {
         };
         /**
          * @description The caller is not a member of the organization (`not_a_member`), their role may not invite
-         *     (`forbidden`), or an admin invited an owner (`owner_role_forbidden`).
+         *     (`forbidden`), or an admin invited an owner, or replaced or revoked a pending owner invitation
+         *     (`owner_role_forbidden`).
          */
         InvitationForbidden: {
             headers: {
@@ -3495,7 +3498,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["InvitationForbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
