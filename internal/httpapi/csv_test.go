@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -597,4 +599,42 @@ func exampleBody(t *testing.T, op *openapi3.Operation) (string, []byte) {
 	ex, ok := mt.Example.(string)
 	require.True(t, ok, "%s: the CSV body needs an example in openapi.yaml", op.OperationID)
 	return "text/csv", []byte(ex)
+}
+
+// An export that cannot finish — here the request's deadline passes while it streams — ends with a
+// broken transfer, never with a file that looks whole: a client that reads it to the end gets an
+// error, or, if the deadline passed before the first byte, a 503 problem. (On a machine fast
+// enough to send it all in time, the file is whole.)
+func TestCSV_AnExportCutShortIsNeverATruncatedFile(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t)
+	ada := app.Register(t, "ada")
+	const n = 30_000
+	importOK(t, app, ada, ada.OrgID, csvRows(n), false, n, 0)
+
+	// The same service on the same database, with a deadline far below the export's time.
+	h, _, err := apptest.NewHandler(app.Pool, apptest.Options{RequestTimeout: 150 * time.Millisecond})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/contacts/export", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+ada.Access)
+	req.Header.Set("X-Organization-Id", ada.OrgID.String())
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = res.Body.Close() }()
+	body, readErr := io.ReadAll(res.Body)
+	switch {
+	case res.StatusCode == http.StatusServiceUnavailable:
+		problemOf(t, res, body, http.StatusServiceUnavailable, "timeout")
+		t.Log("the deadline passed before the first byte: 503")
+	case readErr != nil:
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		t.Logf("the transfer broke after %d bytes: %v", len(body), readErr)
+	default:
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Len(t, parseCSV(t, body), n+1, "an export read to its end without an error is whole")
+		t.Log("the export finished within the deadline")
+	}
 }
