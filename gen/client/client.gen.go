@@ -2317,7 +2317,11 @@ type ClientInterface interface {
 	//
 	// The answer is streamed: it is read from the database in batches and sent as it is read, so
 	// an export of any size costs the service the same memory. Each batch is read afresh: a
-	// contact changed while a long export runs appears as it was when its batch was read.
+	// contact changed while a long export runs appears as it was when its batch was read. Like
+	// every request, an export must finish within the request timeout (`REQUEST_TIMEOUT`, 25 s
+	// by default; tens of thousands of rows take a second or two); one cut short — by the
+	// timeout, or by the database — ends with a broken transfer, never with a file that looks
+	// whole.
 	//
 	// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
 	// or a carriage return — or with one or more `'` followed by one of those — is written with
@@ -3434,7 +3438,11 @@ func (c *Client) CreateContact(ctx context.Context, body CreateContactJSONReques
 //
 // The answer is streamed: it is read from the database in batches and sent as it is read, so
 // an export of any size costs the service the same memory. Each batch is read afresh: a
-// contact changed while a long export runs appears as it was when its batch was read.
+// contact changed while a long export runs appears as it was when its batch was read. Like
+// every request, an export must finish within the request timeout (`REQUEST_TIMEOUT`, 25 s
+// by default; tens of thousands of rows take a second or two); one cut short — by the
+// timeout, or by the database — ends with a broken transfer, never with a file that looks
+// whole.
 //
 // **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
 // or a carriage return — or with one or more `'` followed by one of those — is written with
@@ -7816,7 +7824,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// The answer is streamed: it is read from the database in batches and sent as it is read, so
 	// an export of any size costs the service the same memory. Each batch is read afresh: a
-	// contact changed while a long export runs appears as it was when its batch was read.
+	// contact changed while a long export runs appears as it was when its batch was read. Like
+	// every request, an export must finish within the request timeout (`REQUEST_TIMEOUT`, 25 s
+	// by default; tens of thousands of rows take a second or two); one cut short — by the
+	// timeout, or by the database — ends with a broken transfer, never with a file that looks
+	// whole.
 	//
 	// **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
 	// or a carriage return — or with one or more `'` followed by one of those — is written with
@@ -15568,7 +15580,11 @@ func (c *ClientWithResponses) CreateContactWithResponse(ctx context.Context, bod
 //
 // The answer is streamed: it is read from the database in batches and sent as it is read, so
 // an export of any size costs the service the same memory. Each batch is read afresh: a
-// contact changed while a long export runs appears as it was when its batch was read.
+// contact changed while a long export runs appears as it was when its batch was read. Like
+// every request, an export must finish within the request timeout (`REQUEST_TIMEOUT`, 25 s
+// by default; tens of thousands of rows take a second or two); one cut short — by the
+// timeout, or by the database — ends with a broken transfer, never with a file that looks
+// whole.
 //
 // **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
 // or a carriage return — or with one or more `'` followed by one of those — is written with

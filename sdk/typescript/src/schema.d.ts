@@ -539,7 +539,11 @@ export interface paths {
          *
          *     The answer is streamed: it is read from the database in batches and sent as it is read, so
          *     an export of any size costs the service the same memory. Each batch is read afresh: a
-         *     contact changed while a long export runs appears as it was when its batch was read.
+         *     contact changed while a long export runs appears as it was when its batch was read. Like
+         *     every request, an export must finish within the request timeout (`REQUEST_TIMEOUT`, 25 s
+         *     by default; tens of thousands of rows take a second or two); one cut short — by the
+         *     timeout, or by the database — ends with a broken transfer, never with a file that looks
+         *     whole.
          *
          *     **Spreadsheet formulas are neutralised**: a cell that begins with `=`, `+`, `-`, `@`, a tab
          *     or a carriage return — or with one or more `'` followed by one of those — is written with
