@@ -66,6 +66,7 @@ func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
 	login := func() (*http.Response, []byte) {
 		return app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: rlLogin(apptest.UniqueEmail("nobody"))})
 	}
+	first := time.Now()
 	for want := 2; want >= 0; want-- {
 		res, body := login()
 		problemOf(t, res, body, http.StatusUnauthorized, "invalid_credentials")
@@ -74,7 +75,11 @@ func TestRateLimit_AnonymousRequestsCountPerClientAddress(t *testing.T) {
 	res, body := login()
 	retry := rlLimited(t, res, body)
 	assert.Equal(t, 0, rlBudget(t, res, "anon", 3))
-	assert.InDelta(t, 20, retry, 1, "one request comes back every 60/3 s")
+	// One request comes back every 60/3 s, counted from the first: the logins themselves take
+	// time (a loaded machine has seen 3 s), which the wait that is left no longer includes.
+	spent := time.Since(first).Seconds()
+	assert.LessOrEqual(t, float64(retry), 20+1.0, "one request comes back every 60/3 s")
+	assert.GreaterOrEqual(t, float64(retry), 20-spent-1, "one request comes back every 60/3 s (%.1f s spent)", spent)
 
 	// Registration is anonymous too: the same address is out of budget.
 	res, body = app.Do(t, apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/register",
