@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/minicrm/crm/money"
 	"github.com/minicrm/crm/sdk/go/crmsdk"
@@ -416,4 +418,53 @@ func ExampleWebhooksService_Create() {
 	// Output:
 	// true true
 	// webhook.ping
+}
+
+func ExampleIdempotencyKey() {
+	ctx := context.Background()
+	c := signedUp(ctx, "Ada")
+
+	// A key of the caller's, kept across calls (say, stored with a job that may run twice): the
+	// server runs the request once per key and answers the same key with the stored answer.
+	key := "import-2026-11-30-charles"
+	var first, second *http.Response
+	a, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Charles Babbage"}, crmsdk.IdempotencyKey(key), crmsdk.CaptureResponse(&first))
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Charles Babbage"}, crmsdk.IdempotencyKey(key), crmsdk.CaptureResponse(&second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	page, err := c.Contacts.List(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same contact:", a.Id == b.Id, "contacts:", page.Total)
+	fmt.Println("replayed:", crmsdk.Replayed(first), crmsdk.Replayed(second))
+
+	// The same key with another request is refused.
+	_, err = c.Contacts.Create(ctx, crmsdk.ContactCreate{Name: "Mary Somerville"}, crmsdk.IdempotencyKey(key))
+	fmt.Println(errors.Is(err, crmsdk.ErrIdempotencyKeyMismatch))
+	// Output:
+	// same contact: true contacts: 1
+	// replayed: false true
+	// true
+}
+
+func ExampleWithRetry() {
+	// Up to 5 attempts of a request that failed for a transient reason (429, 503, a lost answer),
+	// waiting 500ms, 1s, 2s, 4s (with jitter, or Retry-After), never more than 5s at a time.
+	c, err := crmsdk.New(baseURL, crmsdk.WithRetry(crmsdk.RetryPolicy{
+		MaxAttempts: 5, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second,
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := c.Health.Live(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(h.Status)
+	// Output: ok
 }
