@@ -212,8 +212,8 @@ func (c *Client) Organization() uuid.UUID {
 }
 
 // Register creates a user and their first organization (whose owner they become), and stores the
-// session's tokens. It does not select the new organization: call SetOrganization with
-// res.Organization.Id to work in it. Errors are [*ProblemError]s (e.g. "email_taken") or
+// session's tokens, and selects the new organization (SetOrganization switches to another one
+// later). Errors are [*ProblemError]s (e.g. "email_taken") or
 // transport errors.
 func (c *Client) Register(ctx context.Context, body client.RegisterRequest) (*client.RegisterResult, error) {
 	res, err := Ok(c.RegisterWithResponse(ctx, body))
@@ -224,6 +224,9 @@ func (c *Client) Register(ctx context.Context, body client.RegisterRequest) (*cl
 		return nil, unexpected(res.StatusCode(), res.Body)
 	}
 	c.SetTokens(Tokens{AccessToken: res.JSON201.AccessToken, RefreshToken: res.JSON201.RefreshToken})
+	// The new user's only organization is the one every following call means, as in the
+	// TypeScript SDK's register().
+	c.SetOrganization(res.JSON201.Organization.Id)
 	return res.JSON201, nil
 }
 

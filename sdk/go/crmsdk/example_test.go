@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/google/uuid"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/money"
 	"github.com/minicrm/crm/sdk/go/crmsdk"
@@ -93,8 +94,9 @@ func ExampleClient_SetOrganization() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Contacts, deals, tasks and analytics belong to an organization: name it once.
-	c.SetOrganization(reg.Organization.Id)
+	// Contacts, deals, tasks and analytics belong to an organization: Register selected the new
+	// one (SetOrganization switches to another).
+	fmt.Println(c.Organization() == reg.Organization.Id)
 
 	contact, err := crmsdk.Ok(c.CreateContactWithResponse(ctx, client.ContactCreate{Name: "Charles Babbage"}))
 	if err != nil {
@@ -117,6 +119,7 @@ func ExampleClient_SetOrganization() {
 	}
 	fmt.Println(updated.JSON200.Status, updated.JSON200.Stage)
 	// Output:
+	// true
 	// Difference engine 10000.00 EUR new qualification
 	// in_progress proposal
 }
@@ -150,7 +153,9 @@ func ExampleOk() {
 	}); err != nil {
 		log.Fatal(err)
 	}
-	// No organization selected: tenant routes answer 400 organization_header_required.
+	// Register selected the new organization; without one, tenant routes answer 400
+	// organization_header_required.
+	c.SetOrganization(uuid.Nil)
 	res, err := crmsdk.Ok(c.ListContactsWithResponse(ctx, nil))
 	fmt.Println(res.StatusCode(), crmsdk.IsProblem(err, "organization_header_required"))
 	// Output: 400 true

@@ -299,6 +299,9 @@ func TestOrganizationHeader(t *testing.T) {
 	require.NoError(t, err)
 	org := reg.Organization.Id
 
+	// Register selected the new organization; uuid.Nil deselects it.
+	assert.Equal(t, org, c.Organization())
+	c.SetOrganization(uuid.Nil)
 	_, err = crmsdk.Ok(c.GetMeWithResponse(ctx))
 	require.NoError(t, err)
 	_, err = crmsdk.Ok(c.ListContactsWithResponse(ctx, nil))
