@@ -29,6 +29,9 @@ type Querier interface {
 	CreateWebhookDelivery(ctx context.Context, arg CreateWebhookDeliveryParams) (WebhookDelivery, error)
 	CreateWebhookEndpoint(ctx context.Context, arg CreateWebhookEndpointParams) (WebhookEndpoint, error)
 	CreateWebhookEvent(ctx context.Context, arg CreateWebhookEventParams) error
+	// The database's clock, which stamped the rows SpreadDemoHistory moves (the program's may differ
+	// by microseconds, which the factor would turn into hours).
+	DatabaseClock(ctx context.Context) (time.Time, error)
 	// GET /analytics/deals/forecast in one round trip, read from deal_counts (kept by triggers): per
 	// currency the open deals, their exact sum, and the sum weighted by the organization's stage
 	// probabilities in percent (the service divides by 100). Visibility as in DealStageStats.
@@ -212,6 +215,12 @@ type Querier interface {
 	SearchContacts(ctx context.Context, arg SearchContactsParams) ([]SearchContactsRow, error)
 	// Checks the access token's session is still alive: logout and reuse detection end it at once.
 	SessionIsActive(ctx context.Context, arg SessionIsActiveParams) (bool, error)
+	// The demo organization is made in seconds; this spreads what was made since @since over weeks
+	// before @now, keeping the order of everything and the proportions of every stay (each time t
+	// becomes now - (now - t) * factor), so the analytics read as weeks of selling instead of a burst.
+	// Due dates are left as they are. One statement: the counters' triggers see the deals' new
+	// created_at days at its end.
+	SpreadDemoHistory(ctx context.Context, arg SpreadDemoHistoryParams) error
 	// Stores an attempt's answer; run it in the transaction that holds the key's lock (that of the
 	// request's effect). An expired answer is replaced. No row: the key has a live answer already,
 	// which the lock rules out, and the transaction must not commit.

@@ -94,10 +94,38 @@ func Seed(ctx context.Context, store *platform.DB, password string) (Result, err
 	for i := range s.team {
 		s.team[i].OrganizationID, s.team[i].Settings = org.ID, settings
 	}
+	since, err := q.DatabaseClock(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("read the database's clock: %w", err)
+	}
 	if err := s.run(ctx); err != nil {
 		return Result{}, err
 	}
+	if err := spread(ctx, q, org.ID, since); err != nil {
+		return Result{}, err
+	}
 	return s.res, nil
+}
+
+// History is how far back the demo's history reaches once spread: the contacts come first, the
+// last deal today, each deal's moves in the days after its creation.
+const History = 60 * 24 * time.Hour
+
+// spread turns the few seconds in which the demo was made (since to the database's now) into History: made at
+// the pace of a program, every stay in a stage would last milliseconds and the sales cycle would
+// be zero days (a velocity of trillions a day).
+func spread(ctx context.Context, q *db.Queries, org uuid.UUID, since time.Time) error {
+	now, err := q.DatabaseClock(ctx)
+	if err != nil {
+		return fmt.Errorf("read the database's clock: %w", err)
+	}
+	made := max(now.Sub(since), time.Millisecond)
+	if err := q.SpreadDemoHistory(ctx, db.SpreadDemoHistoryParams{
+		OrganizationID: org, Since: since, Now: now, Factor: float64(History) / float64(made),
+	}); err != nil {
+		return fmt.Errorf("spread the demo's history: %w", err)
+	}
+	return nil
 }
 
 // existing finds the demo organization the demo owner owns.

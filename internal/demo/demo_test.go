@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/minicrm/crm/internal/apptest"
 	"github.com/minicrm/crm/internal/demo"
@@ -180,6 +181,40 @@ func TestSeed_DemoOrganizationIsALivingCRMThroughTheAPI(t *testing.T) {
 	assert.GreaterOrEqual(t, entered["proposal"], 28)
 	assert.Equal(t, 19, entered["negotiation"])
 	assert.Equal(t, 12, entered["closed"])
+
+	// The history reads as weeks of selling, not as the seconds the seed took: the first deal is
+	// weeks old, the last from today, stays last hours, and the sales cycle is days long.
+	var oldest, newest struct {
+		Items []struct {
+			CreatedAt time.Time `json:"created_at"`
+		} `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, owner.do(http.MethodGet, "/api/v1/deals?order_by=created_at&order=asc&page_size=1", nil, &oldest))
+	require.Equal(t, http.StatusOK, owner.do(http.MethodGet, "/api/v1/deals?order_by=created_at&order=desc&page_size=1", nil, &newest))
+	require.Len(t, oldest.Items, 1)
+	require.Len(t, newest.Items, 1)
+	assert.Less(t, oldest.Items[0].CreatedAt, time.Now().Add(-30*24*time.Hour), "the first deal is weeks old")
+	assert.Greater(t, newest.Items[0].CreatedAt, time.Now().Add(-24*time.Hour), "the last deal is from today")
+	assert.LessOrEqual(t, newest.Items[0].CreatedAt, time.Now(), "nothing is in the future")
+	var stays struct {
+		Stages []struct {
+			Stage string   `json:"stage"`
+			Avg   *float64 `json:"avg_seconds_in_stage"`
+		} `json:"stages"`
+	}
+	require.Equal(t, http.StatusOK, owner.do(http.MethodGet, "/api/v1/analytics/deals/stages", nil, &stays))
+	require.NotNil(t, stays.Stages[0].Avg)
+	assert.Greater(t, *stays.Stages[0].Avg, 3600.0, "a stay in qualification lasts hours")
+	var velocity struct {
+		Currencies []struct {
+			AverageCycleDays *float64 `json:"average_cycle_days"`
+		} `json:"currencies"`
+	}
+	require.Equal(t, http.StatusOK, owner.do(http.MethodGet, "/api/v1/analytics/deals/velocity", nil, &velocity))
+	require.Len(t, velocity.Currencies, 1)
+	require.NotNil(t, velocity.Currencies[0].AverageCycleDays)
+	assert.Greater(t, *velocity.Currencies[0].AverageCycleDays, 0.1, "the sales cycle takes days")
+	assert.Less(t, *velocity.Currencies[0].AverageCycleDays, 60.0)
 
 	// Seeding again changes nothing and names the same organization.
 	again, err := demo.Seed(ctx, platform.NewDB(pool), "another-password")
