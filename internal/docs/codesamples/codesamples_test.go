@@ -3,6 +3,7 @@ package codesamples
 import (
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -205,6 +206,17 @@ components: {}
 
 	_, err = Insert([]byte(doc), map[string][]Sample{"getA": samples["getA"]})
 	assert.ErrorContains(t, err, "no samples for the operation postA")
+}
+
+// What the service sends (x-webhooks) is no call a client makes: it gets no samples, and its
+// operation needs none.
+func TestInsert_LeavesTheWebhooksAlone(t *testing.T) {
+	doc := "paths:\n  /a:\n    get:\n      operationId: getA\n      responses: {}\n" +
+		"x-webhooks:\n  event:\n    post:\n      operationId: receiveEvent\n      responses: {}\n\ncomponents: {}\n"
+	got, err := Insert([]byte(doc), map[string][]Sample{"getA": {{Lang: "Shell", Label: "curl", Source: "curl a"}}})
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "x-webhooks:\n  event:\n    post:\n      operationId: receiveEvent\n      responses: {}\n\ncomponents: {}\n")
+	assert.Equal(t, 1, strings.Count(string(got), "x-codeSamples:"), "only getA has samples")
 }
 
 func TestMultiline(t *testing.T) {

@@ -89,6 +89,14 @@ func Insert(doc []byte, samples map[string][]Sample) ([]byte, error) {
 	for i := 0; i < len(lines); {
 		l := lines[i]
 		trimmed := strings.TrimSpace(l)
+		// x-webhooks describes what the service sends, not a call a client makes: no samples.
+		if l == "x-webhooks:\n" {
+			for i++; i < len(lines) && (blank(lines[i]) || indentOf(lines[i]) > 0); i++ {
+				l += lines[i]
+			}
+			out = append(out, l)
+			continue
+		}
 		if !strings.HasPrefix(trimmed, string(operationID)) {
 			out = append(out, l)
 			i++
