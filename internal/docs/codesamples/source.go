@@ -86,18 +86,16 @@ func Insert(doc []byte, samples map[string][]Sample) ([]byte, error) {
 	blank := func(l string) bool { return strings.TrimSpace(l) == "" }
 	var out []string
 	done := map[string]bool{}
+	// The operations a client calls are those under paths; the others (x-webhooks: what the
+	// service sends) get no samples.
+	inPaths := false
 	for i := 0; i < len(lines); {
 		l := lines[i]
 		trimmed := strings.TrimSpace(l)
-		// x-webhooks describes what the service sends, not a call a client makes: no samples.
-		if l == "x-webhooks:\n" {
-			for i++; i < len(lines) && (blank(lines[i]) || indentOf(lines[i]) > 0); i++ {
-				l += lines[i]
-			}
-			out = append(out, l)
-			continue
+		if indentOf(l) == 0 && !blank(l) && !strings.HasPrefix(l, "#") {
+			inPaths = l == "paths:\n"
 		}
-		if !strings.HasPrefix(trimmed, string(operationID)) {
+		if !inPaths || !strings.HasPrefix(trimmed, string(operationID)) {
 			out = append(out, l)
 			i++
 			continue
