@@ -143,19 +143,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tel, err := startTelemetry(ctx, cfg, log)
+	tel, pool, closeAll, err := openInstrumented(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer tel.stop()
-	pool, err := openMigrated(ctx, cfg, tel.pgxTracer())
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := tel.watchPool("api", pool); err != nil {
-		return err
-	}
+	defer closeAll()
 	store := platform.NewDB(pool)
 	// The webhook deliveries are worked in this process too (WEBHOOK_WORKERS at once; 0: only
 	// queued here); `crm worker` adds processes that only work them.
@@ -309,25 +301,35 @@ func openMigrated(ctx context.Context, cfg config.Config, tracer pgx.QueryTracer
 	return pool, nil
 }
 
+// openInstrumented starts the telemetry of `crm serve` and `crm worker`, then opens their migrated
+// pool, traced and watched by it; closeAll closes the pool, then stops the telemetry.
+func openInstrumented(ctx context.Context, cfg config.Config, log *slog.Logger) (tel *instruments, pool *pgxpool.Pool, closeAll func(), err error) {
+	if tel, err = startTelemetry(ctx, cfg, log); err != nil {
+		return nil, nil, nil, err
+	}
+	if pool, err = openMigrated(ctx, cfg, tel.pgxTracer()); err != nil {
+		tel.stop()
+		return nil, nil, nil, err
+	}
+	closeAll = func() { pool.Close(); tel.stop() }
+	if err = tel.watchPool("api", pool); err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return tel, pool, closeAll, nil
+}
+
 // worker works the webhook deliveries until SIGINT or SIGTERM (`crm worker`).
 func worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	_, _ = memlimit.Set(memlimit.WithLogger(log))
 	if cfg.WebhookWorkers == 0 {
 		return errors.New("crm worker: WEBHOOK_WORKERS must be at least 1")
 	}
-	tel, err := startTelemetry(ctx, cfg, log)
+	tel, pool, closeAll, err := openInstrumented(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer tel.stop()
-	pool, err := openMigrated(ctx, cfg, tel.pgxTracer())
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := tel.watchPool("api", pool); err != nil {
-		return err
-	}
+	defer closeAll()
 	guard := webhooks.Guard{AllowHTTP: cfg.WebhookAllowHTTP, AllowPrivate: cfg.WebhookAllowPrivate}
 	_, stop, err := startDeliveries(ctx, pool, guard, cfg.WebhookWorkers, log, tel)
 	if err != nil {
