@@ -31,13 +31,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/internal/auth"
 	"github.com/minicrm/crm/internal/config"
-	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
-	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/ratelimit"
-	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/internal/webhooks"
 	"github.com/riverqueue/river"
 )
@@ -169,29 +166,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	cleanUpDone := make(chan struct{})
 	go func() { defer close(cleanUpDone); authSvc.RunCleanUp(cleanUpCtx, auth.DefaultCleanUpInterval, log) }()
 	defer func() { stopCleanUp(); <-cleanUpDone }()
-	// The changes of the CRM emit their events to the webhooks, as the API renders the records.
-	hooks := webhooks.NewService(store, guard, jobs)
-	e, err := httpapi.New(httpapi.Deps{
-		Auth:     authSvc,
-		Orgs:     orgs.NewService(store),
-		CRM:      crm.NewService(store).WithEvents(hooks, httpapi.Renderer{}),
-		Webhooks: hooks,
-		Callers:  tenancy.Resolver{Q: store.Queries()},
-		Ready:    store,
-		Log:      log,
-		Limits:   limits,
-
-		TrustedProxies: cfg.TrustedProxies,
-
-		RequestTimeout:     cfg.RequestTimeout,
-		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
-		// The cursors' key is derived from the signing secret: no second secret to configure.
-		Cursors: paging.NewCursors([]byte(cfg.JWTSecret)),
-		DB:      store,
-
-		Metrics:        tel.metrics,
-		TracerProvider: tel.tracerProvider(),
-	})
+	deps := httpapi.Services(store, authSvc, webhooks.NewService(store, guard, jobs))
+	deps.Log, deps.Limits = log, limits
+	deps.TrustedProxies, deps.RequestTimeout, deps.CORSAllowedOrigins = cfg.TrustedProxies, cfg.RequestTimeout, cfg.CORSAllowedOrigins
+	// The cursors' key is derived from the signing secret: no second secret to configure.
+	deps.Cursors = paging.NewCursors([]byte(cfg.JWTSecret))
+	deps.Metrics, deps.TracerProvider = tel.metrics, tel.tracerProvider()
+	e, err := httpapi.New(deps)
 	if err != nil {
 		return err
 	}

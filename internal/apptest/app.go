@@ -17,13 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minicrm/crm/gen/client"
 	"github.com/minicrm/crm/internal/auth"
-	"github.com/minicrm/crm/internal/crm"
 	"github.com/minicrm/crm/internal/httpapi"
-	"github.com/minicrm/crm/internal/orgs"
 	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/telemetry"
-	"github.com/minicrm/crm/internal/tenancy"
 	"github.com/minicrm/crm/internal/webhooks"
 	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/trace"
@@ -140,29 +137,12 @@ func newHandler(pool *pgxpool.Pool, o Options) (http.Handler, *auth.Tokens, *riv
 	}
 	authSvc := auth.NewService(store, tokens, auth.WithMaxFailuresPerAddress(o.LoginMaxFailuresPerAddress),
 		auth.WithRefreshReuseLeeway(o.RefreshReuseLeeway))
-	// The changes of the CRM emit their events to the webhooks, as the API renders the records.
-	hooks := webhooks.NewService(store, guard, jobs)
-	e, err := httpapi.New(httpapi.Deps{
-		Auth:     authSvc,
-		Orgs:     orgs.NewService(store),
-		CRM:      crm.NewService(store).WithEvents(hooks, httpapi.Renderer{}),
-		Webhooks: hooks,
-		Callers:  tenancy.Resolver{Q: store.Queries()},
-		Ready:    store,
-		Log:      log,
-
-		TrustedProxies: o.TrustedProxies,
-
-		RequestTimeout:     o.RequestTimeout,
-		CORSAllowedOrigins: o.CORSAllowedOrigins,
-
-		Limits:  limitsOutOfTheWay(o.Limits),
-		Cursors: paging.NewCursors([]byte(TestSecret)),
-		DB:      store,
-
-		Metrics:        o.Metrics,
-		TracerProvider: o.TracerProvider,
-	})
+	deps := httpapi.Services(store, authSvc, webhooks.NewService(store, guard, jobs))
+	deps.Log, deps.Limits = log, limitsOutOfTheWay(o.Limits)
+	deps.TrustedProxies, deps.RequestTimeout, deps.CORSAllowedOrigins = o.TrustedProxies, o.RequestTimeout, o.CORSAllowedOrigins
+	deps.Cursors = paging.NewCursors([]byte(TestSecret))
+	deps.Metrics, deps.TracerProvider = o.Metrics, o.TracerProvider
+	e, err := httpapi.New(deps)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -79,6 +79,22 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 }
 
+// Services are the Deps that follow from the store: the domain services over it, the CRM's changes
+// emitting their events to hooks as the API renders the records, the callers resolved and the
+// readiness and request transactions on it. cmd/crm and the tests wire the same graph through it
+// and add the rest (log, limits, cursors, telemetry).
+func Services(store *platform.DB, authSvc *auth.Service, hooks *webhooks.Service) Deps {
+	return Deps{
+		Auth:     authSvc,
+		Orgs:     orgs.NewService(store),
+		CRM:      crm.NewService(store).WithEvents(hooks, Renderer{}),
+		Webhooks: hooks,
+		Callers:  tenancy.Resolver{Q: store.Queries()},
+		Ready:    store,
+		DB:       store,
+	}
+}
+
 // Server implements api.StrictServerInterface.
 type Server struct {
 	ready Pinger
