@@ -7,6 +7,7 @@
  *
  * `money` does exact arithmetic on such strings, in integer cents (`bigint`).
  */
+import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from "lossless-json";
 import { OPERATIONS } from "./operations.js";
 
 /** An amount of money: a decimal string with at most 2 decimals, e.g. `"10000.00"`, `"12.5"`, `"7"`. */
@@ -130,135 +131,49 @@ function isMoney(where: Where): boolean {
   );
 }
 
-// --- reading: JSON text → values, the decimals as strings taken from the text
+/** Where an array's items are: an array's items keep its key (`amount: [1, 2]` in free-form content is money). */
+function items(where: Where): Where {
+  const inner = child(where, undefined);
+  inner.key = where.key;
+  inner.parentKey = where.parentKey;
+  return inner;
+}
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const WS = /[ \t\n\r]*/y;
+function root(paths: PathNode): Where {
+  return { node: paths, free: paths.freeForm, key: undefined, parentKey: undefined };
+}
+
+/** Rebuilds plain JSON data, turning each leaf by `leaf` with its place in the document. */
+function walk(v: unknown, where: Where, leaf: (v: unknown, where: Where) => unknown): unknown {
+  if (Array.isArray(v)) {
+    const inner = items(where);
+    return v.map((x) => walk(x, inner, leaf));
+  }
+  if (v !== null && typeof v === "object" && !isLosslessNumber(v)) {
+    const obj: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      // defineProperty: a member named __proto__ stays a member.
+      Object.defineProperty(obj, k, { value: walk(x, child(where, k), leaf), writable: true, enumerable: true, configurable: true });
+    }
+    return obj;
+  }
+  return leaf(v, where);
+}
+
+// --- reading: JSON text → values, the decimals as strings taken from the text
 
 /**
  * Parses JSON like `JSON.parse`, except that the numbers at the decimal paths of `paths` come out
- * as the strings written in the text (`10000.00` → `"10000.00"`), not as floats.
+ * as the strings written in the text (`10000.00` → `"10000.00"`), not as floats. lossless-json
+ * reads every number as its text; the others become numbers as `JSON.parse` makes them.
  */
 export function parseWithDecimals(text: string, paths: PathNode | undefined): unknown {
   if (paths === undefined) {
     return JSON.parse(text);
   }
-  let i = 0;
-  const fail = (): never => {
-    throw new SyntaxError(`@minicrm/sdk: invalid JSON at position ${i}`);
-  };
-  const ws = () => {
-    WS.lastIndex = i;
-    WS.exec(text);
-    i = WS.lastIndex;
-  };
-  const str = (): string => {
-    const start = i;
-    i++;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (Number.isNaN(c)) {
-        fail();
-      }
-      if (c === 0x5c) {
-        i += 2;
-      } else if (c === 0x22) {
-        i++;
-        return JSON.parse(text.slice(start, i)) as string;
-      } else {
-        i++;
-      }
-    }
-  };
-  const value = (where: Where): unknown => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const obj: Record<string, unknown> = {};
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') {
-          fail();
-        }
-        const key = str();
-        ws();
-        if (text[i] !== ":") {
-          fail();
-        }
-        i++;
-        const v = value(child(where, key));
-        Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
-        ws();
-        if (text[i] === ",") {
-          i++;
-        } else if (text[i] === "}") {
-          i++;
-          return obj;
-        } else {
-          fail();
-        }
-      }
-    }
-    if (c === "[") {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return arr;
-      }
-      const inner = child(where, undefined);
-      // An array's items keep the key of the array: `amount: [1, 2]` in free-form content is money.
-      inner.key = where.key;
-      inner.parentKey = where.parentKey;
-      for (;;) {
-        arr.push(value(inner));
-        ws();
-        if (text[i] === ",") {
-          i++;
-        } else if (text[i] === "]") {
-          i++;
-          return arr;
-        } else {
-          fail();
-        }
-      }
-    }
-    if (c === '"') {
-      return str();
-    }
-    if (text.startsWith("true", i)) {
-      i += 4;
-      return true;
-    }
-    if (text.startsWith("false", i)) {
-      i += 5;
-      return false;
-    }
-    if (text.startsWith("null", i)) {
-      i += 4;
-      return null;
-    }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (m === null) {
-      return fail();
-    }
-    i = NUMBER.lastIndex;
-    return isMoney(where) ? m[0] : Number(m[0]);
-  };
-  const result = value({ node: paths, free: paths.freeForm, key: undefined, parentKey: undefined });
-  ws();
-  if (i !== text.length) {
-    fail();
-  }
-  return result;
+  return walk(parseLossless(text), root(paths), (v, where) =>
+    isLosslessNumber(v) ? (isMoney(where) ? v.value : Number(v.value)) : v,
+  );
 }
 
 // --- writing: values → JSON text, the decimal strings as JSON numbers
@@ -268,36 +183,16 @@ const WIRE_DECIMAL = /^-?\d+(?:\.\d+)?$/;
 /**
  * Serializes `value` (plain JSON data) like `JSON.stringify`, except that the strings at the
  * decimal paths of `paths` that are decimals are written as JSON numbers (`"10000.50"` → `10000.50`),
- * digit for digit. Numbers there are written as they are.
+ * digit for digit (lossless-json writes a LosslessNumber as its text). Numbers there are written
+ * as they are.
  */
 export function stringifyWithDecimals(value: unknown, paths: PathNode | undefined): string {
   if (paths === undefined) {
     return JSON.stringify(value);
   }
-  const write = (v: unknown, where: Where): string => {
-    if (Array.isArray(v)) {
-      const inner = child(where, undefined);
-      inner.key = where.key;
-      inner.parentKey = where.parentKey;
-      return `[${v.map((x) => write(x, inner)).join(",")}]`;
-    }
-    if (v !== null && typeof v === "object") {
-      const parts: string[] = [];
-      for (const [k, x] of Object.entries(v)) {
-        parts.push(`${JSON.stringify(k)}:${write(x, child(where, k))}`);
-      }
-      return `{${parts.join(",")}}`;
-    }
-    if (typeof v === "string" && isMoney(where) && WIRE_DECIMAL.test(v)) {
-      return v;
-    }
-    return JSON.stringify(v);
-  };
   // JSON.parse(JSON.stringify(…)) first: toJSON, undefined members and the like as JSON has them.
-  return write(JSON.parse(JSON.stringify(value)) as unknown, {
-    node: paths,
-    free: paths.freeForm,
-    key: undefined,
-    parentKey: undefined,
-  });
+  const wire = walk(JSON.parse(JSON.stringify(value)) as unknown, root(paths), (v, where) =>
+    typeof v === "string" && isMoney(where) && WIRE_DECIMAL.test(v) ? new LosslessNumber(v) : v,
+  );
+  return stringifyLossless(wire) ?? "null";
 }
