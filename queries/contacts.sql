@@ -19,11 +19,15 @@ WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 -- The contact lists: one query per allowed order, each read from the index of its sort key
 -- (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
 -- when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
--- the organization. A search goes through SearchContacts and the trigram index instead.
+-- the organization; list_version from list_versions (schema/000011), read in the same snapshot as
+-- the page, says whether a remembered page position still holds (paging.Anchors). A search goes
+-- through SearchContacts and the trigram index instead.
 -- name: ListContactsByCreatedAtAsc :many
 SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
@@ -34,7 +38,9 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: ListContactsByCreatedAtDesc :many
 SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
@@ -45,7 +51,9 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: ListContactsByNameAsc :many
 SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
@@ -56,7 +64,9 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: ListContactsByNameDesc :many
 SELECT /* plan: custom */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+        WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))
@@ -68,7 +78,9 @@ LIMIT @page_limit OFFSET @page_offset;
 -- A search: the trigram index finds the matches (search is matched as a literal substring: the
 -- caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
 -- match. The page is found by offset.
-SELECT /* plan: custom */ sqlc.embed(c), count(*) OVER () AS total
+SELECT /* plan: custom */ sqlc.embed(c), count(*) OVER () AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR c.owner_id = sqlc.narg(owner_id))

@@ -18,7 +18,8 @@ WHERE organization_id = @organization_id AND id = @id
 FOR NO KEY UPDATE;
 
 -- The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
--- the index of its sort key from the keyset position on; the total comes from deal_counts.
+-- the index of its sort key from the keyset position on; the total comes from deal_counts, and
+-- list_version (schema/000011) says whether a remembered page position still holds.
 -- A filter on contact, amount or title goes through FilterDeals instead.
 -- name: ListDealsByCreatedAtAsc :many
 SELECT /* plan: custom */ sqlc.embed(d),
@@ -26,7 +27,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -42,7 +45,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -58,7 +63,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -74,7 +81,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -90,7 +99,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -106,7 +117,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -122,7 +135,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -138,7 +153,9 @@ SELECT /* plan: custom */ sqlc.embed(d),
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
           AND (sqlc.narg(stage)::text IS NULL OR k.stage = sqlc.narg(stage))
-          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total
+          AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
@@ -151,7 +168,9 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: FilterDeals :many
 -- A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
 -- trigram index for search) finds the matches, which are sorted. The page is found by offset.
-SELECT /* plan: custom */ sqlc.embed(d), count(*) OVER () AS total
+SELECT /* plan: custom */ sqlc.embed(d), count(*) OVER () AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = @organization_id
   AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))

@@ -173,7 +173,9 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 const listContactsByCreatedAtAsc = `-- name: ListContactsByCreatedAtAsc :many
 SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
@@ -192,14 +194,17 @@ type ListContactsByCreatedAtAscParams struct {
 }
 
 type ListContactsByCreatedAtAscRow struct {
-	Contact Contact
-	Total   int64
+	Contact     Contact
+	Total       int64
+	ListVersion int64
 }
 
 // The contact lists: one query per allowed order, each read from the index of its sort key
 // (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
 // when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
-// the organization. A search goes through SearchContacts and the trigram index instead.
+// the organization; list_version from list_versions (schema/000011), read in the same snapshot as
+// the page, says whether a remembered page position still holds (paging.Anchors). A search goes
+// through SearchContacts and the trigram index instead.
 func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContactsByCreatedAtAscParams) ([]ListContactsByCreatedAtAscRow, error) {
 	rows, err := q.db.Query(ctx, listContactsByCreatedAtAsc,
 		arg.OrganizationID,
@@ -228,6 +233,7 @@ func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContac
 			&i.Contact.CreatedAt,
 			&i.Contact.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -242,7 +248,9 @@ func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContac
 const listContactsByCreatedAtDesc = `-- name: ListContactsByCreatedAtDesc :many
 SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
@@ -261,8 +269,9 @@ type ListContactsByCreatedAtDescParams struct {
 }
 
 type ListContactsByCreatedAtDescRow struct {
-	Contact Contact
-	Total   int64
+	Contact     Contact
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListContactsByCreatedAtDescParams) ([]ListContactsByCreatedAtDescRow, error) {
@@ -293,6 +302,7 @@ func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListConta
 			&i.Contact.CreatedAt,
 			&i.Contact.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -307,7 +317,9 @@ func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListConta
 const listContactsByNameAsc = `-- name: ListContactsByNameAsc :many
 SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
@@ -326,8 +338,9 @@ type ListContactsByNameAscParams struct {
 }
 
 type ListContactsByNameAscRow struct {
-	Contact Contact
-	Total   int64
+	Contact     Contact
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByNameAscParams) ([]ListContactsByNameAscRow, error) {
@@ -358,6 +371,7 @@ func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByN
 			&i.Contact.CreatedAt,
 			&i.Contact.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -372,7 +386,9 @@ func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByN
 const listContactsByNameDesc = `-- name: ListContactsByNameDesc :many
 SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
-        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total
+        WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
@@ -391,8 +407,9 @@ type ListContactsByNameDescParams struct {
 }
 
 type ListContactsByNameDescRow struct {
-	Contact Contact
-	Total   int64
+	Contact     Contact
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsByNameDescParams) ([]ListContactsByNameDescRow, error) {
@@ -423,6 +440,7 @@ func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsBy
 			&i.Contact.CreatedAt,
 			&i.Contact.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -435,7 +453,9 @@ func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsBy
 }
 
 const searchContacts = `-- name: SearchContacts :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total
+SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c
 WHERE c.organization_id = $1
   AND ($2::uuid IS NULL OR c.owner_id = $2)
@@ -461,8 +481,9 @@ type SearchContactsParams struct {
 }
 
 type SearchContactsRow struct {
-	Contact Contact
-	Total   int64
+	Contact     Contact
+	Total       int64
+	ListVersion int64
 }
 
 // A search: the trigram index finds the matches (search is matched as a literal substring: the
@@ -497,6 +518,7 @@ func (q *Queries) SearchContacts(ctx context.Context, arg SearchContactsParams) 
 			&i.Contact.CreatedAt,
 			&i.Contact.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}

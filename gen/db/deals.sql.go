@@ -74,7 +74,9 @@ func (q *Queries) DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, 
 }
 
 const filterDeals = `-- name: FilterDeals :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total
+SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at, count(*) OVER () AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -114,8 +116,9 @@ type FilterDealsParams struct {
 }
 
 type FilterDealsRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 // A deal list narrowed by contact, amount or title: an index on the narrowing column (or the
@@ -155,6 +158,7 @@ func (q *Queries) FilterDeals(ctx context.Context, arg FilterDealsParams) ([]Fil
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -236,7 +240,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -259,8 +265,9 @@ type ListDealsByAmountAscParams struct {
 }
 
 type ListDealsByAmountAscRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmountAscParams) ([]ListDealsByAmountAscRow, error) {
@@ -294,6 +301,7 @@ func (q *Queries) ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmoun
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -311,7 +319,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -334,8 +344,9 @@ type ListDealsByAmountDescParams struct {
 }
 
 type ListDealsByAmountDescRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmountDescParams) ([]ListDealsByAmountDescRow, error) {
@@ -369,6 +380,7 @@ func (q *Queries) ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmou
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -386,7 +398,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -409,12 +423,14 @@ type ListDealsByCreatedAtAscParams struct {
 }
 
 type ListDealsByCreatedAtAscRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 // The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
-// the index of its sort key from the keyset position on; the total comes from deal_counts.
+// the index of its sort key from the keyset position on; the total comes from deal_counts, and
+// list_version (schema/000011) says whether a remembered page position still holds.
 // A filter on contact, amount or title goes through FilterDeals instead.
 func (q *Queries) ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCreatedAtAscParams) ([]ListDealsByCreatedAtAscRow, error) {
 	rows, err := q.db.Query(ctx, listDealsByCreatedAtAsc,
@@ -447,6 +463,7 @@ func (q *Queries) ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCr
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -464,7 +481,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -487,8 +506,9 @@ type ListDealsByCreatedAtDescParams struct {
 }
 
 type ListDealsByCreatedAtDescRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByCreatedAtDescParams) ([]ListDealsByCreatedAtDescRow, error) {
@@ -522,6 +542,7 @@ func (q *Queries) ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByC
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -539,7 +560,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -562,8 +585,9 @@ type ListDealsByTitleAscParams struct {
 }
 
 type ListDealsByTitleAscRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleAscParams) ([]ListDealsByTitleAscRow, error) {
@@ -597,6 +621,7 @@ func (q *Queries) ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleA
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -614,7 +639,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -637,8 +664,9 @@ type ListDealsByTitleDescParams struct {
 }
 
 type ListDealsByTitleDescRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitleDescParams) ([]ListDealsByTitleDescRow, error) {
@@ -672,6 +700,7 @@ func (q *Queries) ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitle
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -689,7 +718,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -712,8 +743,9 @@ type ListDealsByUpdatedAtAscParams struct {
 }
 
 type ListDealsByUpdatedAtAscRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUpdatedAtAscParams) ([]ListDealsByUpdatedAtAscRow, error) {
@@ -747,6 +779,7 @@ func (q *Queries) ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUp
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -764,7 +797,9 @@ SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.t
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
           AND ($3::text IS NULL OR k.stage = $3)
-          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total
+          AND ($4::uuid IS NULL OR k.owner_id = $4))::bigint AS total,
+       (SELECT coalesce(max(v.version), 0) FROM list_versions v
+        WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS list_version
 FROM deals d
 WHERE d.organization_id = $1
   AND (cardinality($2::text[]) = 0 OR d.status = ANY($2::text[]))
@@ -787,8 +822,9 @@ type ListDealsByUpdatedAtDescParams struct {
 }
 
 type ListDealsByUpdatedAtDescRow struct {
-	Deal  Deal
-	Total int64
+	Deal        Deal
+	Total       int64
+	ListVersion int64
 }
 
 func (q *Queries) ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByUpdatedAtDescParams) ([]ListDealsByUpdatedAtDescRow, error) {
@@ -822,6 +858,7 @@ func (q *Queries) ListDealsByUpdatedAtDesc(ctx context.Context, arg ListDealsByU
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Total,
+			&i.ListVersion,
 		); err != nil {
 			return nil, err
 		}

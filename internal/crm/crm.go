@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/minicrm/crm/gen/db"
 	"github.com/minicrm/crm/internal/apperr"
+	"github.com/minicrm/crm/internal/paging"
 	"github.com/minicrm/crm/internal/platform"
 	"github.com/minicrm/crm/internal/tenancy"
 )
@@ -28,11 +29,13 @@ type Service struct {
 	// events and render emit the changes' events (WithEvents); nil: none.
 	events EventSink
 	render Renderer
+	// anchors remembers where the contact and deal pages requested by number start.
+	anchors *paging.Anchors
 }
 
 // NewService returns a Service on store.
 func NewService(store *platform.DB) *Service {
-	return &Service{store: store, q: store.Queries(), Now: time.Now}
+	return &Service{store: store, q: store.Queries(), Now: time.Now, anchors: paging.NewAnchors(paging.DefaultAnchors)}
 }
 
 // likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _
@@ -57,6 +60,15 @@ func ownerFilter(m tenancy.Membership, requested *uuid.UUID) (*uuid.UUID, error)
 		return &own, nil
 	}
 	return requested, nil
+}
+
+// view is the owner filter of a list as paging.ListAnchored tells callers apart: those who see
+// different rows under the same request parameters.
+func view(owner *uuid.UUID) string {
+	if owner == nil {
+		return ""
+	}
+	return owner.String()
 }
 
 // visible reports whether the caller may see a record owned by ownerID. An invisible record is

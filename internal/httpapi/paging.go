@@ -57,10 +57,11 @@ func listScope(ctx context.Context) string {
 }
 
 // pageRequest is the page a list request asks for: by number, or the page after the one whose
-// next_cursor came back as cursor. A cursor names its page itself: page is ignored with it (the
+// next_cursor came back as cursor; its scope is the cursor's. A cursor names its page itself: page is ignored with it (the
 // validator fills in page's default, so its absence cannot be told apart).
 func (s *Server) pageRequest(ctx context.Context, page, size *int32, cursor *string) (paging.Request, error) {
 	r := paging.FromParams(page, size)
+	r.Scope = listScope(ctx)
 	if cursor == nil {
 		return r, nil
 	}

@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS organizations_list_versions_cleanup ON organizations;
+DROP FUNCTION IF EXISTS forget_organization_list_versions;
+DROP TRIGGER IF EXISTS contacts_version_insert ON contacts;
+DROP TRIGGER IF EXISTS contacts_version_update ON contacts;
+DROP TRIGGER IF EXISTS contacts_version_delete ON contacts;
+DROP TRIGGER IF EXISTS deals_version_insert ON deals;
+DROP TRIGGER IF EXISTS deals_version_update ON deals;
+DROP TRIGGER IF EXISTS deals_version_delete ON deals;
+DROP FUNCTION IF EXISTS bump_list_version;
+DROP TABLE IF EXISTS list_versions;
