@@ -128,7 +128,9 @@ type Querier interface {
 	// The contact lists: one query per allowed order, each read from the index of its sort key
 	// (organization_id, key, id) from the keyset position (after_key, after_id) on, or from the start
 	// when both are NULL. The total comes from contact_counts (kept by triggers), not from a count of
-	// the organization. A search goes through SearchContacts and the trigram index instead.
+	// the organization; list_version from list_versions (schema/000011), read in the same snapshot as
+	// the page, says whether a remembered page position still holds (paging.Anchors). A search goes
+	// through SearchContacts and the trigram index instead.
 	ListContactsByCreatedAtAsc(ctx context.Context, arg ListContactsByCreatedAtAscParams) ([]ListContactsByCreatedAtAscRow, error)
 	ListContactsByCreatedAtDesc(ctx context.Context, arg ListContactsByCreatedAtDescParams) ([]ListContactsByCreatedAtDescRow, error)
 	ListContactsByNameAsc(ctx context.Context, arg ListContactsByNameAscParams) ([]ListContactsByNameAscRow, error)
@@ -136,7 +138,8 @@ type Querier interface {
 	ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmountAscParams) ([]ListDealsByAmountAscRow, error)
 	ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmountDescParams) ([]ListDealsByAmountDescRow, error)
 	// The deal lists filtered by status, stage and owner at most: one query per allowed order, read from
-	// the index of its sort key from the keyset position on; the total comes from deal_counts.
+	// the index of its sort key from the keyset position on; the total comes from deal_counts, and
+	// list_version (schema/000011) says whether a remembered page position still holds.
 	// A filter on contact, amount or title goes through FilterDeals instead.
 	ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCreatedAtAscParams) ([]ListDealsByCreatedAtAscRow, error)
 	ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByCreatedAtDescParams) ([]ListDealsByCreatedAtDescRow, error)
