@@ -331,7 +331,7 @@ func rateLimits(cfg config.Config, poolSize int, log *slog.Logger) (httpapi.Limi
 	l := httpapi.Limits{
 		AnonPerMinute: cfg.RateLimitAnonPerMinute, OrgPerMinute: cfg.RateLimitOrgPerMinute, PoolSize: poolSize,
 		OrgMaxConcurrent: cfg.OrgMaxConcurrent, AnalyticsMaxConcurrent: cfg.OrgMaxConcurrentAnalytics,
-		MaxInFlight: cfg.MaxInFlight,
+		MaxInFlight: cfg.MaxInFlight, MaxQueued: cfg.MaxQueued,
 	}
 	if cfg.RedisURL == "" {
 		return l, func() {}, nil

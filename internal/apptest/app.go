@@ -81,7 +81,7 @@ func limitsOutOfTheWay(l httpapi.Limits) httpapi.Limits {
 			*v = 1_000_000
 		}
 	}
-	for _, v := range []*int{&l.OrgMaxConcurrent, &l.AnalyticsMaxConcurrent, &l.MaxInFlight} {
+	for _, v := range []*int{&l.OrgMaxConcurrent, &l.AnalyticsMaxConcurrent, &l.MaxInFlight, &l.MaxQueued} {
 		if *v == 0 {
 			*v = 10_000
 		}

@@ -33,13 +33,15 @@ type Config struct {
 	// requests of one organization run at once (ORG_MAX_CONCURRENT_REQUESTS; 0: half the database
 	// pool), OrgMaxConcurrentAnalytics of them analytics (ORG_MAX_CONCURRENT_ANALYTICS; 0: half
 	// of that). MaxInFlight requests acting in organizations are worked on at once across all of
-	// them, the others wait their turn (MAX_IN_FLIGHT_REQUESTS; 0: four times the pool).
+	// them, the others wait their turn (MAX_IN_FLIGHT_REQUESTS; 0: four times the pool), at most
+	// MaxQueued of them (MAX_QUEUED_REQUESTS; 0: eight times MaxInFlight): the next gets a 503.
 	RateLimitAnonPerMinute    int
 	RateLimitOrgPerMinute     int
 	RedisURL                  string
 	OrgMaxConcurrent          int
 	OrgMaxConcurrentAnalytics int
 	MaxInFlight               int
+	MaxQueued                 int
 
 	// Login and session abuse (issue 8). LoginMaxFailuresPerAddress bounds failed logins per
 	// client address across all accounts in 15 minutes (LOGIN_MAX_FAILURES_PER_ADDRESS, default
@@ -141,6 +143,9 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	if c.MaxInFlight, err = positiveInt("MAX_IN_FLIGHT_REQUESTS", 0); err != nil {
+		return c, err
+	}
+	if c.MaxQueued, err = positiveInt("MAX_QUEUED_REQUESTS", 0); err != nil {
 		return c, err
 	}
 	if c.LoginMaxFailuresPerAddress, err = positiveInt("LOGIN_MAX_FAILURES_PER_ADDRESS", 100); err != nil {

@@ -27,7 +27,7 @@ func specGuards(t *testing.T) *guards {
 // deadline; requests outside organizations do not wait.
 func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 	e := echo.New()
-	queue := inFlight(specGuards(t), 1)
+	queue := inFlight(specGuards(t), 1, 10)
 
 	release := make(chan struct{})
 	running := make(chan string, 3)
@@ -81,7 +81,7 @@ func TestInFlight_RequestsPastTheBoundWaitForASlot(t *testing.T) {
 // frees the slot.
 func TestInFlight_APanicComesBackAndFreesTheSlot(t *testing.T) {
 	e := echo.New()
-	queue := inFlight(specGuards(t), 1)
+	queue := inFlight(specGuards(t), 1, 10)
 	boom := queue(func(echo.Context) error { panic("boom") })
 	ok := queue(func(echo.Context) error { return nil })
 	ctx := func() echo.Context {
@@ -97,5 +97,47 @@ func TestInFlight_APanicComesBackAndFreesTheSlot(t *testing.T) {
 		assert.NoError(t, err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("the slot of the request that panicked was not freed")
+	}
+}
+
+// Past the queue's bound a request is answered 503 at once, with Retry-After; a place in the
+// queue frees when its request gets its slot.
+func TestInFlight_PastTheQueueARequestIsAnsweredAtOnce(t *testing.T) {
+	e := echo.New()
+	q := newInFlightQueue(specGuards(t), 1, 1)
+	release := make(chan struct{})
+	running := make(chan struct{}, 3)
+	handler := q.middleware(func(echo.Context) error {
+		running <- struct{}{}
+		<-release
+		return nil
+	})
+	serve := func() chan error {
+		done := make(chan error, 1)
+		go func() {
+			c := e.NewContext(httptest.NewRequest("GET", "/api/v1/contacts", nil), httptest.NewRecorder())
+			c.SetPath("/api/v1/contacts")
+			done <- handler(c)
+		}()
+		return done
+	}
+	first := serve()
+	<-running
+	second := serve()
+	require.Eventually(t, func() bool { return q.waiting.Load() == 1 }, 5*time.Second, time.Millisecond, "the second waits")
+
+	ae, ok := apperr.As(<-serve())
+	require.True(t, ok)
+	assert.Equal(t, "service_unavailable", ae.Code, "a third, past the queue")
+	assert.Positive(t, ae.RetryAfter)
+
+	release <- struct{}{}
+	<-running // the second got the slot: its place in the queue is free again
+	assert.Equal(t, int64(0), q.waiting.Load())
+	third := serve()
+	require.Eventually(t, func() bool { return q.waiting.Load() == 1 }, 5*time.Second, time.Millisecond, "the third waits now")
+	close(release)
+	for _, done := range []chan error{first, second, third} {
+		assert.NoError(t, <-done)
 	}
 }

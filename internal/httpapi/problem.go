@@ -60,6 +60,7 @@ var (
 	errNoRoute          = apperr.NotFound("not_found", "No such resource.")
 	errMethodNotAllowed = &apperr.Error{Kind: apperr.KindMethodNotAllowed, Code: "method_not_allowed", Message: "The method is not allowed on this resource."}
 	errTooLarge         = &apperr.Error{Kind: apperr.KindTooLarge, Code: "payload_too_large", Message: "The request body is over 1 MiB (1,048,576 bytes)."}
+	errQueueFull        = &apperr.Error{Kind: apperr.KindUnavailable, Code: "service_unavailable", Message: "More requests are waiting than the service queues; try again shortly.", RetryAfter: 1}
 	errTimeout          = &apperr.Error{Kind: apperr.KindUnavailable, Code: "timeout", Message: "The request ran out of time; try again later.", RetryAfter: 5}
 	errMediaType        = &apperr.Error{Kind: apperr.KindUnsupportedMediaType, Code: "unsupported_media_type", Message: "The request body must be application/json."}
 	errMalformed        = apperr.Invalid("malformed_request", "The request could not be read.")

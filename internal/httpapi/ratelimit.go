@@ -39,6 +39,9 @@ type Limits struct {
 	// MaxInFlight is how many requests acting in an organization are worked on at once, across
 	// organizations; the others wait their turn (default four times the pool).
 	MaxInFlight int
+	// MaxQueued is how many of those may wait for their turn; the next is answered 503 at once
+	// (default eight times MaxInFlight).
+	MaxQueued int
 	// RefusalDelay is how long a refused request waits before its 429 (default 1 s; negative:
 	// none), so that a client retrying in a tight loop costs little. At most maxHeldRefusals
 	// wait at once; the others are answered at once.
@@ -66,6 +69,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxInFlight <= 0 {
 		l.MaxInFlight = 4 * l.PoolSize
+	}
+	if l.MaxQueued <= 0 {
+		l.MaxQueued = 8 * l.MaxInFlight
 	}
 	if l.RefusalDelay == 0 {
 		l.RefusalDelay = time.Second
@@ -163,7 +169,7 @@ func newLimiter(tokens *auth.Tokens, g *guards, l Limits) *limiter {
 		guards:       g,
 		refusalDelay: l.RefusalDelay,
 		holding:      make(chan struct{}, maxHeldRefusals),
-		queue:        inFlight(g, l.MaxInFlight),
+		queue:        inFlight(g, l.MaxInFlight, l.MaxQueued),
 	}
 }
 

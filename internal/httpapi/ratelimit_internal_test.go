@@ -21,6 +21,7 @@ func TestLimits_DefaultsFollowThePool(t *testing.T) {
 	assert.Equal(t, 2, d.AnalyticsMaxConcurrent)
 	assert.Equal(t, time.Second, d.RefusalDelay)
 	assert.Equal(t, 32, d.MaxInFlight, "four times the pool")
+	assert.Equal(t, 256, d.MaxQueued, "eight times that")
 	assert.NotNil(t, d.Store)
 
 	d = Limits{PoolSize: 20}.withDefaults()

@@ -2254,8 +2254,9 @@ export interface components {
             };
         };
         /**
-         * @description The database is unreachable or the service is shutting down (`service_unavailable`), or the
-         *     request ran out of time (`timeout`). Try again after `Retry-After` seconds.
+         * @description The database is unreachable, the service is shutting down or more requests are waiting than it
+         *     queues (`service_unavailable`), or the request ran out of time (`timeout`). Try again after
+         *     `Retry-After` seconds.
          */
         ServiceUnavailable: {
             headers: {
