@@ -38,14 +38,17 @@ type Querier interface {
 	DealForecast(ctx context.Context, arg DealForecastParams) ([]DealForecastRow, error)
 	// Read from deal_counts (kept by triggers) instead of every deal.
 	DealFunnel(ctx context.Context, arg DealFunnelParams) ([]DealFunnelRow, error)
-	// GET /analytics/deals/stages in one round trip and one pass over the index of the window's stage
-	// moves: per stage, the deals that entered it in the window (an entry counts unless the deal
-	// entered the same stage earlier in the window), and the stays in it that ended in the window
-	// (count, total length in microseconds, and the two middle lengths for the median: the percentiles
-	// 0.5 and just above it are the lower and the upper middle of an even count, the middle twice of an
-	// odd one); the open deals in it now, from deal_counts. One aggregate row with a FILTER per stage,
-	// turned into a row per stage: no sort or hash of the moves by stage. A member who sees only their
-	// own deals counts the deals they own now, as the summary and the funnel do.
+	// GET /analytics/deals/stages in one round trip, per stage: the deals that entered it in the window,
+	// the stays in it that ended in the window (count, total length in microseconds, and the two middle
+	// lengths for the median: the percentiles 0.5 and just above it are the lower and the upper middle
+	// of an even count, the middle twice of an odd one), the open deals in it now (deal_counts).
+	// The counts and sums: the window's whole UTC days from deal_stage_day_counts (kept by triggers,
+	// see schema/000012), plus its first, partial day from the ledger's indexes: that day's stays that
+	// ended and entries the deal had not made earlier in the window, less the later entries whose
+	// previous one was on that day (the counters count them on that day as superseded, -1, but that
+	// previous entry is in the window only from the window's start). The median sorts the ended stays
+	// of the window, one index-only range per stage. A member who sees only their own deals counts the
+	// deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
 	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
@@ -55,7 +58,9 @@ type Querier interface {
 	// GET /analytics/deals/velocity in one round trip, per currency (the deal's currency now): the deals
 	// created in the window; the deals whose status became won or lost in the window (once each, at
 	// their latest such change); of the won, the sum of their amounts and of their cycles (creation to
-	// won) in seconds. Ratios are the service's. Visibility as in DealStageStats.
+	// won) in seconds. The window's whole UTC days from deal_velocity_day_counts (kept by triggers, see
+	// schema/000012), its first, partial day from the deals' created_at index and deal_outcomes'
+	// indexes. Ratios are the service's. Visibility as in DealStageStats.
 	DealVelocity(ctx context.Context, arg DealVelocityParams) ([]DealVelocityRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
