@@ -10,38 +10,36 @@
 -- previous entry is in the window only from the window's start). The median sorts the ended stays
 -- of the window, one index-only range per stage. A member who sees only their own deals counts the
 -- deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
-WITH w AS (
-    SELECT now() - make_interval(days => @days::int) AS start,
-           ((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date AS first_day
-), b AS (
-    SELECT w.start, w.first_day, (w.first_day + 1)::timestamp AT TIME ZONE 'UTC' AS next_day FROM w
-), parts AS (
+WITH parts AS (
     SELECT k.stage, k.entered, k.exited, k.stay_us
-    FROM deal_stage_day_counts k, b
+    FROM deal_stage_day_counts k
     WHERE k.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
-      AND k.day > b.first_day
+      AND k.day > ((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date
     UNION ALL
     SELECT h.to_stage, 1, 0, 0
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = @organization_id
       AND h.from_stage IS DISTINCT FROM h.to_stage
-      AND h.changed_at >= b.start AND h.changed_at < b.next_day
-      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < b.start)
+      AND h.changed_at >= now() - make_interval(days => @days::int)
+      AND h.changed_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < now() - make_interval(days => @days::int))
       AND (sqlc.narg(owner_id)::uuid IS NULL OR h.owner_id = sqlc.narg(owner_id))
     UNION ALL
     SELECT h.from_stage, 0, 1, coalesce(h.stay_us, 0)
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = @organization_id
       AND h.from_stage IS DISTINCT FROM h.to_stage AND h.from_stage IS NOT NULL
-      AND h.changed_at >= b.start AND h.changed_at < b.next_day
+      AND h.changed_at >= now() - make_interval(days => @days::int)
+      AND h.changed_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
       AND (sqlc.narg(owner_id)::uuid IS NULL OR h.owner_id = sqlc.narg(owner_id))
     UNION ALL
     SELECT h.to_stage, -1, 0, 0
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = @organization_id
-      AND h.previous_entry_at >= b.start AND h.previous_entry_at < b.next_day
-      AND h.changed_at >= b.next_day
+      AND h.previous_entry_at >= now() - make_interval(days => @days::int)
+      AND h.previous_entry_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND h.changed_at >= (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
       AND (sqlc.narg(owner_id)::uuid IS NULL OR h.owner_id = sqlc.narg(owner_id))
 ), totals AS (
     SELECT p.stage, sum(p.entered) AS entered, sum(p.exited) AS exited, sum(p.stay_us) AS total_us
@@ -67,10 +65,10 @@ LEFT JOIN totals t ON t.stage = s.stage
 LEFT JOIN open_deals o ON o.stage = s.stage
 CROSS JOIN LATERAL (
     SELECT percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY x.stay_us) AS middles_us
-    FROM deal_stage_history x, b
+    FROM deal_stage_history x
     WHERE x.organization_id = @organization_id
       AND x.from_stage = s.stage AND x.from_stage <> x.to_stage
-      AND x.changed_at >= b.start
+      AND x.changed_at >= now() - make_interval(days => @days::int)
       AND (sqlc.narg(owner_id)::uuid IS NULL OR x.owner_id = sqlc.narg(owner_id))
 ) m;
 
@@ -81,35 +79,35 @@ CROSS JOIN LATERAL (
 -- won) in seconds. The window's whole UTC days from deal_velocity_day_counts (kept by triggers, see
 -- schema/000012), its first, partial day from the deals' created_at index and deal_outcomes'
 -- indexes. Ratios are the service's. Visibility as in DealStageStats.
-WITH w AS (
-    SELECT now() - make_interval(days => @days::int) AS start,
-           ((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date AS first_day
-), b AS (
-    SELECT w.start, w.first_day, (w.first_day + 1)::timestamp AT TIME ZONE 'UTC' AS next_day FROM w
-), parts AS (
+WITH parts AS (
     SELECT k.currency, k.opened, k.won, k.lost, k.won_amount, k.won_cycle_us
-    FROM deal_velocity_day_counts k, b
+    FROM deal_velocity_day_counts k
     WHERE k.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
-      AND k.day > b.first_day
+      AND k.day > ((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date
     UNION ALL
     SELECT d.currency, 1, 0, 0, 0, 0
-    FROM deals d, b
+    FROM deals d
     WHERE d.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR d.owner_id = sqlc.narg(owner_id))
-      AND d.created_at >= b.start AND d.created_at < b.next_day
+      AND d.created_at >= now() - make_interval(days => @days::int)
+      AND d.created_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
     UNION ALL
     SELECT o.currency, 0, 1, 0, o.amount, extract(epoch FROM o.won_at - o.created_at) * 1000000
-    FROM deal_outcomes o, b
+    FROM deal_outcomes o
     WHERE o.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR o.owner_id = sqlc.narg(owner_id))
-      AND o.won_at >= b.start AND o.won_at < b.next_day
+      AND o.won_at IS NOT NULL
+      AND o.won_at >= now() - make_interval(days => @days::int)
+      AND o.won_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
     UNION ALL
     SELECT o.currency, 0, 0, 1, 0, 0
-    FROM deal_outcomes o, b
+    FROM deal_outcomes o
     WHERE o.organization_id = @organization_id
       AND (sqlc.narg(owner_id)::uuid IS NULL OR o.owner_id = sqlc.narg(owner_id))
-      AND o.lost_at >= b.start AND o.lost_at < b.next_day
+      AND o.lost_at IS NOT NULL
+      AND o.lost_at >= now() - make_interval(days => @days::int)
+      AND o.lost_at < (((now() - make_interval(days => @days::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
 )
 SELECT /* plan: custom */ p.currency::text                         AS currency,
        sum(p.opened)::bigint                                        AS opened,

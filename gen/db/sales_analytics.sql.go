@@ -74,39 +74,37 @@ func (q *Queries) DealForecast(ctx context.Context, arg DealForecastParams) ([]D
 }
 
 const dealStageStats = `-- name: DealStageStats :many
-WITH w AS (
-    SELECT now() - make_interval(days => $3::int) AS start,
-           ((now() - make_interval(days => $3::int)) AT TIME ZONE 'UTC')::date AS first_day
-), b AS (
-    SELECT w.start, w.first_day, (w.first_day + 1)::timestamp AT TIME ZONE 'UTC' AS next_day FROM w
-), parts AS (
+WITH parts AS (
     SELECT k.stage, k.entered, k.exited, k.stay_us
-    FROM deal_stage_day_counts k, b
+    FROM deal_stage_day_counts k
     WHERE k.organization_id = $1
-      AND ($2::uuid IS NULL OR k.owner_id = $2)
-      AND k.day > b.first_day
+      AND ($3::uuid IS NULL OR k.owner_id = $3)
+      AND k.day > ((now() - make_interval(days => $2::int)) AT TIME ZONE 'UTC')::date
     UNION ALL
     SELECT h.to_stage, 1, 0, 0
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = $1
       AND h.from_stage IS DISTINCT FROM h.to_stage
-      AND h.changed_at >= b.start AND h.changed_at < b.next_day
-      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < b.start)
-      AND ($2::uuid IS NULL OR h.owner_id = $2)
+      AND h.changed_at >= now() - make_interval(days => $2::int)
+      AND h.changed_at < (((now() - make_interval(days => $2::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND (h.previous_entry_at IS NULL OR h.previous_entry_at < now() - make_interval(days => $2::int))
+      AND ($3::uuid IS NULL OR h.owner_id = $3)
     UNION ALL
     SELECT h.from_stage, 0, 1, coalesce(h.stay_us, 0)
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = $1
       AND h.from_stage IS DISTINCT FROM h.to_stage AND h.from_stage IS NOT NULL
-      AND h.changed_at >= b.start AND h.changed_at < b.next_day
-      AND ($2::uuid IS NULL OR h.owner_id = $2)
+      AND h.changed_at >= now() - make_interval(days => $2::int)
+      AND h.changed_at < (((now() - make_interval(days => $2::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND ($3::uuid IS NULL OR h.owner_id = $3)
     UNION ALL
     SELECT h.to_stage, -1, 0, 0
-    FROM deal_stage_history h, b
+    FROM deal_stage_history h
     WHERE h.organization_id = $1
-      AND h.previous_entry_at >= b.start AND h.previous_entry_at < b.next_day
-      AND h.changed_at >= b.next_day
-      AND ($2::uuid IS NULL OR h.owner_id = $2)
+      AND h.previous_entry_at >= now() - make_interval(days => $2::int)
+      AND h.previous_entry_at < (((now() - make_interval(days => $2::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND h.changed_at >= (((now() - make_interval(days => $2::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND ($3::uuid IS NULL OR h.owner_id = $3)
 ), totals AS (
     SELECT p.stage, sum(p.entered) AS entered, sum(p.exited) AS exited, sum(p.stay_us) AS total_us
     FROM parts p
@@ -115,7 +113,7 @@ WITH w AS (
     SELECT k.stage, sum(k.n) AS n
     FROM deal_counts k
     WHERE k.organization_id = $1
-      AND ($2::uuid IS NULL OR k.owner_id = $2)
+      AND ($3::uuid IS NULL OR k.owner_id = $3)
       AND k.status IN ('new', 'in_progress')
     GROUP BY k.stage
 )
@@ -131,18 +129,18 @@ LEFT JOIN totals t ON t.stage = s.stage
 LEFT JOIN open_deals o ON o.stage = s.stage
 CROSS JOIN LATERAL (
     SELECT percentile_disc(ARRAY[0.5, 0.5000000001]) WITHIN GROUP (ORDER BY x.stay_us) AS middles_us
-    FROM deal_stage_history x, b
+    FROM deal_stage_history x
     WHERE x.organization_id = $1
       AND x.from_stage = s.stage AND x.from_stage <> x.to_stage
-      AND x.changed_at >= b.start
-      AND ($2::uuid IS NULL OR x.owner_id = $2)
+      AND x.changed_at >= now() - make_interval(days => $2::int)
+      AND ($3::uuid IS NULL OR x.owner_id = $3)
 ) m
 `
 
 type DealStageStatsParams struct {
 	OrganizationID uuid.UUID
-	OwnerID        *uuid.UUID
 	Days           int32
+	OwnerID        *uuid.UUID
 }
 
 type DealStageStatsRow struct {
@@ -167,7 +165,7 @@ type DealStageStatsRow struct {
 // of the window, one index-only range per stage. A member who sees only their own deals counts the
 // deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
 func (q *Queries) DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error) {
-	rows, err := q.db.Query(ctx, dealStageStats, arg.OrganizationID, arg.OwnerID, arg.Days)
+	rows, err := q.db.Query(ctx, dealStageStats, arg.OrganizationID, arg.Days, arg.OwnerID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,35 +193,35 @@ func (q *Queries) DealStageStats(ctx context.Context, arg DealStageStatsParams) 
 }
 
 const dealVelocity = `-- name: DealVelocity :many
-WITH w AS (
-    SELECT now() - make_interval(days => $1::int) AS start,
-           ((now() - make_interval(days => $1::int)) AT TIME ZONE 'UTC')::date AS first_day
-), b AS (
-    SELECT w.start, w.first_day, (w.first_day + 1)::timestamp AT TIME ZONE 'UTC' AS next_day FROM w
-), parts AS (
+WITH parts AS (
     SELECT k.currency, k.opened, k.won, k.lost, k.won_amount, k.won_cycle_us
-    FROM deal_velocity_day_counts k, b
-    WHERE k.organization_id = $2
-      AND ($3::uuid IS NULL OR k.owner_id = $3)
-      AND k.day > b.first_day
+    FROM deal_velocity_day_counts k
+    WHERE k.organization_id = $1
+      AND ($2::uuid IS NULL OR k.owner_id = $2)
+      AND k.day > ((now() - make_interval(days => $3::int)) AT TIME ZONE 'UTC')::date
     UNION ALL
     SELECT d.currency, 1, 0, 0, 0, 0
-    FROM deals d, b
-    WHERE d.organization_id = $2
-      AND ($3::uuid IS NULL OR d.owner_id = $3)
-      AND d.created_at >= b.start AND d.created_at < b.next_day
+    FROM deals d
+    WHERE d.organization_id = $1
+      AND ($2::uuid IS NULL OR d.owner_id = $2)
+      AND d.created_at >= now() - make_interval(days => $3::int)
+      AND d.created_at < (((now() - make_interval(days => $3::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
     UNION ALL
     SELECT o.currency, 0, 1, 0, o.amount, extract(epoch FROM o.won_at - o.created_at) * 1000000
-    FROM deal_outcomes o, b
-    WHERE o.organization_id = $2
-      AND ($3::uuid IS NULL OR o.owner_id = $3)
-      AND o.won_at >= b.start AND o.won_at < b.next_day
+    FROM deal_outcomes o
+    WHERE o.organization_id = $1
+      AND ($2::uuid IS NULL OR o.owner_id = $2)
+      AND o.won_at IS NOT NULL
+      AND o.won_at >= now() - make_interval(days => $3::int)
+      AND o.won_at < (((now() - make_interval(days => $3::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
     UNION ALL
     SELECT o.currency, 0, 0, 1, 0, 0
-    FROM deal_outcomes o, b
-    WHERE o.organization_id = $2
-      AND ($3::uuid IS NULL OR o.owner_id = $3)
-      AND o.lost_at >= b.start AND o.lost_at < b.next_day
+    FROM deal_outcomes o
+    WHERE o.organization_id = $1
+      AND ($2::uuid IS NULL OR o.owner_id = $2)
+      AND o.lost_at IS NOT NULL
+      AND o.lost_at >= now() - make_interval(days => $3::int)
+      AND o.lost_at < (((now() - make_interval(days => $3::int)) AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
 )
 SELECT /* plan: custom */ p.currency::text                         AS currency,
        sum(p.opened)::bigint                                        AS opened,
@@ -238,9 +236,9 @@ ORDER BY 1
 `
 
 type DealVelocityParams struct {
-	Days           int32
 	OrganizationID uuid.UUID
 	OwnerID        *uuid.UUID
+	Days           int32
 }
 
 type DealVelocityRow struct {
@@ -259,7 +257,7 @@ type DealVelocityRow struct {
 // schema/000012), its first, partial day from the deals' created_at index and deal_outcomes'
 // indexes. Ratios are the service's. Visibility as in DealStageStats.
 func (q *Queries) DealVelocity(ctx context.Context, arg DealVelocityParams) ([]DealVelocityRow, error) {
-	rows, err := q.db.Query(ctx, dealVelocity, arg.Days, arg.OrganizationID, arg.OwnerID)
+	rows, err := q.db.Query(ctx, dealVelocity, arg.OrganizationID, arg.OwnerID, arg.Days)
 	if err != nil {
 		return nil, err
 	}
