@@ -10,6 +10,13 @@
 -- previous entry is in the window only from the window's start). The median sorts the ended stays
 -- of the window, one index-only range per stage. A member who sees only their own deals counts the
 -- deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
+--
+-- The answer changes only when the deals change (list_versions' 'deals' version, schema/000011,
+-- raised by every write of a deal, in the same transaction as its ledger row) or when the window's
+-- start passes the oldest move in the window (every time compared with the start is a move's
+-- changed_at: previous_entry_at is the changed_at of an earlier move). Each row carries both; a
+-- caller who holds the answer for known_version, valid before known_until, gets no rows at all
+-- while both still hold: the gate is evaluated first and nothing below it runs.
 WITH parts AS (
     SELECT k.stage, k.entered, k.exited, k.stay_us
     FROM deal_stage_day_counts k
@@ -52,6 +59,14 @@ WITH parts AS (
       AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))
       AND k.status IN ('new', 'in_progress')
     GROUP BY k.stage
+), gate AS (
+    SELECT (SELECT coalesce(max(v.version), 0) FROM list_versions v
+            WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS version,
+           coalesce((SELECT min(h.changed_at) FROM deal_stage_history h
+                     WHERE h.organization_id = @organization_id AND h.from_stage IS DISTINCT FROM h.to_stage
+                       AND h.changed_at >= now() - make_interval(days => @days::int))
+                    + make_interval(days => @days::int),
+                    now() + interval '1 day')::timestamptz AS valid_until
 )
 SELECT /* plan: custom */ s.stage::text AS stage,
        coalesce(t.entered, 0)::bigint AS entered,
@@ -59,8 +74,11 @@ SELECT /* plan: custom */ s.stage::text AS stage,
        coalesce(o.n, 0)::bigint AS current,
        coalesce(t.total_us, 0)::numeric AS total_us,
        coalesce(m.middles_us[1], 0)::bigint AS lower_median_us,
-       coalesce(m.middles_us[2], 0)::bigint AS upper_median_us
+       coalesce(m.middles_us[2], 0)::bigint AS upper_median_us,
+       g.version,
+       g.valid_until
 FROM (VALUES ('qualification'), ('proposal'), ('negotiation'), ('closed')) AS s(stage)
+CROSS JOIN gate g
 LEFT JOIN totals t ON t.stage = s.stage
 LEFT JOIN open_deals o ON o.stage = s.stage
 CROSS JOIN LATERAL (
@@ -70,7 +88,8 @@ CROSS JOIN LATERAL (
       AND x.from_stage = s.stage AND x.from_stage <> x.to_stage
       AND x.changed_at >= now() - make_interval(days => @days::int)
       AND (sqlc.narg(owner_id)::uuid IS NULL OR x.owner_id = sqlc.narg(owner_id))
-) m;
+) m
+WHERE (SELECT g.version <> @known_version::bigint OR now() >= @known_until::timestamptz FROM gate g);
 
 -- name: DealVelocity :many
 -- GET /analytics/deals/velocity in one round trip, per currency (the deal's currency now): the deals

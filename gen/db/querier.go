@@ -49,6 +49,13 @@ type Querier interface {
 	// previous entry is in the window only from the window's start). The median sorts the ended stays
 	// of the window, one index-only range per stage. A member who sees only their own deals counts the
 	// deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
+	//
+	// The answer changes only when the deals change (list_versions' 'deals' version, schema/000011,
+	// raised by every write of a deal, in the same transaction as its ledger row) or when the window's
+	// start passes the oldest move in the window (every time compared with the start is a move's
+	// changed_at: previous_entry_at is the changed_at of an earlier move). Each row carries both; a
+	// caller who holds the answer for known_version, valid before known_until, gets no rows at all
+	// while both still hold: the gate is evaluated first and nothing below it runs.
 	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are

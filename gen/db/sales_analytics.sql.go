@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/minicrm/crm/money"
@@ -116,6 +117,14 @@ WITH parts AS (
       AND ($3::uuid IS NULL OR k.owner_id = $3)
       AND k.status IN ('new', 'in_progress')
     GROUP BY k.stage
+), gate AS (
+    SELECT (SELECT coalesce(max(v.version), 0) FROM list_versions v
+            WHERE v.organization_id = $1 AND v.list = 'deals')::bigint AS version,
+           coalesce((SELECT min(h.changed_at) FROM deal_stage_history h
+                     WHERE h.organization_id = $1 AND h.from_stage IS DISTINCT FROM h.to_stage
+                       AND h.changed_at >= now() - make_interval(days => $2::int))
+                    + make_interval(days => $2::int),
+                    now() + interval '1 day')::timestamptz AS valid_until
 )
 SELECT /* plan: custom */ s.stage::text AS stage,
        coalesce(t.entered, 0)::bigint AS entered,
@@ -123,8 +132,11 @@ SELECT /* plan: custom */ s.stage::text AS stage,
        coalesce(o.n, 0)::bigint AS current,
        coalesce(t.total_us, 0)::numeric AS total_us,
        coalesce(m.middles_us[1], 0)::bigint AS lower_median_us,
-       coalesce(m.middles_us[2], 0)::bigint AS upper_median_us
+       coalesce(m.middles_us[2], 0)::bigint AS upper_median_us,
+       g.version,
+       g.valid_until
 FROM (VALUES ('qualification'), ('proposal'), ('negotiation'), ('closed')) AS s(stage)
+CROSS JOIN gate g
 LEFT JOIN totals t ON t.stage = s.stage
 LEFT JOIN open_deals o ON o.stage = s.stage
 CROSS JOIN LATERAL (
@@ -135,12 +147,15 @@ CROSS JOIN LATERAL (
       AND x.changed_at >= now() - make_interval(days => $2::int)
       AND ($3::uuid IS NULL OR x.owner_id = $3)
 ) m
+WHERE (SELECT g.version <> $4::bigint OR now() >= $5::timestamptz FROM gate g)
 `
 
 type DealStageStatsParams struct {
 	OrganizationID uuid.UUID
 	Days           int32
 	OwnerID        *uuid.UUID
+	KnownVersion   int64
+	KnownUntil     time.Time
 }
 
 type DealStageStatsRow struct {
@@ -151,6 +166,8 @@ type DealStageStatsRow struct {
 	TotalUs       money.Amount
 	LowerMedianUs int64
 	UpperMedianUs int64
+	Version       int64
+	ValidUntil    time.Time
 }
 
 // GET /analytics/deals/stages in one round trip, per stage: the deals that entered it in the window,
@@ -164,8 +181,21 @@ type DealStageStatsRow struct {
 // previous entry is in the window only from the window's start). The median sorts the ended stays
 // of the window, one index-only range per stage. A member who sees only their own deals counts the
 // deals they own now (the ledger carries the deal's owner), as the summary and the funnel do.
+//
+// The answer changes only when the deals change (list_versions' 'deals' version, schema/000011,
+// raised by every write of a deal, in the same transaction as its ledger row) or when the window's
+// start passes the oldest move in the window (every time compared with the start is a move's
+// changed_at: previous_entry_at is the changed_at of an earlier move). Each row carries both; a
+// caller who holds the answer for known_version, valid before known_until, gets no rows at all
+// while both still hold: the gate is evaluated first and nothing below it runs.
 func (q *Queries) DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error) {
-	rows, err := q.db.Query(ctx, dealStageStats, arg.OrganizationID, arg.Days, arg.OwnerID)
+	rows, err := q.db.Query(ctx, dealStageStats,
+		arg.OrganizationID,
+		arg.Days,
+		arg.OwnerID,
+		arg.KnownVersion,
+		arg.KnownUntil,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +211,8 @@ func (q *Queries) DealStageStats(ctx context.Context, arg DealStageStatsParams) 
 			&i.TotalUs,
 			&i.LowerMedianUs,
 			&i.UpperMedianUs,
+			&i.Version,
+			&i.ValidUntil,
 		); err != nil {
 			return nil, err
 		}

@@ -31,11 +31,14 @@ type Service struct {
 	render Renderer
 	// anchors remembers where the contact and deal pages requested by number start.
 	anchors *paging.Anchors
+	// stageFigures remembers the stage analytics' answers (see DealStageStats).
+	stageFigures *figures[StageReport]
 }
 
 // NewService returns a Service on store.
 func NewService(store *platform.DB) *Service {
-	return &Service{store: store, q: store.Queries(), Now: time.Now, anchors: paging.NewAnchors(paging.DefaultAnchors)}
+	return &Service{store: store, q: store.Queries(), Now: time.Now, anchors: paging.NewAnchors(paging.DefaultAnchors),
+		stageFigures: newFigures[StageReport]()}
 }
 
 // likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _

@@ -73,17 +73,31 @@ var (
 )
 
 // DealStageStats answers the time-in-stage analytics of the last days days in one query. Members of
-// an organization with members_see_all=false count only the deals they own.
+// an organization with members_see_all=false count only the deals they own. The answer is
+// remembered (s.stageFigures): the query computes it again only when the deals or the window's
+// contents moved.
 func (s *Service) DealStageStats(ctx context.Context, m tenancy.Membership, days int32) (StageReport, error) {
 	owner, err := salesScope(m, days)
 	if err != nil {
 		return StageReport{}, err
 	}
-	rows, err := s.q.DealStageStats(ctx, db.DealStageStatsParams{OrganizationID: m.OrganizationID, Days: days, OwnerID: owner})
+	key := figuresKeyOf(m.OrganizationID, owner, days)
+	known, held := s.stageFigures.known(key)
+	rows, err := s.q.DealStageStats(ctx, db.DealStageStatsParams{
+		OrganizationID: m.OrganizationID, Days: days, OwnerID: owner,
+		KnownVersion: known.version, KnownUntil: known.until,
+	})
 	if err != nil {
 		return StageReport{}, fmt.Errorf("deal stage stats: %w", err)
 	}
-	return BuildStageReport(rows, days), nil
+	if len(rows) == 0 && held { // the answer held is still the answer
+		return known.value, nil
+	}
+	report := BuildStageReport(rows, days)
+	if len(rows) > 0 {
+		s.stageFigures.remember(key, computed[StageReport]{version: rows[0].Version, until: rows[0].ValidUntil, value: report})
+	}
+	return report, nil
 }
 
 // DealVelocity answers the sales velocity per currency of the last days days in one query. Members

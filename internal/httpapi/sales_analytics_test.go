@@ -411,3 +411,40 @@ func TestSalesAnalytics_StageProbabilitiesAreIntegersFrom0To100ForTheFunnelStage
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	assert.Equal(t, defaultStageProbabilities, got.JSON200.Settings.StageProbabilities)
 }
+
+// The stage figures are remembered between requests (crm.figures), and still exact: a change of the
+// deals, and a move leaving the window as time passes, each give new figures at once.
+func TestSalesAnalytics_RememberedStageFiguresFollowTheDealsAndTheWindow(t *testing.T) {
+	t.Parallel()
+	tm := apptest.NewTeam(t, nil)
+	app, org, owner := tm.App, tm.Org, tm.Owner
+	d := app.Deal(t, owner, org, &apptest.DealOptions{Title: "Edge", Amount: "10.00"})
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stProposal})
+	// Created just inside the 90-day window: it leaves it margin from now.
+	const margin = 8 * time.Second
+	leaves := time.Now().Add(margin)
+	retime(t, app, org, d.Id, 90*day-margin, 10*day)
+
+	entered := func(t *testing.T) map[string][2]int {
+		t.Helper()
+		res := stageStats(t, app, nil, owner.In(org)...)
+		require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
+		out := map[string][2]int{}
+		for _, s := range res.JSON200.Stages {
+			out[string(s.Stage)] = [2]int{int(s.Entered), int(s.Exited)}
+		}
+		return out
+	}
+	first := entered(t)
+	require.Equal(t, [2]int{1, 1}, first["qualification"], "created in the window, left it 10 days ago")
+	require.Equal(t, first, entered(t), "the same figures again")
+
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stNegotiation})
+	moved := entered(t)
+	require.True(t, time.Now().Before(leaves), "the test was too slow to see the deal in the window; raise margin")
+	assert.Equal(t, [2]int{1, 1}, moved["proposal"], "a change of the deals is seen at once")
+	assert.Equal(t, [2]int{1, 0}, moved["negotiation"])
+
+	time.Sleep(time.Until(leaves) + time.Second)
+	assert.Equal(t, [2]int{0, 1}, entered(t)["qualification"], "the creation left the window: nothing else changed")
+}
