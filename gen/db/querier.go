@@ -56,6 +56,12 @@ type Querier interface {
 	// changed_at: previous_entry_at is the changed_at of an earlier move). Each row carries both; a
 	// caller who holds the answer for known_version, valid before known_until, gets no rows at all
 	// while both still hold: the gate is evaluated first and nothing below it runs.
+	//
+	// Not marked plan: custom (unlike the lists): every read is a range of an index led by the
+	// organization and the window's time, so the generic plan is the custom one, and planning this
+	// statement (1.7 ms) would cost more than a remembered answer (0.2 ms). Measured on the bench's
+	// largest organization: a computed answer 21 ms generic against 17 + 1.7 ms custom; on a small one
+	// 0.6 ms against 0.6 + 1.7 ms.
 	DealStageStats(ctx context.Context, arg DealStageStatsParams) ([]DealStageStatsRow, error)
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
@@ -67,7 +73,9 @@ type Querier interface {
 	// their latest such change); of the won, the sum of their amounts and of their cycles (creation to
 	// won) in seconds. The window's whole UTC days from deal_velocity_day_counts (kept by triggers, see
 	// schema/000012), its first, partial day from the deals' created_at index and deal_outcomes'
-	// indexes. Ratios are the service's. Visibility as in DealStageStats.
+	// indexes. Ratios are the service's. Visibility as in DealStageStats. A generic plan, as
+	// DealStageStats: 1.7 ms against 0.8 + 1.5 ms custom on the largest organization, 0.2 against
+	// 0.8 + 0.2 ms on a small one.
 	DealVelocity(ctx context.Context, arg DealVelocityParams) ([]DealVelocityRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)
