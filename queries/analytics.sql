@@ -2,8 +2,10 @@
 -- One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 -- currency the count, the exact sum and the exact average. The deals created in the period are
 -- the whole days after its first from deal_day_counts, plus that first, partial day's deals
--- counted in the created_at index; reported on the first row only.
-SELECT /* plan: custom */ k.status,
+-- counted in the created_at index; reported on the first row only. Prepared with a generic plan,
+-- like every analytics statement (see queries/sales_analytics.sql): counter rows and index ranges
+-- led by the organization, 0.4 ms generic against 0.4 + 0.4 ms planned on every request.
+SELECT k.status,
        k.currency::text                                                        AS currency,
        sum(k.n)::bigint                                                        AS deals,
        sum(k.amount)::numeric                                                  AS total,
@@ -28,7 +30,7 @@ ORDER BY k.status, k.currency;
 
 -- name: DealFunnel :many
 -- Read from deal_counts (kept by triggers) instead of every deal.
-SELECT /* plan: custom */ k.stage, k.status, sum(k.n)::bigint AS deals
+SELECT k.stage, k.status, sum(k.n)::bigint AS deals
 FROM deal_counts k
 WHERE k.organization_id = @organization_id
   AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id))

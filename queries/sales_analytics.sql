@@ -151,7 +151,7 @@ ORDER BY 1;
 -- GET /analytics/deals/forecast in one round trip, read from deal_counts (kept by triggers): per
 -- currency the open deals, their exact sum, and the sum weighted by the organization's stage
 -- probabilities in percent (the service divides by 100). Visibility as in DealStageStats.
-SELECT /* plan: custom */ k.currency::text AS currency,
+SELECT k.currency::text AS currency,
        sum(k.n)::bigint                    AS open_deals,
        sum(k.amount)::numeric              AS pipeline_amount,
        sum(k.amount * CASE k.stage

@@ -66,7 +66,9 @@ type Querier interface {
 	// One round trip, read from deal_counts (kept by triggers) instead of every deal: per status and
 	// currency the count, the exact sum and the exact average. The deals created in the period are
 	// the whole days after its first from deal_day_counts, plus that first, partial day's deals
-	// counted in the created_at index; reported on the first row only.
+	// counted in the created_at index; reported on the first row only. Prepared with a generic plan,
+	// like every analytics statement (see queries/sales_analytics.sql): counter rows and index ranges
+	// led by the organization, 0.4 ms generic against 0.4 + 0.4 ms planned on every request.
 	DealSummary(ctx context.Context, arg DealSummaryParams) ([]DealSummaryRow, error)
 	// GET /analytics/deals/velocity in one round trip, per currency (the deal's currency now): the deals
 	// created in the window; the deals whose status became won or lost in the window (once each, at

@@ -14,7 +14,7 @@ import (
 )
 
 const dealForecast = `-- name: DealForecast :many
-SELECT /* plan: custom */ k.currency::text AS currency,
+SELECT k.currency::text AS currency,
        sum(k.n)::bigint                    AS open_deals,
        sum(k.amount)::numeric              AS pipeline_amount,
        sum(k.amount * CASE k.stage

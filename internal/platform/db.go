@@ -125,16 +125,16 @@ func (j joining) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 func (d *DB) Ping(ctx context.Context) error { return translateIn(ctx, d.pool.Ping(ctx)) }
 
 // CustomPlanMarker marks, in queries/, the statements PostgreSQL must plan for their parameters on
-// every execution: the lists and the analytics. Organizations differ in size by orders of
+// every execution: the lists. Organizations differ in size by orders of
 // magnitude, and these statements have optional filters ("$n IS NULL OR ..."): the generic plan a
 // prepared statement switches to after five executions is costed for an average organization,
 // sorts a big one's rows instead of reading its index, and cannot use an optional filter's index.
 // Marked statements run as unnamed statements with a cached description (one round trip, binary
 // values), which PostgreSQL plans for the values they carry; the others stay prepared once per
-// connection and skip planning (internal/listplans checks the plans). The stage and velocity
-// analytics are not marked: they read only ranges of indexes led by the organization and time,
-// where the generic plan is the custom one and planning would cost more than the execution
-// (queries/sales_analytics.sql).
+// connection and skip planning (internal/listplans checks the plans). The analytics are not
+// marked: they read counter rows and ranges of indexes led by the organization and time, where
+// the generic plan is the custom one and planning cost as much as running or more
+// (queries/analytics.sql, queries/sales_analytics.sql).
 const CustomPlanMarker = "/* plan: custom */"
 
 // WithPlanMode puts the query mode sql needs in front of args (see CustomPlanMarker).
