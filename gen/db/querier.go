@@ -77,7 +77,10 @@ type Querier interface {
 	// schema/000012), its first, partial day from the deals' created_at index and deal_outcomes'
 	// indexes. Ratios are the service's. Visibility as in DealStageStats. A generic plan, as
 	// DealStageStats: 1.7 ms against 0.8 + 1.5 ms custom on the largest organization, 0.2 against
-	// 0.8 + 0.2 ms on a small one.
+	// 0.8 + 0.2 ms on a small one. Remembered as DealStageStats is: the times compared with the
+	// window's start are the deals' creations and their latest won and lost changes, so the answer
+	// holds until the oldest of those in the window leaves it, or the deals change.
+	// A computed answer has at least one row: with no currency, one whose currency is NULL.
 	DealVelocity(ctx context.Context, arg DealVelocityParams) ([]DealVelocityRow, error)
 	DeleteContact(ctx context.Context, arg DeleteContactParams) (int64, error)
 	DeleteDeal(ctx context.Context, arg DeleteDealParams) (int64, error)

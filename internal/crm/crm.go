@@ -31,14 +31,15 @@ type Service struct {
 	render Renderer
 	// anchors remembers where the contact and deal pages requested by number start.
 	anchors *paging.Anchors
-	// stageFigures remembers the stage analytics' answers (see DealStageStats).
-	stageFigures *figures[StageReport]
+	// stageFigures and velocityFigures remember the sales analytics' answers (see DealStageStats).
+	stageFigures    *figures[StageReport]
+	velocityFigures *figures[VelocityReport]
 }
 
 // NewService returns a Service on store.
 func NewService(store *platform.DB) *Service {
 	return &Service{store: store, q: store.Queries(), Now: time.Now, anchors: paging.NewAnchors(paging.DefaultAnchors),
-		stageFigures: newFigures[StageReport]()}
+		stageFigures: newFigures[StageReport](), velocityFigures: newFigures[VelocityReport]()}
 }
 
 // likePattern turns user input into an ILIKE pattern matching it as a literal substring: % and _

@@ -101,19 +101,33 @@ func (s *Service) DealStageStats(ctx context.Context, m tenancy.Membership, days
 }
 
 // DealVelocity answers the sales velocity per currency of the last days days in one query. Members
-// of an organization with members_see_all=false count only the deals they own.
+// of an organization with members_see_all=false count only the deals they own. Remembered as
+// DealStageStats is (s.velocityFigures).
 func (s *Service) DealVelocity(ctx context.Context, m tenancy.Membership, days int32) (VelocityReport, error) {
 	owner, err := salesScope(m, days)
 	if err != nil {
 		return VelocityReport{}, err
 	}
-	rows, err := s.q.DealVelocity(ctx, db.DealVelocityParams{OrganizationID: m.OrganizationID, Days: days, OwnerID: owner})
+	key := figuresKeyOf(m.OrganizationID, owner, days)
+	known, held := s.velocityFigures.known(key)
+	rows, err := s.q.DealVelocity(ctx, db.DealVelocityParams{
+		OrganizationID: m.OrganizationID, Days: days, OwnerID: owner,
+		KnownVersion: known.version, KnownUntil: known.until,
+	})
 	if err != nil {
 		return VelocityReport{}, fmt.Errorf("deal velocity: %w", err)
 	}
-	out := VelocityReport{Days: days, Currencies: make([]CurrencyVelocity, len(rows))}
-	for i, r := range rows {
-		out.Currencies[i] = BuildVelocity(r)
+	if len(rows) == 0 && held { // the answer held is still the answer
+		return known.value, nil
+	}
+	out := VelocityReport{Days: days, Currencies: make([]CurrencyVelocity, 0, len(rows))}
+	for _, r := range rows {
+		if r.Currency != nil { // else the row that says "computed, no currency"
+			out.Currencies = append(out.Currencies, BuildVelocity(r))
+		}
+	}
+	if len(rows) > 0 {
+		s.velocityFigures.remember(key, computed[VelocityReport]{version: rows[0].Version, until: rows[0].ValidUntil, value: out})
 	}
 	return out, nil
 }
@@ -188,7 +202,10 @@ func BuildStageReport(rows []db.DealStageStatsRow, days int32) StageReport {
 // taken as one exact fraction before the single rounding: opened × average × rate × won × 86400 ÷
 // (100 × cycle_seconds). A zero total cycle (won the instant it was created) has no velocity.
 func BuildVelocity(r db.DealVelocityRow) CurrencyVelocity {
-	out := CurrencyVelocity{Currency: r.Currency, Opened: r.Opened, Won: r.Won, Lost: r.Lost, WonAmount: r.WonAmount}
+	out := CurrencyVelocity{Opened: r.Opened, Won: r.Won, Lost: r.Lost, WonAmount: r.WonAmount}
+	if r.Currency != nil {
+		out.Currency = *r.Currency
+	}
 	if r.Won+r.Lost > 0 {
 		rate := decimal.NewFromInt(r.Won).Mul(hundred).DivRound(decimal.NewFromInt(r.Won+r.Lost), 2)
 		out.WinRate = &rate

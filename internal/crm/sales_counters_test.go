@@ -420,8 +420,14 @@ func compareWithRows(t *testing.T, ctx context.Context, pool *pgxpool.Pool, f *s
 					w.Stage, days, owner, g.TotalUs, w.TotalUs)
 			}
 
-			gotV, err := q.DealVelocity(ctx, db.DealVelocityParams{OrganizationID: f.org, Days: days, OwnerID: owner})
+			computedV, err := q.DealVelocity(ctx, db.DealVelocityParams{OrganizationID: f.org, Days: days, OwnerID: owner})
 			require.NoError(t, err)
+			var gotV []db.DealVelocityRow
+			for _, r := range computedV {
+				if r.Currency != nil { // else the row that says "computed, no currency"
+					gotV = append(gotV, r)
+				}
+			}
 			rows, err = tx.Query(ctx, rowsVelocity, f.org, days, owner)
 			require.NoError(t, err)
 			wantV, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (db.DealVelocityRow, error) {

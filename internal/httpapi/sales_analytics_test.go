@@ -412,9 +412,10 @@ func TestSalesAnalytics_StageProbabilitiesAreIntegersFrom0To100ForTheFunnelStage
 	assert.Equal(t, defaultStageProbabilities, got.JSON200.Settings.StageProbabilities)
 }
 
-// The stage figures are remembered between requests (crm.figures), and still exact: a change of the
-// deals, and a move leaving the window as time passes, each give new figures at once.
-func TestSalesAnalytics_RememberedStageFiguresFollowTheDealsAndTheWindow(t *testing.T) {
+// The stage and velocity figures are remembered between requests (crm.figures), and still exact: a
+// change of the deals, and a move or a creation leaving the window as time passes, each give new
+// figures at once.
+func TestSalesAnalytics_RememberedFiguresFollowTheDealsAndTheWindow(t *testing.T) {
 	t.Parallel()
 	tm := apptest.NewTeam(t, nil)
 	app, org, owner := tm.App, tm.Org, tm.Owner
@@ -435,16 +436,32 @@ func TestSalesAnalytics_RememberedStageFiguresFollowTheDealsAndTheWindow(t *test
 		}
 		return out
 	}
+	openedWon := func(t *testing.T) [][2]int64 {
+		t.Helper()
+		res := velocity(t, app, nil, owner.In(org)...)
+		require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
+		var out [][2]int64
+		for _, c := range res.JSON200.Currencies {
+			out = append(out, [2]int64{c.Opened, c.Won})
+		}
+		return out
+	}
 	first := entered(t)
 	require.Equal(t, [2]int{1, 1}, first["qualification"], "created in the window, left it 10 days ago")
 	require.Equal(t, first, entered(t), "the same figures again")
+	require.Equal(t, [][2]int64{{1, 0}}, openedWon(t))
+	require.Equal(t, [][2]int64{{1, 0}}, openedWon(t))
 
 	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Stage: &stNegotiation})
 	moved := entered(t)
+	app.UpdateDeal(t, owner, org, d.Id, client.DealUpdate{Status: &stsWon})
+	won := openedWon(t)
 	require.True(t, time.Now().Before(leaves), "the test was too slow to see the deal in the window; raise margin")
 	assert.Equal(t, [2]int{1, 1}, moved["proposal"], "a change of the deals is seen at once")
 	assert.Equal(t, [2]int{1, 0}, moved["negotiation"])
+	assert.Equal(t, [][2]int64{{1, 1}}, won, "a change of the deals is seen at once")
 
 	time.Sleep(time.Until(leaves) + time.Second)
 	assert.Equal(t, [2]int{0, 1}, entered(t)["qualification"], "the creation left the window: nothing else changed")
+	assert.Equal(t, [][2]int64{{0, 1}}, openedWon(t), "the creation left the window, the win did not")
 }
