@@ -68,9 +68,10 @@ WITH parts AS (
 ), gate AS (
     SELECT (SELECT coalesce(max(v.version), 0) FROM list_versions v
             WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS version,
-           coalesce((SELECT min(h.changed_at) FROM deal_stage_history h
+           coalesce((SELECT h.changed_at FROM deal_stage_history h
                      WHERE h.organization_id = @organization_id AND h.from_stage IS DISTINCT FROM h.to_stage
-                       AND h.changed_at >= now() - make_interval(days => @days::int))
+                       AND h.changed_at >= now() - make_interval(days => @days::int)
+                     ORDER BY h.changed_at LIMIT 1)
                     + make_interval(days => @days::int),
                     now() + interval '1 day')::timestamptz AS valid_until
 )
@@ -112,12 +113,15 @@ WITH gate AS (
     SELECT (SELECT coalesce(max(v.version), 0) FROM list_versions v
             WHERE v.organization_id = @organization_id AND v.list = 'deals')::bigint AS version,
            coalesce(least(
-                (SELECT min(d.created_at) FROM deals d
-                 WHERE d.organization_id = @organization_id AND d.created_at >= now() - make_interval(days => @days::int)),
-                (SELECT min(o.won_at) FROM deal_outcomes o
-                 WHERE o.organization_id = @organization_id AND o.won_at >= now() - make_interval(days => @days::int)),
-                (SELECT min(o.lost_at) FROM deal_outcomes o
-                 WHERE o.organization_id = @organization_id AND o.lost_at >= now() - make_interval(days => @days::int)))
+                (SELECT d.created_at FROM deals d
+                 WHERE d.organization_id = @organization_id AND d.created_at >= now() - make_interval(days => @days::int)
+                 ORDER BY d.created_at LIMIT 1),
+                (SELECT o.won_at FROM deal_outcomes o
+                 WHERE o.organization_id = @organization_id AND o.won_at >= now() - make_interval(days => @days::int)
+                 ORDER BY o.won_at LIMIT 1),
+                (SELECT o.lost_at FROM deal_outcomes o
+                 WHERE o.organization_id = @organization_id AND o.lost_at >= now() - make_interval(days => @days::int)
+                 ORDER BY o.lost_at LIMIT 1))
                 + make_interval(days => @days::int),
                 now() + interval '1 day')::timestamptz AS valid_until
 ), parts AS (
