@@ -47,14 +47,29 @@ func figuresKeyOf(org uuid.UUID, owner *uuid.UUID, days int32) figuresKey {
 	return k
 }
 
-// known is what the statement is told the caller holds: a version no organization has (-1) and an
-// instant long past when nothing is held, so that the statement computes.
-func (f *figures[T]) known(k figuresKey) (computed[T], bool) {
-	c, ok := f.cache.Get(k)
+// answer is the answer of a remembered statement for k. query runs the statement, told the version
+// and the instant of the answer f holds (a version no organization has, -1, and an instant long
+// past when it holds none, so that the statement computes): no rows mean the held answer still
+// holds; rows are a computed answer, each carrying (meta) the version and the instant until which
+// it holds, which build turns into the answer that f then holds.
+func answer[T, R any](f *figures[T], k figuresKey, query func(version int64, until time.Time) ([]R, error),
+	meta func(R) (int64, time.Time), build func([]R) T) (T, error) {
+	held, ok := f.cache.Get(k)
 	if !ok {
-		return computed[T]{version: -1, until: time.Unix(0, 0)}, false
+		held = computed[T]{version: -1, until: time.Unix(0, 0)}
 	}
-	return c, true
+	rows, err := query(held.version, held.until)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if len(rows) == 0 && ok {
+		return held.value, nil
+	}
+	value := build(rows)
+	if len(rows) > 0 {
+		version, until := meta(rows[0])
+		f.cache.Add(k, computed[T]{version: version, until: until, value: value})
+	}
+	return value, nil
 }
-
-func (f *figures[T]) remember(k figuresKey, c computed[T]) { f.cache.Add(k, c) }

@@ -82,20 +82,14 @@ func (s *Service) DealStageStats(ctx context.Context, m tenancy.Membership, days
 		return StageReport{}, err
 	}
 	key := figuresKeyOf(m.OrganizationID, owner, days)
-	known, held := s.stageFigures.known(key)
-	rows, err := s.q.DealStageStats(ctx, db.DealStageStatsParams{
-		OrganizationID: m.OrganizationID, Days: days, OwnerID: owner,
-		KnownVersion: known.version, KnownUntil: known.until,
-	})
+	report, err := answer(s.stageFigures, key, func(version int64, until time.Time) ([]db.DealStageStatsRow, error) {
+		return s.q.DealStageStats(ctx, db.DealStageStatsParams{
+			OrganizationID: m.OrganizationID, Days: days, OwnerID: owner, KnownVersion: version, KnownUntil: until,
+		})
+	}, func(r db.DealStageStatsRow) (int64, time.Time) { return r.Version, r.ValidUntil },
+		func(rows []db.DealStageStatsRow) StageReport { return BuildStageReport(rows, days) })
 	if err != nil {
 		return StageReport{}, fmt.Errorf("deal stage stats: %w", err)
-	}
-	if len(rows) == 0 && held { // the answer held is still the answer
-		return known.value, nil
-	}
-	report := BuildStageReport(rows, days)
-	if len(rows) > 0 {
-		s.stageFigures.remember(key, computed[StageReport]{version: rows[0].Version, until: rows[0].ValidUntil, value: report})
 	}
 	return report, nil
 }
@@ -109,27 +103,24 @@ func (s *Service) DealVelocity(ctx context.Context, m tenancy.Membership, days i
 		return VelocityReport{}, err
 	}
 	key := figuresKeyOf(m.OrganizationID, owner, days)
-	known, held := s.velocityFigures.known(key)
-	rows, err := s.q.DealVelocity(ctx, db.DealVelocityParams{
-		OrganizationID: m.OrganizationID, Days: days, OwnerID: owner,
-		KnownVersion: known.version, KnownUntil: known.until,
-	})
+	report, err := answer(s.velocityFigures, key, func(version int64, until time.Time) ([]db.DealVelocityRow, error) {
+		return s.q.DealVelocity(ctx, db.DealVelocityParams{
+			OrganizationID: m.OrganizationID, Days: days, OwnerID: owner, KnownVersion: version, KnownUntil: until,
+		})
+	}, func(r db.DealVelocityRow) (int64, time.Time) { return r.Version, r.ValidUntil },
+		func(rows []db.DealVelocityRow) VelocityReport {
+			out := VelocityReport{Days: days, Currencies: make([]CurrencyVelocity, 0, len(rows))}
+			for _, r := range rows {
+				if r.Currency != nil { // else the row that says "computed, no currency"
+					out.Currencies = append(out.Currencies, BuildVelocity(r))
+				}
+			}
+			return out
+		})
 	if err != nil {
 		return VelocityReport{}, fmt.Errorf("deal velocity: %w", err)
 	}
-	if len(rows) == 0 && held { // the answer held is still the answer
-		return known.value, nil
-	}
-	out := VelocityReport{Days: days, Currencies: make([]CurrencyVelocity, 0, len(rows))}
-	for _, r := range rows {
-		if r.Currency != nil { // else the row that says "computed, no currency"
-			out.Currencies = append(out.Currencies, BuildVelocity(r))
-		}
-	}
-	if len(rows) > 0 {
-		s.velocityFigures.remember(key, computed[VelocityReport]{version: rows[0].Version, until: rows[0].ValidUntil, value: out})
-	}
-	return out, nil
+	return report, nil
 }
 
 // DealForecast answers the open pipeline per currency weighted by the organization's stage
