@@ -257,12 +257,8 @@ func (s *Service) ListContacts(ctx context.Context, m tenancy.Membership, f Cont
 		}
 		return paging.Key{Value: paging.TimeKey(c.CreatedAt), ID: c.ID}
 	}
-	var page paging.Page[Contact]
-	if f.Search != nil {
-		page, err = paging.List(p, false, fetch, func(r contactRow) (Contact, int64) { return r.Contact, r.Total }, key)
-	} else {
-		page, err = paging.ListAnchored(s.anchors, view(owner), p, fetch, func(r contactRow) (Contact, int64, int64) { return r.Contact, r.Total, r.ListVersion }, key)
-	}
+	page, err := paging.ListAnchored(s.anchors, view(owner), p, f.Search == nil, fetch,
+		func(r contactRow) (Contact, int64, int64) { return r.Contact, r.Total, r.ListVersion }, key)
 	if err != nil {
 		return page, fmt.Errorf("list contacts: %w", err)
 	}

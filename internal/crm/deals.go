@@ -147,12 +147,8 @@ func (s *Service) ListDeals(ctx context.Context, m tenancy.Membership, f DealFil
 		}
 		return paging.Key{Value: paging.TimeKey(d.CreatedAt), ID: d.ID}
 	}
-	var page paging.Page[Deal]
-	if narrowed {
-		page, err = paging.List(p, false, fetch, func(r dealRow) (Deal, int64) { return r.Deal, r.Total }, key)
-	} else {
-		page, err = paging.ListAnchored(s.anchors, view(owner), p, fetch, func(r dealRow) (Deal, int64, int64) { return r.Deal, r.Total, r.ListVersion }, key)
-	}
+	page, err := paging.ListAnchored(s.anchors, view(owner), p, !narrowed, fetch,
+		func(r dealRow) (Deal, int64, int64) { return r.Deal, r.Total, r.ListVersion }, key)
 	if err != nil {
 		return page, fmt.Errorf("list deals: %w", err)
 	}

@@ -41,19 +41,19 @@ func TestListAnchored_ReadsARememberedPageFromItsPositionWhileTheVersionHolds(t 
 	r := Request{Page: 3, Size: 2, Scope: "contacts"}
 	var calls []call
 
-	first, err := ListAnchored(a, "", r, l.fetch(&calls), l.split, keyOf)
+	first, err := ListAnchored(a, "", r, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, Page[string]{Items: []string{"r005", "r006"}, Total: 10, Page: 3, PageSize: 2, Next: &Key{Value: "r006"}}, first)
 	assert.Equal(t, []call{{4, 3, nil}}, calls, "the first time by offset, from the row before the page")
 
 	calls = nil
-	again, err := ListAnchored(a, "", r, l.fetch(&calls), l.split, keyOf)
+	again, err := ListAnchored(a, "", r, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
 	assert.Equal(t, []call{{3, 0, &Key{Value: "r004"}}}, calls, "then from the remembered position, no offset")
 
 	calls = nil
-	next, err := ListAnchored(a, "", Request{Page: 4, Size: 2, Scope: "contacts"}, l.fetch(&calls), l.split, keyOf)
+	next, err := ListAnchored(a, "", Request{Page: 4, Size: 2, Scope: "contacts"}, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r007", "r008"}, next.Items)
 	assert.Equal(t, []call{{3, 0, &Key{Value: "r006"}}}, calls, "the next page starts where the last one ended")
@@ -65,21 +65,21 @@ func TestListAnchored_AMovedVersionReadsThePageByOffsetAgain(t *testing.T) {
 	a := NewAnchors(16)
 	r := Request{Page: 2, Size: 3, Scope: "contacts"}
 	var calls []call
-	_, err := ListAnchored(a, "", r, l.fetch(&calls), l.split, keyOf)
+	_, err := ListAnchored(a, "", r, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 
 	// A row sorting first arrives: page 2 now starts one row earlier.
 	l.rows = append([]string{"r000"}, l.rows...)
 	l.version++
 	calls = nil
-	got, err := ListAnchored(a, "", r, l.fetch(&calls), l.split, keyOf)
+	got, err := ListAnchored(a, "", r, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"r003", "r004", "r005"}, got.Items)
 	assert.Equal(t, int64(11), got.Total)
 	assert.Equal(t, []call{{4, 0, &Key{Value: "r003"}}, {5, 2, nil}}, calls, "the stale position is tried, its version refused, the offset read")
 
 	calls = nil
-	_, err = ListAnchored(a, "", r, l.fetch(&calls), l.split, keyOf)
+	_, err = ListAnchored(a, "", r, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, []call{{4, 0, &Key{Value: "r002"}}}, calls, "and the new position is remembered")
 }
@@ -89,7 +89,7 @@ func TestListAnchored_PositionsAreKeptApartByScopeAndView(t *testing.T) {
 	l := &versioned{rows: letters(10), version: 1}
 	a := NewAnchors(16)
 	var calls []call
-	_, err := ListAnchored(a, "owner-a", Request{Page: 2, Size: 2, Scope: "contacts"}, l.fetch(&calls), l.split, keyOf)
+	_, err := ListAnchored(a, "owner-a", Request{Page: 2, Size: 2, Scope: "contacts"}, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 
 	for _, c := range []struct {
@@ -97,7 +97,7 @@ func TestListAnchored_PositionsAreKeptApartByScopeAndView(t *testing.T) {
 		scope string
 	}{{"owner-b", "contacts"}, {"owner-a", "contacts?order=desc"}, {"owner-a", ""}} {
 		calls = nil
-		_, err = ListAnchored(a, c.view, Request{Page: 2, Size: 2, Scope: c.scope}, l.fetch(&calls), l.split, keyOf)
+		_, err = ListAnchored(a, c.view, Request{Page: 2, Size: 2, Scope: c.scope}, true, l.fetch(&calls), l.split, keyOf)
 		require.NoError(t, err)
 		assert.Equal(t, []call{{limitFor(c.scope, 2), offsetFor(c.scope, 2), nil}}, calls, "view %q scope %q", c.view, c.scope)
 	}
@@ -123,7 +123,7 @@ func TestListAnchored_PastTheEndTakesTheTotalFromTheRowBefore(t *testing.T) {
 	t.Parallel()
 	l := &versioned{rows: letters(4), version: 1}
 	var calls []call
-	got, err := ListAnchored(NewAnchors(4), "", Request{Page: 3, Size: 2, Scope: "contacts"}, l.fetch(&calls), l.split, keyOf)
+	got, err := ListAnchored(NewAnchors(4), "", Request{Page: 3, Size: 2, Scope: "contacts"}, true, l.fetch(&calls), l.split, keyOf)
 	require.NoError(t, err)
 	assert.Equal(t, Page[string]{Items: []string{}, Total: 4, Page: 3, PageSize: 2}, got)
 	assert.Equal(t, []call{{4, 3, nil}}, calls, "the row before the page carries the total: no second query")

@@ -88,16 +88,16 @@ func List[R, T any](r Request, keyset bool, fetch Fetch[R], split func(R) (T, in
 	}, key)
 }
 
-// ListAnchored is List for a keyset list whose rows also carry the list's version (split's third
-// result), read in the same snapshot as the rows: a page requested by number starts at its
-// position remembered in a when the version still reads what it read then, and is read by offset
-// (remembering the position) otherwise. view tells apart callers who see different rows under one
-// scope (a member who sees only their own records).
-func ListAnchored[R, T any](a *Anchors, view string, r Request, fetch Fetch[R], split func(R) (T, int64, int64), key func(T) Key) (Page[T], error) {
+// ListAnchored is List for a list whose rows also carry the list's version (split's third
+// result), read in the same snapshot as the rows: a keyset list's page requested by number starts
+// at its position remembered in a when the version still reads what it read then, and is read by
+// offset (remembering the position) otherwise; other lists are List's. view tells apart callers
+// who see different rows under one scope (a member who sees only their own records).
+func ListAnchored[R, T any](a *Anchors, view string, r Request, keyset bool, fetch Fetch[R], split func(R) (T, int64, int64), key func(T) Key) (Page[T], error) {
 	if r.Scope != "" {
 		r.Scope += "\n" + view
 	}
-	return listPage(a, r, true, fetch, split, key)
+	return listPage(a, r, keyset, fetch, split, key)
 }
 
 func listPage[R, T any](a *Anchors, r Request, keyset bool, fetch Fetch[R], split func(R) (T, int64, int64), key func(T) Key) (Page[T], error) {
