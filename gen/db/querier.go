@@ -216,6 +216,8 @@ type Querier interface {
 	// from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
 	// the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
 	// lock that the change holds. A row that enters a stage carries the deal's previous entry into it.
+	// The service gives the deal's owner (the change holds the deal), so that the ledger's owner
+	// trigger does not look the deal up again; NULL leaves it to the trigger.
 	RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the

@@ -14,9 +14,9 @@ import (
 
 const recordDealStageChange = `-- name: RecordDealStageChange :exec
 INSERT INTO deal_stage_history (organization_id, id, deal_id, from_stage, to_stage, from_status, to_status,
-                                changed_at, changed_by, stay_started_at, previous_entry_at)
+                                changed_at, changed_by, owner_id, stay_started_at, previous_entry_at)
 SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,
-       $6::text, $7::text, $8::timestamptz, $9::uuid,
+       $6::text, $7::text, $8::timestamptz, $9::uuid, $10::uuid,
        CASE WHEN $4::text <> $5::text THEN
            (SELECT max(p.changed_at) FROM deal_stage_history p
             WHERE p.organization_id = $1::uuid AND p.deal_id = $3::uuid
@@ -39,12 +39,15 @@ type RecordDealStageChangeParams struct {
 	ToStatus       string
 	ChangedAt      time.Time
 	ChangedBy      uuid.UUID
+	OwnerID        *uuid.UUID
 }
 
 // One row of the stage history ledger, written in the transaction of the change. from_stage and
 // from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
 // the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
 // lock that the change holds. A row that enters a stage carries the deal's previous entry into it.
+// The service gives the deal's owner (the change holds the deal), so that the ledger's owner
+// trigger does not look the deal up again; NULL leaves it to the trigger.
 func (q *Queries) RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error {
 	_, err := q.db.Exec(ctx, recordDealStageChange,
 		arg.OrganizationID,
@@ -56,6 +59,7 @@ func (q *Queries) RecordDealStageChange(ctx context.Context, arg RecordDealStage
 		arg.ToStatus,
 		arg.ChangedAt,
 		arg.ChangedBy,
+		arg.OwnerID,
 	)
 	return err
 }

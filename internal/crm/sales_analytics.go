@@ -229,7 +229,7 @@ func recordStageChange(ctx context.Context, q *db.Queries, m tenancy.Membership,
 	err := q.RecordDealStageChange(ctx, db.RecordDealStageChangeParams{
 		OrganizationID: m.OrganizationID, ID: newID(), DealID: c.deal.ID,
 		FromStage: c.fromStage, ToStage: c.deal.Stage, FromStatus: c.fromStatus, ToStatus: c.deal.Status,
-		ChangedAt: c.at, ChangedBy: m.UserID,
+		ChangedAt: c.at, ChangedBy: m.UserID, OwnerID: &c.deal.OwnerID,
 	})
 	if err != nil {
 		return fmt.Errorf("record stage history: %w", err)
