@@ -50,17 +50,25 @@ WHERE i.organization_id = @organization_id
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
--- name: LockPendingInvitationRole :one
--- The role of a pending invitation (expired included), locked until it is revoked.
-SELECT role
-FROM invitations
-WHERE organization_id = @organization_id AND id = @id AND status = 'pending'
-FOR UPDATE;
-
--- name: RevokeInvitation :exec
-UPDATE invitations
-SET status = 'revoked', revoked_at = now()
-WHERE organization_id = @organization_id AND id = @id;
+-- name: RevokeInvitation :one
+-- Revokes a pending invitation (expired included) in one statement: no row when there is none;
+-- revoked false when it invites an owner and may_revoke_owner is not set (the caller is no owner),
+-- as UpsertInvitation's may_replace_owner.
+WITH target AS (
+    SELECT i.id, i.role
+    FROM invitations i
+    WHERE i.organization_id = @organization_id AND i.id = @id AND i.status = 'pending'
+    FOR UPDATE
+), revoked AS (
+    UPDATE invitations i
+    SET status = 'revoked', revoked_at = now()
+    FROM target t
+    WHERE i.organization_id = @organization_id AND i.id = t.id
+      AND (t.role <> 'owner' OR @may_revoke_owner::boolean)
+    RETURNING i.id
+)
+SELECT t.role, EXISTS (SELECT 1 FROM revoked) AS revoked
+FROM target t;
 
 -- name: LockLiveInvitationByToken :one
 -- The pending, unexpired invitation with this token, locked so that it is accepted once. Unknown,

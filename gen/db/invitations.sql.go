@@ -152,26 +152,6 @@ func (q *Queries) LockLiveInvitationByToken(ctx context.Context, arg LockLiveInv
 	return i, err
 }
 
-const lockPendingInvitationRole = `-- name: LockPendingInvitationRole :one
-SELECT role
-FROM invitations
-WHERE organization_id = $1 AND id = $2 AND status = 'pending'
-FOR UPDATE
-`
-
-type LockPendingInvitationRoleParams struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-}
-
-// The role of a pending invitation (expired included), locked until it is revoked.
-func (q *Queries) LockPendingInvitationRole(ctx context.Context, arg LockPendingInvitationRoleParams) (string, error) {
-	row := q.db.QueryRow(ctx, lockPendingInvitationRole, arg.OrganizationID, arg.ID)
-	var role string
-	err := row.Scan(&role)
-	return role, err
-}
-
 const markInvitationAccepted = `-- name: MarkInvitationAccepted :exec
 UPDATE invitations
 SET status = 'accepted', accepted_by = $1, accepted_at = now()
@@ -189,20 +169,43 @@ func (q *Queries) MarkInvitationAccepted(ctx context.Context, arg MarkInvitation
 	return err
 }
 
-const revokeInvitation = `-- name: RevokeInvitation :exec
-UPDATE invitations
-SET status = 'revoked', revoked_at = now()
-WHERE organization_id = $1 AND id = $2
+const revokeInvitation = `-- name: RevokeInvitation :one
+WITH target AS (
+    SELECT i.id, i.role
+    FROM invitations i
+    WHERE i.organization_id = $1 AND i.id = $2 AND i.status = 'pending'
+    FOR UPDATE
+), revoked AS (
+    UPDATE invitations i
+    SET status = 'revoked', revoked_at = now()
+    FROM target t
+    WHERE i.organization_id = $1 AND i.id = t.id
+      AND (t.role <> 'owner' OR $3::boolean)
+    RETURNING i.id
+)
+SELECT t.role, EXISTS (SELECT 1 FROM revoked) AS revoked
+FROM target t
 `
 
 type RevokeInvitationParams struct {
 	OrganizationID uuid.UUID
 	ID             uuid.UUID
+	MayRevokeOwner bool
 }
 
-func (q *Queries) RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) error {
-	_, err := q.db.Exec(ctx, revokeInvitation, arg.OrganizationID, arg.ID)
-	return err
+type RevokeInvitationRow struct {
+	Role    string
+	Revoked bool
+}
+
+// Revokes a pending invitation (expired included) in one statement: no row when there is none;
+// revoked false when it invites an owner and may_revoke_owner is not set (the caller is no owner),
+// as UpsertInvitation's may_replace_owner.
+func (q *Queries) RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) (RevokeInvitationRow, error) {
+	row := q.db.QueryRow(ctx, revokeInvitation, arg.OrganizationID, arg.ID, arg.MayRevokeOwner)
+	var i RevokeInvitationRow
+	err := row.Scan(&i.Role, &i.Revoked)
+	return i, err
 }
 
 const upsertInvitation = `-- name: UpsertInvitation :one

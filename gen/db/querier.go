@@ -202,8 +202,6 @@ type Querier interface {
 	// Locks the owner rows (in a fixed order) so two concurrent demotions cannot both pass the
 	// "another owner remains" check.
 	LockOwners(ctx context.Context, organizationID uuid.UUID) ([]uuid.UUID, error)
-	// The role of a pending invitation (expired included), locked until it is revoked.
-	LockPendingInvitationRole(ctx context.Context, arg LockPendingInvitationRoleParams) (string, error)
 	// The (account, address) lock and the address lock still running at @now (NULL when none), and
 	// whether the pair has a counter at all (a successful login has one to clear only then).
 	LoginLocks(ctx context.Context, arg LoginLocksParams) (LoginLocksRow, error)
@@ -230,7 +228,10 @@ type Querier interface {
 	// organization (NULL when not a member, unknown or deleted organization), and the settings the
 	// request's rules need.
 	ResolveMembership(ctx context.Context, arg ResolveMembershipParams) (ResolveMembershipRow, error)
-	RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) error
+	// Revokes a pending invitation (expired included) in one statement: no row when there is none;
+	// revoked false when it invites an owner and may_revoke_owner is not set (the caller is no owner),
+	// as UpsertInvitation's may_replace_owner.
+	RevokeInvitation(ctx context.Context, arg RevokeInvitationParams) (RevokeInvitationRow, error)
 	RevokeSession(ctx context.Context, arg RevokeSessionParams) error
 	// Ends one active session of the user; no row: no such active session of this user.
 	RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error)

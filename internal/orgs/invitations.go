@@ -154,22 +154,19 @@ func (s *Service) RevokeInvitation(ctx context.Context, m tenancy.Membership, id
 	if err := m.Require(tenancy.InviteMembers); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q *db.Queries) error {
-		role, err := q.LockPendingInvitationRole(ctx, db.LockPendingInvitationRoleParams{OrganizationID: m.OrganizationID, ID: id})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("find invitation: %w", err)
-		}
-		if tenancy.Role(role) == tenancy.RoleOwner && !m.Can(tenancy.ManageOwners) {
-			return errOwnerRole
-		}
-		if err := q.RevokeInvitation(ctx, db.RevokeInvitationParams{OrganizationID: m.OrganizationID, ID: id}); err != nil {
-			return fmt.Errorf("revoke invitation: %w", err)
-		}
-		return nil
+	row, err := s.q.RevokeInvitation(ctx, db.RevokeInvitationParams{
+		OrganizationID: m.OrganizationID, ID: id, MayRevokeOwner: m.Can(tenancy.ManageOwners),
 	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("revoke invitation: %w", err)
+	}
+	if !row.Revoked { // an owner invitation, and the caller is no owner
+		return errOwnerRole
+	}
+	return nil
 }
 
 // AcceptInvitation makes the caller a member with the invitation's role, if the invitation is
