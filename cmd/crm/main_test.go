@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,4 +163,16 @@ func TestSeedDemo_PrintsHowToLogInAndIsIdempotent(t *testing.T) {
 	code, _, stderr = runCRM(t, env, "seed")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "usage: crm seed --demo")
+}
+
+func TestSetGCPercent_DefaultsUnlessGOGCIsSet(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	require.NoError(t, os.Unsetenv("GOGC"))
+	setGCPercent()
+	assert.Equal(t, defaultGCPercent, debug.SetGCPercent(100), "GOGC unset: the service's default")
+
+	t.Setenv("GOGC", "100")
+	setGCPercent()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC set: the runtime's reading of it stays")
 }

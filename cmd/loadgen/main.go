@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -66,6 +67,7 @@ type options struct {
 	binary        string
 	build         bool
 	out           string
+	cpuProfile    string
 }
 
 func parseFlags() (options, []bench.Weight) {
@@ -105,6 +107,7 @@ func parseFlags() (options, []bench.Weight) {
 	flag.StringVar(&o.binary, "binary", "tmp/crm", "the service binary")
 	flag.BoolVar(&o.build, "build", true, "go build -o <binary> ./cmd/crm first")
 	flag.StringVar(&o.out, "out", "tmp/bench.json", "JSON results")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile of the mixed open-loop run to this file (what the measuring costs)")
 	flag.Parse()
 	ws, err := bench.ParseWeights(o.weights)
 	if err != nil {
@@ -308,7 +311,12 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 		fmt.Printf("mixed open loop: %d req/s for %s, latency from the scheduled send (weights %s)\n", o.rate, o.mixedDuration, o.weights)
 		rep.MixedStartRSSKiB = svc.RSS()["VmRSS"]
 		stopRSS := svc.watchRSS()
+		stopProfile, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
 		m, err := runMixed(ctx, client, svc.base, logged, weights, o, o.rate, o.mixedDuration)
+		stopProfile()
 		rep.MixedRSSKiB = stopRSS()
 		if err != nil {
 			return err
@@ -454,4 +462,21 @@ func randomSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return hex.EncodeToString(b)
+}
+
+// startCPUProfile profiles this process into path until the returned function is called; an empty
+// path profiles nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }

@@ -210,13 +210,17 @@ type Querier interface {
 	// every attempt to it has failed since @failing_before or earlier. Returns whether it is active.
 	MarkWebhookEndpointFailed(ctx context.Context, arg MarkWebhookEndpointFailedParams) (bool, error)
 	MarkWebhookEndpointSucceeded(ctx context.Context, arg MarkWebhookEndpointSucceededParams) error
-	// One row of the stage history ledger, written in the transaction of the change. from_stage and
-	// from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
-	// the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
-	// lock that the change holds. A row that enters a stage carries the deal's previous entry into it.
-	// The service gives the deal's owner (the change holds the deal), so that the ledger's owner
-	// trigger does not look the deal up again; NULL leaves it to the trigger.
-	RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error
+	// What a deal's creation or change writes besides the deal, in one statement and one round trip,
+	// in the transaction of the change: its timeline entries (one per id, in the order of the arrays),
+	// its row of the stage history ledger when record_history is set, and the ids of the active
+	// endpoints subscribed to event_type, for the change's webhook event.
+	// The ledger row: from_stage and from_status are NULL for the deal's creation. A row that moves the
+	// deal to another stage carries the start of the stay it ends: the deal's latest stage-entering
+	// row, read under the deal's row lock that the change holds. A row that enters a stage carries the
+	// deal's previous entry into it. The service gives the deal's owner (the change holds the deal),
+	// so that the ledger's owner trigger does not look the deal up again; NULL leaves it to the
+	// trigger.
+	RecordDealChange(ctx context.Context, arg RecordDealChangeParams) ([]uuid.UUID, error)
 	// One failed login, counted against its (account, address) pair and its address in one statement
 	// (login_throttle_next does the arithmetic, once per row): each row is locked only while the
 	// statement runs. The next login's LoginLocks reads the locks it set.

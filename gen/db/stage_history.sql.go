@@ -7,59 +7,90 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-const recordDealStageChange = `-- name: RecordDealStageChange :exec
-INSERT INTO deal_stage_history (organization_id, id, deal_id, from_stage, to_stage, from_status, to_status,
-                                changed_at, changed_by, owner_id, stay_started_at, previous_entry_at)
-SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,
-       $6::text, $7::text, $8::timestamptz, $9::uuid, $10::uuid,
-       CASE WHEN $4::text <> $5::text THEN
-           (SELECT max(p.changed_at) FROM deal_stage_history p
-            WHERE p.organization_id = $1::uuid AND p.deal_id = $3::uuid
-              AND p.from_stage IS DISTINCT FROM p.to_stage)
-       END,
-       CASE WHEN $4::text <> $5::text THEN
-           (SELECT max(p.changed_at) FROM deal_stage_history p
-            WHERE p.organization_id = $1::uuid AND p.deal_id = $3::uuid
-              AND p.to_stage = $5::text AND p.from_stage IS DISTINCT FROM p.to_stage)
-       END
+const recordDealChange = `-- name: RecordDealChange :one
+WITH timeline AS (
+    INSERT INTO activities (organization_id, id, deal_id, author_id, type, payload)
+    SELECT $1::uuid, ($3::uuid[])[i], $4::uuid, $5::uuid,
+           ($6::text[])[i], ($7::jsonb[])[i]
+    FROM generate_subscripts($3::uuid[], 1) AS i
+), history AS (
+    INSERT INTO deal_stage_history (organization_id, id, deal_id, from_stage, to_stage, from_status, to_status,
+                                    changed_at, changed_by, owner_id, stay_started_at, previous_entry_at)
+    SELECT $1::uuid, $8::uuid, $4::uuid, $9::text, $10::text,
+           $11::text, $12::text, $13::timestamptz, $5::uuid, $14::uuid,
+           CASE WHEN $9::text <> $10::text THEN
+               (SELECT max(p.changed_at) FROM deal_stage_history p
+                WHERE p.organization_id = $1::uuid AND p.deal_id = $4::uuid
+                  AND p.from_stage IS DISTINCT FROM p.to_stage)
+           END,
+           CASE WHEN $9::text <> $10::text THEN
+               (SELECT max(p.changed_at) FROM deal_stage_history p
+                WHERE p.organization_id = $1::uuid AND p.deal_id = $4::uuid
+                  AND p.to_stage = $10::text AND p.from_stage IS DISTINCT FROM p.to_stage)
+           END
+    WHERE $15::boolean
+)
+SELECT ARRAY(
+    SELECT w.id FROM webhook_endpoints w
+    WHERE w.organization_id = $1::uuid AND w.active
+      AND (w.events @> ARRAY[$2::text] OR w.events @> ARRAY['*'])
+    ORDER BY w.id
+)::uuid[] AS endpoint_ids
 `
 
-type RecordDealStageChangeParams struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-	DealID         uuid.UUID
-	FromStage      *string
-	ToStage        string
-	FromStatus     *string
-	ToStatus       string
-	ChangedAt      time.Time
-	ChangedBy      uuid.UUID
-	OwnerID        *uuid.UUID
+type RecordDealChangeParams struct {
+	OrganizationID   uuid.UUID
+	EventType        string
+	ActivityIds      []uuid.UUID
+	DealID           uuid.UUID
+	ChangedBy        uuid.UUID
+	ActivityTypes    []string
+	ActivityPayloads []json.RawMessage
+	HistoryID        uuid.UUID
+	FromStage        *string
+	ToStage          string
+	FromStatus       *string
+	ToStatus         string
+	ChangedAt        time.Time
+	OwnerID          *uuid.UUID
+	RecordHistory    bool
 }
 
-// One row of the stage history ledger, written in the transaction of the change. from_stage and
-// from_status are NULL for the deal's creation. A row that moves the deal to another stage carries
-// the start of the stay it ends: the deal's latest stage-entering row, read under the deal's row
-// lock that the change holds. A row that enters a stage carries the deal's previous entry into it.
-// The service gives the deal's owner (the change holds the deal), so that the ledger's owner
-// trigger does not look the deal up again; NULL leaves it to the trigger.
-func (q *Queries) RecordDealStageChange(ctx context.Context, arg RecordDealStageChangeParams) error {
-	_, err := q.db.Exec(ctx, recordDealStageChange,
+// What a deal's creation or change writes besides the deal, in one statement and one round trip,
+// in the transaction of the change: its timeline entries (one per id, in the order of the arrays),
+// its row of the stage history ledger when record_history is set, and the ids of the active
+// endpoints subscribed to event_type, for the change's webhook event.
+// The ledger row: from_stage and from_status are NULL for the deal's creation. A row that moves the
+// deal to another stage carries the start of the stay it ends: the deal's latest stage-entering
+// row, read under the deal's row lock that the change holds. A row that enters a stage carries the
+// deal's previous entry into it. The service gives the deal's owner (the change holds the deal),
+// so that the ledger's owner trigger does not look the deal up again; NULL leaves it to the
+// trigger.
+func (q *Queries) RecordDealChange(ctx context.Context, arg RecordDealChangeParams) ([]uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, recordDealChange,
 		arg.OrganizationID,
-		arg.ID,
+		arg.EventType,
+		arg.ActivityIds,
 		arg.DealID,
+		arg.ChangedBy,
+		arg.ActivityTypes,
+		arg.ActivityPayloads,
+		arg.HistoryID,
 		arg.FromStage,
 		arg.ToStage,
 		arg.FromStatus,
 		arg.ToStatus,
 		arg.ChangedAt,
-		arg.ChangedBy,
 		arg.OwnerID,
+		arg.RecordHistory,
 	)
-	return err
+	var endpoint_ids []uuid.UUID
+	err := row.Scan(&endpoint_ids)
+	return endpoint_ids, err
 }

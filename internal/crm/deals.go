@@ -2,7 +2,9 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -76,16 +78,16 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		if err != nil {
 			return fmt.Errorf("create deal: %w", err)
 		}
-		if _, err = record(ctx, q, m, deal.ID, ActivityDealCreated, map[string]any{
-			"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
-			"status": deal.Status, "stage": deal.Stage,
-		}); err != nil {
+		endpoints, err := writeDealChange(ctx, q, m, dealChange{deal: deal, at: deal.CreatedAt, event: webhooks.DealCreated,
+			timeline: []Event{{Type: ActivityDealCreated, Payload: map[string]any{
+				"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
+				"status": deal.Status, "stage": deal.Stage,
+			}}},
+		})
+		if err != nil {
 			return err
 		}
-		if err := recordStageChange(ctx, q, m, dealStageChange{deal: deal, at: deal.CreatedAt}); err != nil {
-			return err
-		}
-		return s.dealEvent(ctx, tx, q, webhooks.DealCreated, deal, nil)
+		return s.dealEventTo(ctx, tx, q, webhooks.DealCreated, deal, nil, endpoints)
 	})
 	return deal, err
 }
@@ -223,19 +225,14 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 		if err != nil {
 			return fmt.Errorf("update deal: %w", err)
 		}
-		for _, ev := range events {
-			if _, err := record(ctx, q, m, id, ev.Type, ev.Payload); err != nil {
-				return err
-			}
+		endpoints, err := writeDealChange(ctx, q, m, dealChange{
+			deal: out, timeline: events, fromStage: &cur.Stage, fromStatus: &cur.Status, at: out.UpdatedAt,
+			event: webhooks.DealUpdated,
+		})
+		if err != nil {
+			return err
 		}
-		if out.Stage != cur.Stage || out.Status != cur.Status {
-			if err := recordStageChange(ctx, q, m, dealStageChange{
-				deal: out, fromStage: &cur.Stage, fromStatus: &cur.Status, at: out.UpdatedAt,
-			}); err != nil {
-				return err
-			}
-		}
-		return s.dealEvent(ctx, tx, q, webhooks.DealUpdated, out, &cur)
+		return s.dealEventTo(ctx, tx, q, webhooks.DealUpdated, out, &cur, endpoints)
 	})
 	return out, err
 }
@@ -264,4 +261,42 @@ func (s *Service) DeleteDeal(ctx context.Context, m tenancy.Membership, id uuid.
 func stateOf(d Deal) DealState {
 	return DealState{Title: d.Title, Amount: d.Amount, Currency: d.Currency, Status: d.Status,
 		Stage: d.Stage, ContactID: d.ContactID, OwnerID: d.OwnerID}
+}
+
+// dealChange is what a deal's creation or change writes besides the deal itself: the deal as it is
+// after the change, its timeline entries, what its stage and status were before (nil for its
+// creation) and when the change happened, for its stage history, and the type of its event.
+type dealChange struct {
+	deal                  Deal
+	timeline              []Event
+	fromStage, fromStatus *string
+	at                    time.Time
+	event                 webhooks.EventType
+}
+
+// writeDealChange writes c on the transaction of the change, in one statement
+// (RecordDealChange): the timeline entries, and the stage history row of a creation or of a change
+// that moved the stage or the status. It returns the endpoints subscribed to c's event.
+func writeDealChange(ctx context.Context, q *db.Queries, m tenancy.Membership, c dealChange) ([]uuid.UUID, error) {
+	n := len(c.timeline)
+	ids, types, payloads := make([]uuid.UUID, n), make([]string, n), make([]json.RawMessage, n)
+	for i, ev := range c.timeline {
+		b, err := json.Marshal(ev.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s payload: %w", ev.Type, err)
+		}
+		ids[i], types[i], payloads[i] = newID(), ev.Type, b
+	}
+	moved := c.fromStage == nil || *c.fromStage != c.deal.Stage || c.fromStatus == nil || *c.fromStatus != c.deal.Status
+	endpoints, err := q.RecordDealChange(ctx, db.RecordDealChangeParams{
+		OrganizationID: m.OrganizationID, DealID: c.deal.ID, ChangedBy: m.UserID, EventType: string(c.event),
+		ActivityIds: ids, ActivityTypes: types, ActivityPayloads: payloads,
+		RecordHistory: moved, HistoryID: newID(),
+		FromStage: c.fromStage, ToStage: c.deal.Stage, FromStatus: c.fromStatus, ToStatus: c.deal.Status,
+		ChangedAt: c.at, OwnerID: &c.deal.OwnerID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record deal change: %w", err)
+	}
+	return endpoints, nil
 }

@@ -19,9 +19,12 @@ type Renderer interface {
 	Activity(Activity) (any, error)
 }
 
-// EventSink records the event of a change on the change's own transaction (webhooks.Service).
+// EventSink records the event of a change on the change's own transaction (webhooks.Service):
+// Emit for the endpoints subscribed to it, EmitTo for the given ones, which the change read in its
+// own statement.
 type EventSink interface {
 	Emit(ctx context.Context, tx pgx.Tx, q *db.Queries, ev webhooks.Event) error
+	EmitTo(ctx context.Context, tx pgx.Tx, q *db.Queries, ev webhooks.Event, endpoints []uuid.UUID) error
 }
 
 // WithEvents makes the service emit the events of its changes to sink, rendered by r, and
@@ -35,17 +38,26 @@ func (s *Service) WithEvents(sink EventSink, r Renderer) *Service {
 func emit[T any](ctx context.Context, s *Service, tx pgx.Tx, q *db.Queries, org uuid.UUID, typ webhooks.EventType,
 	render func(T) (any, error), cur T, before *T,
 ) error {
-	obj, err := render(cur)
+	ev, err := newEvent(org, typ, render, cur, before)
 	if err != nil {
 		return err
+	}
+	return s.events.Emit(ctx, tx, q, ev)
+}
+
+// newEvent is the event of a change: cur rendered, and before for an update.
+func newEvent[T any](org uuid.UUID, typ webhooks.EventType, render func(T) (any, error), cur T, before *T) (webhooks.Event, error) {
+	obj, err := render(cur)
+	if err != nil {
+		return webhooks.Event{}, err
 	}
 	ev := webhooks.Event{OrganizationID: org, Type: typ, Object: obj}
 	if before != nil {
 		if ev.Before, err = render(*before); err != nil {
-			return err
+			return webhooks.Event{}, err
 		}
 	}
-	return s.events.Emit(ctx, tx, q, ev)
+	return ev, nil
 }
 
 // contactEvent emits a contact's event (before: its state before an update, else nil).
@@ -62,6 +74,19 @@ func (s *Service) dealEvent(ctx context.Context, tx pgx.Tx, q *db.Queries, typ w
 		return nil
 	}
 	return emit(ctx, s, tx, q, d.OrganizationID, typ, s.render.Deal, d, before)
+}
+
+// dealEventTo emits a deal's event to the endpoints its change read (writeDealChange); without
+// any, the deal is not even rendered.
+func (s *Service) dealEventTo(ctx context.Context, tx pgx.Tx, q *db.Queries, typ webhooks.EventType, d Deal, before *Deal, endpoints []uuid.UUID) error {
+	if s.events == nil || len(endpoints) == 0 {
+		return nil
+	}
+	ev, err := newEvent(d.OrganizationID, typ, s.render.Deal, d, before)
+	if err != nil {
+		return err
+	}
+	return s.events.EmitTo(ctx, tx, q, ev, endpoints)
 }
 
 // taskEvent emits a task's event.

@@ -215,24 +215,3 @@ func BuildVelocity(r db.DealVelocityRow) CurrencyVelocity {
 	}
 	return out
 }
-
-// dealStageChange is one row of a deal's stage history ledger: the deal as it is after the change,
-// what its stage and status were before (nil for its creation), and when.
-type dealStageChange struct {
-	fromStage, fromStatus *string
-	deal                  Deal
-	at                    time.Time
-}
-
-// recordStageChange writes a deal's ledger row; call it on the transaction of the change itself.
-func recordStageChange(ctx context.Context, q *db.Queries, m tenancy.Membership, c dealStageChange) error {
-	err := q.RecordDealStageChange(ctx, db.RecordDealStageChangeParams{
-		OrganizationID: m.OrganizationID, ID: newID(), DealID: c.deal.ID,
-		FromStage: c.fromStage, ToStage: c.deal.Stage, FromStatus: c.fromStatus, ToStatus: c.deal.Status,
-		ChangedAt: c.at, ChangedBy: m.UserID, OwnerID: &c.deal.OwnerID,
-	})
-	if err != nil {
-		return fmt.Errorf("record stage history: %w", err)
-	}
-	return nil
-}

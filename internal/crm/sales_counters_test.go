@@ -333,10 +333,12 @@ func (f *salesFixture) change(t *testing.T) {
 		// As the service writes it: now, after every earlier row of the deal.
 		var at time.Time
 		require.NoError(t, tx.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&at))
-		require.NoError(t, q.WithTx(tx).RecordDealStageChange(ctx, db.RecordDealStageChangeParams{
-			OrganizationID: f.org, ID: uuid.New(), DealID: d, FromStage: &stage, ToStage: toStage,
-			FromStatus: &status, ToStatus: toStatus, ChangedAt: at, ChangedBy: owner,
-		}))
+		_, err = q.WithTx(tx).RecordDealChange(ctx, db.RecordDealChangeParams{
+			OrganizationID: f.org, HistoryID: uuid.New(), DealID: d, FromStage: &stage, ToStage: toStage,
+			FromStatus: &status, ToStatus: toStatus, ChangedAt: at, ChangedBy: owner, RecordHistory: true,
+			EventType: "deal.updated",
+		})
+		require.NoError(t, err)
 		require.NoError(t, tx.Commit(ctx))
 	}
 	for _, d := range pick(len(f.deals) / 10) {

@@ -68,6 +68,12 @@ func (s *Service) Emit(ctx context.Context, tx pgx.Tx, q *db.Queries, ev Event) 
 	if err != nil {
 		return fmt.Errorf("webhook endpoints of %s: %w", ev.Type, err)
 	}
+	return s.EmitTo(ctx, tx, q, ev, endpoints)
+}
+
+// EmitTo is Emit for a caller that already read, on tx, the endpoints subscribed to the event
+// (queries/stage_history.sql RecordDealChange reads them in the change's own statement).
+func (s *Service) EmitTo(ctx context.Context, tx pgx.Tx, q *db.Queries, ev Event, endpoints []uuid.UUID) error {
 	if len(endpoints) == 0 {
 		return nil
 	}
