@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -434,45 +433,19 @@ func runMixed(ctx context.Context, client *http.Client, base string, users []*lo
 	}
 	interval := time.Second / time.Duration(rate)
 	n := int64(dur / interval)
-	// A fixed set of senders, one per allowed request in flight, rather than a goroutine per
-	// request: the load tool shares the machine with what it measures, and a new goroutine's stack
-	// growth and scheduling cost it about a tenth of its CPU. A request due while every sender is
-	// busy is dropped (counted as an error), as the in-flight cap says.
-	type scheduled struct {
-		req request
-		due time.Time
-		st  *endpointStats
-	}
-	queue := make(chan scheduled)
+	sem := make(chan struct{}, o.maxInflight)
 	var (
 		wg      sync.WaitGroup
 		sent    int64
 		dropped atomic.Int64
 	)
-	var ready sync.WaitGroup
-	ready.Add(o.maxInflight)
-	for range o.maxInflight {
-		wg.Go(func() {
-			ready.Done()
-			for s := range queue {
-				err := do(ctx, client, s.req)
-				s.st.add(time.Since(s.due), err)
-			}
-		})
-	}
-	ready.Wait()
-	runtime.Gosched() // let the senders reach their receive before the first request is due
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	start := time.Now()
 	for i := range n {
 		due := start.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
-			timer.Reset(d)
 			select {
-			case <-timer.C:
+			case <-time.After(d):
 			case <-ctx.Done():
-				close(queue)
 				wg.Wait()
 				return mixedResult{}, ctx.Err()
 			}
@@ -480,14 +453,19 @@ func runMixed(ctx context.Context, client *http.Client, base string, users []*lo
 		req := mixedRequest(picker.Pick(r), r, base, usable)
 		st := stats[req.endpoint]
 		select {
-		case queue <- scheduled{req: req, due: due, st: st}:
-			sent++
+		case sem <- struct{}{}:
 		default:
 			dropped.Add(1)
 			st.add(0, errDropped)
+			continue
 		}
+		sent++
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := do(ctx, client, req)
+			st.add(time.Since(due), err)
+		})
 	}
-	close(queue)
 	wg.Wait()
 	secs := dur.Seconds()
 	res := mixedResult{Rate: rate, Seconds: secs, Sent: sent, Dropped: dropped.Load()}
