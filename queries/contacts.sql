@@ -23,7 +23,7 @@ WHERE organization_id = @organization_id AND lower(email) = lower(@email);
 -- the page, says whether a remembered page position still holds (paging.Anchors). A search goes
 -- through SearchContacts and the trigram index instead.
 -- name: ListContactsByCreatedAtAsc :many
-SELECT /* plan: custom */ sqlc.embed(c),
+SELECT /* plan: generic unless filtered */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -36,7 +36,7 @@ ORDER BY c.created_at, c.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByCreatedAtDesc :many
-SELECT /* plan: custom */ sqlc.embed(c),
+SELECT /* plan: generic unless filtered */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -49,7 +49,7 @@ ORDER BY c.created_at DESC, c.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByNameAsc :many
-SELECT /* plan: custom */ sqlc.embed(c),
+SELECT /* plan: generic unless filtered */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -62,7 +62,7 @@ ORDER BY lower(c.name), c.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListContactsByNameDesc :many
-SELECT /* plan: custom */ sqlc.embed(c),
+SELECT /* plan: generic unless filtered */ sqlc.embed(c),
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = @organization_id AND (sqlc.narg(owner_id)::uuid IS NULL OR k.owner_id = sqlc.narg(owner_id)))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v

@@ -22,7 +22,7 @@ FOR NO KEY UPDATE;
 -- list_version (schema/000011) says whether a remembered page position still holds.
 -- A filter on contact, amount or title goes through FilterDeals instead.
 -- name: ListDealsByCreatedAtAsc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -40,7 +40,7 @@ ORDER BY d.created_at, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByCreatedAtDesc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -58,7 +58,7 @@ ORDER BY d.created_at DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByUpdatedAtAsc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -76,7 +76,7 @@ ORDER BY d.updated_at, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByUpdatedAtDesc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -94,7 +94,7 @@ ORDER BY d.updated_at DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByAmountAsc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -112,7 +112,7 @@ ORDER BY d.amount, d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByAmountDesc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -130,7 +130,7 @@ ORDER BY d.amount DESC, d.id DESC
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByTitleAsc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))
@@ -148,7 +148,7 @@ ORDER BY lower(d.title), d.id
 LIMIT @page_limit OFFSET @page_offset;
 
 -- name: ListDealsByTitleDesc :many
-SELECT /* plan: custom */ sqlc.embed(d),
+SELECT /* plan: generic unless filtered */ sqlc.embed(d),
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = @organization_id
           AND (cardinality(@statuses::text[]) = 0 OR k.status = ANY(@statuses::text[]))

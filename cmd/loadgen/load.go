@@ -156,11 +156,12 @@ func ceilingStatements(users []*loggedUser) [][2]captured {
 
 // runCeiling: the exact SQL of the authenticated GET /api/v1/contacts (page 1, size 20): the
 // membership and session check (ResolveMembership), then the page query
-// (ListContactsByCreatedAtDesc) with the service's parameters, in the service's query modes: pgx's
-// default (statements prepared and cached per connection), and for the page query, marked
-// platform.CustomPlanMarker, an unnamed statement planned for its values. By default the rows are read but not decoded into Go values (the database's work,
-// as pgbench measures it); -ceiling-decode calls the generated functions, which decode them as
-// the service does.
+// (ListContactsByCreatedAtDesc) with the service's parameters, run as the service runs them
+// (platform.Query): statements prepared and cached per connection, and the page query, an
+// unfiltered keyset list (platform.GenericUnlessFilteredMarker), with its generic plan forced in
+// the same round trip. By default the rows are read but not decoded into Go values (the
+// database's work, as pgbench measures it); -ceiling-decode calls the generated functions, which
+// decode them as the service does.
 func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o options) (closedResult, error) {
 	q := platform.NewDB(pool).Queries() // the service's query modes (platform.WithPlanMode)
 	stmts := ceilingStatements(users)
@@ -185,7 +186,7 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 	raw := func(ctx context.Context, w, i int) error {
 		k := (w + i*o.concurrency) % len(users)
 		u, st := users[k], stmts[k]
-		rows, err := pool.Query(ctx, st[0].sql, platform.WithPlanMode(st[0].sql, st[0].args)...)
+		rows, err := platform.Query(ctx, pool, st[0].sql, st[0].args...)
 		if err != nil {
 			return fmt.Errorf("resolve membership: %w", err)
 		}
@@ -199,7 +200,7 @@ func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o 
 		if !member {
 			return errors.New("resolve membership: not a member")
 		}
-		rows, err = pool.Query(ctx, st[1].sql, platform.WithPlanMode(st[1].sql, st[1].args)...)
+		rows, err = platform.Query(ctx, pool, st[1].sql, st[1].args...)
 		if err != nil {
 			return fmt.Errorf("list contacts: %w", err)
 		}

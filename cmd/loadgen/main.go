@@ -252,7 +252,7 @@ func run(ctx context.Context, o options, weights []bench.Weight) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ceiling: ResolveMembership + ListContactsByCreatedAtDesc (page 1, 20 + 1, created_at desc), the generated SQL through pgx, prepared, rows %s, %d workers, %d connections, %s\n",
+	fmt.Printf("ceiling: ResolveMembership + ListContactsByCreatedAtDesc (page 1, 20 + 1, created_at desc), the generated SQL through pgx as the service runs it (prepared; the page with its generic plan), rows %s, %d workers, %d connections, %s\n",
 		map[bool]string{false: "read undecoded", true: "decoded"}[o.ceilingDecode], o.concurrency, o.ceilingConns, o.duration)
 	rep.Ceiling, err = runCeiling(ctx, ceilPool, listUsers, o)
 	ceilPool.Close()

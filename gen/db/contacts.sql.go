@@ -171,7 +171,7 @@ func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error
 }
 
 const listContactsByCreatedAtAsc = `-- name: ListContactsByCreatedAtAsc :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: generic unless filtered */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -246,7 +246,7 @@ func (q *Queries) ListContactsByCreatedAtAsc(ctx context.Context, arg ListContac
 }
 
 const listContactsByCreatedAtDesc = `-- name: ListContactsByCreatedAtDesc :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: generic unless filtered */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -315,7 +315,7 @@ func (q *Queries) ListContactsByCreatedAtDesc(ctx context.Context, arg ListConta
 }
 
 const listContactsByNameAsc = `-- name: ListContactsByNameAsc :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: generic unless filtered */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
@@ -384,7 +384,7 @@ func (q *Queries) ListContactsByNameAsc(ctx context.Context, arg ListContactsByN
 }
 
 const listContactsByNameDesc = `-- name: ListContactsByNameDesc :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
+SELECT /* plan: generic unless filtered */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM contact_counts k
         WHERE k.organization_id = $1 AND ($2::uuid IS NULL OR k.owner_id = $2))::bigint AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v

@@ -235,7 +235,7 @@ func (q *Queries) GetDealForUpdate(ctx context.Context, arg GetDealForUpdatePara
 }
 
 const listDealsByAmountAsc = `-- name: ListDealsByAmountAsc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -314,7 +314,7 @@ func (q *Queries) ListDealsByAmountAsc(ctx context.Context, arg ListDealsByAmoun
 }
 
 const listDealsByAmountDesc = `-- name: ListDealsByAmountDesc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -393,7 +393,7 @@ func (q *Queries) ListDealsByAmountDesc(ctx context.Context, arg ListDealsByAmou
 }
 
 const listDealsByCreatedAtAsc = `-- name: ListDealsByCreatedAtAsc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -476,7 +476,7 @@ func (q *Queries) ListDealsByCreatedAtAsc(ctx context.Context, arg ListDealsByCr
 }
 
 const listDealsByCreatedAtDesc = `-- name: ListDealsByCreatedAtDesc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -555,7 +555,7 @@ func (q *Queries) ListDealsByCreatedAtDesc(ctx context.Context, arg ListDealsByC
 }
 
 const listDealsByTitleAsc = `-- name: ListDealsByTitleAsc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -634,7 +634,7 @@ func (q *Queries) ListDealsByTitleAsc(ctx context.Context, arg ListDealsByTitleA
 }
 
 const listDealsByTitleDesc = `-- name: ListDealsByTitleDesc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -713,7 +713,7 @@ func (q *Queries) ListDealsByTitleDesc(ctx context.Context, arg ListDealsByTitle
 }
 
 const listDealsByUpdatedAtAsc = `-- name: ListDealsByUpdatedAtAsc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))
@@ -792,7 +792,7 @@ func (q *Queries) ListDealsByUpdatedAtAsc(ctx context.Context, arg ListDealsByUp
 }
 
 const listDealsByUpdatedAtDesc = `-- name: ListDealsByUpdatedAtDesc :many
-SELECT /* plan: custom */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
+SELECT /* plan: generic unless filtered */ d.organization_id, d.id, d.contact_id, d.owner_id, d.title, d.amount, d.currency, d.status, d.stage, d.created_at, d.updated_at,
        (SELECT coalesce(sum(k.n), 0) FROM deal_counts k
         WHERE k.organization_id = $1
           AND (cardinality($2::text[]) = 0 OR k.status = ANY($2::text[]))

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -125,7 +129,7 @@ func (j joining) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 func (d *DB) Ping(ctx context.Context) error { return translateIn(ctx, d.pool.Ping(ctx)) }
 
 // CustomPlanMarker marks, in queries/, the statements PostgreSQL must plan for their parameters on
-// every execution: the lists. Organizations differ in size by orders of
+// every execution: the searches and the narrowed lists. Organizations differ in size by orders of
 // magnitude, and these statements have optional filters ("$n IS NULL OR ..."): the generic plan a
 // prepared statement switches to after five executions is costed for an average organization,
 // sorts a big one's rows instead of reading its index, and cannot use an optional filter's index.
@@ -137,12 +141,168 @@ func (d *DB) Ping(ctx context.Context) error { return translateIn(ctx, d.pool.Pi
 // (queries/analytics.sql, queries/sales_analytics.sql).
 const CustomPlanMarker = "/* plan: custom */"
 
-// WithPlanMode puts the query mode sql needs in front of args (see CustomPlanMarker).
+// GenericUnlessFilteredMarker marks the keyset lists: while none of their optional filters ("$n
+// IS NULL OR ...", "cardinality($n) = 0 OR ...") is set, their generic plan reads the
+// organization's index in the list's order from the keyset position, whatever the organization's
+// size (internal/listplans checks it), and planning them for their values cost three times what
+// running them did (docs/performance.md). Such a call runs prepared, with PostgreSQL told to use
+// the generic plan for it alone (queryGeneric). With a filter set, the statement runs as a
+// CustomPlanMarker one. PostgreSQL's own choice (plan_cache_mode auto) would never switch: the
+// generic plan's estimate, costed for an unknown LIMIT and an average organization, stays above
+// the custom plans'.
+const GenericUnlessFilteredMarker = "/* plan: generic unless filtered */"
+
+// planMode is how a statement is planned.
+type planMode int
+
+const (
+	planPrepared planMode = iota // prepared once per connection; PostgreSQL chooses the plan
+	planCustom                   // planned for its values on every execution
+	planGeneric                  // prepared, the generic plan forced
+)
+
+// PlanFor names how the service runs sql with args: "prepared", "custom" or "generic" (see the
+// markers above).
+func PlanFor(sql string, args []any) string {
+	return [...]string{"prepared", "custom", "generic"}[planOf(sql, args)]
+}
+
+func planOf(sql string, args []any) planMode {
+	switch {
+	case strings.Contains(sql, CustomPlanMarker):
+		return planCustom
+	case strings.Contains(sql, GenericUnlessFilteredMarker):
+		for _, i := range optionalFilters(sql) {
+			if i < len(args) && isSet(args[i]) {
+				return planCustom
+			}
+		}
+		return planGeneric
+	}
+	return planPrepared
+}
+
+// optionalFilter finds the parameters of the optional filters of a statement as sqlc writes it.
+var optionalFilter = regexp.MustCompile(`\$(\d+)::[a-z_]+ IS NULL OR|cardinality\(\$(\d+)::[a-z_]+\[\]\) = 0 OR`)
+
+var filterParams sync.Map // statement -> []int, the indexes in its args of its optional filters
+
+// optionalFilters returns the indexes, in a call's arguments, of sql's optional filters.
+func optionalFilters(sql string) []int {
+	if v, ok := filterParams.Load(sql); ok {
+		return v.([]int)
+	}
+	var out []int
+	for _, m := range optionalFilter.FindAllStringSubmatch(sql, -1) {
+		n, _ := strconv.Atoi(m[1] + m[2]) // one of the two groups matched
+		out = append(out, n-1)
+	}
+	filterParams.Store(sql, out)
+	return out
+}
+
+// isSet reports whether an optional filter's argument filters: a non-nil pointer, a non-empty
+// slice, any other value.
+func isSet(v any) bool {
+	if v == nil {
+		return false
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map:
+		return !rv.IsNil()
+	case reflect.Slice:
+		return rv.Len() > 0
+	}
+	return true
+}
+
+// WithPlanMode puts the query mode sql needs in front of args when it must be planned for its
+// values (see CustomPlanMarker): a GenericUnlessFilteredMarker statement is, where its generic
+// plan cannot be forced for it alone (queryGeneric).
 func WithPlanMode(sql string, args []any) []any {
-	if strings.Contains(sql, CustomPlanMarker) {
+	if planOf(sql, args) != planPrepared {
 		return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 	}
 	return args
+}
+
+// ForceGenericPlan makes PostgreSQL use prepared statements' generic plans until the end of the
+// current transaction, and keeps their planner from sorts and bitmap scans meanwhile: a generic
+// plan is costed for an average organization, for which reading a few rows by bitmap and sorting
+// them looks cheaper than reading the index in order, and would read and sort all of a big
+// organization's rows for a page (internal/listplans checks the plans).
+const ForceGenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " +
+	"set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)"
+
+// genericQuerier runs a statement with its generic plan forced, when it can (see joining).
+type genericQuerier interface {
+	queryGeneric(ctx context.Context, sql string, args []any) (rows pgx.Rows, ran bool, err error)
+}
+
+// queryGeneric runs sql on a pooled connection in one round trip after ForceGenericPlan: the two
+// form one implicit transaction, ended by the pipeline's Sync, so the setting ends with it and
+// the connection returns to the pool as it was. Under a RequestTx the setting would outlive the
+// statement: it does not run (ran is false) and the caller plans it for its values.
+func (j joining) queryGeneric(ctx context.Context, sql string, args []any) (pgx.Rows, bool, error) {
+	if _, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
+		return nil, false, nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(ForceGenericPlan)
+	b.Queue(sql, args...)
+	br := j.pool.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return nil, true, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, true, err
+	}
+	return &batchRows{Rows: rows, batch: br}, true, nil
+}
+
+// batchRows are the rows of a batch's last statement. As pgx's own rows release their connection
+// when read to the end or closed, so do these end the batch, which returns its connection to the
+// pool.
+type batchRows struct {
+	pgx.Rows
+	batch pgx.BatchResults
+	done  bool
+	err   error // the batch's own, when the rows had none
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if !r.done {
+		r.done = true
+		if err := r.batch.Close(); err != nil && r.Rows.Err() == nil {
+			r.err = err
+		}
+	}
+}
+
+// Query runs sql on pool as the service's queries run it, in the query mode and with the plan its
+// marker asks for (CustomPlanMarker, GenericUnlessFilteredMarker), with errors translated: for the
+// load tool's ceiling, which reads the rows undecoded.
+func Query(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) (pgx.Rows, error) {
+	return translating{joining{pool}}.Query(ctx, sql, args...)
 }
 
 // translating is a db.DBTX whose errors went through translate, and whose statements run in the
@@ -155,6 +315,14 @@ func (t translating) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 }
 
 func (t translating) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if g, ok := t.DBTX.(genericQuerier); ok && planOf(sql, args) == planGeneric {
+		if rows, ran, err := g.queryGeneric(ctx, sql, args); ran {
+			if err != nil {
+				return nil, translateIn(ctx, err)
+			}
+			return translatingRows{rows, ctx}, nil
+		}
+	}
 	rows, err := t.DBTX.Query(ctx, sql, WithPlanMode(sql, args)...)
 	if err != nil {
 		return nil, translateIn(ctx, err)
