@@ -24,13 +24,9 @@ import (
 func TestDB_UnfilteredListsRunTheirGenericPlan(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	cfg, err := pgxpool.ParseConfig(apptest.NewDatabaseURL(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := onePool(t)
 	q := platform.NewDB(pool).Queries()
+	var err error
 
 	org, owner := uuid.New(), uuid.New()
 	after := "2026-01-01T00:00:00Z"
@@ -67,12 +63,7 @@ func TestQuery_GenericRowsReadToTheEndReleaseTheConnection(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	cfg, err := pgxpool.ParseConfig(apptest.NewDatabaseURL(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := onePool(t)
 	var rec captured
 	_, _ = db.New(&rec).ListContactsByCreatedAtDesc(ctx, db.ListContactsByCreatedAtDescParams{OrganizationID: uuid.New(), PageLimit: 21})
 	require.Equal(t, "generic", platform.PlanFor(rec.sql, rec.args))
@@ -125,4 +116,17 @@ func TestPlanFor_OnlyOptionalFiltersMakeAListCustom(t *testing.T) {
 	}
 	assert.Equal(t, "custom", platform.PlanFor("SELECT "+platform.CustomPlanMarker+" 1", nil))
 	assert.Equal(t, "prepared", platform.PlanFor("SELECT 1", nil))
+}
+
+// onePool is a pool of one connection on a fresh database: what one statement leaves on the
+// connection, the next sees.
+func onePool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(apptest.NewDatabaseURL(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
 }
