@@ -477,9 +477,11 @@ func (f fixture) cases(t *testing.T) []planCase {
 
 // TestListQueryPlans explains every list query of the service (the SQL and arguments the generated
 // functions of gen/db send), on a database with one big organization among many small ones, as
-// the service plans them: with their parameters, every time (a list query carries
-// platform.CustomPlanMarker and runs as an unnamed statement; a generic plan, costed for an average
-// organization, would sort a big one's rows and could not use an optional filter's index). It fails when
+// the service plans them: with their parameters (a list query carries platform.CustomPlanMarker
+// and runs as an unnamed statement; a generic plan, costed for an average organization, would sort
+// a big one's rows and could not use an optional filter's index), and, for a keyset list called
+// without a filter (platform.GenericUnlessFilteredMarker), also with the generic plan the service
+// forces for it (platform.ForceGenericPlan). It fails when
 // a plan reads a tenant table sequentially, when a keyset list sorts or is not read by an index
 // scan of an index of its order, or has its keyset position only as a Filter, or when a narrowed
 // list does not use the index that narrows it. A failure prints the plan.
