@@ -78,7 +78,7 @@ LIMIT @page_limit OFFSET @page_offset;
 -- A search: the trigram index finds the matches (search is matched as a literal substring: the
 -- caller escapes % and _, see crm.likePattern), which are sorted; no btree order helps a substring
 -- match. The page is found by offset.
-SELECT /* plan: custom */ sqlc.embed(c), count(*) OVER () AS total,
+SELECT /* plan: generic, sorting, unless filtered */ sqlc.embed(c), count(*) OVER () AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
         WHERE v.organization_id = @organization_id AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c

@@ -453,7 +453,7 @@ func (q *Queries) ListContactsByNameDesc(ctx context.Context, arg ListContactsBy
 }
 
 const searchContacts = `-- name: SearchContacts :many
-SELECT /* plan: custom */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total,
+SELECT /* plan: generic, sorting, unless filtered */ c.organization_id, c.id, c.owner_id, c.name, c.email, c.phone, c.company, c.notes, c.created_at, c.updated_at, count(*) OVER () AS total,
        (SELECT coalesce(max(v.version), 0) FROM list_versions v
         WHERE v.organization_id = $1 AND v.list = 'contacts')::bigint AS list_version
 FROM contacts c

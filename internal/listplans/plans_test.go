@@ -481,7 +481,7 @@ func (f fixture) cases(t *testing.T) []planCase {
 // and runs as an unnamed statement; a generic plan, costed for an average organization, would sort
 // a big one's rows and could not use an optional filter's index), and, for a keyset list called
 // without a filter (platform.GenericUnlessFilteredMarker), also with the generic plan the service
-// forces for it (platform.ForceGenericPlan). It fails when
+// forces for it (platform.GenericPlanSetup); a search too (GenericSortingUnlessFilteredMarker). It fails when
 // a plan reads a tenant table sequentially, when a keyset list sorts or is not read by an index
 // scan of an index of its order, or has its keyset position only as a Filter, or when a narrowed
 // list does not use the index that narrows it. A failure prints the plan.
@@ -549,7 +549,7 @@ func TestListQueryPlans(t *testing.T) {
 					defer func() { _ = tx.Rollback(ctx) }()
 					setup := "SET LOCAL plan_cache_mode = force_custom_plan"
 					if mode == "generic" {
-						setup = platform.ForceGenericPlan
+						setup = platform.GenericPlanSetup(sql)
 					}
 					if _, err := tx.Exec(ctx, setup); err != nil {
 						t.Fatal(err)

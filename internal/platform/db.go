@@ -152,6 +152,12 @@ const CustomPlanMarker = "/* plan: custom */"
 // the custom plans'.
 const GenericUnlessFilteredMarker = "/* plan: generic unless filtered */"
 
+// GenericSortingUnlessFilteredMarker is GenericUnlessFilteredMarker for a statement whose plan
+// must sort and combine bitmap scans: a search, which the trigram index finds in no order
+// (queries/contacts.sql SearchContacts). Its generic plan is forced without keeping the planner
+// from either (ForceGenericPlanSorting); it is the custom plan's shape, without the planning.
+const GenericSortingUnlessFilteredMarker = "/* plan: generic, sorting, unless filtered */"
+
 // planMode is how a statement is planned.
 type planMode int
 
@@ -171,7 +177,7 @@ func planOf(sql string, args []any) planMode {
 	switch {
 	case strings.Contains(sql, CustomPlanMarker):
 		return planCustom
-	case strings.Contains(sql, GenericUnlessFilteredMarker):
+	case strings.Contains(sql, GenericUnlessFilteredMarker), strings.Contains(sql, GenericSortingUnlessFilteredMarker):
 		for _, i := range optionalFilters(sql) {
 			if i < len(args) && isSet(args[i]) {
 				return planCustom
@@ -234,12 +240,24 @@ func WithPlanMode(sql string, args []any) []any {
 const ForceGenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " +
 	"set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)"
 
+// ForceGenericPlanSorting is ForceGenericPlan for a GenericSortingUnlessFilteredMarker statement.
+const ForceGenericPlanSorting = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+// GenericPlanSetup is the statement that forces the generic plan of sql, a statement marked
+// GenericUnlessFilteredMarker or GenericSortingUnlessFilteredMarker.
+func GenericPlanSetup(sql string) string {
+	if strings.Contains(sql, GenericSortingUnlessFilteredMarker) {
+		return ForceGenericPlanSorting
+	}
+	return ForceGenericPlan
+}
+
 // genericQuerier runs a statement with its generic plan forced, when it can (see joining).
 type genericQuerier interface {
 	queryGeneric(ctx context.Context, sql string, args []any) (rows pgx.Rows, ran bool, err error)
 }
 
-// queryGeneric runs sql on a pooled connection in one round trip after ForceGenericPlan: the two
+// queryGeneric runs sql on a pooled connection in one round trip after GenericPlanSetup(sql): the two
 // form one implicit transaction, ended by the pipeline's Sync, so the setting ends with it and
 // the connection returns to the pool as it was. Under a RequestTx the setting would outlive the
 // statement: it does not run (ran is false) and the caller plans it for its values.
@@ -248,7 +266,7 @@ func (j joining) queryGeneric(ctx context.Context, sql string, args []any) (pgx.
 		return nil, false, nil
 	}
 	b := &pgx.Batch{}
-	b.Queue(ForceGenericPlan)
+	b.Queue(GenericPlanSetup(sql))
 	b.Queue(sql, args...)
 	br := j.pool.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {

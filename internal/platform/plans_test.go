@@ -114,6 +114,12 @@ func TestPlanFor_OnlyOptionalFiltersMakeAListCustom(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, platform.PlanFor(list, c.args), "%v", c.args)
 	}
+	const search = "SELECT " + platform.GenericSortingUnlessFilteredMarker + ` * FROM contacts WHERE organization_id = $1
+  AND ($2::uuid IS NULL OR owner_id = $2) AND name ILIKE $3`
+	assert.Equal(t, "generic", platform.PlanFor(search, []any{uuid.New(), (*uuid.UUID)(nil), "%a%"}))
+	assert.Equal(t, "custom", platform.PlanFor(search, []any{uuid.New(), &id, "%a%"}))
+	assert.Equal(t, platform.ForceGenericPlanSorting, platform.GenericPlanSetup(search), "a search may sort")
+	assert.Equal(t, platform.ForceGenericPlan, platform.GenericPlanSetup(list), "a keyset list is read in index order")
 	assert.Equal(t, "custom", platform.PlanFor("SELECT "+platform.CustomPlanMarker+" 1", nil))
 	assert.Equal(t, "prepared", platform.PlanFor("SELECT 1", nil))
 }
