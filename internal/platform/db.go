@@ -170,41 +170,56 @@ const (
 // PlanFor names how the service runs sql with args: "prepared", "custom" or "generic" (see the
 // markers above).
 func PlanFor(sql string, args []any) string {
-	return [...]string{"prepared", "custom", "generic"}[planOf(sql, args)]
+	mode, _ := planOf(sql, args)
+	return [...]string{"prepared", "custom", "generic"}[mode]
 }
 
-func planOf(sql string, args []any) planMode {
-	switch {
-	case strings.Contains(sql, CustomPlanMarker):
-		return planCustom
-	case strings.Contains(sql, GenericUnlessFilteredMarker), strings.Contains(sql, GenericSortingUnlessFilteredMarker):
-		for _, i := range optionalFilters(sql) {
-			if i < len(args) && isSet(args[i]) {
-				return planCustom
-			}
+// planOf is how sql runs with args and, for a generic plan, the statement that forces it: a
+// statement marked to run generic unless filtered is planned for its values when one of its
+// optional filters is set.
+func planOf(sql string, args []any) (planMode, string) {
+	p := textPlanOf(sql)
+	for _, i := range p.filters {
+		if i < len(args) && isSet(args[i]) {
+			return planCustom, ""
 		}
-		return planGeneric
 	}
-	return planPrepared
+	return p.mode, p.setup
 }
+
+// textPlan is what a statement's text says of its plan, read once per text (textPlans).
+type textPlan struct {
+	mode    planMode
+	setup   string // planGeneric: the statement that forces the generic plan
+	filters []int  // planGeneric: the indexes, in a call's arguments, of the optional filters
+}
+
+var textPlans sync.Map // statement -> textPlan
 
 // optionalFilter finds the parameters of the optional filters of a statement as sqlc writes it.
 var optionalFilter = regexp.MustCompile(`\$(\d+)::[a-z_]+ IS NULL OR|cardinality\(\$(\d+)::[a-z_]+\[\]\) = 0 OR`)
 
-var filterParams sync.Map // statement -> []int, the indexes in its args of its optional filters
-
-// optionalFilters returns the indexes, in a call's arguments, of sql's optional filters.
-func optionalFilters(sql string) []int {
-	if v, ok := filterParams.Load(sql); ok {
-		return v.([]int)
+func textPlanOf(sql string) textPlan {
+	if v, ok := textPlans.Load(sql); ok {
+		return v.(textPlan)
 	}
-	var out []int
-	for _, m := range optionalFilter.FindAllStringSubmatch(sql, -1) {
-		n, _ := strconv.Atoi(m[1] + m[2]) // one of the two groups matched
-		out = append(out, n-1)
+	p := textPlan{mode: planGeneric, setup: ForceGenericPlan}
+	switch {
+	case strings.Contains(sql, CustomPlanMarker):
+		p = textPlan{mode: planCustom}
+	case strings.Contains(sql, GenericSortingUnlessFilteredMarker):
+		p.setup = ForceGenericPlanSorting
+	case !strings.Contains(sql, GenericUnlessFilteredMarker):
+		p = textPlan{mode: planPrepared}
 	}
-	filterParams.Store(sql, out)
-	return out
+	if p.mode == planGeneric {
+		for _, m := range optionalFilter.FindAllStringSubmatch(sql, -1) {
+			n, _ := strconv.Atoi(m[1] + m[2]) // one of the two groups matched
+			p.filters = append(p.filters, n-1)
+		}
+	}
+	textPlans.Store(sql, p)
+	return p
 }
 
 // isSet reports whether an optional filter's argument filters: a non-nil pointer, a non-empty
@@ -226,54 +241,55 @@ func isSet(v any) bool {
 // values (see CustomPlanMarker): a GenericUnlessFilteredMarker statement is, where its generic
 // plan cannot be forced for it alone (queryGeneric).
 func WithPlanMode(sql string, args []any) []any {
-	if planOf(sql, args) != planPrepared {
+	mode, _ := planOf(sql, args)
+	return withMode(mode, args)
+}
+
+func withMode(mode planMode, args []any) []any {
+	if mode != planPrepared {
 		return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 	}
 	return args
 }
 
-// ForceGenericPlan makes PostgreSQL use prepared statements' generic plans until the end of the
-// current transaction, and keeps their planner from sorts and bitmap scans meanwhile: a generic
-// plan is costed for an average organization, for which reading a few rows by bitmap and sorting
-// them looks cheaper than reading the index in order, and would read and sort all of a big
-// organization's rows for a page (internal/listplans checks the plans).
-const ForceGenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), " +
-	"set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)"
-
-// ForceGenericPlanSorting is ForceGenericPlan for a GenericSortingUnlessFilteredMarker statement.
+// ForceGenericPlanSorting makes PostgreSQL use prepared statements' generic plans until the end
+// of the current transaction (GenericSortingUnlessFilteredMarker).
 const ForceGenericPlanSorting = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+// ForceGenericPlan is ForceGenericPlanSorting that also keeps the planner from sorts and bitmap
+// scans meanwhile: a generic plan is costed for an average organization, for which reading a few
+// rows by bitmap and sorting them looks cheaper than reading the index in order, and would read
+// and sort all of a big organization's rows for a page (internal/listplans checks the plans).
+const ForceGenericPlan = ForceGenericPlanSorting +
+	", set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)"
 
 // GenericPlanSetup is the statement that forces the generic plan of sql, a statement marked
 // GenericUnlessFilteredMarker or GenericSortingUnlessFilteredMarker.
-func GenericPlanSetup(sql string) string {
-	if strings.Contains(sql, GenericSortingUnlessFilteredMarker) {
-		return ForceGenericPlanSorting
-	}
-	return ForceGenericPlan
-}
+func GenericPlanSetup(sql string) string { return textPlanOf(sql).setup }
 
-// genericQuerier runs a statement with its generic plan forced, when it can (see joining).
+// genericQuerier runs a statement after setup, the statement that forces its generic plan, when
+// it can (see joining).
 type genericQuerier interface {
-	queryGeneric(ctx context.Context, sql string, args []any) (rows pgx.Rows, ran bool, err error)
+	queryGeneric(ctx context.Context, setup, sql string, args []any) (rows pgx.Rows, ran bool, err error)
 }
 
-// queryGeneric runs sql on a pooled connection in one round trip after GenericPlanSetup(sql): the two
-// form one implicit transaction, ended by the pipeline's Sync, so the setting ends with it and
-// the connection returns to the pool as it was. Under a RequestTx the setting would outlive the
+// queryGeneric runs sql on a pooled connection in one round trip after setup: the two form one
+// implicit transaction, ended by the pipeline's Sync, so the setting ends with it and the
+// connection returns to the pool as it was. Under a RequestTx the setting would outlive the
 // statement: it does not run (ran is false) and the caller plans it for its values.
-func (j joining) queryGeneric(ctx context.Context, sql string, args []any) (pgx.Rows, bool, error) {
+func (j joining) queryGeneric(ctx context.Context, setup, sql string, args []any) (pgx.Rows, bool, error) {
 	if _, ok := ctx.Value(requestTxKey{}).(pgx.Tx); ok {
 		return nil, false, nil
 	}
 	b := &pgx.Batch{}
-	b.Queue(GenericPlanSetup(sql))
+	b.Queue(setup)
 	b.Queue(sql, args...)
 	br := j.pool.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		return nil, true, err
+	_, err := br.Exec()
+	var rows pgx.Rows
+	if err == nil {
+		rows, err = br.Query()
 	}
-	rows, err := br.Query()
 	if err != nil {
 		_ = br.Close()
 		return nil, true, err
@@ -333,15 +349,16 @@ func (t translating) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 }
 
 func (t translating) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if g, ok := t.DBTX.(genericQuerier); ok && planOf(sql, args) == planGeneric {
-		if rows, ran, err := g.queryGeneric(ctx, sql, args); ran {
+	mode, setup := planOf(sql, args)
+	if g, ok := t.DBTX.(genericQuerier); ok && mode == planGeneric {
+		if rows, ran, err := g.queryGeneric(ctx, setup, sql, args); ran {
 			if err != nil {
 				return nil, translateIn(ctx, err)
 			}
 			return translatingRows{rows, ctx}, nil
 		}
 	}
-	rows, err := t.DBTX.Query(ctx, sql, WithPlanMode(sql, args)...)
+	rows, err := t.DBTX.Query(ctx, sql, withMode(mode, args)...)
 	if err != nil {
 		return nil, translateIn(ctx, err)
 	}
