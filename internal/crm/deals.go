@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -78,16 +77,12 @@ func (s *Service) CreateDeal(ctx context.Context, m tenancy.Membership, in NewDe
 		if err != nil {
 			return fmt.Errorf("create deal: %w", err)
 		}
-		endpoints, err := writeDealChange(ctx, q, m, dealChange{deal: deal, at: deal.CreatedAt, event: webhooks.DealCreated,
+		return s.recordDealChange(ctx, tx, q, m, dealChange{deal: &deal, event: webhooks.DealCreated,
 			timeline: []Event{{Type: ActivityDealCreated, Payload: map[string]any{
 				"title": deal.Title, "amount": deal.Amount, "currency": deal.Currency,
 				"status": deal.Status, "stage": deal.Stage,
 			}}},
 		})
-		if err != nil {
-			return err
-		}
-		return s.dealEventTo(ctx, tx, q, webhooks.DealCreated, deal, nil, endpoints)
 	})
 	return deal, err
 }
@@ -225,14 +220,7 @@ func (s *Service) UpdateDeal(ctx context.Context, m tenancy.Membership, id uuid.
 		if err != nil {
 			return fmt.Errorf("update deal: %w", err)
 		}
-		endpoints, err := writeDealChange(ctx, q, m, dealChange{
-			deal: out, timeline: events, fromStage: &cur.Stage, fromStatus: &cur.Status, at: out.UpdatedAt,
-			event: webhooks.DealUpdated,
-		})
-		if err != nil {
-			return err
-		}
-		return s.dealEventTo(ctx, tx, q, webhooks.DealUpdated, out, &cur, endpoints)
+		return s.recordDealChange(ctx, tx, q, m, dealChange{deal: &out, before: &cur, timeline: events, event: webhooks.DealUpdated})
 	})
 	return out, err
 }
@@ -263,40 +251,50 @@ func stateOf(d Deal) DealState {
 		Stage: d.Stage, ContactID: d.ContactID, OwnerID: d.OwnerID}
 }
 
-// dealChange is what a deal's creation or change writes besides the deal itself: the deal as it is
-// after the change, its timeline entries, what its stage and status were before (nil for its
-// creation) and when the change happened, for its stage history, and the type of its event.
+// dealChange is a deal's creation or change: the deal as it is after it, as it was before (nil
+// for its creation), its timeline entries and the type of its event.
 type dealChange struct {
-	deal                  Deal
-	timeline              []Event
-	fromStage, fromStatus *string
-	at                    time.Time
-	event                 webhooks.EventType
+	deal, before *Deal
+	timeline     []Event
+	event        webhooks.EventType
 }
 
-// writeDealChange writes c on the transaction of the change, in one statement
-// (RecordDealChange): the timeline entries, and the stage history row of a creation or of a change
-// that moved the stage or the status. It returns the endpoints subscribed to c's event.
-func writeDealChange(ctx context.Context, q *db.Queries, m tenancy.Membership, c dealChange) ([]uuid.UUID, error) {
+// recordDealChange writes, on the transaction of the change, what it writes besides the deal in
+// one statement (RecordDealChange): the timeline entries, and the stage history row of a creation
+// or of a change that moved the stage or the status, at the deal's creation or update. Then it
+// emits the change's event to the endpoints that statement found subscribed; without any, the deal
+// is not even rendered.
+func (s *Service) recordDealChange(ctx context.Context, tx pgx.Tx, q *db.Queries, m tenancy.Membership, c dealChange) error {
 	n := len(c.timeline)
 	ids, types, payloads := make([]uuid.UUID, n), make([]string, n), make([]json.RawMessage, n)
 	for i, ev := range c.timeline {
 		b, err := json.Marshal(ev.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s payload: %w", ev.Type, err)
+			return fmt.Errorf("encode %s payload: %w", ev.Type, err)
 		}
 		ids[i], types[i], payloads[i] = newID(), ev.Type, b
 	}
-	moved := c.fromStage == nil || *c.fromStage != c.deal.Stage || c.fromStatus == nil || *c.fromStatus != c.deal.Status
-	endpoints, err := q.RecordDealChange(ctx, db.RecordDealChangeParams{
-		OrganizationID: m.OrganizationID, DealID: c.deal.ID, ChangedBy: m.UserID, EventType: string(c.event),
+	d := c.deal
+	args := db.RecordDealChangeParams{
+		OrganizationID: m.OrganizationID, DealID: d.ID, ChangedBy: m.UserID, EventType: string(c.event),
 		ActivityIds: ids, ActivityTypes: types, ActivityPayloads: payloads,
-		RecordHistory: moved, HistoryID: newID(),
-		FromStage: c.fromStage, ToStage: c.deal.Stage, FromStatus: c.fromStatus, ToStatus: c.deal.Status,
-		ChangedAt: c.at, OwnerID: &c.deal.OwnerID,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("record deal change: %w", err)
+		RecordHistory: true, HistoryID: newID(), ToStage: d.Stage, ToStatus: d.Status, ChangedAt: d.CreatedAt,
+		OwnerID: &d.OwnerID,
 	}
-	return endpoints, nil
+	if c.before != nil {
+		args.FromStage, args.FromStatus, args.ChangedAt = &c.before.Stage, &c.before.Status, d.UpdatedAt
+		args.RecordHistory = c.before.Stage != d.Stage || c.before.Status != d.Status
+	}
+	endpoints, err := q.RecordDealChange(ctx, args)
+	if err != nil {
+		return fmt.Errorf("record deal change: %w", err)
+	}
+	if s.events == nil || len(endpoints) == 0 {
+		return nil
+	}
+	ev, err := newEvent(d.OrganizationID, c.event, s.render.Deal, *d, c.before)
+	if err != nil {
+		return err
+	}
+	return s.events.EmitTo(ctx, tx, q, ev, endpoints)
 }

@@ -76,19 +76,6 @@ func (s *Service) dealEvent(ctx context.Context, tx pgx.Tx, q *db.Queries, typ w
 	return emit(ctx, s, tx, q, d.OrganizationID, typ, s.render.Deal, d, before)
 }
 
-// dealEventTo emits a deal's event to the endpoints its change read (writeDealChange); without
-// any, the deal is not even rendered.
-func (s *Service) dealEventTo(ctx context.Context, tx pgx.Tx, q *db.Queries, typ webhooks.EventType, d Deal, before *Deal, endpoints []uuid.UUID) error {
-	if s.events == nil || len(endpoints) == 0 {
-		return nil
-	}
-	ev, err := newEvent(d.OrganizationID, typ, s.render.Deal, d, before)
-	if err != nil {
-		return err
-	}
-	return s.events.EmitTo(ctx, tx, q, ev, endpoints)
-}
-
 // taskEvent emits a task's event.
 func (s *Service) taskEvent(ctx context.Context, tx pgx.Tx, q *db.Queries, typ webhooks.EventType, t Task, before *Task) error {
 	if s.events == nil {
