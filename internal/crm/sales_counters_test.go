@@ -459,9 +459,7 @@ func TestSalesCounters_AnswerAsTheRows(t *testing.T) {
 	t.Parallel()
 	pool := apptest.NewPool(t)
 	ctx := t.Context()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 11))
+	rng := loggedRand(t, 11)
 	f := newSalesFixture(t, pool, rng, 150)
 	compareWithRows(t, ctx, pool, f)
 	f.change(t)
@@ -475,9 +473,7 @@ func TestSalesCounters_DoNotDrift(t *testing.T) {
 	t.Parallel()
 	pool := apptest.NewPool(t)
 	ctx := t.Context()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 12))
+	rng := loggedRand(t, 12)
 	a := newSalesFixture(t, pool, rng, 60)
 	b := newSalesFixture(t, pool, rng, 40)
 	requireNoDrift(t, pool)
@@ -552,4 +548,13 @@ func indexOf(ids []uuid.UUID, id uuid.UUID) int {
 		}
 	}
 	return -1
+}
+
+// loggedRand is a random source seeded from the clock, its seed logged so that a failure can be
+// replayed.
+func loggedRand(t *testing.T, stream uint64) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewPCG(seed, stream))
 }
