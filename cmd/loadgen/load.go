@@ -163,7 +163,7 @@ func ceilingStatements(users []*loggedUser) [][2]captured {
 // database's work, as pgbench measures it); -ceiling-decode calls the generated functions, which
 // decode them as the service does.
 func runCeiling(ctx context.Context, pool *pgxpool.Pool, users []*loggedUser, o options) (closedResult, error) {
-	q := platform.NewDB(pool).Queries() // the service's query modes (platform.WithPlanMode)
+	q := platform.NewDB(pool).Queries() // the service's query modes and plans
 	stmts := ceilingStatements(users)
 	decoded := func(ctx context.Context, w, i int) error {
 		u := pick(users, o.concurrency, w, i)
